@@ -1,0 +1,34 @@
+/*
+ * compile: the compiler's public entry point. Parses a sequence file and the
+ * modules it imports, evaluates params and definitions, lowers the
+ * `sequence` body to bytecode, solves the timing constraints by a dry run of
+ * the timing VM, and returns a self-contained program.
+ */
+#ifndef LARMOR_COMPILE_H
+#define LARMOR_COMPILE_H
+
+#include "runtime/diag.h"
+#include "runtime/system.h"
+#include "vm/program.h"
+
+struct compile_opts {
+    const char *path;            /* the sequence file */
+    const char **defines;        /* "name=value" strings from -D */
+    int ndefines;
+    const char *stdlib_dir;      /* NULL: LARMOR_STDLIB, then the built-in path */
+    const struct system *sys;    /* NULL: the built-in default */
+    int no_dry_run;              /* skip the timing dry run (tests only) */
+};
+
+/* Compile; diagnostics go to d (which owns the source texts for printing).
+   Returns NULL if there were errors. */
+struct lbc_program *compile_file(const struct compile_opts *o, struct diag_ctx *d);
+
+/* Compile from a text already in memory (used by tests and the fuzzer). */
+struct lbc_program *compile_text(const char *path, const char *text, size_t len,
+                                 const struct compile_opts *o, struct diag_ctx *d);
+
+/* The directory searched for stdlib modules when none is given. */
+const char *compile_default_stdlib(void);
+
+#endif

@@ -1,0 +1,192 @@
+/*
+ * internal: the compiler's shared types. Values are immutable and live in
+ * the compilation arena. A number or time may be a compile-time constant or
+ * a run-time value held in a VM register (reg >= 0): the evaluator is a
+ * partial evaluator that folds constants and emits bytecode for whatever
+ * depends on loop variables or block times.
+ */
+#ifndef LARMOR_COMPILER_INTERNAL_H
+#define LARMOR_COMPILER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "compiler/compile.h"
+#include "grammar/ast.h"
+#include "runtime/units.h"
+#include "runtime/util.h"
+#include "vm/program.h"
+
+enum vkind {
+    V_NONE, V_NUM, V_TIME, V_BOOL, V_STR, V_ARRAY, V_RECORD,
+    V_FUNC, V_BUILTIN, V_MODULE, V_BLOCKREF
+};
+
+struct array;
+struct record;
+struct func;
+struct module;
+struct blockref;
+
+struct value {
+    enum vkind k;
+    struct dim dim;          /* V_NUM; V_TIME is always DIM_TIME */
+    int32_t reg;             /* -1: constant; else the register holding it */
+    union {
+        double f;            /* V_NUM, V_BOOL (0/1) */
+        int64_t t;           /* V_TIME, ns */
+        const char *s;       /* V_STR */
+        struct array *arr;
+        struct record *rec;
+        struct func *fn;
+        int builtin;
+        struct module *mod;
+        struct blockref *blk;
+    } u;
+};
+
+struct array {
+    uint32_t n;
+    struct value *v;
+    int32_t pool;            /* shape-pool index once placed, else -1 */
+};
+
+struct record {
+    uint32_t n;
+    const char **names;
+    struct value *v;
+};
+
+struct func {
+    struct node *decl;       /* N_FN */
+    struct env *env;         /* closure */
+    struct module *mod;
+};
+
+struct blockref {
+    const char *name;
+    int32_t r_start, r_rf, r_adc, r_end;  /* T registers (-1 if absent) */
+};
+
+struct binding {
+    const char *name;
+    struct value v;
+    struct span decl;
+    struct node *node;       /* N_LET / N_PARAM / N_FN defining it, if any */
+    bool is_param;
+    struct binding *next;    /* hash chain */
+};
+
+struct env {
+    struct env *parent;
+    struct binding **tab;
+    uint32_t nb;             /* buckets (power of two) */
+    uint32_t count;
+};
+
+enum mod_state { MOD_LOADING, MOD_DONE, MOD_FAILED };
+
+struct module {
+    const char *name;
+    const char *path;
+    int file;
+    struct node *ast;
+    struct env *env;
+    enum mod_state state;
+    struct span import_span; /* where it was first imported */
+    struct module *next;
+};
+
+/* A param override from -D. */
+struct override {
+    const char *name;
+    struct node *expr;
+    struct span span;
+    bool used;
+    bool forced;             /* set by the min-search: value below */
+    struct value fv;
+};
+
+/* A timing constraint: an END with an alignment or a WAITUNTIL. */
+struct constraint {
+    uint32_t pc;
+    struct node *expr;       /* the target expression */
+    struct node *stmt;       /* the block or wait statement */
+    int anchor;              /* enum vm_align or 0 for wait */
+};
+
+struct cg {
+    struct arena *arena;
+    struct diag_ctx *diag;
+    const struct compile_opts *opts;
+    const struct system *sys;
+    struct lbc_program *prog;
+    struct module *mods;     /* all loaded modules */
+    struct module *main;
+    struct env *root;        /* builtins */
+    struct override *ovr;
+    int novr;
+    int depth;               /* call depth */
+    bool in_sequence;        /* lowering the sequence body: events allowed */
+    bool in_block;
+    bool runtime_branch;     /* inside a run-time if: `return` not allowed */
+    int loop_depth;
+    struct constraint *cons;
+    size_t ncons, capcons;
+    /* the open block */
+    struct {
+        struct node *rf, *adc, *trig, *dur, *grad[3];
+        bool has_label;
+        struct lbc_field end[EF__COUNT];
+    } blk;
+    /* parse cache shared by repeated compilations (min-search) */
+    struct parsed_file *parsed;
+    /* set by the min search: stop at errors quietly */
+    bool quiet;
+};
+
+struct parsed_file {
+    const char *path;
+    int file;
+    struct node *ast;
+    struct parsed_file *next;
+};
+
+/* value.c */
+struct env *env_new(struct cg *c, struct env *parent, uint32_t nbuckets);
+struct binding *env_lookup(struct env *e, const char *name);
+struct binding *env_lookup_local(struct env *e, const char *name);
+struct binding *env_bind(struct cg *c, struct env *e, const char *name, struct value v,
+                         struct span decl);
+struct value v_num(double f, struct dim d);
+struct value v_time(int64_t t);
+struct value v_bool(bool b);
+struct value v_none(void);
+const char *v_kind_name(const struct value *v);
+void v_describe(const struct value *v, char *buf, size_t n);
+const struct value *rec_get(const struct record *r, const char *name);
+bool v_is_const_num(const struct value *v);
+double v_si(const struct value *v);   /* constant NUM/TIME/BOOL as SI double */
+
+/* eval.c */
+struct value eval(struct cg *c, struct env *e, struct node *n);
+/* Force a value into a register (constants are loaded). */
+int32_t cg_to_reg(struct cg *c, const struct value *v, struct span sp);
+int32_t cg_newreg(struct cg *c);
+struct lbc_span cg_span(struct cg *c, struct span sp);
+uint32_t cg_emit(struct cg *c, enum lbc_op op, int32_t a, int32_t b, int32_t c_, struct span sp);
+struct value call_value(struct cg *c, struct value fn, struct node *call, struct env *e);
+void builtins_install(struct cg *c, struct env *root);
+/* Convert a value to the given kind for an event field; reports errors. */
+bool want_time(struct cg *c, const struct value *v, struct span sp, const char *what);
+bool want_num(struct cg *c, const struct value *v, struct dim d, struct span sp, const char *what);
+
+/* exec.c */
+/* Execute statements; returns true if a `return` produced *ret. */
+bool exec_stmts(struct cg *c, struct env *e, struct node *list, struct value *ret);
+/* Execute one statement (not the ones chained after it). */
+bool exec_stmt(struct cg *c, struct env *e, struct node *n, struct value *ret);
+
+#define DIAG(c, code, sp, ...) diag_error((c)->diag, code, sp, __VA_ARGS__)
+
+#endif

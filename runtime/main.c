@@ -1,0 +1,406 @@
+/*
+ * main: the `larmor` command. Git-style subcommands, each a row of the
+ * command table with its own --help. Exit status: 0 success, 1 errors in
+ * the input, 2 usage errors.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compiler/compile.h"
+#include "config.h"
+#include "runtime/diag.h"
+#include "runtime/trace.h"
+#include "runtime/units.h"
+#include "runtime/util.h"
+#include "vm/program.h"
+#include "vm/vm.h"
+
+#define EXIT_INPUT 1
+#define EXIT_USAGE 2
+
+struct cmd {
+    const char *name;
+    const char *summary;
+    const char *usage;
+    int (*run)(int argc, char **argv);
+};
+
+static const struct cmd *find_cmd(const char *name);
+
+static int usage_error(const char *cmd, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "larmor %s: ", cmd);
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'larmor %s --help'.\n", cmd);
+    return EXIT_USAGE;
+}
+
+static void print_usage(const struct cmd *c, FILE *out)
+{
+    fprintf(out, "usage: %s\n\n%s\n", c->usage, c->summary);
+}
+
+/* Options shared by the commands that take a sequence. */
+struct seq_opts {
+    const char **defines;
+    int ndefines, capdefines;
+    const char *out;
+    const char *stdlib;
+};
+
+static bool has_suffix(const char *s, const char *suf)
+{
+    size_t n = strlen(s), m = strlen(suf);
+    return n >= m && strcmp(s + n - m, suf) == 0;
+}
+
+/* Compile a .psq or load a .lbc; diagnostics are printed. */
+static struct lbc_program *load_program(const char *path, const struct seq_opts *so, int *rc)
+{
+    if (has_suffix(path, ".lbc")) {
+        if (so->ndefines) {
+            fprintf(stderr, "larmor: -D applies to .psq sources; %s is already compiled\n", path);
+            *rc = EXIT_USAGE;
+            return NULL;
+        }
+        char err[512];
+        struct lbc_program *p = lbc_read_file(path, err, sizeof err);
+        if (!p) {
+            fprintf(stderr, "%s: error[E0701]: %s\n", path, err);
+            *rc = EXIT_INPUT;
+        }
+        return p;
+    }
+    struct diag_ctx d;
+    diag_init(&d);
+    struct compile_opts co = { 0 };
+    co.path = path;
+    co.defines = so->defines;
+    co.ndefines = so->ndefines;
+    co.stdlib_dir = so->stdlib;
+    struct lbc_program *p = compile_file(&co, &d);
+    diag_print_all(&d, stderr, diag_want_color(stderr));
+    if (!p) {
+        fprintf(stderr, "%d error%s\n", d.nerrors, d.nerrors == 1 ? "" : "s");
+        *rc = EXIT_INPUT;
+    }
+    diag_fini(&d);
+    return p;
+}
+
+enum { OPT_STDLIB = 256, OPT_FROM, OPT_TO, OPT_BLOCKS, OPT_DELAYS };
+
+/* Parse the common options; returns the index of the first operand or -1. */
+static int parse_seq_opts(const char *cmd, int argc, char **argv, struct seq_opts *so,
+                          const struct option *extra, int (*on_extra)(int, const char *, void *),
+                          void *ectx, int *rc)
+{
+    struct option base[16] = {
+        { "help", no_argument, NULL, 'h' },
+        { "define", required_argument, NULL, 'D' },
+        { "output", required_argument, NULL, 'o' },
+        { "stdlib", required_argument, NULL, OPT_STDLIB },
+    };
+    int nb = 4;
+    for (int i = 0; extra && extra[i].name && nb < 15; i++)
+        base[nb++] = extra[i];
+    memset(&base[nb], 0, sizeof base[nb]);
+    optind = 1;
+    opterr = 0;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "hD:o:", base, NULL)) != -1) {
+        switch (ch) {
+        case 'h':
+            print_usage(find_cmd(cmd), stdout);
+            *rc = 0;
+            return -1;
+        case 'D':
+            vec_reserve((void **)&so->defines, (size_t *)&so->capdefines,
+                        (size_t)so->ndefines + 1, sizeof *so->defines);
+            so->defines[so->ndefines++] = optarg;
+            break;
+        case 'o':
+            so->out = optarg;
+            break;
+        case OPT_STDLIB:
+            so->stdlib = optarg;
+            break;
+        case '?':
+            *rc = usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+            return -1;
+        case ':':
+            *rc = usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+            return -1;
+        default:
+            if (on_extra && on_extra(ch, optarg, ectx) == 0)
+                break;
+            *rc = usage_error(cmd, "bad value for '%s'", argv[optind - 1]);
+            return -1;
+        }
+    }
+    return optind;
+}
+
+static char *default_out(const char *in, const char *ext)
+{
+    const char *base = strrchr(in, '/');
+    base = base ? base + 1 : in;
+    const char *dot = strrchr(base, '.');
+    size_t n = dot ? (size_t)(dot - base) : strlen(base);
+    return xasprintf("%.*s%s", (int)n, base, ext);
+}
+
+static int cmd_compile(int argc, char **argv)
+{
+    struct seq_opts so = { 0 };
+    int rc = 0;
+    int i = parse_seq_opts("compile", argc, argv, &so, NULL, NULL, NULL, &rc);
+    if (i < 0)
+        goto out;
+    if (argc - i != 1) {
+        rc = usage_error("compile", "%s", argc - i < 1 ? "a sequence file is needed" :
+                         "one sequence file at a time");
+        goto out;
+    }
+    if (has_suffix(argv[i], ".lbc")) {
+        rc = usage_error("compile", "'%s' is already bytecode; compile takes a .psq", argv[i]);
+        goto out;
+    }
+    struct lbc_program *p = load_program(argv[i], &so, &rc);
+    if (!p)
+        goto out;
+    char *out = so.out ? xstrdup(so.out) : default_out(argv[i], ".lbc");
+    char err[512];
+    if (lbc_write_file(p, out, err, sizeof err) != 0) {
+        fprintf(stderr, "larmor compile: cannot write %s: %s\n", out, err);
+        rc = EXIT_INPUT;
+    }
+    free(out);
+    lbc_free(p);
+out:
+    free(so.defines);
+    return rc;
+}
+
+static int cmd_disasm(int argc, char **argv)
+{
+    struct seq_opts so = { 0 };
+    int rc = 0;
+    int i = parse_seq_opts("disasm", argc, argv, &so, NULL, NULL, NULL, &rc);
+    if (i < 0)
+        goto out;
+    if (argc - i != 1) {
+        rc = usage_error("disasm", "%s", "one .lbc (or .psq) file is needed");
+        goto out;
+    }
+    struct lbc_program *p = load_program(argv[i], &so, &rc);
+    if (!p)
+        goto out;
+    FILE *f = so.out ? fopen(so.out, "w") : stdout;
+    if (!f) {
+        fprintf(stderr, "larmor disasm: cannot write %s: %s\n", so.out, strerror(errno));
+        rc = EXIT_INPUT;
+    } else {
+        lbc_disasm(p, f);
+        if (f != stdout)
+            fclose(f);
+    }
+    lbc_free(p);
+out:
+    free(so.defines);
+    return rc;
+}
+
+/* Parse a time with a unit ("10ms", "2.5 s") into ns. */
+static int parse_time_arg(const char *s, int64_t *ns)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s)
+        return -1;
+    while (*end == ' ')
+        end++;
+    double scale = 1;
+    struct dim d = DIM_TIME;
+    if (*end && !unit_parse(end, strlen(end), &scale, &d))
+        return -1;
+    if (!*end && v != 0)
+        return -1;
+    if (!dim_is_time(d))
+        return -1;
+    double x = v * scale * 1e9;
+    if (!isfinite(x) || fabs(x) > 9e18)
+        return -1;
+    *ns = llrint(x);
+    return 0;
+}
+
+static int trace_opt(int ch, const char *arg, void *ctx)
+{
+    struct trace_opts *o = ctx;
+    switch (ch) {
+    case OPT_FROM: return parse_time_arg(arg, &o->from_ns);
+    case OPT_TO: return parse_time_arg(arg, &o->to_ns);
+    case OPT_DELAYS: o->show_delays = 1; return 0;
+    case OPT_BLOCKS: {
+        unsigned long long a, b;
+        if (sscanf(arg, "%llu..%llu", &a, &b) == 2 && a <= b) {
+            o->first_block = a;
+            o->last_block = b;
+            return 0;
+        }
+        if (sscanf(arg, "%llu", &a) == 1) {
+            o->first_block = o->last_block = a;
+            return 0;
+        }
+        return -1;
+    }
+    }
+    return -1;
+}
+
+static int vm_err_print(void *ctx, const struct vm_error *e)
+{
+    const struct lbc_program *p = ctx;
+    const struct lbc_span *s = e->pc < p->ncode ? &p->lines[e->pc] : NULL;
+    if (s && s->file >= 0)
+        fprintf(stderr, "%s:%u:%u: ", lbc_str(p, s->file), s->line, s->col);
+    fprintf(stderr, "error[E%04d]: %s (t = %lld ns", (int)e->code, e->msg, (long long)e->time_ns);
+    for (int i = 0; i < e->nloops; i++)
+        fprintf(stderr, " %s=%.0f", lbc_str(p, e->loops[i].name), e->loops[i].value);
+    fprintf(stderr, ")\n");
+    return 0;
+}
+
+static int cmd_trace(int argc, char **argv)
+{
+    struct seq_opts so = { 0 };
+    struct trace_opts to = { 0, -1, 0, UINT64_MAX, 0 };
+    static const struct option extra[] = {
+        { "from", required_argument, NULL, OPT_FROM },
+        { "to", required_argument, NULL, OPT_TO },
+        { "blocks", required_argument, NULL, OPT_BLOCKS },
+        { "delays", no_argument, NULL, OPT_DELAYS },
+        { NULL, 0, NULL, 0 },
+    };
+    int rc = 0;
+    int i = parse_seq_opts("trace", argc, argv, &so, extra, trace_opt, &to, &rc);
+    if (i < 0)
+        goto out;
+    if (argc - i != 1) {
+        rc = usage_error("trace", "%s", "one sequence (.psq or .lbc) is needed");
+        goto out;
+    }
+    struct lbc_program *p = load_program(argv[i], &so, &rc);
+    if (!p)
+        goto out;
+    FILE *f = so.out ? fopen(so.out, "w") : stdout;
+    if (!f) {
+        fprintf(stderr, "larmor trace: cannot write %s: %s\n", so.out, strerror(errno));
+        rc = EXIT_INPUT;
+    } else {
+        struct trace_ctx tc = { f, to, NULL, 0 };
+        struct vm_backend be;
+        trace_backend(&be, &tc);
+        struct vm_opts vo = { vm_err_print, p, 0 };
+        if (vm_run(p, &be, &vo, NULL) != 0)
+            rc = EXIT_INPUT;
+        if (f != stdout)
+            fclose(f);
+    }
+    lbc_free(p);
+out:
+    free(so.defines);
+    return rc;
+}
+
+static int cmd_help(int argc, char **argv);
+
+static int cmd_version(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("larmor %s (bytecode format %u)\n", PACKAGE_VERSION, LBC_VERSION);
+    return 0;
+}
+
+static const struct cmd cmds[] = {
+    { "compile", "Compile a sequence to checked bytecode. The output defaults to the source\n"
+      "name with .lbc in the current folder.\n\n"
+      "  -D name=value   override a param (units required: -D te=30ms)\n"
+      "  -o FILE         write the bytecode to FILE\n"
+      "  --stdlib DIR    look for stdlib modules in DIR",
+      "larmor compile SEQ.psq [-D name=value ...] [-o SEQ.lbc]", cmd_compile },
+    { "disasm", "Print a readable listing of a bytecode file (or of a .psq, compiled first).\n\n"
+      "  -o FILE         write the listing to FILE",
+      "larmor disasm SEQ.lbc [-o FILE]", cmd_disasm },
+    { "trace", "Run a sequence on the timing VM and list its blocks and events with their\n"
+      "times in ns.\n\n"
+      "  --from T, --to T   only blocks overlapping this time window (e.g. --from 10ms)\n"
+      "  --blocks A..B      only blocks A to B (0-based; or a single block N)\n"
+      "  --delays           also list empty delay blocks\n"
+      "  -D name=value      override a param\n"
+      "  -o FILE            write the listing to FILE",
+      "larmor trace SEQ [--from T] [--to T] [--blocks A..B] [-D name=value ...]", cmd_trace },
+    { "version", "Print the version.", "larmor version", cmd_version },
+    { "help", "Show the list of commands, or the help of one.", "larmor help [COMMAND]", cmd_help },
+};
+
+static const struct cmd *find_cmd(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_LEN(cmds); i++)
+        if (!strcmp(cmds[i].name, name))
+            return &cmds[i];
+    return NULL;
+}
+
+static void main_usage(FILE *out)
+{
+    fprintf(out, "usage: larmor COMMAND [ARGS]\n\n"
+            "Larmor compiles MRI pulse sequences (*.psq) to checked bytecode (*.lbc)\n"
+            "and runs them.\n\ncommands:\n");
+    for (size_t i = 0; i < ARRAY_LEN(cmds); i++) {
+        const char *nl = strchr(cmds[i].summary, '\n');
+        int n = nl ? (int)(nl - cmds[i].summary) : (int)strlen(cmds[i].summary);
+        fprintf(out, "  %-9s %.*s\n", cmds[i].name, n, cmds[i].summary);
+    }
+    fprintf(out, "\n'larmor COMMAND --help' tells more.\n");
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    if (argc >= 2) {
+        const struct cmd *c = find_cmd(argv[1]);
+        if (!c) {
+            fprintf(stderr, "larmor: no command '%s'\n", argv[1]);
+            return EXIT_USAGE;
+        }
+        print_usage(c, stdout);
+        return 0;
+    }
+    main_usage(stdout);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        main_usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
+        return cmd_version(0, NULL);
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+        return cmd_help(1, argv);
+    const struct cmd *c = find_cmd(argv[1]);
+    if (!c) {
+        fprintf(stderr, "larmor: '%s' is not a command\n", argv[1]);
+        main_usage(stderr);
+        return EXIT_USAGE;
+    }
+    return c->run(argc - 1, argv + 1);
+}

@@ -1,0 +1,29 @@
+/*
+ * trace: the `trace` backend, a text listing of the VM's timed events, one
+ * block per line group, filtered by a time window or a block range.
+ */
+#ifndef LARMOR_TRACE_H
+#define LARMOR_TRACE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vm/backend.h"
+
+struct trace_opts {
+    int64_t from_ns, to_ns;       /* time window; to_ns < 0: no end */
+    uint64_t first_block, last_block;  /* block range (inclusive); last = UINT64_MAX: all */
+    int show_delays;              /* list empty delay blocks too */
+};
+
+struct trace_ctx {
+    FILE *out;
+    struct trace_opts o;
+    const struct lbc_program *p;
+    uint64_t nprinted;
+};
+
+/* Fill be with the trace backend writing to ctx->out. */
+void trace_backend(struct vm_backend *be, struct trace_ctx *ctx);
+
+#endif

@@ -1,0 +1,26 @@
+/*
+ * unit_main: runs every CUnit suite of Larmor and ends with CUnit's summary.
+ */
+#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+
+int register_lbc_tests(void);
+int register_lang_tests(void);
+int register_units_tests(void);
+
+int main(void)
+{
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    if (register_units_tests() || register_lang_tests() || register_lbc_tests()) {
+        fprintf(stderr, "cannot register the test suites: %s\n", CU_get_error_msg());
+        CU_cleanup_registry();
+        return 1;
+    }
+    CU_basic_set_mode(CU_BRM_NORMAL);
+    CU_basic_run_tests();
+    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
+    CU_cleanup_registry();
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,91 @@
+/*
+ * backend: the interface between the timing VM and whatever consumes its
+ * events (the check backend, the trace printer, the Bloch simulator, a
+ * hardware driver, a file writer). A backend is a table of function
+ * pointers the VM borrows; every pointer may be NULL. Times are absolute
+ * int64 nanoseconds from the start of the program; amplitudes are SI.
+ * The VM assembles a whole block (it may have to insert an alignment delay
+ * before it) and then calls block_start, rf, grad (per axis), adc, trigger
+ * and block_end in that order. A callback returning non-zero stops the run.
+ */
+#ifndef LARMOR_BACKEND_H
+#define LARMOR_BACKEND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vm/program.h"
+
+struct vm_rf {
+    int64_t delay_ns;         /* from block start */
+    int64_t dur_ns;           /* n * dt */
+    int64_t dt_ns;            /* sample raster */
+    int64_t centre_ns;        /* from pulse start */
+    double amp;               /* peak B1 (T) */
+    double phase;             /* rad */
+    double freq;              /* Hz offset */
+    enum vm_rfuse use;
+    const double *mag;        /* n samples, unitless, scaled by amp */
+    const double *phase_shape;/* n samples in rad, or NULL */
+    uint32_t n;
+    int32_t shape_id, phase_shape_id;  /* pool indices (phase -1 if none) */
+    uint32_t pc;              /* instruction that added it */
+};
+
+struct vm_grad {
+    int axis;                 /* 0 x, 1 y, 2 z */
+    int kind;                 /* GRAD_TRAP or GRAD_ARB */
+    double amp;               /* T/m */
+    int64_t delay_ns, rise_ns, flat_ns, fall_ns;  /* trapezoid */
+    const double *shape;      /* arbitrary: n unitless samples */
+    uint32_t n;
+    int32_t shape_id;
+    int64_t dt_ns;
+    int64_t dur_ns;           /* total duration after delay */
+    uint32_t pc;
+};
+
+struct vm_adc {
+    uint32_t samples;
+    int64_t dwell_ns, delay_ns;
+    double freq, phase;
+    int32_t labels[VM_LABEL__COUNT];  /* counter values latched at this ADC */
+    uint32_t pc;
+};
+
+struct vm_trig {
+    int channel;
+    int64_t delay_ns, dur_ns;
+    uint32_t pc;
+};
+
+struct vm_block {
+    uint64_t index;           /* 0-based count of blocks emitted */
+    int64_t start_ns, dur_ns;
+    const char *name;         /* NULL if anonymous or an inserted delay */
+    bool is_delay;            /* an empty delay block (DELAY, WAITUNTIL, alignment) */
+    uint32_t pc;              /* BEGIN (or DELAY...) instruction */
+    bool has_rf, has_adc, has_trig;
+    bool has_grad[3];
+    struct vm_rf rf;
+    struct vm_grad grad[3];
+    struct vm_adc adc;
+    struct vm_trig trig;
+    int32_t labels[VM_LABEL__COUNT];  /* counter values at the end of the block */
+};
+
+struct vm;
+
+struct vm_backend {
+    void *ctx;
+    int (*begin)(void *ctx, const struct lbc_program *p);
+    int (*block_start)(void *ctx, const struct vm_block *b);
+    int (*rf)(void *ctx, const struct vm_block *b, const struct vm_rf *rf);
+    int (*grad)(void *ctx, const struct vm_block *b, const struct vm_grad *g);
+    int (*adc)(void *ctx, const struct vm_block *b, const struct vm_adc *adc);
+    int (*trigger)(void *ctx, const struct vm_block *b, const struct vm_trig *t);
+    int (*block_end)(void *ctx, const struct vm_block *b);
+    int (*end)(void *ctx, int64_t total_ns);
+};
+
+#endif
