@@ -72,10 +72,12 @@ static struct parsed_file *parse_cached(struct session *s, const char *path, int
     return p;
 }
 
-/* Load (or find) a source file by path; -1 if it cannot be read. */
-static int load_source(struct session *s, const char *path, struct span from, const char *what)
+/* Load (or find) a source file by path, registered under `shown` (the name
+   diagnostics and line tables use); -1 if it cannot be read. */
+static int load_source(struct session *s, const char *path, const char *shown, struct span from,
+                       const char *what)
 {
-    int f = diag_find_file(s->diag, path);
+    int f = diag_find_file(s->diag, shown);
     if (f >= 0)
         return f;
     size_t len;
@@ -90,7 +92,7 @@ static int load_source(struct session *s, const char *path, struct span from, co
         free(text);
         return -1;
     }
-    f = diag_add_file(s->diag, path, text, len);
+    f = diag_add_file(s->diag, shown, text, len);
     free(text);
     return f;
 }
@@ -112,14 +114,24 @@ static struct module *import_module(struct cg *c, struct session *s, struct modu
     char *dir = dir_of(from->path);
     const char *std = c->opts->stdlib_dir ? c->opts->stdlib_dir : compile_default_stdlib();
     char *cands[2] = { xasprintf("%s/%s.psq", dir, name), xasprintf("%s/%s.psq", std, name) };
+    char *rdir = realpath(dir, NULL), *rstd = realpath(std, NULL);
+    bool in_std = rdir && rstd && !strcmp(rdir, rstd);
+    free(rdir);
+    free(rstd);
     free(dir);
     const char *found = NULL;
+    char *shown = NULL;
     for (int i = 0; i < 2; i++)
-        if (!found && file_exists(cands[i]))
+        if (!found && file_exists(cands[i])) {
             found = cands[i];
+            /* stdlib modules are shown as stdlib/NAME.psq wherever it lives, so
+               that listings and diagnostics do not depend on the install path */
+            shown = (i == 1 || in_std) ? xasprintf("stdlib/%s.psq", name) : xstrdup(found);
+        }
     if (!found) {
         struct diag *g = DIAG(c, 501, imp->name_span, "cannot find module '%s'", name);
-        diag_note(g, SPAN_NONE, "looked for %s and %s", cands[0], cands[1]);
+        diag_note(g, SPAN_NONE, "looked for %s.psq in the sequence's folder and in stdlib/",
+                  name);
         free(cands[0]);
         free(cands[1]);
         return NULL;
@@ -130,6 +142,7 @@ static struct module *import_module(struct cg *c, struct session *s, struct modu
     for (struct module *m = c->mods; m; m = m->next)
         if (!strcmp(m->path, path)) {
             free(path);
+            free(shown);
             if (m->state == MOD_LOADING) {
                 struct strbuf b;
                 sb_init(&b);
@@ -163,7 +176,8 @@ static struct module *import_module(struct cg *c, struct session *s, struct modu
     m->state = MOD_LOADING;
     m->next = c->mods;
     c->mods = m;
-    m->file = load_source(s, m->path, imp->name_span, "module");
+    m->file = load_source(s, m->path, shown, imp->name_span, "module");
+    free(shown);
     if (m->file < 0) {
         m->state = MOD_FAILED;
         return NULL;
@@ -576,8 +590,14 @@ static void report_late(struct cg *c, struct session *s, struct dry *d)
                 units_format((double)shown * 1e-9, DIM_TIME, ms, sizeof ms);
                 g = DIAG(c, 620, sp, "%s %s is below the minimum %s for this sequence", up, cur,
                          ms);
+                char msd[64];
+                size_t q = 0;
+                for (const char *x = ms; *x && q + 1 < sizeof msd; x++)
+                    if (*x != ' ')
+                        msd[q++] = *x;
+                msd[q] = 0;
                 diag_help(g, "use -D %s=%s or more, or shorten the events in between", b->name,
-                          ms);
+                          msd);
             } else {
                 char hs[64];
                 units_format((double)hi * 1e-9, DIM_TIME, hs, sizeof hs);
@@ -786,7 +806,7 @@ struct lbc_program *compile_file(const struct compile_opts *o, struct diag_ctx *
     struct session s;
     session_init(&s, o, d);
     struct lbc_program *p = NULL;
-    s.main_file = load_source(&s, o->path, SPAN_NONE, "sequence file");
+    s.main_file = load_source(&s, o->path, o->path, SPAN_NONE, "sequence file");
     if (s.main_file >= 0)
         p = compile_main(&s);
     arena_fini(&s.ast_arena);

@@ -196,7 +196,7 @@ uint32_t lbc_emit(struct lbc_program *p, enum lbc_op op, int32_t a, int32_t b, i
 void lbc_add_param(struct lbc_program *p, const struct lbc_param *prm);
 
 /* Serialisation. lbc_write returns 0 or -1 with a message in err. The file
-   layout is in docs/bytecode.md. lbc_read parses and verifies: it returns NULL
+   layout is in docs/bytecode-format.md. lbc_read parses and verifies: it returns NULL
    with a reason in err (truncated, bad magic, version, checksum, an index out
    of range, a bad jump or loop nesting) and never crashes on any input. */
 int lbc_write_buf(const struct lbc_program *p, unsigned char **out, size_t *outlen);
