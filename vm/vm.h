@@ -15,17 +15,17 @@
 #include "vm/backend.h"
 
 enum vm_errcode {
-    VMERR_TOO_LATE = 601,     /* an alignment or wait target lies in the past */
-    VMERR_NEG_DUR = 602,      /* a negative duration or delay */
-    VMERR_BLOCK_SHORT = 603,  /* events outlast the block's given duration */
-    VMERR_DUP_EVENT = 604,    /* two RF / ADC / gradients on one axis in a block */
-    VMERR_NO_ANCHOR = 605,    /* align rf/adc on a block without one */
-    VMERR_INDEX = 606,        /* array index out of range */
-    VMERR_ARITH = 607,        /* division by zero, non-finite value, time overflow */
-    VMERR_ASSERT = 608,       /* an ERROR instruction */
-    VMERR_LOOP = 609,         /* a loop bound that is not finite or too large */
-    VMERR_BAD_EVENT = 610,    /* an event value out of its domain (negative samples...) */
-    VMERR_BACKEND = 611,      /* the backend stopped the run */
+    VMERR_TOO_LATE = 640,     /* an alignment or wait target lies in the past */
+    VMERR_NEG_DUR = 641,      /* a negative duration or delay */
+    VMERR_BLOCK_SHORT = 642,  /* events outlast the block's given duration */
+    VMERR_DUP_EVENT = 643,    /* two RF / ADC / gradients on one axis in a block */
+    VMERR_NO_ANCHOR = 644,    /* align rf/adc on a block without one */
+    VMERR_INDEX = 645,        /* array index out of range */
+    VMERR_ARITH = 646,        /* division by zero, non-finite value, time overflow */
+    VMERR_ASSERT = 647,       /* an ERROR instruction */
+    VMERR_LOOP = 648,         /* a loop bound that is not finite or too large */
+    VMERR_BAD_EVENT = 649,    /* an event value out of its domain (negative samples...) */
+    VMERR_BACKEND = 650,      /* the backend stopped the run */
 };
 
 #define VM_MAX_LOOPS 32
