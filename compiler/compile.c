@@ -823,3 +823,56 @@ struct lbc_program *compile_text(const char *path, const char *text, size_t len,
     arena_fini(&s.ast_arena);
     return p;
 }
+
+/* Text of a node's span in its source file. */
+static void span_text(struct diag_ctx *d, struct span sp, char *buf, size_t n)
+{
+    const struct src_file *f = diag_file(d, sp.file);
+    if (!f || sp.end > f->len || sp.start > sp.end) {
+        snprintf(buf, n, "?");
+        return;
+    }
+    snprintf(buf, n, "%.*s", (int)(sp.end - sp.start), f->text + sp.start);
+}
+
+int compile_describe_params(const struct compile_opts *o, struct diag_ctx *d, FILE *out)
+{
+    struct session s;
+    session_init(&s, o, d);
+    int rc = 1;
+    s.main_file = load_source(&s, o->path, o->path, SPAN_NONE, "sequence file");
+    if (s.main_file < 0)
+        goto out_free;
+    struct lbc_program *p = compile_main(&s);
+    if (!p)
+        goto out_free;
+    struct node *ast = parse_cached(&s, o->path, s.main_file)->ast;
+    for (struct node *n = ast; n; n = n->next) {
+        if (n->kind != N_PARAM)
+            continue;
+        char val[64] = "?", lo[96], hi[96];
+        for (uint32_t i = 0; i < p->nparams; i++) {
+            const struct lbc_param *q = &p->params[i];
+            if (strcmp(lbc_str(p, q->name), n->name))
+                continue;
+            struct dim dm = { q->dim[0], q->dim[1], q->dim[2] };
+            units_format(q->kind == PARAM_TIME ? (double)q->t * 1e-9 : q->f, dm, val, sizeof val);
+        }
+        fprintf(out, "%-14s %-12s", n->name, val);
+        if (n->b) {
+            span_text(d, n->b->span, lo, sizeof lo);
+            span_text(d, n->c->span, hi, sizeof hi);
+            char range[200];
+            snprintf(range, sizeof range, "in %s .. %s", lo, hi);
+            fprintf(out, " %-22s", range);
+        } else {
+            fprintf(out, " %-22s", "");
+        }
+        fprintf(out, " %s\n", n->str ? n->str : "");
+    }
+    lbc_free(p);
+    rc = 0;
+out_free:
+    arena_fini(&s.ast_arena);
+    return rc;
+}

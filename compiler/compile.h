@@ -28,6 +28,10 @@ struct lbc_program *compile_file(const struct compile_opts *o, struct diag_ctx *
 struct lbc_program *compile_text(const char *path, const char *text, size_t len,
                                  const struct compile_opts *o, struct diag_ctx *d);
 
+/* Print the params of a sequence (name, value after -D, range, doc string),
+   one per line. Returns 0, or 1 if it does not compile. */
+int compile_describe_params(const struct compile_opts *o, struct diag_ctx *d, FILE *out);
+
 /* The directory searched for stdlib modules when none is given. */
 const char *compile_default_stdlib(void);
 

@@ -318,6 +318,33 @@ out:
     return rc;
 }
 
+static int cmd_params(int argc, char **argv)
+{
+    struct seq_opts so = { 0 };
+    int rc = 0;
+    int i = parse_seq_opts("params", argc, argv, &so, NULL, NULL, NULL, &rc);
+    if (i < 0)
+        goto out;
+    if (argc - i != 1 || has_suffix(argv[i], ".lbc")) {
+        rc = usage_error("params", "%s", "one .psq sequence file is needed");
+        goto out;
+    }
+    struct diag_ctx d;
+    diag_init(&d);
+    struct compile_opts co = { 0 };
+    co.path = argv[i];
+    co.defines = so.defines;
+    co.ndefines = so.ndefines;
+    co.stdlib_dir = so.stdlib;
+    if (compile_describe_params(&co, &d, stdout) != 0)
+        rc = EXIT_INPUT;
+    diag_print_all(&d, stderr, diag_want_color(stderr));
+    diag_fini(&d);
+out:
+    free(so.defines);
+    return rc;
+}
+
 static int cmd_help(int argc, char **argv);
 
 static int cmd_version(int argc, char **argv)
@@ -346,6 +373,10 @@ static const struct cmd cmds[] = {
       "  -D name=value      override a param\n"
       "  -o FILE            write the listing to FILE",
       "larmor trace SEQ [--from T] [--to T] [--blocks A..B] [-D name=value ...]", cmd_trace },
+    { "params", "List a sequence's params: name, value (after any -D), allowed range and\n"
+      "doc string.\n\n"
+      "  -D name=value   show the value after this override",
+      "larmor params SEQ.psq [-D name=value ...]", cmd_params },
     { "version", "Print the version.", "larmor version", cmd_version },
     { "help", "Show the list of commands, or the help of one.", "larmor help [COMMAND]", cmd_help },
 };
