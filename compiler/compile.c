@@ -34,6 +34,7 @@ struct session {
     struct override *ovr;
     int novr;
     int main_file;
+    uint64_t work;             /* evaluation work of all attempts (opts->max_work) */
 };
 
 static bool file_exists(const char *p)
@@ -227,6 +228,11 @@ static void eval_param(struct cg *c, struct env *e, struct node *n)
             if (dim_is_none(ov.dim)) {
                 char ex[64];
                 units_format(v_si(&def), def.dim, ex, sizeof ex);
+                char *w = ex;   /* one shell word: "500 ms" -> "500ms" */
+                for (char *r = ex; *r; r++)
+                    if (*r != ' ')
+                        *w++ = *r;
+                *w = 0;
                 diag_help(g, "give the unit, e.g. -D %s=%s", n->name, ex);
             }
             return;
@@ -308,6 +314,9 @@ static void eval_module(struct cg *c, struct session *s, struct module *m, bool 
                 break;
             }
             eval_param(c, m->env, n);
+            /* a param in error is bound to no value: its uses report nothing more */
+            if (!env_lookup_local(m->env, n->name))
+                env_bind(c, m->env, n->name, v_none(), n->name_span);
             break;
         case N_SEQUENCE:
             if (!is_main) {
@@ -643,6 +652,7 @@ static struct lbc_program *compile_attempt(struct session *s, struct override *e
     c.sys = &s->sys;
     c.prog = lbc_new();
     c.quiet = quiet;
+    c.work = s->work;          /* the min-search's attempts share one budget */
     int novr = s->novr + (extra ? 1 : 0);
     c.ovr = arena_alloc(&arena, (size_t)(novr ? novr : 1) * sizeof *c.ovr);
     for (int i = 0; i < s->novr; i++)
@@ -669,10 +679,11 @@ static struct lbc_program *compile_attempt(struct session *s, struct override *e
     m->path = mf->path;
     m->file = s->main_file;
     m->state = MOD_LOADING;
+    /* counted before parsing: syntax errors in the main file fail the compilation */
+    int before = dg->nerrors;
     m->ast = parse_cached(s, mf->path, s->main_file)->ast;
     c.mods = m;
     c.main = m;
-    int before = dg->nerrors;
     eval_module(&c, s, m, true);
     if (!quiet) {
         for (int i = 0; i < c.novr; i++)
@@ -712,7 +723,7 @@ static struct lbc_program *compile_attempt(struct session *s, struct override *e
             d.stop_on = stop_on;
             d.nstop = nstop;
             struct vm_opts vo = { dry_on_error, &d, 0 };
-            vm_run(p, NULL, &vo, NULL);
+            vm_run_limited(p, NULL, &vo, s->opts->max_work, NULL);
             if (hit)
                 *hit = d.hit;
             for (int i = 0; i < d.nseen; i++)
@@ -730,6 +741,7 @@ static struct lbc_program *compile_attempt(struct session *s, struct override *e
         failed = failed || dg->nerrors > mark_e;
         diag_truncate(dg, mark_n, mark_e, mark_w);
     }
+    s->work = c.work;
     free(c.cons);
     arena_fini(&arena);
     if (failed) {

@@ -18,6 +18,11 @@ struct compile_opts {
     const char *stdlib_dir;      /* NULL: LARMOR_STDLIB, then the built-in path */
     const struct system *sys;    /* NULL: the built-in default */
     int no_dry_run;              /* skip the timing dry run (tests only) */
+    /* Cap on the work of one compilation, for fuzzers and other untrusted
+       input; 0 = no limit. Counted separately for evaluation (function
+       calls, array and string elements built or scanned) and for the dry
+       run (VM instructions). Past it the compilation fails with E0315. */
+    uint64_t max_work;
 };
 
 /* Compile; diagnostics go to d (which owns the source texts for printing).

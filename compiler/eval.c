@@ -15,6 +15,22 @@
 
 #define PI 3.14159265358979323846
 
+bool cg_work(struct cg *c, uint64_t n, struct span sp)
+{
+    uint64_t max = c->opts ? c->opts->max_work : 0;
+    if (!max)
+        return true;
+    if (!c->over_work) {
+        c->work += n;
+        if (c->work <= max)
+            return true;
+        c->over_work = true;
+        DIAG(c, 315, sp, "this compilation needs more than %llu steps of work, its limit",
+             (unsigned long long)max);
+    }
+    return false;
+}
+
 int32_t cg_newreg(struct cg *c)
 {
     return (int32_t)c->prog->nregs++;
@@ -135,7 +151,7 @@ static bool need_bool(struct cg *c, const struct value *v, struct span sp, const
     if (v->k == V_BOOL)
         return true;
     if (v->k != V_NONE)
-        DIAG(c, 303, sp, "%s needs true or false, not %s", what, v_kind_name(v));
+        DIAG(c, 303, sp, "'%s' needs true or false, not %s", what, v_kind_name(v));
     return false;
 }
 
@@ -240,6 +256,8 @@ static struct value arith(struct cg *c, int op, struct value a, struct value b,
 {
     const char *on = ast_op_name(op);
     if (op == OPR_ADD && a.k == V_STR && b.k == V_STR) {
+        if (!cg_work(c, strlen(a.u.s) + strlen(b.u.s), n->span))
+            return v_none();
         char *s = arena_alloc(c->arena, strlen(a.u.s) + strlen(b.u.s) + 1);
         strcpy(s, a.u.s);
         strcat(s, b.u.s);
@@ -308,7 +326,7 @@ static struct value arith(struct cg *c, int op, struct value a, struct value b,
                 DIAG(c, 305, sb, "division by zero");
                 return v_none();
             }
-            int64_t r = a.u.t % b.u.t;
+            int64_t r = b.u.t == -1 ? 0 : a.u.t % b.u.t;   /* INT64_MIN % -1 traps */
             if (r != 0 && ((r < 0) != (b.u.t < 0)))
                 r += b.u.t;
             return v_time(r);
@@ -336,7 +354,7 @@ static struct value arith(struct cg *c, int op, struct value a, struct value b,
                 } else
                     goto general;
                 if (!isfinite(r) || fabs(r) > 9.0e18) {
-                    DIAG(c, 307, n->span, "time out of range");
+                    DIAG(c, 307, n->span, "this time is out of range (at most 9e9 s)");
                     return v_none();
                 }
                 return v_time(llrint(r));
@@ -389,8 +407,13 @@ static struct value negate(struct cg *c, struct value a, struct node *n)
     if (!need_numeric(c, &a, n->a->span, "-"))
         return v_none();
     if (a.reg < 0) {
-        if (a.k == V_TIME)
+        if (a.k == V_TIME) {
+            if (a.u.t == INT64_MIN) {
+                DIAG(c, 307, n->span, "time overflow");
+                return v_none();
+            }
             return v_time(-a.u.t);
+        }
         return v_num(-a.u.f, a.dim);
     }
     struct value v = a;
@@ -529,6 +552,8 @@ static struct value eval_field(struct cg *c, struct env *e, struct node *n)
 /* Place a constant array of numbers (or times) in the shape pool. */
 static int32_t array_pool(struct cg *c, struct array *arr, struct span sp, struct dim *d)
 {
+    if (!cg_work(c, arr->n, sp))
+        return -1;
     double *tmp = xmalloc(arr->n * sizeof *tmp);
     for (uint32_t i = 0; i < arr->n; i++) {
         const struct value *v = &arr->v[i];
@@ -709,7 +734,7 @@ static struct value eval_comprehension(struct cg *c, struct env *e, struct node 
         return v_none();
     double cnt = h > l ? h - l : 0;
     if (cnt > 1e7) {
-        DIAG(c, 309, n->span, "this array would have %g elements (at most 10 million)", cnt);
+        DIAG(c, 309, n->span, "this array would have %.0f elements (at most 10 million)", cnt);
         return v_none();
     }
     struct value v = make_array(c, (uint32_t)cnt);
@@ -717,6 +742,8 @@ static struct value eval_comprehension(struct cg *c, struct env *e, struct node 
     struct binding *b = env_bind(c, le, n->name, v_num(l, DIM_NONE), n->name_span);
     int errs = c->diag->nerrors;
     for (uint32_t i = 0; i < (uint32_t)cnt; i++) {
+        if (!cg_work(c, 1, n->span))
+            return v_none();
         b->v = v_num(l + i, DIM_NONE);
         v.u.arr->v[i] = eval(c, le, n->a);
         const struct value *x = &v.u.arr->v[i];
@@ -730,7 +757,32 @@ static struct value eval_comprehension(struct cg *c, struct env *e, struct node 
     return v;
 }
 
+static struct value eval_node(struct cg *c, struct env *e, struct node *n);
+
+bool cg_enter(struct cg *c, struct span sp)
+{
+    if (c->nest >= CG_MAX_NEST) {
+        if (!c->over_nest) {
+            c->over_nest = true;
+            DIAG(c, 222, sp, "expressions and statements nested deeper than %d levels "
+                 "(counting function calls)", CG_MAX_NEST);
+        }
+        return false;
+    }
+    c->nest++;
+    return true;
+}
+
 struct value eval(struct cg *c, struct env *e, struct node *n)
+{
+    if (!cg_enter(c, n->span))
+        return v_none();
+    struct value v = eval_node(c, e, n);
+    c->nest--;
+    return v;
+}
+
+static struct value eval_node(struct cg *c, struct env *e, struct node *n)
 {
     switch (n->kind) {
     case N_NUM:
@@ -924,7 +976,7 @@ static struct value math_unary(struct cg *c, int b, struct value x, struct node 
         if (d.s % 2 || d.m % 2 || d.T % 2) {
             char dd[96];
             dim_describe(d, dd, sizeof dd);
-            DIAG(c, 312, an->span, "the square root of %s has no unit", dd);
+            DIAG(c, 312, an->span, "the square root of %s would have a fractional unit", dd);
             return v_none();
         }
         d = (struct dim){ (int8_t)(d.s / 2), (int8_t)(d.m / 2), (int8_t)(d.T / 2) };
@@ -934,13 +986,18 @@ static struct value math_unary(struct cg *c, int b, struct value x, struct node 
         struct diag *g = DIAG(c, 312, an->span, "%s() needs a plain number, not %s", name, dd);
         if (b == B_CEIL || b == B_FLOOR || b == B_ROUND)
             diag_help(g, "to round a quantity to a raster use %s_to(x, step), e.g. "
-                      "ceil_to(t, 10 us)", name);
+                      "%s_to(t, 10 us)", name, name);
         return v_none();
     }
     if (x.reg < 0) {
         double r = vm_math_apply(builtins[b].math, v_si(&x));
-        if (x.k == V_TIME && b == B_ABS)
+        if (x.k == V_TIME && b == B_ABS) {
+            if (x.u.t == INT64_MIN) {
+                DIAG(c, 307, call->span, "time overflow");
+                return v_none();
+            }
             return v_time(x.u.t < 0 ? -x.u.t : x.u.t);
+        }
         return num_result(c, r, d, call->span);
     }
     int32_t rx = to_freg(c, &x, an->span);
@@ -975,6 +1032,8 @@ static struct value minmax(struct cg *c, int b, struct argv *args, int n, struct
         nodes = tmpn;
     }
     struct value acc = v_none();
+    if (!cg_work(c, (uint64_t)cnt, call->span))
+        goto out;
     if (cnt == 0) {
         DIAG(c, 313, call->span, "%s() needs at least one value", builtins[b].name);
         goto out;
@@ -1035,11 +1094,17 @@ static struct value round_to(struct cg *c, int b, struct argv *args, struct node
                 else if (mf == VM_MATH_FLOOR && r < 0)
                     q--;
                 else if (mf == VM_MATH_ROUND) {
-                    if (2 * (r < 0 ? -r : r) >= s.u.t)
+                    int64_t ar = r < 0 ? -r : r;    /* |r| < step: no overflow */
+                    if (ar >= s.u.t - ar)
                         q += r < 0 ? -1 : 1;
                 }
             }
-            return v_time(q * s.u.t);
+            int64_t t;
+            if (__builtin_mul_overflow(q, s.u.t, &t)) {
+                DIAG(c, 307, call->span, "time overflow");
+                return v_none();
+            }
+            return v_time(t);
         }
         double q = vm_math_apply(mf, x.u.f / s.u.f);
         /* guard against 2.0000000001 * step from float division */
@@ -1062,11 +1127,11 @@ static struct value call_builtin(struct cg *c, int b, struct node *call, struct 
     int n = 0;
     for (struct node *a = call->list; a; a = a->next) {
         if (a->name) {
-            DIAG(c, 208, a->name_span, "%s() takes no named arguments", builtins[b].name);
+            DIAG(c, 210, a->name_span, "%s() takes no named arguments", builtins[b].name);
             return v_none();
         }
         if (n == 64) {
-            DIAG(c, 208, a->span, "too many arguments");
+            DIAG(c, 209, a->span, "too many arguments");
             return v_none();
         }
         args[n].v = eval(c, e, a->a);
@@ -1083,8 +1148,9 @@ static struct value call_builtin(struct cg *c, int b, struct node *call, struct 
     else if (b == B_LEN || b == B_SUM)
         want = 1;
     if (want >= 0 && n != want) {
-        DIAG(c, 208, call->span, "%s() takes %d argument%s, %d given", builtins[b].name, want,
-             want == 1 ? "" : "s", n);
+        /* the codes of user functions: too many arguments, a missing argument */
+        DIAG(c, n > want ? 209 : 213, call->span, "%s() takes %d argument%s, %d given",
+             builtins[b].name, want, want == 1 ? "" : "s", n);
         return v_none();
     }
     if (builtins[b].math >= 0)
@@ -1111,6 +1177,8 @@ static struct value call_builtin(struct cg *c, int b, struct node *call, struct 
             return v_none();
         }
         struct array *arr = args[0].v.u.arr;
+        if (!cg_work(c, arr->n, call->span))
+            return v_none();
         if (arr->n == 0)
             return v_num(0, DIM_NONE);
         struct value acc = arr->v[0];
@@ -1192,6 +1260,8 @@ struct value call_value(struct cg *c, struct value fv, struct node *call, struct
     }
     if (bad)
         return v_none();
+    if (!cg_work(c, 1, call->span))
+        return v_none();
     if (c->depth >= 100) {
         struct diag *g = DIAG(c, 212, call->span, "calls nested too deeply (100 levels)");
         diag_help(g, "is '%s' recursive without an end?", decl->name);
@@ -1214,6 +1284,7 @@ struct value call_value(struct cg *c, struct value fv, struct node *call, struct
         env_bind(c, fe, p->name, vals[k], p->name_span);
     }
     c->depth++;
+    size_t nd = c->diag->ndiags;
     struct value ret = v_none();
     if (decl->a) {
         ret = eval(c, fe, decl->a);
@@ -1225,5 +1296,11 @@ struct value call_value(struct cg *c, struct value fv, struct node *call, struct
         c->runtime_branch = saved;
     }
     c->depth--;
+    /* an error inside a function of another file also points at this call */
+    for (size_t i = nd; i < c->diag->ndiags; i++) {
+        struct diag *g = c->diag->diags[i];
+        if (g->sev == DIAG_ERROR && g->span.file >= 0 && g->span.file != call->span.file)
+            diag_note(g, call->span, "in this call of %s()", decl->name);
+    }
     return ret;
 }

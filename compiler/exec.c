@@ -119,6 +119,8 @@ static int32_t shape_of(struct cg *c, const struct value *v, struct span sp, con
         return -1;
     }
     struct array *a = v->u.arr;
+    if (!cg_work(c, a->n, sp))
+        return -1;
     double *tmp = xmalloc(a->n * sizeof *tmp);
     double mx = 0, s = 0;
     for (uint32_t i = 0; i < a->n; i++) {
@@ -236,7 +238,9 @@ static void lower_rf(struct cg *c, struct env *e, struct node *n)
                 if (!strcmp(use->u.s, use_names[i]))
                     u = i;
         if (u < 0) {
-            struct diag *g = DIAG(c, 605, sp, "unknown rf use");
+            struct diag *g = use->k == V_STR
+                ? DIAG(c, 605, sp, "unknown rf use \"%s\"", use->u.s)
+                : DIAG(c, 605, sp, "the rf use must be a string, not %s", v_kind_name(use));
             diag_help(g, "use is one of \"excitation\", \"refocusing\", \"inversion\", "
                       "\"saturation\", \"preparation\", \"other\"");
             return;
@@ -569,14 +573,15 @@ static bool exec_if(struct cg *c, struct env *e, struct node *n, struct value *r
     return false;
 }
 
-static void exec_assert(struct cg *c, struct env *e, struct node *n)
+/* Check an assert (or lower it when run-time); true if it failed at compile time. */
+static bool exec_assert(struct cg *c, struct env *e, struct node *n)
 {
     struct value v = eval(c, e, n->a);
     if (v.k == V_NONE)
-        return;
+        return false;
     if (v.k != V_BOOL) {
         DIAG(c, 303, n->a->span, "assert needs a condition, not %s", v_kind_name(&v));
-        return;
+        return false;
     }
     if (v.reg < 0) {
         if (v.u.f == 0) {
@@ -584,12 +589,13 @@ static void exec_assert(struct cg *c, struct env *e, struct node *n)
                 DIAG(c, 218, n->a->span, "assertion failed: %s", n->str);
             else
                 DIAG(c, 218, n->a->span, "assertion failed");
+            return true;
         }
-        return;
+        return false;
     }
     if (!c->in_sequence) {
         DIAG(c, 217, n->a->span, "this condition is only known at run time");
-        return;
+        return false;
     }
     int32_t t = cg_newreg(c);
     cg_emit(c, OP_NOT, t, v.reg, 0, n->span);
@@ -597,6 +603,7 @@ static void exec_assert(struct cg *c, struct env *e, struct node *n)
     cg_emit(c, OP_ERROR, lbc_add_string(c->prog, n->str ? n->str : "assertion failed"), 0, 0,
             n->a->span);
     c->prog->code[j].b = (int32_t)c->prog->ncode;
+    return false;
 }
 
 bool exec_stmts(struct cg *c, struct env *e, struct node *list, struct value *ret)
@@ -607,14 +614,26 @@ bool exec_stmts(struct cg *c, struct env *e, struct node *list, struct value *re
     return false;
 }
 
+static bool exec_node(struct cg *c, struct env *e, struct node *n, struct value *ret);
+
 bool exec_stmt(struct cg *c, struct env *e, struct node *n, struct value *ret)
+{
+    if (!cg_enter(c, n->span))
+        return false;
+    bool r = exec_node(c, e, n, ret);
+    c->nest--;
+    return r;
+}
+
+static bool exec_node(struct cg *c, struct env *e, struct node *n, struct value *ret)
 {
     {
         switch (n->kind) {
         case N_LET: {
-            int before = c->diag->nerrors;
+            /* no value after any earlier error may be its consequence (a param
+               in error is bound to no value): report only a first cause */
             struct value v = eval(c, e, n->a);
-            if (v.k == V_NONE && c->diag->nerrors == before)
+            if (v.k == V_NONE && c->diag->nerrors == 0)
                 DIAG(c, 219, n->a->span, "this expression gives no value");
             bind_checked(c, e, n->name, v, n->name_span, n);
             break;
@@ -675,7 +694,12 @@ bool exec_stmt(struct cg *c, struct env *e, struct node *n, struct value *ret)
             *ret = eval(c, e, n->a);
             return true;
         case N_ASSERT:
-            exec_assert(c, e, n);
+            /* a failed assert ends the function call (its value is none), so that
+               its result does not cause further errors at the caller */
+            if (exec_assert(c, e, n) && c->depth > 0 && !c->runtime_branch) {
+                *ret = v_none();
+                return true;
+            }
             break;
         case N_EXPRSTMT: {
             struct value v = eval(c, e, n->a);

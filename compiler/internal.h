@@ -143,7 +143,16 @@ struct cg {
     struct parsed_file *parsed;
     /* set by the min search: stop at errors quietly */
     bool quiet;
+    /* evaluation work done so far (opts->max_work); sticky once over */
+    uint64_t work;
+    bool over_work;
+    /* eval/exec recursion depth (CG_MAX_NEST), so that deep input cannot
+       overflow the C stack */
+    int nest;
+    bool over_nest;
 };
+
+#define CG_MAX_NEST 1000
 
 struct parsed_file {
     const char *path;
@@ -169,6 +178,12 @@ bool v_is_const_num(const struct value *v);
 double v_si(const struct value *v);   /* constant NUM/TIME/BOOL as SI double */
 
 /* eval.c */
+/* Count n units of evaluation work against opts->max_work; false (with
+   one E0315 for the whole compilation) once the limit is passed. */
+bool cg_work(struct cg *c, uint64_t n, struct span sp);
+/* Enter one level of eval/exec recursion; false (one E0222 per
+   compilation) past CG_MAX_NEST. The caller decrements c->nest after. */
+bool cg_enter(struct cg *c, struct span sp);
 struct value eval(struct cg *c, struct env *e, struct node *n);
 /* Force a value into a register (constants are loaded). */
 int32_t cg_to_reg(struct cg *c, const struct value *v, struct span sp);

@@ -108,7 +108,7 @@ static void lx_error(LX_LTYPE *loc, yyscan_t scanner, struct lex_state *st, cons
 %type <list> rfields rfields1 body importlist
 %type <str> name opt_doc modname fieldname
 
-%expect 4
+%expect 5  /* 4 from optional separators, 1: `grad x ...` outside a block (shift) */
 %precedence ELSE
 %precedence WITH
 %left OR
@@ -235,6 +235,16 @@ stmt
     | ASSERT expr opt_assert_msg {
           $$ = mk(st, N_ASSERT, @$); $$->a = $2; $$->str = st->pending_msg; st->pending_msg = NULL; }
     | postfix                   { $$ = mk(st, N_EXPRSTMT, @$); $$->a = $1; }
+    /* parsed only to be reported (E0220, E0221) instead of a cascade of
+       syntax errors: top-level statements and events outside a block */
+    | PARAM name '=' expr       { $$ = mk(st, N_PARAM, @$); $$->name = $2; }
+    | PARAM name '=' expr IN expr DOTDOT expr { $$ = mk(st, N_PARAM, @$); $$->name = $2; }
+    | IMPORT importlist         { $$ = mk(st, N_IMPORT, @$); }
+    | SEQUENCE body             { $$ = mk(st, N_SEQUENCE, @1); }
+    | GRAD IDENT expr           { $$ = mk(st, N_EV_GRAD, @$); $$->name = $2;
+                                  $$->name_span = SP(st, @2); $$->a = $3; }
+    | LABEL name '=' expr       { $$ = mk(st, N_EV_LABEL, @$); $$->name = $2; $$->a = $4; }
+    | LABEL name PLUSEQ expr    { $$ = mk(st, N_EV_LABEL, @$); $$->name = $2; $$->a = $4; }
     ;
 
 anchor
@@ -278,15 +288,17 @@ item
     | IDENT expr                {
           if (strcmp($1, "duration") == 0) {
               $$ = mk(st, N_EV_DUR, @$);
-          } else {
+              $$->a = $2;
+          } else if (strcmp($1, "trigger") == 0) {
               $$ = mk(st, N_EV_TRIG, @$);
-              if (strcmp($1, "trigger") != 0) {
-                  struct diag *g = diag_error(st->diag, 106, SP(st, @1),
-                                              "'%s' is not an event", $1);
-                  diag_help(g, "a block holds rf, grad x|y|z, adc, trigger, label and duration");
-              }
-          }
-          $$->a = $2; }
+              $$->a = $2;
+          } else {
+              /* reported here and dropped, so that it is not lowered as a trigger */
+              struct diag *g = diag_error(st->diag, 106, SP(st, @1),
+                                          "'%s' is not an event", $1);
+              diag_help(g, "a block holds rf, grad x|y|z, adc, trigger, label and duration");
+              $$ = NULL;
+          } }
     ;
 
 name
@@ -418,20 +430,40 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, stru
     (void)scanner;
     yysymbol_kind_t look = yypcontext_token(ctx);
     const LX_LTYPE *loc = yypcontext_location(ctx);
-    yysymbol_kind_t exp[8];
-    int n = yypcontext_expected_tokens(ctx, exp, 8);
+    yysymbol_kind_t exp[YYNTOKENS];
+    int n = yypcontext_expected_tokens(ctx, exp, YYNTOKENS);
     struct strbuf b;
     sb_init(&b);
     if (look == YYSYMBOL_YYEOF)
         sb_puts(&b, "unexpected end of file");
     else
         sb_printf(&b, "unexpected %s", tok_desc(look));
-    if (n > 0 && n <= 6) {
+    /* Where an expression may start, say so instead of listing its tokens. */
+    bool want_expr = false;
+    for (int i = 0; i < n; i++)
+        if (exp[i] == YYSYMBOL_NUMBER)
+            want_expr = true;
+    const char *shown[8];
+    int ns = 0;
+    if (want_expr)
+        shown[ns++] = "an expression";
+    for (int i = 0; i < n && ns < 8; i++) {
+        yysymbol_kind_t k = exp[i];
+        const char *nm = tok_desc(k);
+        if (want_expr && (k == YYSYMBOL_NUMBER || k == YYSYMBOL_IDENT || k == YYSYMBOL_STRING ||
+                          k == YYSYMBOL_TRUE || k == YYSYMBOL_FALSE || k == YYSYMBOL_RF ||
+                          k == YYSYMBOL_GRAD || k == YYSYMBOL_ADC || k == YYSYMBOL_NOT ||
+                          k == YYSYMBOL_IF || !strcmp(nm, "'-'") || !strcmp(nm, "'('") ||
+                          !strcmp(nm, "'['") || !strcmp(nm, "'{'")))
+            continue;
+        shown[ns++] = tok_desc(k);
+    }
+    if (n > 0 && ns <= 6) {
         sb_puts(&b, "; expected ");
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < ns; i++) {
             if (i)
-                sb_puts(&b, i == n - 1 ? " or " : ", ");
-            sb_puts(&b, tok_desc(exp[i]));
+                sb_puts(&b, i == ns - 1 ? " or " : ", ");
+            sb_puts(&b, shown[i]);
         }
     }
     struct span sp = SP(st, *loc);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/units.h"
 #include "runtime/util.h"
 
 union reg {
@@ -69,6 +70,13 @@ double vm_math_apply(int fn, double x)
     }
     }
     return NAN;
+}
+
+/* A time for a message, in the units diagnostics use ("2.2 ms"). */
+static const char *tstr(char *buf, size_t n, int64_t ns)
+{
+    units_format((double)ns * 1e-9, DIM_TIME, buf, n);
+    return buf;
 }
 
 /* Report a run-time error; returns true if the run must stop. */
@@ -136,6 +144,27 @@ static const double *shape_ptr(const struct vm *vm, int32_t s, uint32_t *n)
     return vm->p->shapedata + sh->off;
 }
 
+/* a + b into *out, or a fatal VMERR_ARITH if the clock would overflow. */
+static bool tadd(struct vm *vm, int64_t a, int64_t b, int64_t *out)
+{
+    if (!__builtin_add_overflow(a, b, out))
+        return true;
+    verr(vm, VMERR_ARITH, true, 0, "time overflow (%lld ns + %lld ns)", (long long)a,
+         (long long)b);
+    return false;
+}
+
+/* n samples of dt: the duration, or false with an error if it is 2^60 ns
+   or more (event times stay far from int64 overflow). */
+static bool samples_dur(struct vm *vm, int64_t dt, int64_t n, const char *what, int64_t *out)
+{
+    if (!__builtin_mul_overflow(dt, n, out) && *out < INT64_C(1) << 60)
+        return true;
+    verr(vm, VMERR_BAD_EVENT, false, 0, "%s is too long (%lld samples of %lld ns)", what,
+         (long long)n, (long long)dt);
+    return false;
+}
+
 static bool need_open(struct vm *vm, const char *what)
 {
     if (vm->open)
@@ -148,7 +177,8 @@ static bool check_nonneg(struct vm *vm, int64_t v, const char *what)
 {
     if (v >= 0 && v < INT64_C(1) << 60)
         return true;
-    verr(vm, VMERR_NEG_DUR, false, 0, "%s is negative (%lld ns)", what, (long long)v);
+    char t[64];
+    verr(vm, VMERR_NEG_DUR, false, 0, "%s is negative (%s)", what, tstr(t, sizeof t, v));
     return false;
 }
 
@@ -181,7 +211,8 @@ static void op_rf(struct vm *vm, int32_t t)
         verr(vm, VMERR_BAD_EVENT, false, 0, "rf sample raster must be positive");
         return;
     }
-    rf->dur_ns = rf->dt_ns * (int64_t)rf->n;
+    if (!samples_dur(vm, rf->dt_ns, rf->n, "the rf pulse", &rf->dur_ns))
+        return;
     rf->amp = fnum(vm, &f[RFF_AMP], 0);
     rf->phase = fnum(vm, &f[RFF_PHASE], 0);
     rf->freq = fnum(vm, &f[RFF_FREQ], 0);
@@ -193,7 +224,8 @@ static void op_rf(struct vm *vm, int32_t t)
         verr(vm, VMERR_ARITH, true, 0, "rf amplitude, phase or frequency is not finite");
         return;
     }
-    if (!check_nonneg(vm, rf->delay_ns, "the rf delay"))
+    if (!check_nonneg(vm, rf->delay_ns, "the rf delay") ||
+        !check_nonneg(vm, rf->centre_ns, "the rf centre"))
         return;
     vm->blk.has_rf = true;
 }
@@ -247,7 +279,8 @@ static void op_grad(struct vm *vm, int32_t t)
             verr(vm, VMERR_BAD_EVENT, false, 0, "gradient raster must be positive");
             return;
         }
-        g->dur_ns = g->dt_ns * (int64_t)g->n;
+        if (!samples_dur(vm, g->dt_ns, g->n, "the gradient waveform", &g->dur_ns))
+            return;
     }
     vm->blk.has_grad[axis] = true;
 }
@@ -275,15 +308,18 @@ static void op_adc(struct vm *vm, int32_t t)
     a->freq = fnum(vm, &f[AF_FREQ], 0);
     a->phase = fnum(vm, &f[AF_PHASE], 0);
     if (a->dwell_ns <= 0 || a->dwell_ns > INT64_C(1) << 40) {
-        verr(vm, VMERR_BAD_EVENT, false, 0, "adc dwell must be positive (%lld ns)",
-             (long long)a->dwell_ns);
+        char ts[64];
+        verr(vm, VMERR_BAD_EVENT, false, 0, "adc dwell must be positive (%s)",
+             tstr(ts, sizeof ts, a->dwell_ns));
         return;
     }
     if (!isfinite(a->freq) || !isfinite(a->phase)) {
         verr(vm, VMERR_ARITH, true, 0, "adc frequency or phase is not finite");
         return;
     }
-    if (!check_nonneg(vm, a->delay_ns, "the adc delay"))
+    int64_t window;
+    if (!check_nonneg(vm, a->delay_ns, "the adc delay") ||
+        !samples_dur(vm, a->dwell_ns, a->samples, "the adc window", &window))
         return;
     vm->blk.has_adc = true;
 }
@@ -341,8 +377,11 @@ static int emit_delay(struct vm *vm, int64_t dur)
     d.dur_ns = dur;
     d.is_delay = true;
     d.pc = vm->pc;
+    int64_t end;
+    if (!tadd(vm, vm->now, dur, &end))
+        return 0;              /* fatal: the run stops */
     int rc = emit_block(vm, &d);
-    vm->now += dur;
+    vm->now = end;
     return rc;
 }
 
@@ -389,18 +428,22 @@ static int op_end(struct vm *vm, int32_t t)
     if (f[EF_DUR].kind != FK_NONE) {
         dur = ftime(vm, &f[EF_DUR], 0);
         if (dur < 0) {
-            verr(vm, VMERR_NEG_DUR, false, 0, "the block duration is negative (%lld ns)",
-                 (long long)dur);
+            char ts[64];
+            verr(vm, VMERR_NEG_DUR, false, 0, "the block duration is negative (%s)",
+                 tstr(ts, sizeof ts, dur));
             dur = content;
         } else if (dur < content) {
+            char t1[64], t2[64];
             verr(vm, VMERR_BLOCK_SHORT, false, content - dur,
-                 "the block lasts %lld ns but its events need %lld ns", (long long)dur,
-                 (long long)content);
+                 "the block lasts %s but its events need %s", tstr(t1, sizeof t1, dur),
+                 tstr(t2, sizeof t2, content));
             dur = content;
         }
     } else {
         int64_t r = vm->p->block_raster > 0 ? vm->p->block_raster : 1;
-        dur = (content + r - 1) / r * r;
+        dur = content;
+        if (content % r && !tadd(vm, content, r - content % r, &dur))
+            return 0;
     }
     b->dur_ns = dur;
     int64_t rf_c = b->has_rf ? b->rf.delay_ns + b->rf.centre_ns : 0;
@@ -414,8 +457,12 @@ static int op_end(struct vm *vm, int32_t t)
             verr(vm, VMERR_NO_ANCHOR, false, 0, "the block has no %s to align",
                  kind == ALIGN_RF ? "rf" : "adc");
         } else {
-            int64_t target = ftime(vm, &f[EF_ALIGN_AT], 0);
-            int64_t gap = target - off - vm->now;
+            int64_t target = ftime(vm, &f[EF_ALIGN_AT], 0), gap;
+            if (__builtin_sub_overflow(target, off, &gap) ||
+                __builtin_sub_overflow(gap, vm->now, &gap) || gap == INT64_MIN) {
+                verr(vm, VMERR_ARITH, true, 0, "time overflow in the alignment target");
+                return 0;
+            }
             if (gap < 0) {
                 if (verr(vm, VMERR_TOO_LATE, false, -gap, "alignment target is %lld ns in the past",
                          (long long)-gap))
@@ -426,16 +473,19 @@ static int op_end(struct vm *vm, int32_t t)
         }
     }
     b->start_ns = vm->now;
+    int64_t end;
+    if (!tadd(vm, vm->now, dur, &end))
+        return 0;
     if (f[EF_MARK_START].kind == FK_REG)
         vm->r[f[EF_MARK_START].v].t = vm->now;
     if (f[EF_MARK_END].kind == FK_REG)
-        vm->r[f[EF_MARK_END].v].t = vm->now + dur;
+        vm->r[f[EF_MARK_END].v].t = end;
     if (f[EF_MARK_RF].kind == FK_REG)
         vm->r[f[EF_MARK_RF].v].t = vm->now + rf_c;
     if (f[EF_MARK_ADC].kind == FK_REG)
         vm->r[f[EF_MARK_ADC].v].t = vm->now + adc_c;
     int rc = emit_block(vm, b);
-    vm->now += dur;
+    vm->now = end;
     return rc;
 }
 
@@ -453,6 +503,12 @@ static bool f2t(struct vm *vm, double s, int64_t *out)
 int vm_run(const struct lbc_program *p, const struct vm_backend *be,
            const struct vm_opts *opts, int64_t *total_ns)
 {
+    return vm_run_limited(p, be, opts, 0, total_ns);
+}
+
+int vm_run_limited(const struct lbc_program *p, const struct vm_backend *be,
+                   const struct vm_opts *opts, uint64_t max_steps, int64_t *total_ns)
+{
     struct vm vm;
     memset(&vm, 0, sizeof vm);
     vm.p = p;
@@ -467,9 +523,15 @@ int vm_run(const struct lbc_program *p, const struct vm_backend *be,
     uint32_t pc = 0;
     const struct lbc_insn *code = p->code;
     union reg *R = vm.r;
+    uint64_t steps_left = max_steps ? max_steps : UINT64_MAX;
     while (!vm.stop && pc < p->ncode) {
         const struct lbc_insn *in = &code[pc];
         vm.pc = pc;
+        if (steps_left-- == 0) {
+            verr(&vm, VMERR_LOOP, true, 0, "the run stopped after %llu instructions, its limit",
+                 (unsigned long long)max_steps);
+            break;
+        }
         int32_t a = in->a, b = in->b, c = in->c;
         pc++;
         switch ((enum lbc_op)in->op) {
@@ -575,7 +637,7 @@ int vm_run(const struct lbc_program *p, const struct vm_backend *be,
             }
             double n = ceil((lim - start) / step);
             if (n > 1e12) {
-                verr(&vm, VMERR_LOOP, true, 0, "loop of %g iterations is too long", n);
+                verr(&vm, VMERR_LOOP, true, 0, "loop of %.0f iterations is too long (at most 10^12)", n);
                 break;
             }
             if (vm.nloops >= VM_MAX_LOOPS) {
@@ -633,7 +695,9 @@ int vm_run(const struct lbc_program *p, const struct vm_backend *be,
         case OP_DELAY: {
             int64_t d = R[a].t;
             if (d < 0) {
-                verr(&vm, VMERR_NEG_DUR, false, 0, "a delay is negative (%lld ns)", (long long)d);
+                char t[64];
+                verr(&vm, VMERR_NEG_DUR, false, 0, "a delay is negative (%s)",
+                     tstr(t, sizeof t, d));
                 break;
             }
             if (emit_delay(&vm, d)) {
@@ -643,7 +707,11 @@ int vm_run(const struct lbc_program *p, const struct vm_backend *be,
             break;
         }
         case OP_WAITUNTIL: {
-            int64_t gap = R[a].t - vm.now;
+            int64_t gap;
+            if (__builtin_sub_overflow(R[a].t, vm.now, &gap) || gap == INT64_MIN) {
+                verr(&vm, VMERR_ARITH, true, 0, "time overflow in the wait target");
+                break;
+            }
             if (gap < 0) {
                 verr(&vm, VMERR_TOO_LATE, false, -gap, "wait target is %lld ns in the past",
                      (long long)-gap);

@@ -55,4 +55,10 @@ struct vm_opts {
 int vm_run(const struct lbc_program *p, const struct vm_backend *be,
            const struct vm_opts *opts, int64_t *total_ns);
 
+/* vm_run with a bound on its work, for untrusted programs (fuzzers, the
+   compiler's dry run under compile_opts.max_work): after max_steps
+   instructions (0 = no limit) the run stops with a VMERR_LOOP error. */
+int vm_run_limited(const struct lbc_program *p, const struct vm_backend *be,
+                   const struct vm_opts *opts, uint64_t max_steps, int64_t *total_ns);
+
 #endif
