@@ -47,7 +47,8 @@ static void print_usage(const struct cmd *c, FILE *out)
 /* Options shared by the commands that take a sequence. */
 struct seq_opts {
     const char **defines;
-    int ndefines, capdefines;
+    int ndefines;
+    size_t capdefines;
     const char *out;
     const char *stdlib;
 };
@@ -119,7 +120,7 @@ static int parse_seq_opts(const char *cmd, int argc, char **argv, struct seq_opt
             *rc = 0;
             return -1;
         case 'D':
-            vec_reserve((void **)&so->defines, (size_t *)&so->capdefines,
+            vec_reserve((void **)&so->defines, &so->capdefines,
                         (size_t)so->ndefines + 1, sizeof *so->defines);
             so->defines[so->ndefines++] = optarg;
             break;
