@@ -31,6 +31,12 @@ bool cg_work(struct cg *c, uint64_t n, struct span sp)
     return false;
 }
 
+struct diag_ctx *cg_diag(struct cg *c)
+{
+    c->work += CG_DIAG_WORK;   /* the next cg_work() sees it */
+    return c->diag;
+}
+
 int32_t cg_newreg(struct cg *c)
 {
     return (int32_t)c->prog->nregs++;
@@ -446,8 +452,13 @@ static int edit_distance(const char *a, const char *b)
     return d[la][lb];
 }
 
-static const char *suggest_env(struct env *e, const char *name)
+/* A known name close to `name`, for "did you mean". Only for the first
+   errors of a compilation: the scan is costly, and a failing function
+   called many times would repeat it for every call. */
+static const char *suggest_env(struct cg *c, struct env *e, const char *name)
 {
+    if (c->diag->nerrors > 20)
+        return NULL;
     const char *best = NULL;
     int bd = 3;
     for (; e; e = e->parent)
@@ -467,7 +478,7 @@ static struct value eval_ident(struct cg *c, struct env *e, struct node *n)
     struct binding *b = env_lookup(e, n->name);
     if (!b) {
         struct diag *g = DIAG(c, 201, n->span, "unknown name '%s'", n->name);
-        const char *s = suggest_env(e, n->name);
+        const char *s = suggest_env(c, e, n->name);
         if (s)
             diag_help(g, "did you mean '%s'?", s);
         return v_none();
@@ -519,7 +530,7 @@ static struct value eval_field(struct cg *c, struct env *e, struct node *n)
                 return v_none();
             struct diag *g = DIAG(c, 202, n->name_span, "module '%s' has no '%s'", m->name,
                                   n->name);
-            const char *s = m->env ? suggest_env(m->env, n->name) : NULL;
+            const char *s = m->env ? suggest_env(c, m->env, n->name) : NULL;
             if (s)
                 diag_help(g, "did you mean '%s.%s'?", m->name, s);
             return v_none();

@@ -202,6 +202,10 @@ bool exec_stmts(struct cg *c, struct env *e, struct node *list, struct value *re
 /* Execute one statement (not the ones chained after it). */
 bool exec_stmt(struct cg *c, struct env *e, struct node *n, struct value *ret);
 
-#define DIAG(c, code, sp, ...) diag_error((c)->diag, code, sp, __VA_ARGS__)
+/* c->diag, charging one diagnostic (CG_DIAG_WORK) to the work budget:
+   a failing function called again and again must not report without end. */
+struct diag_ctx *cg_diag(struct cg *c);
+#define CG_DIAG_WORK 100
+#define DIAG(c, code, sp, ...) diag_error(cg_diag(c), code, sp, __VA_ARGS__)
 
 #endif

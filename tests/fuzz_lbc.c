@@ -11,7 +11,9 @@
  * Build: clang -g -fsanitize=fuzzer,address,undefined -I. vm/program.c
  *        vm/lbc_io.c vm/verify.c vm/disasm.c runtime/util.c tests/fuzz_lbc.c
  * Seeds: tests/fuzz/lbc-seed/ (written by LARMOR_LBC_SEED_DIR=dir test_lbc);
- * crash reproducers are kept in tests/fuzz/lbc-regress/.
+ * crash reproducers are kept in tests/fuzz/lbc-regress/ and replayed by
+ * tests/test_regress.c, which includes this file with LARMOR_FUZZ_NO_ENTRY
+ * defined and calls fuzz_lbc_one(). tests/fuzz/run.sh builds and runs it.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -22,7 +24,7 @@
 #include "runtime/util.h"
 #include "vm/program.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int fuzz_lbc_one(const uint8_t *data, size_t size);
 
 static FILE *devnull;
 
@@ -39,7 +41,8 @@ static void load(const uint8_t *data, size_t size)
     lbc_free(p);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* Load one input as it is and with its header repaired. */
+int fuzz_lbc_one(const uint8_t *data, size_t size)
 {
     if (!devnull)
         devnull = fopen("/dev/null", "w");
@@ -60,3 +63,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     return 0;
 }
+
+#ifndef LARMOR_FUZZ_NO_ENTRY
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    return fuzz_lbc_one(data, size);
+}
+#endif

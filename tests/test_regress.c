@@ -1,0 +1,135 @@
+/*
+ * test_regress: replays the fuzzers' findings through the fuzz targets'
+ * own code paths (tests/fuzz_compile.c, tests/fuzz_lbc.c, included here
+ * without their libFuzzer entry points). Every file in
+ * tests/fuzz/compile-regress/ is compiled, round-tripped and listed; every
+ * file in tests/fuzz/lbc-regress/ is loaded as bytecode. A test passes when
+ * nothing crashes; CI runs it under ASan and UBSan, which turn a leak or
+ * undefined behaviour into a failure. If a folder is empty, the seeds are
+ * replayed instead (sequences/ and stdlib/; tests/fuzz/lbc-seed/) so that
+ * the suite always tests something.
+ */
+#include <CUnit/CUnit.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LARMOR_FUZZ_NO_ENTRY 1
+#include "tests/fuzz_compile.c"
+#include "tests/fuzz_lbc.c"
+
+int register_regress_tests(void);
+
+static const char *rg_top(void)
+{
+    const char *t = getenv("top_srcdir");
+    return t && *t ? t : ".";
+}
+
+static int rg_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Feed every regular file of top/dir whose name ends in ext (NULL: any) to
+   fn, in name order; returns how many were replayed. */
+static int rg_replay_dir(const char *dir, const char *ext,
+                         int (*fn)(const uint8_t *, size_t))
+{
+    char *path = xasprintf("%s/%s", rg_top(), dir);
+    DIR *dp = opendir(path);
+    int count = 0;
+    if (!dp)
+        goto out_path;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    for (struct dirent *de; (de = readdir(dp)) != NULL;) {
+        size_t l = strlen(de->d_name), el = ext ? strlen(ext) : 0;
+        if (de->d_name[0] == '.' || l <= el || (ext && strcmp(de->d_name + l - el, ext)))
+            continue;
+        char *name = xstrdup(de->d_name);
+        VEC_PUSH(names, n, cap, name);
+    }
+    closedir(dp);
+    if (n)
+        qsort(names, n, sizeof *names, rg_cmp);
+    for (size_t i = 0; i < n; i++) {
+        char *file = xasprintf("%s/%s", path, names[i]);
+        size_t len;
+        char *data = read_file(file, &len);
+        CU_ASSERT_PTR_NOT_NULL(data);
+        if (data) {
+            fn((const uint8_t *)data, len);
+            count++;
+        }
+        free(data);
+        free(file);
+        free(names[i]);
+    }
+    free(names);
+out_path:
+    free(path);
+    return count;
+}
+
+static void test_compile_regress(void)
+{
+    int n = rg_replay_dir("tests/fuzz/compile-regress", ".psq", fuzz_compile_one);
+    if (n == 0) {
+        n += rg_replay_dir("sequences", ".psq", fuzz_compile_one);
+        n += rg_replay_dir("stdlib", ".psq", fuzz_compile_one);
+    }
+    CU_ASSERT(n > 0);
+}
+
+static void test_lbc_regress(void)
+{
+    int n = rg_replay_dir("tests/fuzz/lbc-regress", ".lbc", fuzz_lbc_one);
+    if (n == 0)
+        n = rg_replay_dir("tests/fuzz/lbc-seed", NULL, fuzz_lbc_one);
+    CU_ASSERT(n > 0);
+}
+
+/* The example sequences must still compile through the fuzz path (with its
+   work cap), so that the cap does not hide the fuzzer from real inputs. */
+static int rg_compiled;
+static int rg_count_compiled(const uint8_t *data, size_t size)
+{
+    int got = fuzz_compile_one(data, size);
+    rg_compiled += got;
+    return got;
+}
+
+static void test_sequences_compile(void)
+{
+    rg_compiled = 0;
+    int n = rg_replay_dir("sequences", ".psq", rg_count_compiled);
+    CU_ASSERT(n > 0);
+    CU_ASSERT_EQUAL(rg_compiled, n);
+}
+
+static int rg_fini(void)
+{
+    if (fc_devnull) {
+        fclose(fc_devnull);
+        fc_devnull = NULL;
+    }
+    if (devnull) {
+        fclose(devnull);
+        devnull = NULL;
+    }
+    return 0;
+}
+
+int register_regress_tests(void)
+{
+    CU_pSuite s = CU_add_suite("regress", NULL, rg_fini);
+    if (!s)
+        return 1;
+    if (!CU_add_test(s, "compile-regress replays", test_compile_regress) ||
+        !CU_add_test(s, "lbc-regress replays", test_lbc_regress) ||
+        !CU_add_test(s, "sequences compile under the fuzz work cap", test_sequences_compile))
+        return 1;
+    return 0;
+}
