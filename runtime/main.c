@@ -71,7 +71,7 @@ static struct lbc_program *load_program(const char *path, const struct seq_opts 
         char err[512];
         struct lbc_program *p = lbc_read_file(path, err, sizeof err);
         if (!p) {
-            fprintf(stderr, "%s: error[E0701]: %s\n", path, err);
+            fprintf(stderr, "larmor: error[E0701]: %s\n", err);
             *rc = EXIT_INPUT;
         }
         return p;
@@ -357,25 +357,26 @@ static int cmd_version(int argc, char **argv)
 }
 
 static const struct cmd cmds[] = {
-    { "compile", "Compile a sequence to checked bytecode. The output defaults to the source\n"
-      "name with .lbc in the current folder.\n\n"
+    { "compile", "Compile a sequence to checked bytecode.\n"
+      "The output defaults to the source name with .lbc in the current folder.\n\n"
       "  -D name=value   override a param (units required: -D te=30ms)\n"
       "  -o FILE         write the bytecode to FILE\n"
       "  --stdlib DIR    look for stdlib modules in DIR",
       "larmor compile SEQ.psq [-D name=value ...] [-o SEQ.lbc]", cmd_compile },
-    { "disasm", "Print a readable listing of a bytecode file (or of a .psq, compiled first).\n\n"
+    { "disasm", "Print a readable listing of a bytecode file.\n"
+      "A .psq is compiled first.\n\n"
       "  -o FILE         write the listing to FILE",
       "larmor disasm SEQ.lbc [-o FILE]", cmd_disasm },
-    { "trace", "Run a sequence on the timing VM and list its blocks and events with their\n"
-      "times in ns.\n\n"
+    { "trace", "List the blocks and events the timing VM plays.\n"
+      "Times are integer nanoseconds; SEQ is a .psq or a .lbc.\n\n"
       "  --from T, --to T   only blocks overlapping this time window (e.g. --from 10ms)\n"
       "  --blocks A..B      only blocks A to B (0-based; or a single block N)\n"
       "  --delays           also list empty delay blocks\n"
       "  -D name=value      override a param\n"
       "  -o FILE            write the listing to FILE",
       "larmor trace SEQ [--from T] [--to T] [--blocks A..B] [-D name=value ...]", cmd_trace },
-    { "params", "List a sequence's params: name, value (after any -D), allowed range and\n"
-      "doc string.\n\n"
+    { "params", "List a sequence's params.\n"
+      "Name, value (after any -D), allowed range and doc string.\n\n"
       "  -D name=value   show the value after this override",
       "larmor params SEQ.psq [-D name=value ...]", cmd_params },
     { "version", "Print the version.", "larmor version", cmd_version },
