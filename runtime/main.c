@@ -146,6 +146,34 @@ static int parse_seq_opts(const char *cmd, int argc, char **argv, struct seq_opt
     return optind;
 }
 
+/* The common start of a command that takes one sequence: parse the options
+   and return the operand, or NULL with *rc set (0 after --help). */
+static const char *one_operand(const char *cmd, int argc, char **argv, struct seq_opts *so,
+                               const struct option *extra,
+                               int (*on_extra)(int, const char *, void *), void *ectx,
+                               const char *need, int *rc)
+{
+    int i = parse_seq_opts(cmd, argc, argv, so, extra, on_extra, ectx, rc);
+    if (i < 0)
+        return NULL;
+    if (argc - i != 1) {
+        *rc = usage_error(cmd, "%s", argc - i < 1 ? need : "one file at a time");
+        return NULL;
+    }
+    return argv[i];
+}
+
+/* The output stream: the -o file, or stdout. NULL (and a message) on error. */
+static FILE *open_output(const char *cmd, const char *path)
+{
+    if (!path)
+        return stdout;
+    FILE *f = fopen(path, "w");
+    if (!f)
+        fprintf(stderr, "larmor %s: cannot write %s: %s\n", cmd, path, strerror(errno));
+    return f;
+}
+
 static char *default_out(const char *in, const char *ext)
 {
     const char *base = strrchr(in, '/');
@@ -159,22 +187,18 @@ static int cmd_compile(int argc, char **argv)
 {
     struct seq_opts so = { 0 };
     int rc = 0;
-    int i = parse_seq_opts("compile", argc, argv, &so, NULL, NULL, NULL, &rc);
-    if (i < 0)
+    const char *seq = one_operand("compile", argc, argv, &so, NULL, NULL, NULL,
+                                  "a sequence file is needed", &rc);
+    if (!seq)
         goto out;
-    if (argc - i != 1) {
-        rc = usage_error("compile", "%s", argc - i < 1 ? "a sequence file is needed" :
-                         "one sequence file at a time");
-        goto out;
-    }
-    if (has_suffix(argv[i], ".lbc")) {
-        rc = usage_error("compile", "'%s' is already bytecode; compile takes a .psq", argv[i]);
+    if (has_suffix(seq, ".lbc")) {
+        rc = usage_error("compile", "'%s' is already bytecode; compile takes a .psq", seq);
         goto out;
     }
-    struct lbc_program *p = load_program(argv[i], &so, &rc);
+    struct lbc_program *p = load_program(seq, &so, &rc);
     if (!p)
         goto out;
-    char *out = so.out ? xstrdup(so.out) : default_out(argv[i], ".lbc");
+    char *out = so.out ? xstrdup(so.out) : default_out(seq, ".lbc");
     char err[512];
     if (lbc_write_file(p, out, err, sizeof err) != 0) {
         fprintf(stderr, "larmor compile: cannot write %s: %s\n", out, err);
@@ -191,19 +215,15 @@ static int cmd_disasm(int argc, char **argv)
 {
     struct seq_opts so = { 0 };
     int rc = 0;
-    int i = parse_seq_opts("disasm", argc, argv, &so, NULL, NULL, NULL, &rc);
-    if (i < 0)
+    const char *seq = one_operand("disasm", argc, argv, &so, NULL, NULL, NULL,
+                                  "a .lbc (or .psq) file is needed", &rc);
+    if (!seq)
         goto out;
-    if (argc - i != 1) {
-        rc = usage_error("disasm", "%s", "one .lbc (or .psq) file is needed");
-        goto out;
-    }
-    struct lbc_program *p = load_program(argv[i], &so, &rc);
+    struct lbc_program *p = load_program(seq, &so, &rc);
     if (!p)
         goto out;
-    FILE *f = so.out ? fopen(so.out, "w") : stdout;
+    FILE *f = open_output("disasm", so.out);
     if (!f) {
-        fprintf(stderr, "larmor disasm: cannot write %s: %s\n", so.out, strerror(errno));
         rc = EXIT_INPUT;
     } else {
         lbc_disasm(p, f);
@@ -289,19 +309,15 @@ static int cmd_trace(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     int rc = 0;
-    int i = parse_seq_opts("trace", argc, argv, &so, extra, trace_opt, &to, &rc);
-    if (i < 0)
+    const char *seq = one_operand("trace", argc, argv, &so, extra, trace_opt, &to,
+                                  "a sequence (.psq or .lbc) is needed", &rc);
+    if (!seq)
         goto out;
-    if (argc - i != 1) {
-        rc = usage_error("trace", "%s", "one sequence (.psq or .lbc) is needed");
-        goto out;
-    }
-    struct lbc_program *p = load_program(argv[i], &so, &rc);
+    struct lbc_program *p = load_program(seq, &so, &rc);
     if (!p)
         goto out;
-    FILE *f = so.out ? fopen(so.out, "w") : stdout;
+    FILE *f = open_output("trace", so.out);
     if (!f) {
-        fprintf(stderr, "larmor trace: cannot write %s: %s\n", so.out, strerror(errno));
         rc = EXIT_INPUT;
     } else {
         struct trace_ctx tc = { f, to, NULL, 0 };
@@ -323,17 +339,18 @@ static int cmd_params(int argc, char **argv)
 {
     struct seq_opts so = { 0 };
     int rc = 0;
-    int i = parse_seq_opts("params", argc, argv, &so, NULL, NULL, NULL, &rc);
-    if (i < 0)
+    const char *seq = one_operand("params", argc, argv, &so, NULL, NULL, NULL,
+                                  "a .psq sequence file is needed", &rc);
+    if (!seq)
         goto out;
-    if (argc - i != 1 || has_suffix(argv[i], ".lbc")) {
-        rc = usage_error("params", "%s", "one .psq sequence file is needed");
+    if (has_suffix(seq, ".lbc")) {
+        rc = usage_error("params", "'%s' is bytecode; params reads a .psq", seq);
         goto out;
     }
     struct diag_ctx d;
     diag_init(&d);
     struct compile_opts co = { 0 };
-    co.path = argv[i];
+    co.path = seq;
     co.defines = so.defines;
     co.ndefines = so.ndefines;
     co.stdlib_dir = so.stdlib;
