@@ -277,10 +277,10 @@ static void test_round_trip(void)
     uint32_t pc = lbc_emit(q, OP_NOP, 0, 0, 0, NULL);
     CU_ASSERT_EQUAL(pc, n ? q->ncode - 1 : 0);
 
-    dump_seed("sample.lbc", p);
+    dump_seed("sample.seed", p);
     struct lbc_program *m = lbc_new();
     lbc_emit(m, OP_HALT, 0, 0, 0, NULL);
-    dump_seed("halt.lbc", m);
+    dump_seed("halt.seed", m);
     lbc_free(m);
 
     lbc_free(q);

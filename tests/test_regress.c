@@ -85,7 +85,7 @@ static void test_compile_regress(void)
 
 static void test_lbc_regress(void)
 {
-    int n = rg_replay_dir("tests/fuzz/lbc-regress", ".lbc", fuzz_lbc_one);
+    int n = rg_replay_dir("tests/fuzz/lbc-regress", NULL, fuzz_lbc_one);
     if (n == 0)
         n = rg_replay_dir("tests/fuzz/lbc-seed", NULL, fuzz_lbc_one);
     CU_ASSERT(n > 0);
