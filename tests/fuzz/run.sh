@@ -8,7 +8,7 @@
 # (crash-*, leak-*, timeout-*, oom-* under artifacts-*/). Minimise a finding with
 #   build-fuzz/fuzz_compile -minimize_crash=1 -runs=10000 FILE
 # and keep it as tests/fuzz/compile-regress/NAME.psq (or
-# tests/fuzz/lbc-regress/NAME.lbc); tests/test_regress.c replays those.
+# tests/fuzz/lbc-regress/NAME.bin, not .lbc, which git ignores); tests/test_regress.c replays those.
 #
 # Environment: CC (default clang), JOBS (parallel fuzzing jobs per target,
 # default 1), FUZZ_FLAGS (extra libFuzzer flags).
