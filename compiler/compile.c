@@ -188,6 +188,16 @@ static struct module *import_module(struct cg *c, struct session *s, struct modu
     return m->state == MOD_DONE ? m : NULL;
 }
 
+/* A formatted value as one shell word for a -D hint: "500 ms" -> "500ms". */
+static void one_word(char *s)
+{
+    char *w = s;
+    for (char *r = s; *r; r++)
+        if (*r != ' ')
+            *w++ = *r;
+    *w = 0;
+}
+
 static struct override *find_override(struct cg *c, const char *name)
 {
     for (int i = 0; i < c->novr; i++)
@@ -228,11 +238,7 @@ static void eval_param(struct cg *c, struct env *e, struct node *n)
             if (dim_is_none(ov.dim)) {
                 char ex[64];
                 units_format(v_si(&def), def.dim, ex, sizeof ex);
-                char *w = ex;   /* one shell word: "500 ms" -> "500ms" */
-                for (char *r = ex; *r; r++)
-                    if (*r != ' ')
-                        *w++ = *r;
-                *w = 0;
+                one_word(ex);
                 diag_help(g, "give the unit, e.g. -D %s=%s", n->name, ex);
             }
             return;
@@ -600,11 +606,8 @@ static void report_late(struct cg *c, struct session *s, struct dry *d)
                 g = DIAG(c, 620, sp, "%s %s is below the minimum %s for this sequence", up, cur,
                          ms);
                 char msd[64];
-                size_t q = 0;
-                for (const char *x = ms; *x && q + 1 < sizeof msd; x++)
-                    if (*x != ' ')
-                        msd[q++] = *x;
-                msd[q] = 0;
+                snprintf(msd, sizeof msd, "%s", ms);
+                one_word(msd);
                 diag_help(g, "use -D %s=%s or more, or shorten the events in between", b->name,
                           msd);
             } else {
