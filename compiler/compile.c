@@ -7,6 +7,7 @@
  * of the parameter that would satisfy them.
  */
 #include "compiler/internal.h"
+#include "runtime/check.h"
 #include "vm/vm.h"
 
 #include <ctype.h>
@@ -709,8 +710,12 @@ static struct lbc_program *compile_attempt(struct session *s, struct override *e
     p->rf_raster = s->sys.rf_raster_ns;
     p->adc_raster = s->sys.adc_raster_ns;
     p->block_raster = s->sys.block_raster_ns;
+    p->rf_ringdown = s->sys.rf_ringdown_ns;
+    p->adc_dead = s->sys.adc_dead_ns;
     cg_emit(&c, OP_HALT, 0, 0, 0, SPAN_NONE);
     bool failed = dg->nerrors > before;
+    bool safety_failed = false;
+    int other_errors = 0;
     if (!failed && !s->opts->no_dry_run) {
         char err[256];
         if (lbc_verify(p, err, sizeof err) != 0) {
@@ -726,7 +731,15 @@ static struct lbc_program *compile_attempt(struct session *s, struct override *e
             d.stop_on = stop_on;
             d.nstop = nstop;
             struct vm_opts vo = { dry_on_error, &d, 0 };
-            vm_run_limited(p, NULL, &vo, s->opts->max_work, NULL);
+            /* the safety checks ride on the dry run, except in the
+               minimum-value search, which only asks about timing */
+            struct check *ck = NULL;
+            struct vm_backend be;
+            if (!stop_on && !s->opts->no_check) {
+                ck = check_new(&s->sys);
+                check_backend(ck, &be);
+            }
+            int vr = vm_run_limited(p, ck ? &be : NULL, &vo, s->opts->max_work, NULL);
             if (hit)
                 *hit = d.hit;
             for (int i = 0; i < d.nseen; i++)
@@ -738,6 +751,21 @@ static struct lbc_program *compile_attempt(struct session *s, struct override *e
                 report_late(&c, s, &d);
             if (d.nlate || d.other_errors)
                 failed = true;
+            /* safety violations only mean something on a complete run */
+            if (ck && vr == 0 && !d.nlate && !d.other_errors) {
+                other_errors = dg->nerrors - before;
+                if (!quiet)
+                    check_report(ck, p, dg);
+                if (check_count(ck, false)) {
+                    safety_failed = true;
+                    failed = true;
+                }
+            }
+            if (ck && s->opts->check_out && !quiet && vr == 0 && !d.nlate && !d.other_errors) {
+                *s->opts->check_out = ck;
+                ck = NULL;
+            }
+            check_free(ck);
         }
     }
     if (quiet) {
@@ -747,7 +775,9 @@ static struct lbc_program *compile_attempt(struct session *s, struct override *e
     s->work = c.work;
     free(c.cons);
     arena_fini(&arena);
-    if (failed) {
+    /* `larmor check` gets a program whose only errors are safety violations */
+    bool keep = safety_failed && other_errors == 0 && s->opts->check_out && !quiet;
+    if (failed && !keep) {
         lbc_free(p);
         return NULL;
     }

@@ -23,6 +23,12 @@ struct compile_opts {
        calls, array and string elements built or scanned) and for the dry
        run (VM instructions). Past it the compilation fails with E0315. */
     uint64_t max_work;
+    /* The safety check of the dry run (runtime/check.h). If check_out is
+       non-NULL the check object is handed over there (the caller frees it
+       with check_free), and a program whose only errors are safety
+       violations is still returned, for `larmor check` to report. */
+    struct check **check_out;
+    int no_check;                /* run the dry run without the safety checks */
 };
 
 /* Compile; diagnostics go to d (which owns the source texts for printing).

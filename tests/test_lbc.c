@@ -381,7 +381,7 @@ static void test_header_errors(void)
 
     put_u32le(buf + 8, 7);
     CU_ASSERT_PTR_NULL(lbc_read_buf(buf, len, err, sizeof err));
-    CU_ASSERT_STRING_EQUAL(err, "bytecode format version 7, this larmor reads version 1");
+    CU_ASSERT_STRING_EQUAL(err, "bytecode format version 7, this larmor reads version 2");
     put_u32le(buf + 8, LBC_VERSION);
 
     buf[len - 1] ^= 0x40;
@@ -397,7 +397,7 @@ static void test_header_errors(void)
     free(longer);
 
     /* a huge string count with a valid checksum: refused before allocating */
-    put_u32le(buf + 28 + 52, 0xffffffffu);   /* after the program header */
+    put_u32le(buf + 28 + 68, 0xffffffffu);   /* after the program header */
     fix_crc(buf, len);
     CU_ASSERT_PTR_NULL(lbc_read_buf(buf, len, err, sizeof err));
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "truncated file: string pool count 4294967295"));
@@ -571,7 +571,7 @@ static void test_disasm(void)
     lbc_disasm(p, f);
     fclose(f);
     static const char *const want[] = {
-        "larmor bytecode version 1\n",
+        "larmor bytecode version 2\n",
         "system     s1(\"generic_3t\") hash 0x0123456789abcdef\n",
         "rasters    grad 10000 ns, rf 1000 ns, adc 100 ns, block 10000 ns\n",
         "  te = 20 ms\n",

@@ -59,6 +59,15 @@ struct vm_trig {
     uint32_t pc;
 };
 
+/* One active loop: the loop variable (a string in the program's pool) and
+   its value in the current iteration, outermost first. */
+struct vm_loopidx {
+    int32_t name;
+    double value;
+};
+
+#define VM_MAX_LOOPS 32
+
 struct vm_block {
     uint64_t index;           /* 0-based count of blocks emitted */
     int64_t start_ns, dur_ns;
@@ -72,6 +81,8 @@ struct vm_block {
     struct vm_adc adc;
     struct vm_trig trig;
     int32_t labels[VM_LABEL__COUNT];  /* counter values at the end of the block */
+    const struct vm_loopidx *loops;   /* the loops active when the block ended */
+    int nloops;
 };
 
 struct vm;

@@ -215,6 +215,8 @@ static void print_header(const struct lbc_program *p, FILE *out)
     fprintf(out, "rasters    grad %" PRId64 " ns, rf %" PRId64 " ns, adc %" PRId64
             " ns, block %" PRId64 " ns\n",
             p->grad_raster, p->rf_raster, p->adc_raster, p->block_raster);
+    fprintf(out, "dead times rf ringdown %" PRId64 " ns, adc %" PRId64 " ns\n", p->rf_ringdown,
+            p->adc_dead);
     sb_fini(&b);
 }
 

@@ -112,6 +112,8 @@ int lbc_write_buf(const struct lbc_program *p, unsigned char **out, size_t *outl
     w_i64(&w, p->rf_raster);
     w_i64(&w, p->adc_raster);
     w_i64(&w, p->block_raster);
+    w_i64(&w, p->rf_ringdown);
+    w_i64(&w, p->adc_dead);
 
     w_u32(&w, p->nstrs);
     for (uint32_t i = 0; i < p->nstrs; i++) {
@@ -418,6 +420,8 @@ struct lbc_program *lbc_read_buf(const unsigned char *buf, size_t len, char *err
     p->rf_raster = r_i64(&r, "program header");
     p->adc_raster = r_i64(&r, "program header");
     p->block_raster = r_i64(&r, "program header");
+    p->rf_ringdown = r_i64(&r, "program header");
+    p->adc_dead = r_i64(&r, "program header");
     if (r.failed)
         goto fail;
 

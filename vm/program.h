@@ -16,7 +16,7 @@
 #include <stdio.h>
 
 #define LBC_MAGIC "LARMORBC"       /* 8 bytes */
-#define LBC_VERSION 1u
+#define LBC_VERSION 2u
 
 #define OPF_EVENT 1
 #define OPF_JUMP 2
@@ -159,6 +159,7 @@ struct lbc_program {
     int32_t sys_name;        /* string: system the program was checked against */
     uint64_t sys_hash;
     int64_t grad_raster, rf_raster, adc_raster, block_raster;  /* ns */
+    int64_t rf_ringdown, adc_dead;  /* ns: part of a block's default duration (as in Pulseq) */
 
     char **strs;        uint32_t nstrs;
     double *nums;       uint32_t nnums;

@@ -68,6 +68,10 @@ static int verify_header(const struct lbc_program *p, char *err, size_t errlen)
         if (r[i] < 1 || r[i] > LBC_MAX_RASTER_NS)
             return fail(err, errlen, "%s raster %lld ns out of range (1 ns .. 1 s)", rname[i],
                         (long long)r[i]);
+    if (p->rf_ringdown < 0 || p->rf_ringdown > LBC_MAX_RASTER_NS ||
+        p->adc_dead < 0 || p->adc_dead > LBC_MAX_RASTER_NS)
+        return fail(err, errlen, "dead times %lld ns (RF ringdown) and %lld ns (ADC) must lie "
+                    "in 0 .. 1 s", (long long)p->rf_ringdown, (long long)p->adc_dead);
     for (uint32_t i = 0; i < p->nstrs; i++)
         if (!p->strs[i])
             return fail(err, errlen, "string %u is missing", i);

@@ -40,6 +40,7 @@ struct vm {
     struct vm_block blk;
     int32_t labels[VM_LABEL__COUNT];
     struct loopst loops[VM_MAX_LOOPS];
+    struct vm_loopidx loopidx[VM_MAX_LOOPS];  /* what blocks show backends */
     int nloops;
     int nerrors;
     bool stop;
@@ -349,6 +350,8 @@ static int emit_block(struct vm *vm, struct vm_block *b)
     const struct vm_backend *be = vm->be;
     b->index = vm->nblocks++;
     memcpy(b->labels, vm->labels, sizeof b->labels);
+    b->loops = vm->loopidx;
+    b->nloops = vm->nloops;
     if (!be)
         return 0;
     if (be->block_start && be->block_start(be->ctx, b))
@@ -397,9 +400,12 @@ static void op_begin(struct vm *vm, int32_t name)
     vm->open = true;
 }
 
+/* delay + dur, saturating (the VM's times are non-negative here; an
+   absurd sum is caught later as a time overflow) */
 static int64_t end_of(int64_t delay, int64_t dur)
 {
-    return delay + dur;
+    int64_t e;
+    return __builtin_add_overflow(delay, dur, &e) ? INT64_MAX / 2 : e;
 }
 
 static int op_end(struct vm *vm, int32_t t)
@@ -422,6 +428,17 @@ static int op_end(struct vm *vm, int32_t t)
     }
     if (b->has_trig && end_of(b->trig.delay_ns, b->trig.dur_ns) > content)
         content = end_of(b->trig.delay_ns, b->trig.dur_ns);
+    /* the default duration also leaves the RF ringdown and the ADC dead
+       time after those events, as Pulseq's block duration does */
+    int64_t need = content;
+    if (b->has_rf && end_of(end_of(b->rf.delay_ns, b->rf.dur_ns), vm->p->rf_ringdown) > need)
+        need = end_of(end_of(b->rf.delay_ns, b->rf.dur_ns), vm->p->rf_ringdown);
+    if (b->has_adc) {
+        int64_t e = end_of(b->adc.delay_ns + (int64_t)b->adc.samples * b->adc.dwell_ns,
+                           vm->p->adc_dead);
+        if (e > need)
+            need = e;
+    }
     if (b->has_adc)
         memcpy(b->adc.labels, vm->labels, sizeof b->adc.labels);
     int64_t dur;
@@ -441,8 +458,8 @@ static int op_end(struct vm *vm, int32_t t)
         }
     } else {
         int64_t r = vm->p->block_raster > 0 ? vm->p->block_raster : 1;
-        dur = content;
-        if (content % r && !tadd(vm, content, r - content % r, &dur))
+        dur = need;
+        if (need % r && !tadd(vm, need, r - need % r, &dur))
             return 0;
     }
     b->dur_ns = dur;
@@ -648,6 +665,8 @@ int vm_run_limited(const struct lbc_program *p, const struct vm_backend *be,
             ls->loop = a;
             ls->remaining = (uint64_t)n - 1;
             ls->value = start;
+            vm.loopidx[vm.nloops - 1].name = L->name;
+            vm.loopidx[vm.nloops - 1].value = start;
             break;
         }
         case OP_FORLOOP: {
@@ -664,6 +683,7 @@ int vm_run_limited(const struct lbc_program *p, const struct vm_backend *be,
             ls->remaining--;
             ls->value += R[L->step].f;
             R[L->ctr].f = ls->value;
+            vm.loopidx[vm.nloops - 1].value = ls->value;
             pc = (uint32_t)b;
             break;
         }

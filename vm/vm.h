@@ -28,8 +28,6 @@ enum vm_errcode {
     VMERR_BACKEND = 650,      /* the backend stopped the run */
 };
 
-#define VM_MAX_LOOPS 32
-
 struct vm_error {
     enum vm_errcode code;
     uint32_t pc;

@@ -1,0 +1,1200 @@
+/*
+ * check: the safety backend (see check.h). Per block it checks rasters,
+ * bounds, dead times, overlap, gradient amplitude/slew/continuity, RF and
+ * ADC limits; it records each RF pulse's energy for the SAR windows and
+ * each gradient ramp for the PNS convolution, which it evaluates as the
+ * blocks arrive (a bounded history, see CHECK_PNS_HISTORY_S).
+ *
+ * Waveform model (the same as the simulator's and Pulseq's): a trapezoid is
+ * piecewise linear through its corners; an arbitrary gradient is piecewise
+ * linear through its samples placed at raster centres, holding its first
+ * and last sample for half a raster to the ends of its span; RF is
+ * piecewise constant per sample.
+ */
+#include "runtime/check.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/units.h"
+#include "runtime/util.h"
+#include "vm/program.h"
+
+#define MAX_GROUPS 256
+#define MAX_WHERE 160
+
+struct occurrence {
+    int64_t time_ns;
+    double value;
+    char where[MAX_WHERE];     /* "line=127 slice=3" */
+};
+
+struct group {
+    int code;
+    uint32_t pc;
+    int sub;                   /* axis, region... part of the key */
+    bool warning;
+    uint64_t count;
+    double limit;
+    struct dim dim;            /* of value and limit */
+    bool higher_is_worse;
+    char msg[200];             /* the first occurrence's message */
+    char help[200];
+    struct occurrence first, worst;
+};
+
+struct seg {                   /* a piece of constant slew on one axis */
+    double t0, t1, s;          /* s, T/m/s */
+};
+
+struct segring {
+    struct seg *v;
+    size_t head, n, cap;
+};
+
+struct pulse {
+    int64_t t0, t1;
+    double e;                  /* ∫|B1|² dt, T²s */
+    uint32_t pc;
+};
+
+struct check {
+    struct system sys;
+    const struct lbc_program *p;
+    struct check_summary sum;
+    struct group groups[MAX_GROUPS];
+    int ngroups;
+    uint64_t dropped;          /* violations past MAX_GROUPS */
+    int nerr, nwarn;
+    /* gradient state between blocks */
+    double gend[3];
+    uint32_t gend_pc[3];
+    int64_t gend_time;
+    /* shape statistics, cached per shape id */
+    double *shape_max, *shape_sq;
+    bool *shape_done;
+    /* SAR */
+    struct pulse *pulses;
+    size_t npulses, cappulses;
+    /* PNS */
+    struct segring ring[3];
+    /* acoustic: last readout lobe centre per axis and sign */
+    double lobe_t[3][2];
+    bool lobe_on[3][2];
+};
+
+/* ---------- violations ---------- */
+
+static void where_text(const struct check *ck, const struct vm_block *b, char *buf, size_t n)
+{
+    size_t len = 0;
+    buf[0] = 0;
+    if (!b || !ck->p)
+        return;
+    for (int i = 0; i < b->nloops && len < n; i++)
+        len += (size_t)snprintf(buf + len, n - len, "%s%s=%.0f", i ? " " : "",
+                                lbc_str(ck->p, b->loops[i].name), b->loops[i].value);
+}
+
+static struct group *find_group(struct check *ck, int code, uint32_t pc, int sub)
+{
+    for (int i = 0; i < ck->ngroups; i++) {
+        struct group *g = &ck->groups[i];
+        if (g->code == code && g->pc == pc && g->sub == sub)
+            return g;
+    }
+    return NULL;
+}
+
+/* Record one violation. value/limit are SI in dimension dm; msg is only
+   formatted for a new group. */
+static void violation(struct check *ck, const struct vm_block *b, int code, uint32_t pc,
+                      int sub, int64_t t, double value, double limit, struct dim dm,
+                      bool higher_is_worse, const char *help, const char *fmt, ...)
+    __attribute__((format(printf, 12, 13)));
+
+static void violation(struct check *ck, const struct vm_block *b, int code, uint32_t pc,
+                      int sub, int64_t t, double value, double limit, struct dim dm,
+                      bool higher_is_worse, const char *help, const char *fmt, ...)
+{
+    struct group *g = find_group(ck, code, pc, sub);
+    if (!g) {
+        if (ck->ngroups >= MAX_GROUPS) {
+            ck->dropped++;
+            return;
+        }
+        g = &ck->groups[ck->ngroups++];
+        memset(g, 0, sizeof *g);
+        g->code = code;
+        g->pc = pc;
+        g->sub = sub;
+        g->warning = code == CK_ACOUSTIC;
+        g->limit = limit;
+        g->dim = dm;
+        g->higher_is_worse = higher_is_worse;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(g->msg, sizeof g->msg, fmt, ap);
+        va_end(ap);
+        if (help)
+            snprintf(g->help, sizeof g->help, "%s", help);
+        g->first.time_ns = t;
+        g->first.value = value;
+        where_text(ck, b, g->first.where, sizeof g->first.where);
+        g->worst = g->first;
+        if (g->warning)
+            ck->nwarn++;
+        else
+            ck->nerr++;
+    } else {
+        bool worse = higher_is_worse ? value > g->worst.value : value < g->worst.value;
+        if (worse) {
+            g->worst.time_ns = t;
+            g->worst.value = value;
+            g->limit = limit;
+            where_text(ck, b, g->worst.where, sizeof g->worst.where);
+        }
+    }
+    g->count++;
+}
+
+static const char *fmtv(char *buf, size_t n, double si, struct dim d)
+{
+    units_format(si, d, buf, n);
+    return buf;
+}
+
+static const char *fmtt(char *buf, size_t n, int64_t ns)
+{
+    units_format((double)ns * 1e-9, DIM_TIME, buf, n);
+    return buf;
+}
+
+static const char axis_name[3] = { 'x', 'y', 'z' };
+
+/* ---------- shapes ---------- */
+
+static void shape_stats(struct check *ck, int32_t id, const double *v, uint32_t n,
+                        double *mx, double *sq)
+{
+    if (ck->p && id >= 0 && (uint32_t)id < ck->p->nshapes && ck->shape_done[id]) {
+        *mx = ck->shape_max[id];
+        *sq = ck->shape_sq[id];
+        return;
+    }
+    double m = 0, s = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        double a = fabs(v[i]);
+        if (a > m)
+            m = a;
+        s += v[i] * v[i];
+    }
+    *mx = m;
+    *sq = s;
+    if (ck->p && id >= 0 && (uint32_t)id < ck->p->nshapes) {
+        ck->shape_done[id] = true;
+        ck->shape_max[id] = m;
+        ck->shape_sq[id] = s;
+    }
+}
+
+/* ---------- raster and timing ---------- */
+
+static void raster(struct check *ck, const struct vm_block *b, uint32_t pc, int sub,
+                   int64_t v, int64_t r, const char *what, const char *rname)
+{
+    if (r <= 0 || v % r == 0)
+        return;
+    char vs[48], rs[48], up[48];
+    fmtt(vs, sizeof vs, v);
+    fmtt(rs, sizeof rs, r);
+    fmtt(up, sizeof up, (v / r + 1) * r);
+    char help[200];
+    snprintf(help, sizeof help, "round it with ceil_to(..., system.%s_raster): the next "
+             "raster point is %s", !strcmp(rname, "gradient") ? "grad" : !strcmp(rname, "RF") ?
+             "rf" : !strcmp(rname, "ADC") ? "adc" : "block", up);
+    violation(ck, b, CK_RASTER, pc, sub, b->start_ns, (double)v * 1e-9, (double)r * 1e-9,
+              DIM_TIME, true, help, "%s %s is not on the %s raster (%s)", what, vs,
+              rname, rs);
+}
+
+/* ---------- gradients as piecewise-linear waveforms ---------- */
+
+struct pt {
+    double t, v;               /* t in s from block start, v in T/m */
+};
+
+/* The corner points of one gradient (relative to block start); returns
+   the count, at most cap. Arbitrary shapes: samples at raster centres,
+   held half a raster to the span's ends. */
+static size_t grad_points(const struct vm_grad *g, struct pt *out, size_t cap)
+{
+    double d = (double)g->delay_ns * 1e-9;
+    size_t n = 0;
+    if (g->kind == GRAD_TRAP) {
+        double r = (double)g->rise_ns * 1e-9, f = (double)g->flat_ns * 1e-9,
+               fa = (double)g->fall_ns * 1e-9;
+        out[n++] = (struct pt){ d, 0 };
+        out[n++] = (struct pt){ d + r, g->amp };
+        out[n++] = (struct pt){ d + r + f, g->amp };
+        out[n++] = (struct pt){ d + r + f + fa, 0 };
+        return n;
+    }
+    if (!g->n || cap < 2)
+        return 0;
+    double dt = (double)g->dt_ns * 1e-9;
+    out[n++] = (struct pt){ d, g->amp * g->shape[0] };
+    for (uint32_t i = 0; i < g->n && n + 1 < cap; i++)
+        out[n++] = (struct pt){ d + (i + 0.5) * dt, g->amp * g->shape[i] };
+    out[n++] = (struct pt){ d + g->n * dt, g->amp * g->shape[g->n - 1] };
+    return n;
+}
+
+static double pts_at(const struct pt *p, size_t n, double t)
+{
+    if (!n || t <= p[0].t)
+        return n && t == p[0].t ? p[0].v : 0;
+    if (t >= p[n - 1].t)
+        return t == p[n - 1].t ? p[n - 1].v : 0;
+    size_t lo = 0, hi = n - 1;
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (p[mid].t <= t)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    double w = p[hi].t - p[lo].t;
+    return w > 0 ? p[lo].v + (p[hi].v - p[lo].v) * (t - p[lo].t) / w : p[hi].v;
+}
+
+static void ring_push(struct segring *r, struct seg s)
+{
+    if (r->n == r->cap) {
+        size_t nc = r->cap ? r->cap * 2 : 256;
+        struct seg *nv = xmalloc(nc * sizeof *nv);
+        for (size_t i = 0; i < r->n; i++)
+            nv[i] = r->v[(r->head + i) % (r->cap ? r->cap : 1)];
+        free(r->v);
+        r->v = nv;
+        r->cap = nc;
+        r->head = 0;
+    }
+    r->v[(r->head + r->n) % r->cap] = s;
+    r->n++;
+}
+
+static void ring_drop_before(struct segring *r, double t)
+{
+    while (r->n && r->v[r->head].t1 < t) {
+        r->head = (r->head + 1) % r->cap;
+        r->n--;
+    }
+}
+
+/* The IEC 2022 nerve response of one axis at time t (fraction of the
+   threshold, before the axis weight): (c / S_min) Σ s_k [1/(c+t-b_k) − 1/(c+t-a_k)],
+   the exact convolution of piecewise-constant slew with c/(c+τ)². */
+static double pns_axis_at(const struct check *ck, const struct segring *r, double t)
+{
+    double c = ck->sys.pns_chronaxie, acc = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        const struct seg *s = &r->v[(r->head + i) % r->cap];
+        if (s->t0 >= t)
+            break;
+        double b = s->t1 < t ? s->t1 : t;
+        acc += s->s * (1.0 / (c + t - b) - 1.0 / (c + t - s->t0));
+    }
+    return acc * c / ck->sys.pns_smin;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void check_gradients(struct check *ck, const struct vm_block *b)
+{
+    const struct system *sys = &ck->sys;
+    double t0 = (double)b->start_ns * 1e-9;
+    double bdur = (double)b->dur_ns * 1e-9;
+    char vs[48], ls[48], help[200];
+    struct pt *pts[3] = { NULL, NULL, NULL };
+    size_t npts[3] = { 0, 0, 0 };
+    struct pt tbuf[3][4];
+    double peak_axis[3] = { 0, 0, 0 };
+    double evals_buf[64];
+    double *evals = evals_buf;
+    size_t nevals = 0, capevals = 64;
+
+    for (int a = 0; a < 3; a++) {
+        double start = 0, end = 0;
+        if (b->has_grad[a]) {
+            const struct vm_grad *g = &b->grad[a];
+            if (g->kind == GRAD_TRAP) {
+                pts[a] = tbuf[a];
+                npts[a] = grad_points(g, pts[a], 4);
+            } else {
+                pts[a] = xmalloc((g->n + 2) * sizeof **pts);
+                npts[a] = grad_points(g, pts[a], g->n + 2);
+            }
+            const char *rn = "gradient";
+            raster(ck, b, g->pc, a, g->delay_ns, sys->grad_raster_ns, "the gradient delay", rn);
+            if (g->kind == GRAD_TRAP) {
+                raster(ck, b, g->pc, 10 + a, g->rise_ns, sys->grad_raster_ns, "the rise time", rn);
+                raster(ck, b, g->pc, 20 + a, g->flat_ns, sys->grad_raster_ns, "the flat time", rn);
+                raster(ck, b, g->pc, 30 + a, g->fall_ns, sys->grad_raster_ns, "the fall time", rn);
+            } else {
+                raster(ck, b, g->pc, 40 + a, g->dt_ns, sys->grad_raster_ns,
+                       "the gradient sample spacing", rn);
+            }
+            if (g->delay_ns + g->dur_ns > b->dur_ns)
+                violation(ck, b, CK_OUTSIDE, g->pc, a, b->start_ns,
+                          (double)(g->delay_ns + g->dur_ns) * 1e-9, bdur, DIM_TIME, true,
+                          "lengthen the block or shorten the gradient",
+                          "gradient %c ends %s into a block of %s", axis_name[a],
+                          fmtt(vs, sizeof vs, g->delay_ns + g->dur_ns),
+                          fmtt(ls, sizeof ls, b->dur_ns));
+            /* amplitude and slew from the corner points */
+            const struct pt *p = pts[a];
+            size_t n = npts[a];
+            for (size_t i = 0; i < n; i++)
+                if (fabs(p[i].v) > peak_axis[a])
+                    peak_axis[a] = fabs(p[i].v);
+            if (peak_axis[a] > sys->max_grad_axis[a] * (1 + 1e-9)) {
+                snprintf(help, sizeof help, "lower the amplitude, or lengthen the lobe so that "
+                         "its area needs less (the %s limit is system.max_grad)", sys->name);
+                violation(ck, b, CK_GRAD, g->pc, a, b->start_ns, peak_axis[a],
+                          sys->max_grad_axis[a], DIM_GRAD, true, help,
+                          "gradient %c amplitude %s exceeds the limit %s", axis_name[a],
+                          fmtv(vs, sizeof vs, peak_axis[a], DIM_GRAD),
+                          fmtv(ls, sizeof ls, sys->max_grad_axis[a], DIM_GRAD));
+            }
+            double maxslew = 0;
+            double runs = 0, run_t0 = 0, run_max = 0;
+            int run_sign = 0;
+            for (size_t i = 0; i + 1 <= n; i++) {
+                bool last = i + 1 == n;
+                double dt = last ? 0 : p[i + 1].t - p[i].t;
+                double dv = last ? 0 : p[i + 1].v - p[i].v;
+                double s = dt > 0 ? dv / dt : 0;
+                int sign = s > 0 ? 1 : s < 0 ? -1 : 0;
+                /* plain dB/dt over monotonic ramps */
+                if (sign != run_sign || last) {
+                    if (run_sign) {
+                        double tau = runs;
+                        double dbdt = run_max * sys->dbdt_radius;
+                        double lim = system_pns_limit(sys) * sys->dbdt_rheobase *
+                                     (1 + sys->dbdt_chronaxie / tau);
+                        if (dbdt > ck->sum.dbdt.value) {
+                            ck->sum.dbdt.value = dbdt;
+                            ck->sum.dbdt.time_ns = b->start_ns + (int64_t)(run_t0 * 1e9);
+                            ck->sum.dbdt.axis = a;
+                            ck->sum.dbdt.pc = g->pc;
+                        }
+                        if (sys->dbdt_rheobase > 0 && dbdt > lim) {
+                            struct dim dd = { -1, 0, 1 };
+                            char ts[48];
+                            violation(ck, b, CK_DBDT, g->pc, a, b->start_ns, dbdt, lim, dd,
+                                      true, "lengthen the ramp or lower the amplitude",
+                                      "dB/dt %s on a %s ramp of gradient %c exceeds %s (%g%% of "
+                                      "%g T/s·(1 + %g us / %s))", fmtv(vs, sizeof vs, dbdt, dd),
+                                      fmtt(ts, sizeof ts, (int64_t)(tau * 1e9)), axis_name[a],
+                                      fmtv(ls, sizeof ls, lim, dd),
+                                      system_pns_limit(sys) * 100, sys->dbdt_rheobase,
+                                      sys->dbdt_chronaxie * 1e6, ts);
+                        }
+                    }
+                    run_sign = sign;
+                    runs = 0;
+                    run_t0 = p[i].t;
+                    run_max = 0;
+                }
+                if (last)
+                    break;
+                if (sign) {
+                    runs += dt;
+                    if (fabs(s) > run_max)
+                        run_max = fabs(s);
+                    ring_push(&ck->ring[a], (struct seg){ t0 + p[i].t, t0 + p[i + 1].t, s });
+                    if (nevals == capevals) {
+                        capevals *= 2;
+                        double *ne = xmalloc(capevals * sizeof *ne);
+                        memcpy(ne, evals, nevals * sizeof *ne);
+                        if (evals != evals_buf)
+                            free(evals);
+                        evals = ne;
+                    }
+                    evals[nevals++] = t0 + p[i + 1].t;
+                }
+                if (fabs(s) > maxslew)
+                    maxslew = fabs(s);
+            }
+            if (maxslew > ck->sum.slew[a].value) {
+                ck->sum.slew[a] = (struct check_peak){ maxslew, b->start_ns, a, g->pc };
+            }
+            if (maxslew > sys->max_slew_axis[a] * (1 + 1e-9)) {
+                violation(ck, b, CK_SLEW, g->pc, a, b->start_ns, maxslew, sys->max_slew_axis[a],
+                          DIM_SLEW, true, "lengthen the ramps (system.max_slew gives the "
+                          "fastest allowed)", "gradient %c slew rate %s exceeds the limit %s",
+                          axis_name[a], fmtv(vs, sizeof vs, maxslew, DIM_SLEW),
+                          fmtv(ls, sizeof ls, sys->max_slew_axis[a], DIM_SLEW));
+            }
+            if (peak_axis[a] > ck->sum.grad[a].value)
+                ck->sum.grad[a] = (struct check_peak){ peak_axis[a], b->start_ns, a, g->pc };
+            start = n ? (p[0].t == 0 ? p[0].v : 0) : 0;
+            end = n ? (fabs(p[n - 1].t - bdur) < 1e-12 ? p[n - 1].v : 0) : 0;
+            /* a waveform that starts or stops away from zero inside the block */
+            double tol = sys->max_slew_axis[a] * (double)sys->grad_raster_ns * 1e-9;
+            if (n && p[0].t > 0 && fabs(p[0].v) > tol)
+                violation(ck, b, CK_JUMP, g->pc, 50 + a, b->start_ns, fabs(p[0].v), tol,
+                          DIM_GRAD, true, "start the waveform at zero, or remove its delay",
+                          "gradient %c jumps from 0 to %s after its delay", axis_name[a],
+                          fmtv(vs, sizeof vs, p[0].v, DIM_GRAD));
+            if (n && p[n - 1].t < bdur - 1e-12 && fabs(p[n - 1].v) > tol)
+                violation(ck, b, CK_JUMP, g->pc, 60 + a, b->start_ns, fabs(p[n - 1].v), tol,
+                          DIM_GRAD, true, "end the waveform at zero, or end it with the block",
+                          "gradient %c ends at %s before the block ends, then drops to 0",
+                          axis_name[a], fmtv(vs, sizeof vs, p[n - 1].v, DIM_GRAD));
+        }
+        /* continuity with the previous block */
+        double tol = sys->max_slew_axis[a] * (double)sys->grad_raster_ns * 1e-9;
+        if (fabs(start - ck->gend[a]) > tol) {
+            uint32_t pc = b->has_grad[a] ? b->grad[a].pc : b->pc;
+            char es[48];
+            violation(ck, b, CK_JUMP, pc, 70 + a, b->start_ns, fabs(start - ck->gend[a]), tol,
+                      DIM_GRAD, true, "make the previous block's gradient end at the value "
+                      "this one starts with (or both at zero)",
+                      "gradient %c jumps from %s to %s at the start of this block",
+                      axis_name[a], fmtv(es, sizeof es, ck->gend[a], DIM_GRAD),
+                      fmtv(vs, sizeof vs, start, DIM_GRAD));
+        }
+        ck->gend[a] = end;
+        ck->gend_pc[a] = b->has_grad[a] ? b->grad[a].pc : b->pc;
+    }
+
+    /* vector magnitude: exact at the union of the axes' corner points,
+       since |G|² is convex between them */
+    double sq = 0;
+    for (int a = 0; a < 3; a++)
+        sq += peak_axis[a] * peak_axis[a];
+    double vpeak = sqrt(sq);
+    int active = (npts[0] > 0) + (npts[1] > 0) + (npts[2] > 0);
+    if (active > 1 && sq > 0) {
+        double vmax = 0, vt = 0;
+        for (int a = 0; a < 3; a++)
+            for (size_t i = 0; i < npts[a]; i++) {
+                double t = pts[a][i].t, s2 = 0;
+                for (int k = 0; k < 3; k++) {
+                    double v = k == a ? pts[a][i].v : pts_at(pts[k], npts[k], t);
+                    s2 += v * v;
+                }
+                if (s2 > vmax) {
+                    vmax = s2;
+                    vt = t;
+                }
+            }
+        vpeak = sqrt(vmax);
+        if (vpeak > sys->max_grad_vector * (1 + 1e-9)) {
+            uint32_t pc = b->pc;
+            for (int a = 0; a < 3; a++)
+                if (b->has_grad[a]) {
+                    pc = b->grad[a].pc;
+                    break;
+                }
+            violation(ck, b, CK_GRADVEC, pc, 0, b->start_ns + (int64_t)(vt * 1e9), vpeak,
+                      sys->max_grad_vector, DIM_GRAD, true,
+                      "lower the amplitudes of the simultaneous gradients or spread them in time",
+                      "gradient vector magnitude %s exceeds the limit %s",
+                      fmtv(vs, sizeof vs, vpeak, DIM_GRAD),
+                      fmtv(ls, sizeof ls, sys->max_grad_vector, DIM_GRAD));
+        }
+    }
+    if (vpeak > ck->sum.grad_vec.value)
+        ck->sum.grad_vec = (struct check_peak){ vpeak, b->start_ns, -1, b->pc };
+
+    /* PNS: evaluate the response at the end of every ramp in this block */
+    if (nevals && sys->pns_smin > 0) {
+        qsort(evals, nevals, sizeof *evals, cmp_double);
+        for (int a = 0; a < 3; a++)
+            ring_drop_before(&ck->ring[a], t0 - CHECK_PNS_HISTORY_S);
+        double lim = system_pns_limit(sys);
+        for (size_t i = 0; i < nevals; i++) {
+            if (i && evals[i] == evals[i - 1])
+                continue;
+            double r[3], s2 = 0;
+            for (int a = 0; a < 3; a++) {
+                r[a] = ck->ring[a].n ? sys->pns_weight[a] * pns_axis_at(ck, &ck->ring[a], evals[i])
+                                     : 0;
+                s2 += r[a] * r[a];
+            }
+            double lvl = sqrt(s2);
+            int64_t tns = (int64_t)llround(evals[i] * 1e9);
+            int dom = 0;
+            for (int a = 1; a < 3; a++)
+                if (fabs(r[a]) > fabs(r[dom]))
+                    dom = a;
+            uint32_t pc = b->has_grad[dom] ? b->grad[dom].pc : b->pc;
+            if (lvl > ck->sum.pns.value) {
+                ck->sum.pns = (struct check_peak){ lvl, tns, dom, pc };
+                for (int a = 0; a < 3; a++)
+                    ck->sum.pns_axis[a] = fabs(r[a]);
+            }
+            if (lvl > lim) {
+                struct dim one = DIM_NONE;
+                violation(ck, b, CK_PNS, pc, 0, tns, lvl, lim, one, true,
+                          "lengthen the ramps (lower slew) of the dominant axis, or use a "
+                          "first-level operating mode where that is allowed",
+                          "PNS %.1f%% of the stimulation threshold exceeds the %s-mode limit "
+                          "%.0f%% (x %.1f%%, y %.1f%%, z %.1f%%)", lvl * 100,
+                          system_mode_name(sys->mode), lim * 100, fabs(r[0]) * 100,
+                          fabs(r[1]) * 100, fabs(r[2]) * 100);
+            }
+        }
+    }
+    if (evals != evals_buf)
+        free(evals);
+    for (int a = 0; a < 3; a++)
+        if (pts[a] && pts[a] != tbuf[a])
+            free(pts[a]);
+}
+
+/* ---------- RF, ADC, acoustic ---------- */
+
+static void check_rf(struct check *ck, const struct vm_block *b)
+{
+    const struct system *sys = &ck->sys;
+    const struct vm_rf *rf = &b->rf;
+    char vs[48], ls[48], help[200];
+    ck->sum.nrf++;
+    raster(ck, b, rf->pc, 0, rf->delay_ns, sys->rf_raster_ns, "the RF delay", "RF");
+    raster(ck, b, rf->pc, 1, rf->dt_ns, sys->rf_raster_ns, "the RF sample spacing", "RF");
+    if (rf->delay_ns < sys->rf_dead_ns) {
+        snprintf(help, sizeof help, "delay the pulse by at least %s (system.rf_dead_time)",
+                 fmtt(ls, sizeof ls, sys->rf_dead_ns));
+        violation(ck, b, CK_DEADTIME, rf->pc, 0, b->start_ns, (double)rf->delay_ns * 1e-9,
+                  (double)sys->rf_dead_ns * 1e-9, DIM_TIME, false, help,
+                  "the RF pulse starts %s into its block, inside the RF dead time %s",
+                  fmtt(vs, sizeof vs, rf->delay_ns), ls);
+    }
+    int64_t rf_end = rf->delay_ns + rf->dur_ns;
+    if (rf_end > b->dur_ns) {
+        violation(ck, b, CK_OUTSIDE, rf->pc, 0, b->start_ns, (double)rf_end * 1e-9,
+                  (double)b->dur_ns * 1e-9, DIM_TIME, true, "lengthen the block",
+                  "the RF pulse ends %s into a block of %s", fmtt(vs, sizeof vs, rf_end),
+                  fmtt(ls, sizeof ls, b->dur_ns));
+    } else if (rf_end + sys->rf_ringdown_ns > b->dur_ns) {
+        snprintf(help, sizeof help, "lengthen the block to at least %s",
+                 fmtt(ls, sizeof ls, rf_end + sys->rf_ringdown_ns));
+        violation(ck, b, CK_DEADTIME, rf->pc, 1, b->start_ns,
+                  (double)(b->dur_ns - rf_end) * 1e-9, (double)sys->rf_ringdown_ns * 1e-9,
+                  DIM_TIME, false, help, "the block ends %s after the RF pulse, inside the "
+                  "RF ringdown time %s", fmtt(vs, sizeof vs, b->dur_ns - rf_end),
+                  fmtt(ls, sizeof ls, sys->rf_ringdown_ns));
+    }
+    double mx, sq;
+    shape_stats(ck, rf->shape_id, rf->mag, rf->n, &mx, &sq);
+    double peak = fabs(rf->amp) * mx;
+    if (peak > ck->sum.b1.value)
+        ck->sum.b1 = (struct check_peak){ peak, b->start_ns + rf->delay_ns, -1, rf->pc };
+    if (peak > sys->max_b1 * (1 + 1e-9))
+        violation(ck, b, CK_B1, rf->pc, 0, b->start_ns + rf->delay_ns, peak, sys->max_b1,
+                  DIM_TESLA, true, "lengthen the pulse (B1 scales as 1/duration for the "
+                  "same flip angle) or lower the flip angle",
+                  "RF peak B1 %s exceeds the limit %s", fmtv(vs, sizeof vs, peak, DIM_TESLA),
+                  fmtv(ls, sizeof ls, sys->max_b1, DIM_TESLA));
+    if ((double)rf->dur_ns > (double)ck->sum.rf_dur.value * 1e9)
+        ck->sum.rf_dur = (struct check_peak){ (double)rf->dur_ns * 1e-9, b->start_ns, -1,
+                                              rf->pc };
+    if (sys->max_rf_dur_ns > 0 && rf->dur_ns > sys->max_rf_dur_ns)
+        violation(ck, b, CK_RFDUR, rf->pc, 0, b->start_ns + rf->delay_ns,
+                  (double)rf->dur_ns * 1e-9, (double)sys->max_rf_dur_ns * 1e-9, DIM_TIME, true,
+                  "shorten the pulse", "RF pulse of %s is longer than the limit %s",
+                  fmtt(vs, sizeof vs, rf->dur_ns), fmtt(ls, sizeof ls, sys->max_rf_dur_ns));
+    /* energy for SAR: piecewise-constant samples */
+    double e = rf->amp * rf->amp * sq * (double)rf->dt_ns * 1e-9;
+    ck->sum.rf_energy += e;
+    if (e > 0 && rf->dur_ns > 0) {
+        if (ck->npulses == ck->cappulses) {
+            ck->cappulses = ck->cappulses ? ck->cappulses * 2 : 1024;
+            ck->pulses = xrealloc(ck->pulses, ck->cappulses * sizeof *ck->pulses);
+        }
+        ck->pulses[ck->npulses++] = (struct pulse){ b->start_ns + rf->delay_ns,
+                                                    b->start_ns + rf_end, e, rf->pc };
+    }
+}
+
+static void check_adc(struct check *ck, const struct vm_block *b)
+{
+    const struct system *sys = &ck->sys;
+    const struct vm_adc *adc = &b->adc;
+    char vs[48], ls[48], help[200];
+    ck->sum.nadc++;
+    raster(ck, b, adc->pc, 0, adc->delay_ns, sys->adc_raster_ns, "the ADC delay", "ADC");
+    if (sys->adc_raster_ns > 0 && adc->dwell_ns % sys->adc_raster_ns)
+        violation(ck, b, CK_DWELL, adc->pc, 0, b->start_ns, (double)adc->dwell_ns * 1e-9,
+                  (double)sys->adc_raster_ns * 1e-9, DIM_TIME, true,
+                  "choose a dwell that is a whole number of ADC raster steps",
+                  "the ADC dwell %s is not on the ADC raster (%s)",
+                  fmtt(vs, sizeof vs, adc->dwell_ns), fmtt(ls, sizeof ls, sys->adc_raster_ns));
+    if (sys->min_dwell_ns > 0 && adc->dwell_ns < sys->min_dwell_ns)
+        violation(ck, b, CK_DWELL, adc->pc, 1, b->start_ns, (double)adc->dwell_ns * 1e-9,
+                  (double)sys->min_dwell_ns * 1e-9, DIM_TIME, false,
+                  "lower the receiver bandwidth", "the ADC dwell %s is below the minimum %s",
+                  fmtt(vs, sizeof vs, adc->dwell_ns), fmtt(ls, sizeof ls, sys->min_dwell_ns));
+    if (sys->max_dwell_ns > 0 && adc->dwell_ns > sys->max_dwell_ns)
+        violation(ck, b, CK_DWELL, adc->pc, 2, b->start_ns, (double)adc->dwell_ns * 1e-9,
+                  (double)sys->max_dwell_ns * 1e-9, DIM_TIME, true,
+                  "raise the receiver bandwidth", "the ADC dwell %s is above the maximum %s",
+                  fmtt(vs, sizeof vs, adc->dwell_ns), fmtt(ls, sizeof ls, sys->max_dwell_ns));
+    if (adc->samples == 0 || (sys->max_adc_samples && adc->samples > sys->max_adc_samples)) {
+        struct dim one = DIM_NONE;
+        violation(ck, b, CK_SAMPLES, adc->pc, 0, b->start_ns, adc->samples,
+                  sys->max_adc_samples, one, adc->samples != 0,
+                  "split the readout or lower the oversampling",
+                  "an ADC of %u samples is outside 1 .. %u", adc->samples, sys->max_adc_samples);
+    }
+    int64_t adc_end = adc->delay_ns + (int64_t)adc->samples * adc->dwell_ns;
+    if (adc->delay_ns < sys->adc_dead_ns) {
+        snprintf(help, sizeof help, "delay the ADC by at least %s (system.adc_dead_time)",
+                 fmtt(ls, sizeof ls, sys->adc_dead_ns));
+        violation(ck, b, CK_DEADTIME, adc->pc, 2, b->start_ns, (double)adc->delay_ns * 1e-9,
+                  (double)sys->adc_dead_ns * 1e-9, DIM_TIME, false, help,
+                  "the ADC starts %s into its block, inside the ADC dead time %s",
+                  fmtt(vs, sizeof vs, adc->delay_ns), ls);
+    }
+    if (adc_end > b->dur_ns) {
+        violation(ck, b, CK_OUTSIDE, adc->pc, 1, b->start_ns, (double)adc_end * 1e-9,
+                  (double)b->dur_ns * 1e-9, DIM_TIME, true, "lengthen the block",
+                  "the ADC ends %s into a block of %s", fmtt(vs, sizeof vs, adc_end),
+                  fmtt(ls, sizeof ls, b->dur_ns));
+    } else if (adc_end + sys->adc_dead_ns > b->dur_ns) {
+        snprintf(help, sizeof help, "lengthen the block to at least %s",
+                 fmtt(ls, sizeof ls, adc_end + sys->adc_dead_ns));
+        violation(ck, b, CK_DEADTIME, adc->pc, 3, b->start_ns,
+                  (double)(b->dur_ns - adc_end) * 1e-9, (double)sys->adc_dead_ns * 1e-9,
+                  DIM_TIME, false, help, "the block ends %s after the ADC, inside the ADC "
+                  "dead time %s", fmtt(vs, sizeof vs, b->dur_ns - adc_end),
+                  fmtt(ls, sizeof ls, sys->adc_dead_ns));
+    }
+    /* TX/RX overlap: the RF window with its dead time and ringdown against
+       the ADC window with its dead times */
+    if (b->has_rf) {
+        int64_t r0 = b->rf.delay_ns - sys->rf_dead_ns;
+        int64_t r1 = b->rf.delay_ns + b->rf.dur_ns + sys->rf_ringdown_ns;
+        int64_t a0 = adc->delay_ns - sys->adc_dead_ns, a1 = adc_end + sys->adc_dead_ns;
+        if (r0 < a1 && a0 < r1) {
+            int64_t ov = (r1 < a1 ? r1 : a1) - (r0 > a0 ? r0 : a0);
+            violation(ck, b, CK_OVERLAP, adc->pc, 0, b->start_ns, (double)ov * 1e-9, 0,
+                      DIM_TIME, true, "move the ADC after the RF ringdown or before the RF "
+                      "dead time", "the ADC overlaps the RF pulse (with dead time and "
+                      "ringdown) by %s", fmtt(vs, sizeof vs, ov));
+        }
+    }
+    /* acoustic: the fundamental of the readout gradient train, from the
+       spacing of same-polarity readout lobes */
+    if (!sys->nbands)
+        return;
+    for (int a = 0; a < 3; a++) {
+        if (!b->has_grad[a] || b->grad[a].amp == 0)
+            continue;
+        const struct vm_grad *g = &b->grad[a];
+        int sg = g->amp > 0 ? 0 : 1;
+        double tc = (double)(b->start_ns + g->delay_ns) * 1e-9 + (double)g->dur_ns * 0.5e-9;
+        if (ck->lobe_on[a][sg]) {
+            double period = tc - ck->lobe_t[a][sg];
+            double f = period > 0 ? 1 / period : 0;
+            for (int k = 0; k < sys->nbands; k++)
+                if (f >= sys->band_lo[k] && f <= sys->band_hi[k]) {
+                    char lo[48], hi[48];
+                    violation(ck, b, CK_ACOUSTIC, g->pc, k, b->start_ns, f, sys->band_lo[k],
+                              DIM_FREQ, true, "change the echo spacing (bandwidth or matrix) "
+                              "to move the fundamental out of the band",
+                              "the readout gradient on %c repeats at %s, inside the forbidden "
+                              "acoustic band %s .. %s", axis_name[a],
+                              fmtv(vs, sizeof vs, f, DIM_FREQ),
+                              fmtv(lo, sizeof lo, sys->band_lo[k], DIM_FREQ),
+                              fmtv(hi, sizeof hi, sys->band_hi[k], DIM_FREQ));
+                }
+        }
+        ck->lobe_on[a][sg] = true;
+        ck->lobe_t[a][sg] = tc;
+    }
+}
+
+/* ---------- the backend ---------- */
+
+static int cb_begin(void *ctx, const struct lbc_program *p)
+{
+    struct check *ck = ctx;
+    ck->p = p;
+    free(ck->shape_max);
+    free(ck->shape_sq);
+    free(ck->shape_done);
+    size_t n = p->nshapes ? p->nshapes : 1;
+    ck->shape_max = xcalloc(n, sizeof *ck->shape_max);
+    ck->shape_sq = xcalloc(n, sizeof *ck->shape_sq);
+    ck->shape_done = xcalloc(n, sizeof *ck->shape_done);
+    return 0;
+}
+
+static int cb_block_end(void *ctx, const struct vm_block *b)
+{
+    struct check *ck = ctx;
+    ck->sum.nblocks++;
+    if (b->is_delay)
+        raster(ck, b, b->pc, 98, b->dur_ns, ck->sys.block_raster_ns, "the delay here (from a "
+               "wait or an alignment)", "block");
+    else
+        raster(ck, b, b->pc, 99, b->dur_ns, ck->sys.block_raster_ns, "the block duration",
+               "block");
+    if (b->has_rf)
+        check_rf(ck, b);
+    check_gradients(ck, b);
+    if (b->has_adc)
+        check_adc(ck, b);
+    return 0;
+}
+
+/* Energy of the pulses inside the window [a, a + w] (rectangular power
+   per pulse). pre[i] = energy of pulses before i. */
+static double window_energy(const struct check *ck, const double *pre, int64_t a, int64_t w)
+{
+    const struct pulse *P = ck->pulses;
+    size_t n = ck->npulses;
+    int64_t b = a + w;
+    /* first pulse ending after a */
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (P[mid].t1 <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t i0 = lo;
+    /* first pulse starting at or after b */
+    lo = i0;
+    hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (P[mid].t0 < b)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t i1 = lo;
+    if (i1 <= i0)
+        return 0;
+    double e = pre[i1] - pre[i0];
+    const struct pulse *f = &P[i0], *l = &P[i1 - 1];
+    if (f->t0 < a)
+        e -= f->e * (double)(a - f->t0) / (double)(f->t1 - f->t0);
+    if (l->t1 > b)
+        e -= l->e * (double)(l->t1 - b) / (double)(l->t1 - l->t0);
+    return e > 0 ? e : 0;
+}
+
+/* The largest energy over any window of length w within [0, total]: the
+   maximum of a piecewise-linear function of the window start, reached
+   where a window starts at a pulse start or ends at a pulse end (or at the
+   domain's ends). A program shorter than w is one window [0, w]. */
+static double max_window(const struct check *ck, const double *pre, int64_t total, int64_t w,
+                         int64_t *at)
+{
+    int64_t amax = total - w;
+    *at = 0;
+    if (amax <= 0)
+        return ck->npulses ? pre[ck->npulses] : 0;
+    double best = window_energy(ck, pre, 0, w);
+    double e = window_energy(ck, pre, amax, w);
+    if (e > best) {
+        best = e;
+        *at = amax;
+    }
+    for (size_t i = 0; i < ck->npulses; i++) {
+        int64_t c[2] = { ck->pulses[i].t0, ck->pulses[i].t1 - w };
+        for (int k = 0; k < 2; k++) {
+            int64_t a = c[k] < 0 ? 0 : c[k] > amax ? amax : c[k];
+            e = window_energy(ck, pre, a, w);
+            if (e > best) {
+                best = e;
+                *at = a;
+            }
+        }
+    }
+    return best;
+}
+
+static int cb_end(void *ctx, int64_t total_ns)
+{
+    struct check *ck = ctx;
+    const struct system *sys = &ck->sys;
+    ck->sum.total_ns = total_ns;
+    /* a gradient left on at the end of the program */
+    for (int a = 0; a < 3; a++) {
+        double tol = sys->max_slew_axis[a] * (double)sys->grad_raster_ns * 1e-9;
+        if (fabs(ck->gend[a]) > tol) {
+            char vs[48];
+            violation(ck, NULL, CK_JUMP, ck->gend_pc[a], 80 + a, total_ns, fabs(ck->gend[a]),
+                      tol, DIM_GRAD, true, "ramp the gradient down to zero in the last block",
+                      "gradient %c is still at %s when the sequence ends", axis_name[a],
+                      fmtv(vs, sizeof vs, ck->gend[a], DIM_GRAD));
+        }
+    }
+    /* SAR over sliding windows */
+    double *pre = xmalloc((ck->npulses + 1) * sizeof *pre);
+    pre[0] = 0;
+    for (size_t i = 0; i < ck->npulses; i++)
+        pre[i + 1] = pre[i] + ck->pulses[i].e;
+    const int64_t win[2] = { 10LL * 1000000000, 360LL * 1000000000 };
+    for (int k = 0; k < 2; k++) {
+        int64_t at;
+        double e = max_window(ck, pre, total_ns, win[k], &at);
+        ck->sum.sar_window_ns[k] = win[k];
+        ck->sum.sar_at_ns[k] = at;
+        /* the largest pulse in the worst window names the span */
+        uint32_t pc = 0;
+        double emax = -1;
+        for (size_t i = 0; i < ck->npulses; i++)
+            if (ck->pulses[i].t1 > at && ck->pulses[i].t0 < at + win[k] &&
+                ck->pulses[i].e > emax) {
+                emax = ck->pulses[i].e;
+                pc = ck->pulses[i].pc;
+            }
+        ck->sum.sar_pc[k] = pc;
+        for (int r = 0; r < SAR__COUNT; r++) {
+            if (!sys->sar_region_on[r])
+                continue;
+            double sar = sys->sar_k[r] * e / ((double)win[k] * 1e-9);
+            ck->sum.sar[r][k] = sar;
+            double lim = system_sar_limit(sys, r) * (k == 0 ? 2 : 1);
+            if (sar > lim) {
+                struct dim one = DIM_NONE;
+                char ws[48];
+                violation(ck, NULL, CK_SAR, pc, r * 2 + k, at, sar, lim, one, true,
+                          "lengthen TR, lower the flip angles, or lengthen the RF pulses "
+                          "(energy scales as flip² / duration)",
+                          "%s SAR %.3g W/kg over the %s window starting at t = %s exceeds the "
+                          "%s-mode limit %.3g W/kg", system_region_name(r), sar,
+                          k == 0 ? "10 s" : "6 min", fmtt(ws, sizeof ws, at),
+                          system_mode_name(sys->mode), lim);
+            }
+        }
+    }
+    free(pre);
+    return 0;
+}
+
+void check_backend(struct check *ck, struct vm_backend *be)
+{
+    memset(be, 0, sizeof *be);
+    be->ctx = ck;
+    be->begin = cb_begin;
+    be->block_end = cb_block_end;
+    be->end = cb_end;
+}
+
+struct check *check_new(const struct system *sys)
+{
+    struct check *ck = xcalloc(1, sizeof *ck);
+    ck->sys = *sys;
+    for (int a = 0; a < 3; a++) {
+        ck->sum.grad[a].axis = a;
+        ck->sum.slew[a].axis = a;
+    }
+    return ck;
+}
+
+void check_free(struct check *ck)
+{
+    if (!ck)
+        return;
+    free(ck->shape_max);
+    free(ck->shape_sq);
+    free(ck->shape_done);
+    free(ck->pulses);
+    for (int a = 0; a < 3; a++)
+        free(ck->ring[a].v);
+    free(ck);
+}
+
+const struct check_summary *check_get_summary(const struct check *ck)
+{
+    return &ck->sum;
+}
+
+int check_count(const struct check *ck, bool warnings)
+{
+    return warnings ? ck->nwarn : ck->nerr;
+}
+
+/* ---------- reporting ---------- */
+
+static struct span span_of(const struct lbc_program *p, uint32_t pc, struct diag_ctx *d,
+                           char *loc, size_t nloc)
+{
+    loc[0] = 0;
+    if (!p || pc >= p->ncode || !p->lines)
+        return SPAN_NONE;
+    const struct lbc_span *ls = &p->lines[pc];
+    if (ls->file < 0)
+        return SPAN_NONE;
+    const char *path = lbc_str(p, ls->file);
+    int f = diag_find_file(d, path);
+    if (f < 0) {
+        size_t len;
+        char *text = read_file(path, &len);
+        if (text) {
+            f = diag_add_file(d, path, text, len);
+            free(text);
+        }
+    }
+    const struct src_file *sf = f >= 0 ? diag_file(d, f) : NULL;
+    if (!sf || ls->end > sf->len || ls->start > ls->end) {
+        snprintf(loc, nloc, "%s:%u:%u", path, ls->line, ls->col);
+        return SPAN_NONE;
+    }
+    return (struct span){ f, ls->start, ls->end };
+}
+
+static void occurrence_note(struct diag *g, const char *what, const struct occurrence *o,
+                            const struct group *gr, bool with_value)
+{
+    char ts[48], vs[64];
+    fmtt(ts, sizeof ts, o->time_ns);
+    if (with_value) {
+        if (dim_is_none(gr->dim))
+            snprintf(vs, sizeof vs, "%.4g", o->value);
+        else
+            units_format(o->value, gr->dim, vs, sizeof vs);
+        diag_note(g, SPAN_NONE, "%s: %s at t = %s%s%s", what, vs, ts, o->where[0] ? ", " : "",
+                  o->where);
+    } else {
+        diag_note(g, SPAN_NONE, "%s at t = %s%s%s", what, ts, o->where[0] ? ", " : "", o->where);
+    }
+}
+
+void check_report(const struct check *ck, const struct lbc_program *p, struct diag_ctx *d)
+{
+    for (int i = 0; i < ck->ngroups; i++) {
+        const struct group *gr = &ck->groups[i];
+        char loc[600];
+        struct span sp = span_of(p, gr->pc, d, loc, sizeof loc);
+        struct diag *g = gr->warning ? diag_warning(d, gr->code, sp, "%s", gr->msg)
+                                     : diag_error(d, gr->code, sp, "%s", gr->msg);
+        if (loc[0])
+            diag_note(g, SPAN_NONE, "in %s", loc);
+        if (gr->count > 1) {
+            char first[64];
+            snprintf(first, sizeof first, "first of %" PRIu64 " occurrences", gr->count);
+            occurrence_note(g, first, &gr->first, gr, false);
+            bool differs = gr->worst.value != gr->first.value;
+            if (differs)
+                occurrence_note(g, "worst", &gr->worst, gr, true);
+        } else {
+            occurrence_note(g, "at", &gr->first, gr, false);
+        }
+        if (gr->help[0])
+            diag_help(g, "%s", gr->help);
+    }
+    if (ck->dropped)
+        diag_error(d, 699, SPAN_NONE, "%" PRIu64 " more violations of other kinds were not "
+                   "listed (only the first %d distinct ones are kept)", ck->dropped, MAX_GROUPS);
+}
+
+static void peak_line(FILE *out, const char *what, const struct check_peak *pk, double lim,
+                      struct dim d)
+{
+    char vs[48], ls[48], ts[48];
+    units_format(pk->value, d, vs, sizeof vs);
+    units_format(lim, d, ls, sizeof ls);
+    fmtt(ts, sizeof ts, pk->time_ns);
+    double pct = lim > 0 ? 100 * pk->value / lim : 0;
+    fprintf(out, "  %-22s %-14s limit %-14s %5.1f%%", what, vs, ls, pct);
+    if (pk->value > 0)
+        fprintf(out, "   at t = %s", ts);
+    fputc('\n', out);
+}
+
+void check_print_text(const struct check *ck, const struct lbc_program *p, FILE *out)
+{
+    const struct system *sys = &ck->sys;
+    const struct check_summary *s = &ck->sum;
+    char buf[64], b2[64];
+    fprintf(out, "system      %s%s%s%s, hash 0x%016" PRIx64 ", %s operating mode\n", sys->name,
+            sys->path[0] ? " (" : "", sys->path, sys->path[0] ? ")" : "", sys->hash,
+            system_mode_name(sys->mode));
+    if (p)
+        fprintf(out, "sequence    %s\n", lbc_str(p, p->source));
+    fprintf(out, "duration    %s  (%" PRIu64 " blocks, %" PRIu64 " RF pulses, %" PRIu64
+            " ADC events)\n", fmtt(buf, sizeof buf, s->total_ns), s->nblocks, s->nrf, s->nadc);
+    fprintf(out, "\npeaks against limits\n");
+    static const char *gn[3] = { "gradient x", "gradient y", "gradient z" };
+    static const char *sn[3] = { "slew x", "slew y", "slew z" };
+    for (int a = 0; a < 3; a++)
+        peak_line(out, gn[a], &s->grad[a], sys->max_grad_axis[a], DIM_GRAD);
+    peak_line(out, "gradient vector", &s->grad_vec, sys->max_grad_vector, DIM_GRAD);
+    for (int a = 0; a < 3; a++)
+        peak_line(out, sn[a], &s->slew[a], sys->max_slew_axis[a], DIM_SLEW);
+    peak_line(out, "RF peak B1", &s->b1, sys->max_b1, DIM_TESLA);
+    peak_line(out, "RF pulse length", &s->rf_dur, (double)sys->max_rf_dur_ns * 1e-9, DIM_TIME);
+    fprintf(out, "\nSAR         model %s", system_sar_model_name(sys->sar_model));
+    if (sys->sar_model == SAR_MODEL_B1RMS) {
+        fprintf(out, " (SAR = k · B1rms²):");
+        for (int r = 0; r < SAR__COUNT; r++)
+            if (sys->sar_region_on[r])
+                fprintf(out, " k %s %.4g W/kg/uT²;", system_region_name(r),
+                        sys->sar_b1rms_coef[r] * 1e-12);
+    } else {
+        fprintf(out, " (reference pulse %s for %s):", fmtv(buf, sizeof buf, sys->sar_ref_b1,
+                DIM_TESLA), fmtt(b2, sizeof b2, sys->sar_ref_dur_ns));
+        for (int r = 0; r < SAR__COUNT; r++)
+            if (sys->sar_region_on[r])
+                fprintf(out, " %s %.4g J;", system_region_name(r), sys->sar_ref_energy[r]);
+    }
+    fprintf(out, " patient %.4g kg", sys->patient_mass);
+    if (sys->sar_region_on[SAR_PARTIAL_BODY])
+        fprintf(out, ", exposed %.4g kg", sys->exposed_mass);
+    fprintf(out, "\n            the sequence runs once, with no RF before or after it\n");
+    for (int k = 0; k < 2; k++)
+        for (int r = 0; r < SAR__COUNT; r++) {
+            if (!sys->sar_region_on[r])
+                continue;
+            double lim = system_sar_limit(sys, r) * (k == 0 ? 2 : 1);
+            char name[48];
+            snprintf(name, sizeof name, "SAR %s %s", k == 0 ? "10 s" : "6 min",
+                     system_region_name(r));
+            snprintf(buf, sizeof buf, "%.3g W/kg", s->sar[r][k]);
+            snprintf(b2, sizeof b2, "%.3g W/kg", lim);
+            fprintf(out, "  %-22s %-14s limit %-14s %5.1f%%", name, buf, b2,
+                    lim > 0 ? 100 * s->sar[r][k] / lim : 0);
+            if (s->sar[r][k] > 0) {
+                char ts[48];
+                fprintf(out, "   window from t = %s", fmtt(ts, sizeof ts, s->sar_at_ns[k]));
+            }
+            fputc('\n', out);
+        }
+    double b1rms = s->total_ns > 0 ? sqrt(s->rf_energy / ((double)s->total_ns * 1e-9)) : 0;
+    fprintf(out, "  %-22s %s\n", "B1rms (whole sequence)", fmtv(buf, sizeof buf, b1rms, DIM_TESLA));
+    fprintf(out, "\nPNS         IEC 60601-2-33:2022 nerve-response model: S_min %.4g T/m/s, "
+            "chronaxie %s, weights x %.3g y %.3g z %.3g\n", sys->pns_smin,
+            fmtt(buf, sizeof buf, (int64_t)llround(sys->pns_chronaxie * 1e9)),
+            sys->pns_weight[0], sys->pns_weight[1], sys->pns_weight[2]);
+    {
+        char ts[48];
+        double lim = system_pns_limit(sys);
+        snprintf(buf, sizeof buf, "%.1f%%", s->pns.value * 100);
+        snprintf(b2, sizeof b2, "%.0f%%", lim * 100);
+        fprintf(out, "  %-22s %-14s limit %-14s %5.1f%%", "PNS level", buf, b2,
+                100 * s->pns.value / lim);
+        if (s->pns.value > 0)
+            fprintf(out, "   at t = %s (x %.1f%% y %.1f%% z %.1f%%)",
+                    fmtt(ts, sizeof ts, s->pns.time_ns), s->pns_axis[0] * 100,
+                    s->pns_axis[1] * 100, s->pns_axis[2] * 100);
+        fputc('\n', out);
+        struct dim dd = { -1, 0, 1 };
+        units_format(s->dbdt.value, dd, buf, sizeof buf);
+        fprintf(out, "  %-22s %-14s (at r = %.3g m; limit per ramp %.0f%% of %.3g T/s·(1 + "
+                "%.3g us / ramp))\n", "peak dB/dt", buf, sys->dbdt_radius, lim * 100,
+                sys->dbdt_rheobase, sys->dbdt_chronaxie * 1e6);
+    }
+    fprintf(out, "\nviolations  %d error%s, %d warning%s\n", ck->nerr, ck->nerr == 1 ? "" : "s",
+            ck->nwarn, ck->nwarn == 1 ? "" : "s");
+}
+
+static void json_str(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+static void json_peak(FILE *out, const char *name, const struct check_peak *pk, double lim,
+                      const char *unit, bool comma)
+{
+    fprintf(out, "    \"%s\": {\"value\": %.9g, \"limit\": %.9g, \"unit\": \"%s\", "
+            "\"time_s\": %.9g}%s\n", name, pk->value, lim, unit, (double)pk->time_ns * 1e-9,
+            comma ? "," : "");
+}
+
+void check_print_json(const struct check *ck, const struct lbc_program *p, FILE *out)
+{
+    const struct system *sys = &ck->sys;
+    const struct check_summary *s = &ck->sum;
+    fprintf(out, "{\n  \"system\": {\"name\": ");
+    json_str(out, sys->name);
+    fprintf(out, ", \"path\": ");
+    json_str(out, sys->path);
+    fprintf(out, ", \"hash\": \"0x%016" PRIx64 "\", \"mode\": \"%s\"},\n", sys->hash,
+            sys->mode == SYS_MODE_FIRST_LEVEL ? "first_level" : "normal");
+    if (p) {
+        fprintf(out, "  \"sequence\": ");
+        json_str(out, lbc_str(p, p->source));
+        fprintf(out, ",\n");
+    }
+    fprintf(out, "  \"duration_s\": %.9g,\n  \"blocks\": %" PRIu64 ",\n  \"rf_pulses\": %" PRIu64
+            ",\n  \"adc_events\": %" PRIu64 ",\n", (double)s->total_ns * 1e-9, s->nblocks,
+            s->nrf, s->nadc);
+    fprintf(out, "  \"peaks\": {\n");
+    static const char *gn[3] = { "gradient_x", "gradient_y", "gradient_z" };
+    static const char *sn[3] = { "slew_x", "slew_y", "slew_z" };
+    for (int a = 0; a < 3; a++)
+        json_peak(out, gn[a], &s->grad[a], sys->max_grad_axis[a], "T/m", true);
+    json_peak(out, "gradient_vector", &s->grad_vec, sys->max_grad_vector, "T/m", true);
+    for (int a = 0; a < 3; a++)
+        json_peak(out, sn[a], &s->slew[a], sys->max_slew_axis[a], "T/m/s", true);
+    json_peak(out, "rf_b1", &s->b1, sys->max_b1, "T", true);
+    json_peak(out, "rf_duration", &s->rf_dur, (double)sys->max_rf_dur_ns * 1e-9, "s", true);
+    json_peak(out, "pns", &s->pns, system_pns_limit(sys), "1", true);
+    json_peak(out, "dbdt", &s->dbdt, 0, "T/s", false);
+    fprintf(out, "  },\n  \"sar\": {\"model\": \"%s\", \"patient_mass_kg\": %.9g, \"regions\": {",
+            system_sar_model_name(sys->sar_model), sys->patient_mass);
+    bool first = true;
+    for (int r = 0; r < SAR__COUNT; r++) {
+        if (!sys->sar_region_on[r])
+            continue;
+        fprintf(out, "%s\n    \"%s\": {\"k_w_per_kg_t2\": %.9g, \"sar_10s\": %.9g, "
+                "\"limit_10s\": %.9g, \"sar_6min\": %.9g, \"limit_6min\": %.9g}",
+                first ? "" : ",", r == SAR_WHOLE_BODY ? "whole_body" : r == SAR_HEAD ? "head" :
+                "partial_body", sys->sar_k[r], s->sar[r][0], 2 * system_sar_limit(sys, r),
+                s->sar[r][1], system_sar_limit(sys, r));
+        first = false;
+    }
+    fprintf(out, "},\n    \"window_10s_start_s\": %.9g, \"window_6min_start_s\": %.9g, "
+            "\"rf_energy_t2s\": %.9g},\n", (double)s->sar_at_ns[0] * 1e-9,
+            (double)s->sar_at_ns[1] * 1e-9, s->rf_energy);
+    fprintf(out, "  \"violations\": [");
+    for (int i = 0; i < ck->ngroups; i++) {
+        const struct group *gr = &ck->groups[i];
+        const struct lbc_span *ls = p && gr->pc < p->ncode && p->lines ? &p->lines[gr->pc] : NULL;
+        fprintf(out, "%s\n    {\"code\": \"%c%04d\", \"severity\": \"%s\", \"message\": ",
+                i ? "," : "", gr->warning ? 'W' : 'E', gr->code,
+                gr->warning ? "warning" : "error");
+        json_str(out, gr->msg);
+        fprintf(out, ", \"file\": ");
+        json_str(out, ls && ls->file >= 0 ? lbc_str(p, ls->file) : "");
+        fprintf(out, ", \"line\": %u, \"col\": %u, \"count\": %" PRIu64 ", \"first_time_s\": %.9g, "
+                "\"first_at\": ", ls ? ls->line : 0, ls ? ls->col : 0, gr->count,
+                (double)gr->first.time_ns * 1e-9);
+        json_str(out, gr->first.where);
+        fprintf(out, ", \"worst_value\": %.9g, \"limit\": %.9g, \"worst_time_s\": %.9g, "
+                "\"worst_at\": ", gr->worst.value, gr->limit, (double)gr->worst.time_ns * 1e-9);
+        json_str(out, gr->worst.where);
+        fputc('}', out);
+    }
+    fprintf(out, "%s],\n  \"errors\": %d,\n  \"warnings\": %d\n}\n", ck->ngroups ? "\n  " : "",
+            ck->nerr, ck->nwarn);
+}

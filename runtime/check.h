@@ -1,0 +1,91 @@
+/*
+ * check: the safety backend. It receives the VM's blocks like any other
+ * backend and checks them against one scanner description: rasters, block
+ * bounds, dead times, RF/ADC overlap, gradient amplitude (per axis and
+ * vector), slew, gradient continuity between blocks, RF peak B1 and length,
+ * ADC dwell and samples, SAR over sliding 10 s and 6 min windows (IEC
+ * 60601-2-33), PNS by the IEC 60601-2-33:2022 nerve-response model, the
+ * plain dB/dt, and the acoustic bands of readout gradients.
+ *
+ * Violations are grouped by (kind, instruction): each group keeps its
+ * first and its worst occurrence (time, loop indices, value, limit) and a
+ * count. check_report turns the groups into diagnostics at the source span
+ * of the event. Compile-time checking is exactly a VM run against this
+ * backend, so there is no second timing model.
+ */
+#ifndef LARMOR_CHECK_H
+#define LARMOR_CHECK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "runtime/diag.h"
+#include "runtime/system.h"
+#include "vm/backend.h"
+
+/* Diagnostic codes of the checks (E06xx errors, W06xx warnings). */
+enum check_code {
+    CK_RASTER = 660,      /* an event time or length off its raster */
+    CK_OUTSIDE = 661,     /* an event outlasts its block */
+    CK_DEADTIME = 662,    /* RF dead time / ringdown, ADC dead time */
+    CK_OVERLAP = 663,     /* RF and ADC windows overlap */
+    CK_GRAD = 664,        /* gradient amplitude on one axis */
+    CK_GRADVEC = 665,     /* gradient vector magnitude */
+    CK_SLEW = 666,        /* slew rate on one axis */
+    CK_JUMP = 667,        /* a gradient jumps (between blocks or after a delay) */
+    CK_B1 = 668,          /* RF peak B1 */
+    CK_RFDUR = 669,       /* RF pulse too long */
+    CK_DWELL = 670,       /* ADC dwell off raster or out of range */
+    CK_SAMPLES = 671,     /* ADC sample count */
+    CK_SAR = 672,         /* SAR over a window */
+    CK_PNS = 673,         /* PNS level */
+    CK_DBDT = 674,        /* plain dB/dt */
+    CK_ACOUSTIC = 675,    /* warning: readout gradient fundamental in a forbidden band */
+};
+
+/* History the PNS convolution keeps (older slew contributes at most
+   2·c·Gmax / (S_min·(c + H)²) of the threshold; 0.1 % for 40 mT/m). */
+#define CHECK_PNS_HISTORY_S 0.020
+
+struct check_peak {
+    double value;             /* SI */
+    int64_t time_ns;
+    int axis;                 /* -1 where not per axis */
+    uint32_t pc;
+};
+
+struct check_summary {
+    int64_t total_ns;
+    uint64_t nblocks, nrf, nadc;
+    struct check_peak grad[3], grad_vec, slew[3], b1, rf_dur, pns, dbdt;
+    double pns_axis[3];       /* per-axis levels at the PNS peak */
+    double rf_energy;         /* ∫|B1|² dt over the whole program, T²·s */
+    /* SAR, W/kg: [region][0] = worst 10 s window, [1] = worst 6 min window */
+    double sar[SAR__COUNT][2];
+    int64_t sar_window_ns[2]; /* the window lengths (10 s, 360 s) */
+    int64_t sar_at_ns[2];     /* start of the worst window of each length */
+    uint32_t sar_pc[2];       /* the largest pulse in that window (for a span) */
+};
+
+struct check;
+
+struct check *check_new(const struct system *sys);
+void check_free(struct check *ck);
+
+/* The backend table; ctx is ck. */
+void check_backend(struct check *ck, struct vm_backend *be);
+
+const struct check_summary *check_get_summary(const struct check *ck);
+int check_count(const struct check *ck, bool warnings);
+
+/* Turn the violation groups into diagnostics in d. pc → span goes through
+   p's line table; a source file not yet registered with d is read from
+   disk (if that fails, the location is given in a note instead). */
+void check_report(const struct check *ck, const struct lbc_program *p, struct diag_ctx *d);
+
+/* The report of `larmor check`: peaks against limits, SAR, PNS, duration. */
+void check_print_text(const struct check *ck, const struct lbc_program *p, FILE *out);
+void check_print_json(const struct check *ck, const struct lbc_program *p, FILE *out);
+
+#endif
