@@ -13,6 +13,7 @@
 #include "compiler/compile.h"
 #include "config.h"
 #include "runtime/diag.h"
+#include "runtime/system.h"
 #include "runtime/trace.h"
 #include "runtime/units.h"
 #include "runtime/util.h"
@@ -51,6 +52,7 @@ struct seq_opts {
     size_t capdefines;
     const char *out;
     const char *stdlib;
+    const char *system;          /* --system NAME|PATH; NULL: generic_3t */
 };
 
 static bool has_suffix(const char *s, const char *suf)
@@ -59,12 +61,20 @@ static bool has_suffix(const char *s, const char *suf)
     return n >= m && strcmp(s + n - m, suf) == 0;
 }
 
+/* Load the --system choice (generic_3t without one) from the stdlib
+   (--stdlib, else the default) or a path; errors go to d. */
+static int load_system(const struct seq_opts *so, struct system *sys, struct diag_ctx *d)
+{
+    return system_resolve(so->system, so->stdlib, sys, d);
+}
+
 /* Compile a .psq or load a .lbc; diagnostics are printed. */
 static struct lbc_program *load_program(const char *path, const struct seq_opts *so, int *rc)
 {
     if (has_suffix(path, ".lbc")) {
-        if (so->ndefines) {
-            fprintf(stderr, "larmor: -D applies to .psq sources; %s is already compiled\n", path);
+        if (so->ndefines || so->system) {
+            fprintf(stderr, "larmor: %s applies to .psq sources; %s is already compiled\n",
+                    so->ndefines ? "-D" : "--system", path);
             *rc = EXIT_USAGE;
             return NULL;
         }
@@ -78,12 +88,16 @@ static struct lbc_program *load_program(const char *path, const struct seq_opts 
     }
     struct diag_ctx d;
     diag_init(&d);
+    struct system sys;
     struct compile_opts co = { 0 };
     co.path = path;
     co.defines = so->defines;
     co.ndefines = so->ndefines;
     co.stdlib_dir = so->stdlib;
-    struct lbc_program *p = compile_file(&co, &d);
+    co.sys = &sys;
+    struct lbc_program *p = NULL;
+    if (load_system(so, &sys, &d) == 0)
+        p = compile_file(&co, &d);
     diag_print_all(&d, stderr, diag_want_color(stderr));
     if (!p) {
         fprintf(stderr, "%d error%s\n", d.nerrors, d.nerrors == 1 ? "" : "s");
@@ -93,7 +107,7 @@ static struct lbc_program *load_program(const char *path, const struct seq_opts 
     return p;
 }
 
-enum { OPT_STDLIB = 256, OPT_FROM, OPT_TO, OPT_BLOCKS, OPT_DELAYS };
+enum { OPT_STDLIB = 256, OPT_SYSTEM, OPT_FROM, OPT_TO, OPT_BLOCKS, OPT_DELAYS, OPT_LIST };
 
 /* Parse the common options; returns the index of the first operand or -1. */
 static int parse_seq_opts(const char *cmd, int argc, char **argv, struct seq_opts *so,
@@ -105,8 +119,9 @@ static int parse_seq_opts(const char *cmd, int argc, char **argv, struct seq_opt
         { "define", required_argument, NULL, 'D' },
         { "output", required_argument, NULL, 'o' },
         { "stdlib", required_argument, NULL, OPT_STDLIB },
+        { "system", required_argument, NULL, OPT_SYSTEM },
     };
-    int nb = 4;
+    int nb = 5;
     for (int i = 0; extra && extra[i].name && nb < 15; i++)
         base[nb++] = extra[i];
     memset(&base[nb], 0, sizeof base[nb]);
@@ -129,6 +144,9 @@ static int parse_seq_opts(const char *cmd, int argc, char **argv, struct seq_opt
             break;
         case OPT_STDLIB:
             so->stdlib = optarg;
+            break;
+        case OPT_SYSTEM:
+            so->system = optarg;
             break;
         case '?':
             *rc = usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
@@ -349,17 +367,92 @@ static int cmd_params(int argc, char **argv)
     }
     struct diag_ctx d;
     diag_init(&d);
+    struct system sys;
     struct compile_opts co = { 0 };
     co.path = seq;
     co.defines = so.defines;
     co.ndefines = so.ndefines;
     co.stdlib_dir = so.stdlib;
-    if (compile_describe_params(&co, &d, stdout) != 0)
+    co.sys = &sys;
+    if (load_system(&so, &sys, &d) != 0 || compile_describe_params(&co, &d, stdout) != 0)
         rc = EXIT_INPUT;
     diag_print_all(&d, stderr, diag_want_color(stderr));
     diag_fini(&d);
 out:
     free(so.defines);
+    return rc;
+}
+
+/* larmor system --list: each shipped system with its description. */
+static int list_systems(const char *stdlib)
+{
+    size_t n;
+    char **names = system_names(stdlib, &n);
+    if (!n)
+        fprintf(stderr, "larmor system: no systems in %s/systems\n",
+                stdlib ? stdlib : compile_default_stdlib());
+    for (size_t i = 0; i < n; i++) {
+        struct diag_ctx d;
+        diag_init(&d);
+        struct system sys;
+        if (system_resolve(names[i], stdlib, &sys, &d) == 0)
+            printf("%-20s %s\n", names[i], sys.description);
+        else
+            printf("%-20s (does not load: %d error%s; larmor system %s tells)\n", names[i],
+                   d.nerrors, d.nerrors == 1 ? "" : "s", names[i]);
+        diag_fini(&d);
+        free(names[i]);
+    }
+    free(names);
+    return n ? 0 : EXIT_INPUT;
+}
+
+static int cmd_system(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "help", no_argument, NULL, 'h' },
+        { "list", no_argument, NULL, OPT_LIST },
+        { "stdlib", required_argument, NULL, OPT_STDLIB },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *stdlib = NULL;
+    bool list = false;
+    optind = 1;
+    opterr = 0;
+    for (int ch; (ch = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
+        switch (ch) {
+        case 'h':
+            print_usage(find_cmd("system"), stdout);
+            return 0;
+        case OPT_LIST:
+            list = true;
+            break;
+        case OPT_STDLIB:
+            stdlib = optarg;
+            break;
+        case ':':
+            return usage_error("system", "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return usage_error("system", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (argc - optind > (list ? 0 : 1))
+        return usage_error("system", "%s",
+                           list ? "--list takes no system" : "one system at a time");
+    if (list)
+        return list_systems(stdlib);
+    struct diag_ctx d;
+    diag_init(&d);
+    struct system sys;
+    int rc = 0;
+    if (system_resolve(optind < argc ? argv[optind] : NULL, stdlib, &sys, &d) == 0) {
+        system_print(&sys, stdout);
+    } else {
+        diag_print_all(&d, stderr, diag_want_color(stderr));
+        fprintf(stderr, "%d error%s\n", d.nerrors, d.nerrors == 1 ? "" : "s");
+        rc = EXIT_INPUT;
+    }
+    diag_fini(&d);
     return rc;
 }
 
@@ -378,8 +471,10 @@ static const struct cmd cmds[] = {
       "The output defaults to the source name with .lbc in the current folder.\n\n"
       "  -D name=value   override a param (units required: -D te=30ms)\n"
       "  -o FILE         write the bytecode to FILE\n"
-      "  --stdlib DIR    look for stdlib modules in DIR",
-      "larmor compile SEQ.psq [-D name=value ...] [-o SEQ.lbc]", cmd_compile },
+      "  --system S      compile for scanner S: a shipped name (larmor system --list)\n"
+      "                  or a YAML file; default generic_3t\n"
+      "  --stdlib DIR    look for stdlib modules (and systems/) in DIR",
+      "larmor compile SEQ.psq [-D name=value ...] [--system S] [-o SEQ.lbc]", cmd_compile },
     { "disasm", "Print a readable listing of a bytecode file.\n"
       "A .psq is compiled first.\n\n"
       "  -o FILE         write the listing to FILE",
@@ -390,12 +485,21 @@ static const struct cmd cmds[] = {
       "  --blocks A..B      only blocks A to B (0-based; or a single block N)\n"
       "  --delays           also list empty delay blocks\n"
       "  -D name=value      override a param\n"
+      "  --system S         compile a .psq for scanner S (default generic_3t)\n"
       "  -o FILE            write the listing to FILE",
       "larmor trace SEQ [--from T] [--to T] [--blocks A..B] [-D name=value ...]", cmd_trace },
     { "params", "List a sequence's params.\n"
       "Name, value (after any -D), allowed range and doc string.\n\n"
-      "  -D name=value   show the value after this override",
-      "larmor params SEQ.psq [-D name=value ...]", cmd_params },
+      "  -D name=value   show the value after this override\n"
+      "  --system S      evaluate for scanner S (default generic_3t)",
+      "larmor params SEQ.psq [-D name=value ...] [--system S]", cmd_params },
+    { "system", "Show a scanner description, or list the shipped ones.\n"
+      "S is a shipped name (stdlib/systems/S.yaml) or the path of a YAML file\n"
+      "(containing '/' or ending in .yaml); default generic_3t. Prints every\n"
+      "value with its unit and the derived SAR and PNS limits, or the errors.\n\n"
+      "  --list          list the shipped systems with their descriptions\n"
+      "  --stdlib DIR    look for systems/ in DIR",
+      "larmor system [S] [--list] [--stdlib DIR]", cmd_system },
     { "version", "Print the version.", "larmor version", cmd_version },
     { "help", "Show the list of commands, or the help of one.", "larmor help [COMMAND]", cmd_help },
 };

@@ -30,7 +30,9 @@ enum sar_region { SAR_WHOLE_BODY, SAR_HEAD, SAR_PARTIAL_BODY, SAR__COUNT };
 
 struct system {
     char name[64];
-    char path[512];           /* the file it was read from; "" if built in */
+    char description[128];    /* one line from the file's description: key; "" if none */
+    char path[512];           /* the file it was read from, as diagnostics show it (a
+                                 shipped system: stdlib/systems/NAME.yaml); "" if built in */
     uint64_t hash;            /* FNV-1a of the source text (or of the built-in values) */
 
     double b0;                /* T */
@@ -101,6 +103,10 @@ const char *system_sar_model_name(enum sar_model m);
    file:line:col with the offending YAML line. Returns 0, or 1 with errors
    reported. */
 int system_load(const char *path, struct system *s, struct diag_ctx *d);
+/* The same from a text in memory, registered with d under path (tests,
+   fuzzing). */
+int system_load_text(const char *path, const char *text, size_t len, struct system *s,
+                     struct diag_ctx *d);
 
 /* Resolve --system: NAME (a file stdlib_dir/systems/NAME.yaml) or a PATH
    (anything containing '/' or ending in .yaml/.yml). NULL arg means the
@@ -108,5 +114,15 @@ int system_load(const char *path, struct system *s, struct diag_ctx *d);
    name lists the shipped systems). */
 int system_resolve(const char *arg, const char *stdlib_dir, struct system *s,
                    struct diag_ctx *d);
+
+/* The names of the shipped systems (stdlib_dir/systems/NAME.yaml, sorted;
+   NULL stdlib_dir: compile_default_stdlib()). The caller frees each name
+   and the array. */
+char **system_names(const char *stdlib_dir, size_t *n);
+
+/* Print s readably, one `key  value` line per field grouped by section,
+   with units, and the derived values (SAR constants and limits for the
+   mode, the PNS limit) marked as such. */
+void system_print(const struct system *s, FILE *out);
 
 #endif

@@ -15,6 +15,12 @@
 #       NAME.dis as above.
 #   tests/golden/trace/*.args
 #       FILE.trace = stdout of `larmor trace $(cat FILE.args)`.
+#   tests/golden/systems/*.yaml
+#       FILE.out = stdout and stderr of `larmor system FILE`, then a line
+#       `exit: N`.
+#   tests/golden/systems/*.ref
+#       one line of arguments to `larmor system` (a shipped system's name,
+#       --list); NAME.out as above.
 #
 # Run from the source tree so that diagnostics show paths relative to it.
 # top_srcdir and top_builddir default to this script's parent folder.
@@ -109,6 +115,19 @@ for f in tests/golden/trace/*.args; do
         continue
     fi
     check "$f" "${f%.args}.trace" "$tmp/trace"
+done
+
+# --- scanner descriptions ---
+for f in tests/golden/systems/*.yaml tests/golden/systems/*.ref; do
+    [ -f "$f" ] || continue
+    case $f in
+        *.ref) args=$(sed -n '1p' "$f"); exp=${f%.ref}.out ;;
+        *) args=$f; exp=${f%.yaml}.out ;;
+    esac
+    # shellcheck disable=SC2086
+    "$LARMOR" system $args >"$tmp/sys" 2>&1
+    echo "exit: $?" >>"$tmp/sys"
+    check "$f" "$exp" "$tmp/sys"
 done
 
 echo "golden: $pass passed, $fail failed"

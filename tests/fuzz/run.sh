@@ -1,6 +1,7 @@
 #!/bin/sh
 # run.sh [SECONDS]: build the libFuzzer targets (fuzz_compile: the whole
-# compiler from source text; fuzz_lbc: the bytecode loader) with clang,
+# compiler from source text; fuzz_lbc: the bytecode loader; fuzz_system:
+# the YAML scanner-description loader) with clang,
 # ASan and UBSan, seed their corpora and run each for SECONDS (default 60).
 #
 # Everything goes into build-fuzz/ (ignored): the binaries, the corpora
@@ -26,23 +27,26 @@ flags="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
 
 # Every source of liblarmor.a (nothing needs runtime/main.c); the generated
 # parser and lexer are compiled as they are.
-lib="runtime/util.c runtime/diag.c runtime/units.c runtime/system.c \
+lib="runtime/util.c runtime/diag.c runtime/units.c runtime/system.c runtime/sysconf.c \
+ runtime/sysprint.c \
  grammar/parser.c grammar/lexer.c \
  compiler/compile.c compiler/value.c compiler/eval.c compiler/exec.c \
- vm/program.c vm/lbc_io.c vm/verify.c vm/disasm.c vm/vm.c runtime/trace.c"
+ vm/program.c vm/lbc_io.c vm/verify.c vm/disasm.c vm/vm.c runtime/trace.c runtime/check.c"
 
 build() {   # build NAME SOURCE [EXTRA FLAGS...]
     name=$1 src=$2
     shift 2
     echo "building $name"
-    (cd "$top" && $cc $flags "$@" -o "$out/$name" $lib "$src" -lm)
+    (cd "$top" && $cc $flags "$@" -o "$out/$name" $lib "$src" -lyaml -lm)
 }
 build fuzz_compile tests/fuzz_compile.c "-DLARMOR_FUZZ_STDLIB=\"$top/stdlib\""
 build fuzz_lbc tests/fuzz_lbc.c
+build fuzz_system tests/fuzz_system.c
 
 # Seeds: the sequences, the stdlib modules, the golden inputs, and earlier
 # reproducers; for the loader the seed programs plus the regressions.
-mkdir -p "$out/corpus-compile" "$out/corpus-lbc" "$out/artifacts-compile" "$out/artifacts-lbc"
+mkdir -p "$out/corpus-compile" "$out/corpus-lbc" "$out/artifacts-compile" "$out/artifacts-lbc" \
+    "$out/corpus-system" "$out/artifacts-system"
 for f in "$top"/sequences/*.psq "$top"/stdlib/*.psq "$top"/tests/fuzz/compile-regress/*.psq; do
     [ -f "$f" ] && cp "$f" "$out/corpus-compile/"
 done
@@ -68,7 +72,11 @@ run() {   # run NAME
         -artifact_prefix="artifacts-$kind/" ${FUZZ_FLAGS:-} "corpus-$kind") ||
         status=1
 }
+for f in "$top"/stdlib/systems/*.yaml "$top"/tests/golden/systems/*.yaml; do
+    [ -f "$f" ] && cp "$f" "$out/corpus-system/"
+done
 run fuzz_compile
 run fuzz_lbc
-ls "$out"/artifacts-compile "$out"/artifacts-lbc
+run fuzz_system
+ls "$out"/artifacts-compile "$out"/artifacts-lbc "$out"/artifacts-system
 exit $status
