@@ -639,6 +639,60 @@ static void report_late(struct cg *c, struct session *s, struct dry *d)
     }
 }
 
+/* The minimum of every time param the timing constraints depend on, for
+   `larmor check` (compile_opts.on_minimum). */
+static void report_minimums(struct cg *c, struct session *s)
+{
+    struct binding *seen[32];
+    int nseen = 0;
+    for (size_t i = 0; i < c->ncons && nseen < 32; i++) {
+        struct binding *params[8];
+        int np = c->cons[i].expr ? collect_params(c, c->main->env, c->cons[i].expr, params, 0, 0)
+                                 : 0;
+        for (int j = 0; j < np && nseen < 32; j++) {
+            struct binding *b = params[j];
+            bool dup = false;
+            for (int q = 0; q < nseen; q++)
+                dup |= seen[q] == b;
+            if (dup || b->v.k != V_TIME || b->v.reg >= 0)
+                continue;
+            seen[nseen++] = b;
+            struct node *group[64];
+            int ng = 0;
+            for (size_t k = 0; k < c->ncons && ng < 64; k++) {
+                struct binding *pk[8];
+                int npk = c->cons[k].expr ? collect_params(c, c->main->env, c->cons[k].expr,
+                                                           pk, 0, 0) : 0;
+                for (int q = 0; q < npk; q++)
+                    if (pk[q] == b) {
+                        group[ng++] = c->cons[k].expr;
+                        break;
+                    }
+            }
+            int64_t lo = 0, cur = b->v.u.t, best = cur;
+            if (b->node && b->node->b) {
+                struct value lv = eval(c, c->main->env, b->node->b);
+                if (lv.k == V_TIME && lv.reg < 0 && lv.u.t > 0 && lv.u.t < cur)
+                    lo = lv.u.t;
+            }
+            struct override o = { 0 };
+            o.name = b->name;
+            o.forced = true;
+            o.span = SPAN_NONE;
+            o.fv = v_time(lo);
+            bool hit = false;
+            struct lbc_program *p = compile_attempt(s, &o, group, ng, &hit, true);
+            bool floor_ok = p && !hit;
+            lbc_free(p);
+            if (floor_ok)
+                best = lo;
+            else if (!min_search(s, b, group, ng, lo, cur, &best))
+                continue;
+            s->opts->on_minimum(s->opts->min_ctx, b->name, cur, best, floor_ok);
+        }
+    }
+}
+
 static struct lbc_program *compile_attempt(struct session *s, struct override *extra,
                                            struct node **stop_on, int nstop, bool *hit,
                                            bool quiet)
@@ -761,6 +815,8 @@ static struct lbc_program *compile_attempt(struct session *s, struct override *e
                     failed = true;
                 }
             }
+            if (!quiet && !failed && s->opts->on_minimum)
+                report_minimums(&c, s);
             if (ck && s->opts->check_out && !quiet && vr == 0 && !d.nlate && !d.other_errors) {
                 *s->opts->check_out = ck;
                 ck = NULL;

@@ -29,6 +29,14 @@ struct compile_opts {
        violations is still returned, for `larmor check` to report. */
     struct check **check_out;
     int no_check;                /* run the dry run without the safety checks */
+    /* If set, after a successful compilation each time param that a timing
+       constraint depends on (te, tr...) is searched for its minimum (by
+       recompiling, as for the "TE below the minimum" error) and reported
+       here. at_floor: the param's lower range bound is already feasible, so
+       the minimum is that bound or less. */
+    void (*on_minimum)(void *ctx, const char *param, int64_t current_ns, int64_t min_ns,
+                       int at_floor);
+    void *min_ctx;
 };
 
 /* Compile; diagnostics go to d (which owns the source texts for printing).

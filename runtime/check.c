@@ -50,7 +50,7 @@ struct seg {                   /* a piece of constant slew on one axis */
     double t0, t1, s;          /* s, T/m/s */
 };
 
-struct segring {
+struct segring {               /* cap is a power of two */
     struct seg *v;
     size_t head, n, cap;
 };
@@ -277,20 +277,20 @@ static void ring_push(struct segring *r, struct seg s)
         size_t nc = r->cap ? r->cap * 2 : 256;
         struct seg *nv = xmalloc(nc * sizeof *nv);
         for (size_t i = 0; i < r->n; i++)
-            nv[i] = r->v[(r->head + i) % (r->cap ? r->cap : 1)];
+            nv[i] = r->v[(r->head + i) & (r->cap - 1)];
         free(r->v);
         r->v = nv;
         r->cap = nc;
         r->head = 0;
     }
-    r->v[(r->head + r->n) % r->cap] = s;
+    r->v[(r->head + r->n) & (r->cap - 1)] = s;
     r->n++;
 }
 
 static void ring_drop_before(struct segring *r, double t)
 {
     while (r->n && r->v[r->head].t1 < t) {
-        r->head = (r->head + 1) % r->cap;
+        r->head = (r->head + 1) & (r->cap - 1);
         r->n--;
     }
 }
@@ -300,13 +300,16 @@ static void ring_drop_before(struct segring *r, double t)
    the exact convolution of piecewise-constant slew with c/(c+τ)². */
 static double pns_axis_at(const struct check *ck, const struct segring *r, double t)
 {
-    double c = ck->sys.pns_chronaxie, acc = 0;
+    double c = ck->sys.pns_chronaxie, acc = 0, ct = c + t;
+    size_t mask = r->cap - 1;
     for (size_t i = 0; i < r->n; i++) {
-        const struct seg *s = &r->v[(r->head + i) % r->cap];
+        const struct seg *s = &r->v[(r->head + i) & mask];
         if (s->t0 >= t)
             break;
         double b = s->t1 < t ? s->t1 : t;
-        acc += s->s * (1.0 / (c + t - b) - 1.0 / (c + t - s->t0));
+        /* s·(1/(ct−b) − 1/(ct−t0)) with one division */
+        double u = ct - b, v = ct - s->t0;
+        acc += s->s * (v - u) / (u * v);
     }
     return acc * c / ck->sys.pns_smin;
 }
@@ -880,9 +883,10 @@ static int cb_end(void *ctx, int64_t total_ns)
                           "lengthen TR, lower the flip angles, or lengthen the RF pulses "
                           "(energy scales as flip² / duration)",
                           "%s SAR %.3g W/kg over the %s window starting at t = %s exceeds the "
-                          "%s-mode limit %.3g W/kg", system_region_name(r), sar,
+                          "%s-mode limit %.3g W/kg%s", system_region_name(r), sar,
                           k == 0 ? "10 s" : "6 min", fmtt(ws, sizeof ws, at),
-                          system_mode_name(sys->mode), lim);
+                          system_mode_name(sys->mode), lim,
+                          k == 0 ? " (twice the 6 min limit)" : "");
             }
         }
     }
@@ -997,7 +1001,10 @@ void check_report(const struct check *ck, const struct lbc_program *p, struct di
             if (differs)
                 occurrence_note(g, "worst", &gr->worst, gr, true);
         } else {
-            occurrence_note(g, "at", &gr->first, gr, false);
+            char ts[48];
+            fmtt(ts, sizeof ts, gr->first.time_ns);
+            diag_note(g, SPAN_NONE, "at t = %s%s%s", ts, gr->first.where[0] ? ", " : "",
+                      gr->first.where);
         }
         if (gr->help[0])
             diag_help(g, "%s", gr->help);

@@ -6,6 +6,7 @@
 #include "runtime/system.h"
 #include "runtime/util.h"
 
+#include <math.h>
 #include <string.h>
 
 void system_derive(struct system *s)
@@ -46,7 +47,7 @@ void system_default(struct system *s)
         s->max_slew_axis[a] = 150;
         s->pns_weight[a] = 1.0;
     }
-    s->max_grad_vector = 69.28e-3;
+    s->max_grad_vector = sqrt(3.0) * 40e-3;  /* no limit beyond the three axes */
     s->grad_raster_ns = 10000;
     s->rf_raster_ns = 1000;
     s->adc_raster_ns = 100;
