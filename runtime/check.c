@@ -370,7 +370,7 @@ static void check_gradients(struct check *ck, const struct vm_block *b)
                     peak_axis[a] = fabs(p[i].v);
             if (peak_axis[a] > sys->max_grad_axis[a] * (1 + 1e-9)) {
                 snprintf(help, sizeof help, "lower the amplitude, or lengthen the lobe so that "
-                         "its area needs less (the %s limit is system.max_grad)", sys->name);
+                         "its area needs less (system.max_grad is %s's limit)", sys->name);
                 violation(ck, b, CK_GRAD, g->pc, a, b->start_ns, peak_axis[a],
                           sys->max_grad_axis[a], DIM_GRAD, true, help,
                           "gradient %c amplitude %s exceeds the limit %s", axis_name[a],
@@ -404,10 +404,10 @@ static void check_gradients(struct check *ck, const struct vm_block *b)
                             char ts[48];
                             violation(ck, b, CK_DBDT, g->pc, a, b->start_ns, dbdt, lim, dd,
                                       true, "lengthen the ramp or lower the amplitude",
-                                      "dB/dt %s on a %s ramp of gradient %c exceeds %s (%g%% of "
-                                      "%g T/s·(1 + %g us / %s))", fmtv(vs, sizeof vs, dbdt, dd),
+                                      "dB/dt %.4g T/s on a %s ramp of gradient %c exceeds %.4g "
+                                      "T/s (%g%% of %g T/s·(1 + %g us / %s))", dbdt,
                                       fmtt(ts, sizeof ts, (int64_t)(tau * 1e9)), axis_name[a],
-                                      fmtv(ls, sizeof ls, lim, dd),
+                                      lim,
                                       system_pns_limit(sys) * 100, sys->dbdt_rheobase,
                                       sys->dbdt_chronaxie * 1e6, ts);
                         }
@@ -550,9 +550,11 @@ static void check_gradients(struct check *ck, const struct vm_block *b)
             if (lvl > lim) {
                 struct dim one = DIM_NONE;
                 violation(ck, b, CK_PNS, pc, 0, tns, lvl, lim, one, true,
-                          "lengthen the ramps (lower slew) of the dominant axis, or use a "
-                          "first-level operating mode where that is allowed",
-                          "PNS %.1f%% of the stimulation threshold exceeds the %s-mode limit "
+                          sys->mode == SYS_MODE_NORMAL ?
+                          "lengthen the ramps (lower slew) of the dominant axis, or use the "
+                          "first level operating mode where that is allowed" :
+                          "lengthen the ramps (lower slew) of the dominant axis",
+                          "PNS %.1f%% of the stimulation threshold exceeds the %s mode limit "
                           "%.0f%% (x %.1f%%, y %.1f%%, z %.1f%%)", lvl * 100,
                           system_mode_name(sys->mode), lim * 100, fabs(r[0]) * 100,
                           fabs(r[1]) * 100, fabs(r[2]) * 100);
@@ -883,7 +885,7 @@ static int cb_end(void *ctx, int64_t total_ns)
                           "lengthen TR, lower the flip angles, or lengthen the RF pulses "
                           "(energy scales as flip² / duration)",
                           "%s SAR %.3g W/kg over the %s window starting at t = %s exceeds the "
-                          "%s-mode limit %.3g W/kg%s", system_region_name(r), sar,
+                          "%s mode limit %.3g W/kg%s", system_region_name(r), sar,
                           k == 0 ? "10 s" : "6 min", fmtt(ws, sizeof ws, at),
                           system_mode_name(sys->mode), lim,
                           k == 0 ? " (twice the 6 min limit)" : "");
@@ -1028,7 +1030,8 @@ static void peak_line(FILE *out, const char *what, const struct check_peak *pk, 
     fputc('\n', out);
 }
 
-void check_print_text(const struct check *ck, const struct lbc_program *p, FILE *out)
+void check_print_text(const struct check *ck, const struct lbc_program *p,
+                      const struct check_minimum *mins, int nmins, FILE *out)
 {
     const struct system *sys = &ck->sys;
     const struct check_summary *s = &ck->sum;
@@ -1040,6 +1043,13 @@ void check_print_text(const struct check *ck, const struct lbc_program *p, FILE 
         fprintf(out, "sequence    %s\n", lbc_str(p, p->source));
     fprintf(out, "duration    %s  (%" PRIu64 " blocks, %" PRIu64 " RF pulses, %" PRIu64
             " ADC events)\n", fmtt(buf, sizeof buf, s->total_ns), s->nblocks, s->nrf, s->nadc);
+    for (int i = 0; i < nmins; i++) {
+        char cur[48], mn[48];
+        fmtt(cur, sizeof cur, mins[i].current_ns);
+        fmtt(mn, sizeof mn, mins[i].min_ns);
+        fprintf(out, "minimum     %s %s%s (now %s)\n", mins[i].name, mins[i].at_floor ? "<= " : "",
+                mn, cur);
+    }
     fprintf(out, "\npeaks against limits\n");
     static const char *gn[3] = { "gradient x", "gradient y", "gradient z" };
     static const char *sn[3] = { "slew x", "slew y", "slew z" };
@@ -1104,8 +1114,7 @@ void check_print_text(const struct check *ck, const struct lbc_program *p, FILE 
                     fmtt(ts, sizeof ts, s->pns.time_ns), s->pns_axis[0] * 100,
                     s->pns_axis[1] * 100, s->pns_axis[2] * 100);
         fputc('\n', out);
-        struct dim dd = { -1, 0, 1 };
-        units_format(s->dbdt.value, dd, buf, sizeof buf);
+        snprintf(buf, sizeof buf, "%.4g T/s", s->dbdt.value);
         fprintf(out, "  %-22s %-14s (at r = %.3g m; limit per ramp %.0f%% of %.3g T/s·(1 + "
                 "%.3g us / ramp))\n", "peak dB/dt", buf, sys->dbdt_radius, lim * 100,
                 sys->dbdt_rheobase, sys->dbdt_chronaxie * 1e6);
@@ -1137,7 +1146,8 @@ static void json_peak(FILE *out, const char *name, const struct check_peak *pk, 
             comma ? "," : "");
 }
 
-void check_print_json(const struct check *ck, const struct lbc_program *p, FILE *out)
+void check_print_json(const struct check *ck, const struct lbc_program *p,
+                      const struct check_minimum *mins, int nmins, FILE *out)
 {
     const struct system *sys = &ck->sys;
     const struct check_summary *s = &ck->sum;
@@ -1155,6 +1165,15 @@ void check_print_json(const struct check *ck, const struct lbc_program *p, FILE 
     fprintf(out, "  \"duration_s\": %.9g,\n  \"blocks\": %" PRIu64 ",\n  \"rf_pulses\": %" PRIu64
             ",\n  \"adc_events\": %" PRIu64 ",\n", (double)s->total_ns * 1e-9, s->nblocks,
             s->nrf, s->nadc);
+    fprintf(out, "  \"minimum\": {");
+    for (int i = 0; i < nmins; i++) {
+        fprintf(out, "%s\n    ", i ? "," : "");
+        json_str(out, mins[i].name);
+        fprintf(out, ": {\"min_s\": %.9g, \"current_s\": %.9g, \"at_lower_bound\": %s}",
+                (double)mins[i].min_ns * 1e-9, (double)mins[i].current_ns * 1e-9,
+                mins[i].at_floor ? "true" : "false");
+    }
+    fprintf(out, "%s},\n", nmins ? "\n  " : "");
     fprintf(out, "  \"peaks\": {\n");
     static const char *gn[3] = { "gradient_x", "gradient_y", "gradient_z" };
     static const char *sn[3] = { "slew_x", "slew_y", "slew_z" };

@@ -84,8 +84,19 @@ int check_count(const struct check *ck, bool warnings);
    disk (if that fails, the location is given in a note instead). */
 void check_report(const struct check *ck, const struct lbc_program *p, struct diag_ctx *d);
 
-/* The report of `larmor check`: peaks against limits, SAR, PNS, duration. */
-void check_print_text(const struct check *ck, const struct lbc_program *p, FILE *out);
-void check_print_json(const struct check *ck, const struct lbc_program *p, FILE *out);
+/* The minimum of a time param that timing constraints depend on (TE, TR),
+   found by the compiler (compile_opts.on_minimum). */
+struct check_minimum {
+    char name[64];
+    int64_t current_ns, min_ns;
+    int at_floor;             /* the param's lower bound already works */
+};
+
+/* The report of `larmor check`: peaks against limits, SAR, PNS, duration,
+   and the minima (mins may be NULL). */
+void check_print_text(const struct check *ck, const struct lbc_program *p,
+                      const struct check_minimum *mins, int nmins, FILE *out);
+void check_print_json(const struct check *ck, const struct lbc_program *p,
+                      const struct check_minimum *mins, int nmins, FILE *out);
 
 #endif

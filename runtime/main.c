@@ -4,6 +4,7 @@
  * the input, 2 usage errors.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #include "compiler/compile.h"
 #include "config.h"
+#include "runtime/check.h"
 #include "runtime/diag.h"
 #include "runtime/system.h"
 #include "runtime/trace.h"
@@ -107,7 +109,8 @@ static struct lbc_program *load_program(const char *path, const struct seq_opts 
     return p;
 }
 
-enum { OPT_STDLIB = 256, OPT_SYSTEM, OPT_FROM, OPT_TO, OPT_BLOCKS, OPT_DELAYS, OPT_LIST };
+enum { OPT_STDLIB = 256, OPT_SYSTEM, OPT_FROM, OPT_TO, OPT_BLOCKS, OPT_DELAYS, OPT_LIST,
+       OPT_JSON };
 
 /* Parse the common options; returns the index of the first operand or -1. */
 static int parse_seq_opts(const char *cmd, int argc, char **argv, struct seq_opts *so,
@@ -353,6 +356,130 @@ out:
     return rc;
 }
 
+/* ---- check ---- */
+
+struct mins {
+    struct check_minimum v[16];
+    int n;
+};
+
+static void on_minimum(void *ctx, const char *param, int64_t cur, int64_t min, int at_floor)
+{
+    struct mins *m = ctx;
+    if (m->n >= 16)
+        return;
+    struct check_minimum *x = &m->v[m->n++];
+    snprintf(x->name, sizeof x->name, "%s", param);
+    x->current_ns = cur;
+    x->min_ns = min;
+    x->at_floor = at_floor;
+}
+
+static int check_opt(int ch, const char *arg, void *ctx)
+{
+    (void)arg;
+    if (ch != OPT_JSON)
+        return -1;
+    *(bool *)ctx = true;
+    return 0;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    struct seq_opts so = { 0 };
+    bool json = false;
+    static const struct option extra[] = {
+        { "json", no_argument, NULL, OPT_JSON },
+        { NULL, 0, NULL, 0 },
+    };
+    int rc = 0;
+    struct diag_ctx d;
+    diag_init(&d);
+    struct lbc_program *p = NULL;
+    struct check *ck = NULL;
+    struct mins mins = { .n = 0 };
+    const char *seq = one_operand("check", argc, argv, &so, extra, check_opt, &json,
+                                  "a sequence (.psq or .lbc) is needed", &rc);
+    if (!seq)
+        goto out;
+    struct system sys;
+    if (load_system(&so, &sys, &d) != 0) {
+        rc = EXIT_INPUT;
+        goto print;
+    }
+    if (has_suffix(seq, ".lbc")) {
+        if (so.ndefines) {
+            rc = usage_error("check", "-D applies to .psq sources; '%s' is already compiled", seq);
+            goto out;
+        }
+        char err[512];
+        p = lbc_read_file(seq, err, sizeof err);
+        if (!p) {
+            fprintf(stderr, "larmor: error[E0701]: %s\n", err);
+            rc = EXIT_INPUT;
+            goto out;
+        }
+        const char *was = p->sys_name >= 0 ? lbc_str(p, p->sys_name) : "(none)";
+        if (p->sys_hash != sys.hash || strcmp(was, sys.name)) {
+            struct diag *g = diag_warning(&d, 676, SPAN_NONE, "%s was compiled for system '%s' "
+                                          "(hash 0x%016" PRIx64 "); checking it against '%s' "
+                                          "(hash 0x%016" PRIx64 ")", seq, was, p->sys_hash,
+                                          sys.name, sys.hash);
+            diag_help(g, "rasters and dead times are those it was compiled with; recompile the "
+                      ".psq with --system %s to design for this scanner", sys.name);
+        }
+        ck = check_new(&sys);
+        struct vm_backend be;
+        check_backend(ck, &be);
+        struct vm_opts vo = { vm_err_print, p, 0 };
+        if (vm_run(p, &be, &vo, NULL) != 0) {
+            rc = EXIT_INPUT;
+            check_free(ck);
+            ck = NULL;
+            goto print;
+        }
+        check_report(ck, p, &d);
+    } else {
+        struct compile_opts co = { 0 };
+        co.path = seq;
+        co.defines = so.defines;
+        co.ndefines = so.ndefines;
+        co.stdlib_dir = so.stdlib;
+        co.sys = &sys;
+        co.check_out = &ck;
+        co.on_minimum = on_minimum;
+        co.min_ctx = &mins;
+        p = compile_file(&co, &d);
+        if (!p || !ck) {
+            rc = EXIT_INPUT;
+            goto print;
+        }
+    }
+    FILE *f = open_output("check", so.out);
+    if (!f) {
+        rc = EXIT_INPUT;
+        goto print;
+    }
+    if (json)
+        check_print_json(ck, p, mins.v, mins.n, f);
+    else
+        check_print_text(ck, p, mins.v, mins.n, f);
+    if (f != stdout)
+        fclose(f);
+    if (check_count(ck, false))
+        rc = EXIT_INPUT;
+print:
+    diag_print_all(&d, stderr, diag_want_color(stderr));
+    if (d.nerrors)
+        fprintf(stderr, "%d error%s\n", d.nerrors, d.nerrors == 1 ? "" : "s");
+out:
+    check_free(ck);
+    lbc_free(p);
+    diag_fini(&d);
+    free(so.defines);
+    return rc;
+}
+
 static int cmd_params(int argc, char **argv)
 {
     struct seq_opts so = { 0 };
@@ -488,6 +615,20 @@ static const struct cmd cmds[] = {
       "  --system S         compile a .psq for scanner S (default generic_3t)\n"
       "  -o FILE            write the listing to FILE",
       "larmor trace SEQ [--from T] [--to T] [--blocks A..B] [-D name=value ...]", cmd_trace },
+    { "check", "Check a sequence against a scanner's limits and print the report.\n"
+      "Every event on its raster and inside its block, dead times, RF/ADC overlap,\n"
+      "gradient amplitude (per axis and vector), slew, continuity between blocks,\n"
+      "RF peak B1 and length, ADC dwell and samples, SAR over every 10 s and 6 min\n"
+      "window (IEC 60601-2-33), PNS (IEC 60601-2-33:2022 nerve-response model) and\n"
+      "dB/dt, acoustic bands. The report gives the peaks against their limits, the\n"
+      "duration and the minimum of each param a timing constraint uses (TE, TR);\n"
+      "violations follow on stderr, grouped, with their source location and loop\n"
+      "indices. SEQ is a .psq or a .lbc. Exit status 1 if any check fails.\n\n"
+      "  --json          the report as JSON (violations included)\n"
+      "  -D name=value   override a param\n"
+      "  --system S      check against scanner S (default generic_3t)\n"
+      "  -o FILE         write the report to FILE",
+      "larmor check SEQ [-D name=value ...] [--system S] [--json] [-o FILE]", cmd_check },
     { "params", "List a sequence's params.\n"
       "Name, value (after any -D), allowed range and doc string.\n\n"
       "  -D name=value   show the value after this override\n"

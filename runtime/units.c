@@ -122,6 +122,7 @@ static const struct {
     { { 1, -1, 1 }, "a gradient moment", "T/m*s" },
     { { -1, -1, 0 }, "a spatial frequency", "1/m" },
     { { -1, 0, -1 }, "a gyromagnetic ratio", "Hz/T" },
+    { { -1, 0, 1 }, "a rate of change of field", "T/s" },
 };
 
 void dim_unit(struct dim d, char *buf, size_t n)

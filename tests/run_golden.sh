@@ -15,6 +15,9 @@
 #       NAME.dis as above.
 #   tests/golden/trace/*.args
 #       FILE.trace = stdout of `larmor trace $(cat FILE.args)`.
+#   tests/golden/check/*.args
+#       FILE.out = stdout and stderr of `larmor check $(cat FILE.args)`,
+#       then a line `exit: N`.
 #   tests/golden/systems/*.yaml
 #       FILE.out = stdout and stderr of `larmor system FILE`, then a line
 #       `exit: N`.
@@ -115,6 +118,16 @@ for f in tests/golden/trace/*.args; do
         continue
     fi
     check "$f" "${f%.args}.trace" "$tmp/trace"
+done
+
+# --- check reports ---
+for f in tests/golden/check/*.args; do
+    [ -f "$f" ] || continue
+    args=$(sed -n '1p' "$f")
+    # shellcheck disable=SC2086
+    "$LARMOR" check $args >"$tmp/check" 2>&1
+    echo "exit: $?" >>"$tmp/check"
+    check "$f" "${f%.args}.out" "$tmp/check"
 done
 
 # --- scanner descriptions ---
