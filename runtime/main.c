@@ -110,7 +110,7 @@ static struct lbc_program *load_program(const char *path, const struct seq_opts 
 }
 
 enum { OPT_STDLIB = 256, OPT_SYSTEM, OPT_FROM, OPT_TO, OPT_BLOCKS, OPT_DELAYS, OPT_LIST,
-       OPT_JSON };
+       OPT_JSON, OPT_REPS };
 
 /* Parse the common options; returns the index of the first operand or -1. */
 static int parse_seq_opts(const char *cmd, int argc, char **argv, struct seq_opts *so,
@@ -288,6 +288,19 @@ static int trace_opt(int ch, const char *arg, void *ctx)
     case OPT_FROM: return parse_time_arg(arg, &o->from_ns);
     case OPT_TO: return parse_time_arg(arg, &o->to_ns);
     case OPT_DELAYS: o->show_delays = 1; return 0;
+    case OPT_REPS: {
+        unsigned long long a, b;
+        if (sscanf(arg, "%llu..%llu", &a, &b) == 2 && a <= b) {
+            o->first_rep = a;
+            o->last_rep = b;
+            return 0;
+        }
+        if (sscanf(arg, "%llu", &a) == 1) {
+            o->first_rep = o->last_rep = a;
+            return 0;
+        }
+        return -1;
+    }
     case OPT_BLOCKS: {
         unsigned long long a, b;
         if (sscanf(arg, "%llu..%llu", &a, &b) == 2 && a <= b) {
@@ -321,12 +334,13 @@ static int vm_err_print(void *ctx, const struct vm_error *e)
 static int cmd_trace(int argc, char **argv)
 {
     struct seq_opts so = { 0 };
-    struct trace_opts to = { 0, -1, 0, UINT64_MAX, 0 };
+    struct trace_opts to = { 0, -1, 0, UINT64_MAX, 0, 0, UINT64_MAX };
     static const struct option extra[] = {
         { "from", required_argument, NULL, OPT_FROM },
         { "to", required_argument, NULL, OPT_TO },
         { "blocks", required_argument, NULL, OPT_BLOCKS },
         { "delays", no_argument, NULL, OPT_DELAYS },
+        { "reps", required_argument, NULL, OPT_REPS },
         { NULL, 0, NULL, 0 },
     };
     int rc = 0;
@@ -341,7 +355,7 @@ static int cmd_trace(int argc, char **argv)
     if (!f) {
         rc = EXIT_INPUT;
     } else {
-        struct trace_ctx tc = { f, to, NULL, 0 };
+        struct trace_ctx tc = { .out = f, .o = to };
         struct vm_backend be;
         trace_backend(&be, &tc);
         struct vm_opts vo = { vm_err_print, p, 0 };
@@ -610,11 +624,14 @@ static const struct cmd cmds[] = {
       "Times are integer nanoseconds; SEQ is a .psq or a .lbc.\n\n"
       "  --from T, --to T   only blocks overlapping this time window (e.g. --from 10ms)\n"
       "  --blocks A..B      only blocks A to B (0-based; or a single block N)\n"
+      "  --reps A..B        only repetitions A to B (0-based; or a single one N): a\n"
+      "                     repetition is one pass through the innermost loop's body\n"
+      "                     (one TR); blocks show it as rep=N with their loop indices\n"
       "  --delays           also list empty delay blocks\n"
       "  -D name=value      override a param\n"
       "  --system S         compile a .psq for scanner S (default generic_3t)\n"
       "  -o FILE            write the listing to FILE",
-      "larmor trace SEQ [--from T] [--to T] [--blocks A..B] [-D name=value ...]", cmd_trace },
+      "larmor trace SEQ [--from T] [--to T] [--blocks A..B] [--reps A..B] [-D name=value ...]", cmd_trace },
     { "check", "Check a sequence against a scanner's limits and print the report.\n"
       "Every event on its raster and inside its block, dead times, RF/ADC overlap,\n"
       "gradient amplitude (per axis and vector), slew, continuity between blocks,\n"

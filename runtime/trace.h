@@ -1,6 +1,7 @@
 /*
  * trace: the `trace` backend, a text listing of the VM's timed events, one
- * block per line group, filtered by a time window or a block range.
+ * block per line group, filtered by a time window, a block range or a
+ * repetition range.
  */
 #ifndef LARMOR_TRACE_H
 #define LARMOR_TRACE_H
@@ -14,6 +15,7 @@ struct trace_opts {
     int64_t from_ns, to_ns;       /* time window; to_ns < 0: no end */
     uint64_t first_block, last_block;  /* block range (inclusive); last = UINT64_MAX: all */
     int show_delays;              /* list empty delay blocks too */
+    uint64_t first_rep, last_rep; /* repetition range (inclusive); last = UINT64_MAX: all */
 };
 
 struct trace_ctx {
@@ -21,6 +23,12 @@ struct trace_ctx {
     struct trace_opts o;
     const struct lbc_program *p;
     uint64_t nprinted;
+    /* repetition counting: a repetition is one pass through the body of
+       the innermost loop around a block (one TR); blocks before any loop
+       belong to repetition 0 */
+    uint64_t rep;
+    int last_nloops;
+    struct vm_loopidx last_loops[VM_MAX_LOOPS];
 };
 
 /* Fill be with the trace backend writing to ctx->out. */
