@@ -18,6 +18,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "runtime/units.h"
 #include "runtime/util.h"
@@ -174,6 +175,18 @@ static const char *fmtt(char *buf, size_t n, int64_t ns)
 }
 
 static const char axis_name[3] = { 'x', 'y', 'z' };
+
+/* seconds to ns for reporting, clamped (a double out of int64's range must
+   not be converted) */
+static int64_t s_to_ns(double t)
+{
+    double ns = t * 1e9;
+    if (!(ns > -9.0e18))
+        return ns != ns ? 0 : INT64_MIN / 2;
+    if (ns > 9.0e18)
+        return INT64_MAX / 2;
+    return (int64_t)llround(ns);
+}
 
 /* ---------- shapes ---------- */
 
@@ -395,7 +408,7 @@ static void check_gradients(struct check *ck, const struct vm_block *b)
                                      (1 + sys->dbdt_chronaxie / tau);
                         if (dbdt > ck->sum.dbdt.value) {
                             ck->sum.dbdt.value = dbdt;
-                            ck->sum.dbdt.time_ns = b->start_ns + (int64_t)(run_t0 * 1e9);
+                            ck->sum.dbdt.time_ns = b->start_ns + s_to_ns(run_t0);
                             ck->sum.dbdt.axis = a;
                             ck->sum.dbdt.pc = g->pc;
                         }
@@ -406,7 +419,7 @@ static void check_gradients(struct check *ck, const struct vm_block *b)
                                       true, "lengthen the ramp or lower the amplitude",
                                       "dB/dt %.4g T/s on a %s ramp of gradient %c exceeds %.4g "
                                       "T/s (%g%% of %g T/s·(1 + %g us / %s))", dbdt,
-                                      fmtt(ts, sizeof ts, (int64_t)(tau * 1e9)), axis_name[a],
+                                      fmtt(ts, sizeof ts, s_to_ns(tau)), axis_name[a],
                                       lim,
                                       system_pns_limit(sys) * 100, sys->dbdt_rheobase,
                                       sys->dbdt_chronaxie * 1e6, ts);
@@ -509,7 +522,7 @@ static void check_gradients(struct check *ck, const struct vm_block *b)
                     pc = b->grad[a].pc;
                     break;
                 }
-            violation(ck, b, CK_GRADVEC, pc, 0, b->start_ns + (int64_t)(vt * 1e9), vpeak,
+            violation(ck, b, CK_GRADVEC, pc, 0, b->start_ns + s_to_ns(vt), vpeak,
                       sys->max_grad_vector, DIM_GRAD, true,
                       "lower the amplitudes of the simultaneous gradients or spread them in time",
                       "gradient vector magnitude %s exceeds the limit %s",
@@ -536,7 +549,7 @@ static void check_gradients(struct check *ck, const struct vm_block *b)
                 s2 += r[a] * r[a];
             }
             double lvl = sqrt(s2);
-            int64_t tns = (int64_t)llround(evals[i] * 1e9);
+            int64_t tns = s_to_ns(evals[i]);
             int dom = 0;
             for (int a = 1; a < 3; a++)
                 if (fabs(r[a]) > fabs(r[dom]))
@@ -952,7 +965,10 @@ static struct span span_of(const struct lbc_program *p, uint32_t pc, struct diag
         return SPAN_NONE;
     const char *path = lbc_str(p, ls->file);
     int f = diag_find_file(d, path);
-    if (f < 0) {
+    struct stat st;
+    /* only a regular source file of sane size (a .lbc names its source;
+       it may come from anywhere) */
+    if (f < 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < (16 << 20)) {
         size_t len;
         char *text = read_file(path, &len);
         if (text) {
@@ -1100,7 +1116,7 @@ void check_print_text(const struct check *ck, const struct lbc_program *p,
     fprintf(out, "  %-22s %s\n", "B1rms (whole sequence)", fmtv(buf, sizeof buf, b1rms, DIM_TESLA));
     fprintf(out, "\nPNS         IEC 60601-2-33:2022 nerve-response model: S_min %.4g T/m/s, "
             "chronaxie %s, weights x %.3g y %.3g z %.3g\n", sys->pns_smin,
-            fmtt(buf, sizeof buf, (int64_t)llround(sys->pns_chronaxie * 1e9)),
+            fmtt(buf, sizeof buf, s_to_ns(sys->pns_chronaxie)),
             sys->pns_weight[0], sys->pns_weight[1], sys->pns_weight[2]);
     {
         char ts[48];

@@ -21,8 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/check.h"
+#include "runtime/system.h"
 #include "runtime/util.h"
 #include "vm/program.h"
+#include "vm/vm.h"
 
 int fuzz_lbc_one(const uint8_t *data, size_t size);
 
@@ -38,6 +41,20 @@ static void load(const uint8_t *data, size_t size)
         abort();               /* the reader returned an unverified program */
     if (devnull)
         lbc_disasm(p, devnull);
+    /* play it (bounded) to the check backend: every check must cope with
+       whatever a verified program can produce */
+    struct system sys;
+    system_default(&sys);
+    struct check *ck = check_new(&sys);
+    struct vm_backend be;
+    check_backend(ck, &be);
+    struct vm_opts vo = { NULL, NULL, 20000 };
+    vm_run_limited(p, &be, &vo, 200000, NULL);
+    struct diag_ctx d;
+    diag_init(&d);
+    check_report(ck, p, &d);
+    diag_fini(&d);
+    check_free(ck);
     lbc_free(p);
 }
 
