@@ -609,7 +609,10 @@ static int cmd_version(int argc, char **argv)
 
 static const struct cmd cmds[] = {
     { "compile", "Compile a sequence to checked bytecode.\n"
-      "The output defaults to the source name with .lbc in the current folder.\n\n"
+      "The timing is solved and every limit of the scanner checked (rasters, dead\n"
+      "times, gradients, slew, RF, ADC, SAR, PNS: see larmor check) by a dry run\n"
+      "of the VM; any violation is an error. The output defaults to the source\n"
+      "name with .lbc in the current folder.\n\n"
       "  -D name=value   override a param (units required: -D te=30ms)\n"
       "  -o FILE         write the bytecode to FILE\n"
       "  --system S      compile for scanner S: a shipped name (larmor system --list)\n"
