@@ -493,15 +493,28 @@ static struct lbc_program *compile_attempt(struct session *s, struct override *e
                                            struct node **stop_on, int nstop, bool *hit,
                                            bool quiet);
 
-/* Smallest value of param b (a time) for which constraint `node` holds;
-   returns false if none up to hi_ns. */
-static bool min_search(struct session *s, struct binding *b, struct node **nodes, int nn,
-                       int64_t lo, int64_t hi, int64_t *out)
+/* Whether the sequence compiles (quietly, timing only) with time param b
+   forced to t and none of the constraints `nodes` fails. */
+static bool feasible_at(struct session *s, struct binding *b, struct node **nodes, int nn,
+                        int64_t t)
 {
     struct override o = { 0 };
     o.name = b->name;
     o.forced = true;
     o.span = SPAN_NONE;
+    o.fv = v_time(t);
+    bool hit = false;
+    struct lbc_program *p = compile_attempt(s, &o, nodes, nn, &hit, true);
+    bool ok = p && !hit;
+    lbc_free(p);
+    return ok;
+}
+
+/* Smallest value of param b (a time) for which constraint `node` holds;
+   returns false if none up to hi_ns. */
+static bool min_search(struct session *s, struct binding *b, struct node **nodes, int nn,
+                       int64_t lo, int64_t hi, int64_t *out)
+{
     /* find a feasible upper bound, doubling */
     int64_t h = lo;
     bool ok = false;
@@ -510,12 +523,7 @@ static bool min_search(struct session *s, struct binding *b, struct node **nodes
         h = lo + 2 * step;
         if (h > hi)
             h = hi;
-        o.fv = v_time(h);
-        bool hit = false;
-        struct lbc_program *p = compile_attempt(s, &o, nodes, nn, &hit, true);
-        bool feasible = p && !hit;
-        lbc_free(p);
-        if (feasible) {
+        if (feasible_at(s, b, nodes, nn, h)) {
             ok = true;
             break;
         }
@@ -527,12 +535,7 @@ static bool min_search(struct session *s, struct binding *b, struct node **nodes
     int64_t l = lo;
     while (h - l > 1) {
         int64_t mid = l + (h - l) / 2;
-        o.fv = v_time(mid);
-        bool hit = false;
-        struct lbc_program *p = compile_attempt(s, &o, nodes, nn, &hit, true);
-        bool feasible = p && !hit;
-        lbc_free(p);
-        if (feasible)
+        if (feasible_at(s, b, nodes, nn, mid))
             h = mid;
         else
             l = mid;
@@ -675,15 +678,7 @@ static void report_minimums(struct cg *c, struct session *s)
                 if (lv.k == V_TIME && lv.reg < 0 && lv.u.t > 0 && lv.u.t < cur)
                     lo = lv.u.t;
             }
-            struct override o = { 0 };
-            o.name = b->name;
-            o.forced = true;
-            o.span = SPAN_NONE;
-            o.fv = v_time(lo);
-            bool hit = false;
-            struct lbc_program *p = compile_attempt(s, &o, group, ng, &hit, true);
-            bool floor_ok = p && !hit;
-            lbc_free(p);
+            bool floor_ok = feasible_at(s, b, group, ng, lo);
             if (floor_ok)
                 best = lo;
             else if (!min_search(s, b, group, ng, lo, cur, &best))

@@ -583,6 +583,30 @@ static void check_gradients(struct check *ck, const struct vm_block *b)
 
 /* ---------- RF, ADC, acoustic ---------- */
 
+/* An event ending `end` into its block must end inside it (CK_OUTSIDE,
+   sub-kind sub_out) and leave `after` (ringdown, dead time) before the
+   block ends (CK_DEADTIME, sub-kind sub_dead). */
+static void check_tail(struct check *ck, const struct vm_block *b, uint32_t pc, int sub_out,
+                       int sub_dead, int64_t end, int64_t after, const char *what,
+                       const char *after_name)
+{
+    char vs[48], ls[48], help[200];
+    if (end > b->dur_ns) {
+        violation(ck, b, CK_OUTSIDE, pc, sub_out, b->start_ns, (double)end * 1e-9,
+                  (double)b->dur_ns * 1e-9, DIM_TIME, true, "lengthen the block",
+                  "%s ends %s into a block of %s", what, fmtt(vs, sizeof vs, end),
+                  fmtt(ls, sizeof ls, b->dur_ns));
+    } else if (end + after > b->dur_ns) {
+        snprintf(help, sizeof help, "lengthen the block to at least %s",
+                 fmtt(ls, sizeof ls, end + after));
+        violation(ck, b, CK_DEADTIME, pc, sub_dead, b->start_ns,
+                  (double)(b->dur_ns - end) * 1e-9, (double)after * 1e-9, DIM_TIME, false, help,
+                  "the block ends %s after %s, inside the %s %s",
+                  fmtt(vs, sizeof vs, b->dur_ns - end), what, after_name,
+                  fmtt(ls, sizeof ls, after));
+    }
+}
+
 static void check_rf(struct check *ck, const struct vm_block *b)
 {
     const struct system *sys = &ck->sys;
@@ -600,20 +624,8 @@ static void check_rf(struct check *ck, const struct vm_block *b)
                   fmtt(vs, sizeof vs, rf->delay_ns), ls);
     }
     int64_t rf_end = rf->delay_ns + rf->dur_ns;
-    if (rf_end > b->dur_ns) {
-        violation(ck, b, CK_OUTSIDE, rf->pc, 0, b->start_ns, (double)rf_end * 1e-9,
-                  (double)b->dur_ns * 1e-9, DIM_TIME, true, "lengthen the block",
-                  "the RF pulse ends %s into a block of %s", fmtt(vs, sizeof vs, rf_end),
-                  fmtt(ls, sizeof ls, b->dur_ns));
-    } else if (rf_end + sys->rf_ringdown_ns > b->dur_ns) {
-        snprintf(help, sizeof help, "lengthen the block to at least %s",
-                 fmtt(ls, sizeof ls, rf_end + sys->rf_ringdown_ns));
-        violation(ck, b, CK_DEADTIME, rf->pc, 1, b->start_ns,
-                  (double)(b->dur_ns - rf_end) * 1e-9, (double)sys->rf_ringdown_ns * 1e-9,
-                  DIM_TIME, false, help, "the block ends %s after the RF pulse, inside the "
-                  "RF ringdown time %s", fmtt(vs, sizeof vs, b->dur_ns - rf_end),
-                  fmtt(ls, sizeof ls, sys->rf_ringdown_ns));
-    }
+    check_tail(ck, b, rf->pc, 0, 1, rf_end, sys->rf_ringdown_ns, "the RF pulse",
+               "RF ringdown time");
     double mx, sq;
     shape_stats(ck, rf->shape_id, rf->mag, rf->n, &mx, &sq);
     double peak = fabs(rf->amp) * mx;
@@ -685,20 +697,7 @@ static void check_adc(struct check *ck, const struct vm_block *b)
                   "the ADC starts %s into its block, inside the ADC dead time %s",
                   fmtt(vs, sizeof vs, adc->delay_ns), ls);
     }
-    if (adc_end > b->dur_ns) {
-        violation(ck, b, CK_OUTSIDE, adc->pc, 1, b->start_ns, (double)adc_end * 1e-9,
-                  (double)b->dur_ns * 1e-9, DIM_TIME, true, "lengthen the block",
-                  "the ADC ends %s into a block of %s", fmtt(vs, sizeof vs, adc_end),
-                  fmtt(ls, sizeof ls, b->dur_ns));
-    } else if (adc_end + sys->adc_dead_ns > b->dur_ns) {
-        snprintf(help, sizeof help, "lengthen the block to at least %s",
-                 fmtt(ls, sizeof ls, adc_end + sys->adc_dead_ns));
-        violation(ck, b, CK_DEADTIME, adc->pc, 3, b->start_ns,
-                  (double)(b->dur_ns - adc_end) * 1e-9, (double)sys->adc_dead_ns * 1e-9,
-                  DIM_TIME, false, help, "the block ends %s after the ADC, inside the ADC "
-                  "dead time %s", fmtt(vs, sizeof vs, b->dur_ns - adc_end),
-                  fmtt(ls, sizeof ls, sys->adc_dead_ns));
-    }
+    check_tail(ck, b, adc->pc, 1, 3, adc_end, sys->adc_dead_ns, "the ADC", "ADC dead time");
     /* TX/RX overlap: the RF window with its dead time and ringdown against
        the ADC window with its dead times */
     if (b->has_rf) {

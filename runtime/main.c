@@ -281,6 +281,22 @@ static int parse_time_arg(const char *s, int64_t *ns)
     return 0;
 }
 
+/* "A..B" (A <= B) or "N" into an inclusive range; -1 if malformed. */
+static int parse_range_arg(const char *arg, uint64_t *first, uint64_t *last)
+{
+    unsigned long long a, b;
+    if (sscanf(arg, "%llu..%llu", &a, &b) == 2 && a <= b) {
+        *first = a;
+        *last = b;
+        return 0;
+    }
+    if (sscanf(arg, "%llu", &a) == 1) {
+        *first = *last = a;
+        return 0;
+    }
+    return -1;
+}
+
 static int trace_opt(int ch, const char *arg, void *ctx)
 {
     struct trace_opts *o = ctx;
@@ -288,32 +304,8 @@ static int trace_opt(int ch, const char *arg, void *ctx)
     case OPT_FROM: return parse_time_arg(arg, &o->from_ns);
     case OPT_TO: return parse_time_arg(arg, &o->to_ns);
     case OPT_DELAYS: o->show_delays = 1; return 0;
-    case OPT_REPS: {
-        unsigned long long a, b;
-        if (sscanf(arg, "%llu..%llu", &a, &b) == 2 && a <= b) {
-            o->first_rep = a;
-            o->last_rep = b;
-            return 0;
-        }
-        if (sscanf(arg, "%llu", &a) == 1) {
-            o->first_rep = o->last_rep = a;
-            return 0;
-        }
-        return -1;
-    }
-    case OPT_BLOCKS: {
-        unsigned long long a, b;
-        if (sscanf(arg, "%llu..%llu", &a, &b) == 2 && a <= b) {
-            o->first_block = a;
-            o->last_block = b;
-            return 0;
-        }
-        if (sscanf(arg, "%llu", &a) == 1) {
-            o->first_block = o->last_block = a;
-            return 0;
-        }
-        return -1;
-    }
+    case OPT_REPS: return parse_range_arg(arg, &o->first_rep, &o->last_rep);
+    case OPT_BLOCKS: return parse_range_arg(arg, &o->first_block, &o->last_block);
     }
     return -1;
 }
