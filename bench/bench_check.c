@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/bench_util.h"
 #include "compiler/compile.h"
 #include "runtime/check.h"
 #include "runtime/diag.h"
@@ -33,12 +34,6 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 static double median(double *v, int n)
@@ -66,16 +61,6 @@ static struct lbc_program *compile_seq(const char *path, const char **defs, int 
     }
     diag_fini(&d);
     return p;
-}
-
-static size_t lbc_size(const struct lbc_program *p)
-{
-    unsigned char *buf = NULL;
-    size_t len = 0;
-    if (lbc_write_buf(p, &buf, &len) != 0)
-        return 0;
-    free(buf);
-    return len;
 }
 
 static void bench(const char *label, const char *file, const char **defs, int nd,

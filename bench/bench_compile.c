@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/bench_util.h"
 #include "compiler/compile.h"
 #include "runtime/diag.h"
 #include "runtime/util.h"
@@ -32,12 +33,6 @@ static double now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 static size_t count_lines(const char *s, size_t n)
@@ -82,7 +77,7 @@ static char *gen_source(int lines, size_t *len)
         sb_printf(&b, "param extra%d = %d us in 0 s .. 1 s \"tuning delay %d\"\n", i,
                   10 * (i + 1), i);
     sb_puts(&b, "\nlet exc = rf.sinc(flip = flip, dur = 2 ms, tbw = 4, thickness = thickness)\n"
-                "let ref = rf.sinc(flip = 180 deg, dur = 2 ms, tbw = 4, thickness = thickness, "
+                "let ref = rf.sinc(flip = 180 deg, dur = 3 ms, tbw = 4, thickness = thickness, "
                 "phase = 90 deg, use = \"refocusing\")\n"
                 "let inv = rf.hard(flip = 180 deg, dur = 1 ms, use = \"inversion\")\n"
                 "let ro = readout.cartesian(fov = fov, matrix = matrix, dwell = dwell)\n"
@@ -254,16 +249,6 @@ static struct lbc_program *compile_once(const char *path, const char *text, size
     }
     diag_fini(&d);
     return p;
-}
-
-static size_t lbc_size(const struct lbc_program *p)
-{
-    unsigned char *buf = NULL;
-    size_t len = 0;
-    if (lbc_write_buf(p, &buf, &len) != 0)
-        return 0;
-    free(buf);
-    return len;
 }
 
 static int count_block(void *ctx, const struct vm_block *b)

@@ -15,22 +15,12 @@
 #include "compiler/compile.h"
 #include "runtime/check.h"
 #include "runtime/diag.h"
+#include "tests/testutil.h"
 #include "runtime/system.h"
 
 int register_check_tests(void);
 
 #define GAMMA_BAR 42.577478518e6
-
-static char g_stdlib[4096];
-
-static const char *stdlib_dir(void)
-{
-    const char *t = getenv("top_srcdir");
-    if (!t || !*t)
-        return NULL;
-    snprintf(g_stdlib, sizeof g_stdlib, "%s/stdlib", t);
-    return g_stdlib;
-}
 
 struct result {
     struct check *ck;
@@ -46,7 +36,7 @@ static void run(const char *src, const struct system *sys, struct result *r)
     struct compile_opts o;
     memset(&o, 0, sizeof o);
     o.path = "check.psq";
-    o.stdlib_dir = stdlib_dir();
+    o.stdlib_dir = test_stdlib_dir();
     o.sys = sys;
     o.check_out = &r->ck;
     r->p = compile_text("check.psq", src, strlen(src), &o, &r->d);
@@ -502,7 +492,7 @@ static void test_shipped_sequences_pass(void)
             struct compile_opts o;
             memset(&o, 0, sizeof o);
             o.path = path;
-            o.stdlib_dir = stdlib_dir();
+            o.stdlib_dir = test_stdlib_dir();
             o.defines = defs[k];
             o.ndefines = defs[k][1] ? 2 : 1;
             o.check_out = &ck;

@@ -30,6 +30,7 @@
 
 #include "compiler/compile.h"
 #include "runtime/diag.h"
+#include "tests/testutil.h"
 #include "runtime/units.h"
 #include "vm/program.h"
 #include "vm/vm.h"
@@ -42,17 +43,6 @@ int register_lang_tests(void);
 #define US 1000LL                    /* ns */
 
 /* ---- compiling ---- */
-
-static char g_stdlib[4096];
-
-static const char *stdlib_dir(void)
-{
-    const char *t = getenv("top_srcdir");
-    if (!t || !*t)
-        return NULL;
-    snprintf(g_stdlib, sizeof g_stdlib, "%s/stdlib", t);
-    return g_stdlib;
-}
 
 static char *sequence_path(const char *name)
 {
@@ -88,7 +78,7 @@ static struct lbc_program *compile_at(const char *path, const char *src, const c
     o.path = path;
     o.defines = (const char **)defs;
     o.ndefines = nd;
-    o.stdlib_dir = stdlib_dir();
+    o.stdlib_dir = test_stdlib_dir();
     /* language tests need no scanner limits; the shipped sequences do
        (tests/test_check.c tests the checks themselves) */
     o.no_check = strstr(path, "/sequences/") == NULL;
