@@ -11,13 +11,17 @@ int register_units_tests(void);
 int register_regress_tests(void);
 int register_system_tests(void);
 int register_check_tests(void);
+int register_phantom_tests(void);
+int register_rawdata_tests(void);
+int register_bloch_tests(void);
 
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;
     if (register_units_tests() || register_lang_tests() || register_lbc_tests() ||
-        register_regress_tests() || register_check_tests() || register_system_tests()) {
+        register_regress_tests() || register_check_tests() || register_system_tests() ||
+        register_phantom_tests() || register_rawdata_tests() || register_bloch_tests()) {
         fprintf(stderr, "cannot register the test suites: %s\n", CU_get_error_msg());
         CU_cleanup_registry();
         return 1;

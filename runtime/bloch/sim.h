@@ -1,0 +1,3 @@
+#ifndef LARMOR_BLOCH_sim_H
+#define LARMOR_BLOCH_sim_H
+#endif

@@ -1,0 +1,1 @@
+#include "runtime/h5.h"

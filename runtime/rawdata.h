@@ -1,0 +1,103 @@
+/*
+ * rawdata: raw MR data as ISMRMRD (HDF5) files. This is the one module that
+ * talks to libismrmrd; its types never leak. The simulator (and later a
+ * hardware driver) writes acquisitions through raw_writer; the recon reads
+ * them back through raw_reader.
+ *
+ * ISMRMRD conventions followed: the XML header (ismrmrdHeader) with
+ * experimentalConditions (H1 resonance frequency), acquisitionSystemInformation
+ * (receiver channels, field strength), one encoding (encodedSpace,
+ * reconSpace, encodingLimits, trajectory); one acquisition per ADC and coil
+ * set, with its idx (kspace_encode_step_1 = lin, _2 = par, slice, contrast =
+ * eco, repetition, average, set, segment, phase), flags (first/last in
+ * encode step, slice, measurement), sample_time_us, center_sample and
+ * acquisition_time_stamp (ticks of 2.5 ms, as Siemens-converted data uses).
+ */
+#ifndef LARMOR_RAWDATA_H
+#define LARMOR_RAWDATA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vm/program.h"   /* VM_LABEL__COUNT, vm_label_names */
+
+struct raw_limit { int32_t min, max, centre; };
+
+struct raw_header {
+    const char *sequence_name;      /* e.g. "spin_echo" */
+    const char *system_name;        /* e.g. "generic_3t" */
+    double b0;                      /* T */
+    double larmor_hz;               /* H1 resonance frequency */
+    int ncoils;
+    int matrix[3];                  /* encoded space (readout samples, lines, partitions) */
+    double fov[3];                  /* encoded FOV (m) */
+    int recon_matrix[3];            /* recon space (readout oversampling removed) */
+    double recon_fov[3];
+    struct raw_limit limits[VM_LABEL__COUNT];  /* per label; max < min = unused */
+    const char *trajectory;         /* "cartesian", "epi", "radial", "spiral", "other" */
+    double tr, te, ti;              /* s, 0 = unknown (written when > 0) */
+    double flip;                    /* rad, 0 = unknown */
+    /* user parameters: written as userParameterDouble */
+    const char *const *param_names;
+    const double *param_values;
+    size_t nparams;
+};
+
+/* Acquisition flags (ISMRMRD bit numbers are 1-based: flag n is 1 << (n-1)). */
+enum raw_flag {
+    RAW_FIRST_IN_ENCODE_STEP1 = 1, RAW_LAST_IN_ENCODE_STEP1 = 2,
+    RAW_FIRST_IN_ENCODE_STEP2 = 3, RAW_LAST_IN_ENCODE_STEP2 = 4,
+    RAW_FIRST_IN_AVERAGE = 5, RAW_LAST_IN_AVERAGE = 6,
+    RAW_FIRST_IN_SLICE = 7, RAW_LAST_IN_SLICE = 8,
+    RAW_FIRST_IN_CONTRAST = 9, RAW_LAST_IN_CONTRAST = 10,
+    RAW_FIRST_IN_PHASE = 11, RAW_LAST_IN_PHASE = 12,
+    RAW_FIRST_IN_REPETITION = 13, RAW_LAST_IN_REPETITION = 14,
+    RAW_FIRST_IN_SET = 15, RAW_LAST_IN_SET = 16,
+    RAW_FIRST_IN_SEGMENT = 17, RAW_LAST_IN_SEGMENT = 18,
+    RAW_IS_NOISE_MEASUREMENT = 19, RAW_IS_PARALLEL_CALIBRATION = 20,
+    RAW_IS_REVERSE = 22, RAW_IS_NAVIGATION_DATA = 23, RAW_IS_PHASECORR_DATA = 24,
+    RAW_LAST_IN_MEASUREMENT = 25,
+};
+#define RAW_FLAG(n) (1ull << ((n) - 1))
+
+struct raw_acq {
+    uint32_t scan_counter;          /* 0-based ADC index */
+    uint32_t samples;
+    int ncoils;
+    const float *data;              /* interleaved complex: [coil][sample][re,im] */
+    double dwell;                   /* s */
+    int64_t time_ns;                /* ADC start from the program start */
+    int32_t labels[VM_LABEL__COUNT];
+    uint64_t flags;                 /* RAW_FLAG(...) bits */
+    uint32_t centre_sample;         /* the k-space centre's sample (samples/2) */
+    float read_dir[3], phase_dir[3], slice_dir[3], position[3];  /* position in mm */
+};
+
+struct raw_writer;
+
+/* Create (truncating) path; returns NULL with a message in err on failure. */
+struct raw_writer *raw_open(const char *path, char *err, size_t errlen);
+int raw_append(struct raw_writer *w, const struct raw_acq *a, char *err, size_t errlen);
+/* Write the header (which may be written last, so that it can describe what
+   was acquired) and close. Always closes, even on error; a file closed here
+   is a valid ISMRMRD file whatever number of acquisitions it holds. */
+int raw_close(struct raw_writer *w, const struct raw_header *h, char *err, size_t errlen);
+
+/* Flags from the label sequence of all ADCs (in playing order): first/last
+   in encode step 1/2, slice, contrast, repetition, average, set, segment,
+   phase, and last in measurement. flags must hold n entries. */
+void raw_flags_from_labels(const int32_t (*labels)[VM_LABEL__COUNT], size_t n, uint64_t *flags);
+
+/* Reading (for the recon, the tests and anyone's files). */
+struct raw_file {
+    char *xml;                      /* the header as stored */
+    struct raw_header hdr;          /* the fields parsed back out of xml that
+                                       raw_header has (strings owned here) */
+    size_t nacq;
+    struct raw_acq *acq;            /* data arrays owned here */
+};
+struct raw_file *raw_read(const char *path, char *err, size_t errlen);
+void raw_file_free(struct raw_file *f);
+
+#endif

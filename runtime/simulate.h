@@ -1,0 +1,3 @@
+#ifndef LARMOR_SIMULATE_H
+#define LARMOR_SIMULATE_H
+#endif
