@@ -15,6 +15,7 @@
 #include "config.h"
 #include "runtime/check.h"
 #include "runtime/diag.h"
+#include "runtime/phantom.h"
 #include "runtime/system.h"
 #include "runtime/trace.h"
 #include "runtime/units.h"
@@ -109,7 +110,7 @@ static struct lbc_program *load_program(const char *path, const struct seq_opts 
     return p;
 }
 
-enum { OPT_STDLIB = 256, OPT_SYSTEM, OPT_FROM, OPT_TO, OPT_BLOCKS, OPT_DELAYS, OPT_LIST,
+enum { OPT_RES = 200, OPT_STDLIB = 256, OPT_SYSTEM, OPT_FROM, OPT_TO, OPT_BLOCKS, OPT_DELAYS, OPT_LIST,
        OPT_JSON, OPT_REPS };
 
 /* Parse the common options; returns the index of the first operand or -1. */
@@ -279,6 +280,31 @@ static int parse_time_arg(const char *s, int64_t *ns)
         return -1;
     *ns = llrint(x);
     return 0;
+}
+
+/* Parse a quantity with a unit of dimension want ("2mm", "0.5 s") into SI;
+   a bare number is read as SI. */
+static int parse_quantity_arg(const char *s, struct dim want, double *si)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || !isfinite(v))
+        return -1;
+    while (*end == ' ')
+        end++;
+    double scale = 1;
+    struct dim d = want;
+    if (*end && !unit_parse(end, strlen(end), &scale, &d))
+        return -1;
+    if (!dim_eq(d, want))
+        return -1;
+    *si = v * scale;
+    return isfinite(*si) ? 0 : -1;
+}
+
+static int parse_length_arg(const char *s, double *m)
+{
+    return parse_quantity_arg(s, (struct dim){ .s = 0, .m = 1, .T = 0 }, m);
 }
 
 /* "A..B" (A <= B) or "N" into an inclusive range; -1 if malformed. */
@@ -589,6 +615,54 @@ static int cmd_system(int argc, char **argv)
     return rc;
 }
 
+/* larmor phantom [P] [--res LEN]: load a phantom (the built-in Shepp-Logan
+   when none is named) and describe it, or print its errors. */
+static int cmd_phantom(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "help", no_argument, NULL, 'h' },
+        { "res", required_argument, NULL, OPT_RES },
+        { NULL, 0, NULL, 0 },
+    };
+    double res = 0;
+    optind = 1;
+    opterr = 0;
+    for (int ch; (ch = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
+        switch (ch) {
+        case 'h':
+            print_usage(find_cmd("phantom"), stdout);
+            return 0;
+        case OPT_RES:
+            if (parse_length_arg(optarg, &res) != 0 || !(res > 0))
+                return usage_error("phantom", "--res needs a positive length such as 2mm, not '%s'",
+                                   optarg);
+            break;
+        case ':':
+            return usage_error("phantom", "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return usage_error("phantom", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (argc - optind > 1)
+        return usage_error("phantom", "one phantom at a time");
+    struct diag_ctx d;
+    diag_init(&d);
+    int rc = 0;
+    struct phantom *ph = phantom_load(optind < argc ? argv[optind] : "shepp-logan", res, &d);
+    if (ph) {
+        phantom_describe(ph, stdout);
+        phantom_free(ph);
+    }
+    if (d.ndiags)
+        diag_print_all(&d, stderr, diag_want_color(stderr));
+    if (!ph) {
+        fprintf(stderr, "%d error%s\n", d.nerrors, d.nerrors == 1 ? "" : "s");
+        rc = EXIT_INPUT;
+    }
+    diag_fini(&d);
+    return rc;
+}
+
 static int cmd_help(int argc, char **argv);
 
 static int cmd_version(int argc, char **argv)
@@ -653,6 +727,13 @@ static const struct cmd cmds[] = {
       "  --list          list the shipped systems with their descriptions\n"
       "  --stdlib DIR    look for systems/ in DIR",
       "larmor system [S] [--list] [--stdlib DIR]", cmd_system },
+    { "phantom", "Describe a phantom, or show what is wrong with a phantom file.\n"
+      "P is shepp-logan (the built-in 2D MR Shepp-Logan, the default),\n"
+      "shepp-logan-3d, a YAML description (.yaml), a JEMRIS sample (.h5) or a\n"
+      "KomaMRI phantom (.phantom). Prints the voxel count, extent, voxel size and\n"
+      "the tissues with their T1, T2, T2*, PD, off-resonance and diffusion.\n\n"
+      "  --res LEN       rasterise a YAML description at this voxel size",
+      "larmor phantom [P] [--res LEN]", cmd_phantom },
     { "version", "Print the version.", "larmor version", cmd_version },
     { "help", "Show the list of commands, or the help of one.", "larmor help [COMMAND]", cmd_help },
 };
