@@ -644,7 +644,7 @@ static int cmd_phantom(int argc, char **argv)
         }
     }
     if (argc - optind > 1)
-        return usage_error("phantom", "one phantom at a time");
+        return usage_error("phantom", "%s", "one phantom at a time");
     struct diag_ctx d;
     diag_init(&d);
     int rc = 0;
