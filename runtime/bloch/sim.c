@@ -210,8 +210,8 @@ static void coil_sens(int c, int nc, double R, double x, double y, double z, flo
 struct sim *sim_new(const struct phantom *ph, const struct sim_opts *o, char *err, size_t errlen)
 {
     for (int a = 0; a < 3; a++)
-        if (o->spins[a] < 1 || o->spins[a] > 4096) {
-            snprintf(err, errlen, "spins per voxel must be 1 to 4096 on each axis, not %d",
+        if (o->spins[a] < 1 || o->spins[a] > 65536) {
+            snprintf(err, errlen, "spins per voxel must be 1 to 65536 on each axis, not %d",
                      o->spins[a]);
             return NULL;
         }
