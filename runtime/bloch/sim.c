@@ -496,12 +496,25 @@ static void add_free(struct sim *s, struct blk *B, double a, double b)
         k[ax] = B->on[ax] ? s->o.gamma * (pl_cum(&B->w[ax], b) - pl_cum(&B->w[ax], a)) : 0;
         any |= B->on[ax];
     }
-    bool walk = s->any_diffusion && any;
+    /* diffusing spins move in every interval (with no gradient the walk
+       only displaces them) */
+    bool walk = s->any_diffusion;
     struct seg *last = s->nsegs ? &s->segs[s->nsegs - 1] : NULL;
-    if (last && last->kind == SEG_FREE && !last->walk && !walk) {
+    if (last && last->kind == SEG_FREE && !walk) {
         last->dt += b - a;
         for (int ax = 0; ax < 3; ax++)
             last->k[ax] += k[ax];
+        return;
+    }
+    if (last && last->kind == SEG_FREE && walk && !any && last->walk &&
+        s->walks[last->walk_idx].b[0] == 0 && s->walks[last->walk_idx].c[0] == 0 &&
+        s->walks[last->walk_idx].b[1] == 0 && s->walks[last->walk_idx].c[1] == 0 &&
+        s->walks[last->walk_idx].b[2] == 0 && s->walks[last->walk_idx].c[2] == 0 &&
+        last->k[0] == 0 && last->k[1] == 0 && last->k[2] == 0) {
+        /* two gradient-free walks: one displacement of the summed variance */
+        struct walk *wk = &s->walks[last->walk_idx];
+        wk->a = sqrt(wk->a * wk->a + (b - a));
+        last->dt += b - a;
         return;
     }
     struct seg *g = push_seg(s, SEG_FREE);
