@@ -72,21 +72,54 @@ struct raw_acq {
     uint64_t flags;                 /* RAW_FLAG(...) bits */
     uint32_t centre_sample;         /* the k-space centre's sample (samples/2) */
     float read_dir[3], phase_dir[3], slice_dir[3], position[3];  /* position in mm */
+    float table_position[3];        /* patient table offset (mm); 0 in simulation */
 };
 
 struct raw_writer;
 
-/* Create (truncating) path; returns NULL with a message in err on failure. */
+/* Create (truncating) path; returns NULL with a message in err on failure.
+   The measurement_uid of every acquisition defaults to the FNV-1a hash of
+   the file's base name (reproducible); raw_set_measurement_uid overrides it. */
 struct raw_writer *raw_open(const char *path, char *err, size_t errlen);
+void raw_set_measurement_uid(struct raw_writer *w, uint32_t uid);
+/* Append one ADC. Refused (-1, message in err, nothing written) when a
+   value does not fit its ISMRMRD field: a label < 0 or > 65535, samples
+   outside 1..65535, centre_sample >= samples, ncoils outside 1..1024, a
+   dwell that is not > 0, a time before 0 or past 2^32 ticks of 2.5 ms. */
 int raw_append(struct raw_writer *w, const struct raw_acq *a, char *err, size_t errlen);
 /* Write the header (which may be written last, so that it can describe what
    was acquired) and close. Always closes, even on error; a file closed here
-   is a valid ISMRMRD file whatever number of acquisitions it holds. */
+   is a valid ISMRMRD file whatever number of acquisitions it holds.
+   h may be NULL (an interrupted run): the header is then derived from the
+   acquisitions appended (matrix from the samples and the largest lin/par,
+   limits of the labels seen, trajectory "other"). A header with a value
+   the schema cannot hold (a matrix size of 0 or past 65535, a limit outside
+   0..65535 or min > max, a negative or non-finite time, an unknown
+   trajectory) is reported as an error and the derived header is written
+   instead. Otherwise h is written as given, except: a zero recon_matrix /
+   recon_fov means "as encoded"; the limit of a label is widened to cover
+   every value appended (and written for a label h marks unused, max < min,
+   when an ADC carried a value other than 0); ncoils 0 means the largest
+   ncoils appended. */
 int raw_close(struct raw_writer *w, const struct raw_header *h, char *err, size_t errlen);
 
 /* Flags from the label sequence of all ADCs (in playing order): first/last
    in encode step 1/2, slice, contrast, repetition, average, set, segment,
-   phase, and last in measurement. flags must hold n entries. */
+   phase, and last in measurement. flags must hold n entries; each is
+   overwritten (OR in IS_REVERSE and the like afterwards). The rules
+   (rawdata.c has them in full): a flag pair marks the first and the last
+   ADC, in playing order, of each group of ADCs that share a key, where the
+   labels nest rep > avg > slc > phs > set > eco > (par, lin, seg):
+     REPETITION: rep;  AVERAGE: rep avg;  SLICE: rep avg slc;
+     PHASE: rep avg slc phs;  SET: ... phs set;  CONTRAST: ... set eco;
+     SEGMENT: rep avg slc phs set eco seg;
+     ENCODE_STEP1: every label but lin and seg (one sweep of the lines of
+       one partition); ENCODE_STEP2: every label but par and seg (one sweep
+       of the partitions of one line);
+     LAST_IN_MEASUREMENT: the last ADC.
+   So LAST_IN_SLICE is the last ADC of a slice within its average and
+   repetition, whether the slices are played one after the other or
+   interleaved line by line. */
 void raw_flags_from_labels(const int32_t (*labels)[VM_LABEL__COUNT], size_t n, uint64_t *flags);
 
 /* Reading (for the recon, the tests and anyone's files). */
@@ -97,6 +130,16 @@ struct raw_file {
     size_t nacq;
     struct raw_acq *acq;            /* data arrays owned here */
 };
+/* Read an ISMRMRD file: the group "dataset" (or, when there is none, the
+   one top-level group holding an "xml" header), its XML header and every
+   acquisition. Header fields absent from the XML read as 0 / NULL (limits:
+   max < min), except a missing reconSpace (as encoded) and receiverChannels
+   (the most active channels of an acquisition); userParameterLong values
+   are listed with the doubles. Read back, time_ns has the 2.5 ms
+   resolution of acquisition_time_stamp and dwell the float precision of
+   sample_time_us; trajectories are not read.
+   NULL with a message naming the file and what is wrong or missing on any
+   error; HDF5 prints nothing. Not thread-safe (nor is serial HDF5). */
 struct raw_file *raw_read(const char *path, char *err, size_t errlen);
 void raw_file_free(struct raw_file *f);
 
