@@ -13,12 +13,10 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(LARMOR_NO_CLONES)
-#define KERNEL __attribute__((target_clones("arch=skylake-avx512", "arch=haswell", "default")))
-#else
-#define KERNEL
-#endif
 
 #define PI_F 3.14159265358979f
 #define PI_A 3.140625f                 /* π = PI_A + PI_B + PI_C, PI_A and */
@@ -52,7 +50,7 @@ static inline float pow2i(int n)
 /* e^x for x in [-87, 88] (clamped). */
 static inline float expf_poly(float x)
 {
-    x = fminf(fmaxf(x, -87.0f), 88.0f);
+    x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
     float n = rintf(x * 1.44269504f);
     float g = (x - n * 0.693359375f) - n * -2.12194440e-4f;
     float p = 1.0f + g * (1.0f + g * (0.5f + g * (1.6666667e-1f + g * (4.1666667e-2f +
@@ -70,152 +68,85 @@ float kern_expf(float x)
     return expf_poly(x);
 }
 
-/* The phasor e^{-iφ} of a phase given in double: reduced modulo 2π in
-   double, then evaluated in float through the half angle. */
-static inline void phasor(double ph, float *c, float *s)
+
+/* One copy of the kernels per instruction set; the widest one the CPU
+   supports is chosen once (kern_init), by feature rather than by CPU model. */
+#define KERNEL_SET(sfx, attr)                                                 \
+    static struct kern_set kset_##sfx = { #sfx, kern_rf_##sfx, kern_free_##sfx, \
+                                          kern_sample_##sfx, kern_adc_const_##sfx }
+
+struct kern_set {
+    const char *name;
+    void (*rf)(struct kspins *, const struct krf_step *, uint32_t, double);
+    void (*free)(struct kspins *, const double *, double);
+    void (*sample)(const struct kspins *, double *);
+    void (*adc)(struct kspins *, const double *, double, uint32_t, double *);
+};
+
+#define KFN(f) f##_generic
+#define KATTR
+#include "runtime/bloch/kernels_body.h"
+#undef KFN
+#undef KATTR
+KERNEL_SET(generic, );
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define LARMOR_X86_KERNELS 1
+#define KFN(f) f##_avx2
+#define KATTR __attribute__((target("avx2,fma")))
+#include "runtime/bloch/kernels_body.h"
+#undef KFN
+#undef KATTR
+KERNEL_SET(avx2, );
+#define KFN(f) f##_avx512
+#define KATTR __attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma")))
+#include "runtime/bloch/kernels_body.h"
+#undef KFN
+#undef KATTR
+KERNEL_SET(avx512, );
+#endif
+
+static const struct kern_set *kset;
+
+const char *kern_init(void)
 {
-    double k = rint(ph * (1.0 / (2.0 * M_PI)));
-    float h = (float)((ph - k * (2.0 * M_PI)) * 0.5);
-    float sh, ch;
-    sincos_poly(h, &sh, &ch);
-    *c = 1.0f - 2.0f * sh * sh;
-    *s = -2.0f * sh * ch;
+    if (kset)
+        return kset->name;
+    const struct kern_set *k = &kset_generic;
+#ifdef LARMOR_X86_KERNELS
+    const char *force = getenv("LARMOR_KERNELS");   /* generic, avx2, avx512 */
+    __builtin_cpu_init();
+    bool has512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+                  __builtin_cpu_supports("avx512vl");
+    bool has2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (has512)
+        k = &kset_avx512;
+    else if (has2)
+        k = &kset_avx2;
+    if (force && !strcmp(force, "generic"))
+        k = &kset_generic;
+    else if (force && !strcmp(force, "avx2") && has2)
+        k = &kset_avx2;
+#endif
+    kset = k;
+    return k->name;
 }
 
-KERNEL void kern_rf(struct kspins *s, const struct krf_step *steps, uint32_t n, double dt)
+void kern_rf(struct kspins *s, const struct krf_step *steps, uint32_t n, double dt)
 {
-    const size_t N = s->n;
-    float *restrict hdw = s->t0, *restrict e1 = s->t1, *restrict e2 = s->t2, *restrict a1 = s->t3;
-    const float *restrict x = s->x, *restrict y = s->y, *restrict z = s->z;
-    float *restrict mx = s->mx, *restrict my = s->my, *restrict mz = s->mz;
-    const float hdt = (float)(0.5 * dt), fdt = (float)dt;
-#pragma omp simd
-    for (size_t j = 0; j < N; j++) {
-        hdw[j] = -s->dw[j] * hdt;
-        e1[j] = expf_poly(-fdt * s->r1[j]);
-        e2[j] = expf_poly(-fdt * s->r2[j]);
-        a1[j] = s->m0[j] * (1.0f - e1[j]);
-    }
-    for (uint32_t k = 0; k < n; k++) {
-        const float hx = steps[k].hx, hy = steps[k].hy;
-        const float gx = steps[k].gx, gy = steps[k].gy, gz = steps[k].gz;
-        const float hxy2 = hx * hx + hy * hy + 1e-30f;
-#pragma omp simd
-        for (size_t j = 0; j < N; j++) {
-            float hz = hdw[j] - (gx * x[j] + gy * y[j] + gz * z[j]);
-            float h = sqrtf(hxy2 + hz * hz);
-            float sh, ch;
-            sincos_mod_pi(h, &sh, &ch);
-            float q = sh / h;
-            float bx = hx * q, by = hy * q, bz = hz * q;
-            float X = mx[j], Y = my[j], Z = mz[j];
-            float tx = 2.0f * (by * Z - bz * Y);
-            float ty = 2.0f * (bz * X - bx * Z);
-            float tz = 2.0f * (bx * Y - by * X);
-            X += ch * tx + (by * tz - bz * ty);
-            Y += ch * ty + (bz * tx - bx * tz);
-            Z += ch * tz + (bx * ty - by * tx);
-            mx[j] = X * e2[j];
-            my[j] = Y * e2[j];
-            mz[j] = Z * e1[j] + a1[j];
-        }
-    }
+    kset->rf(s, steps, n, dt);
 }
 
-KERNEL void kern_free(struct kspins *s, const double k[3], double T)
+void kern_free(struct kspins *s, const double k[3], double T)
 {
-    const size_t N = s->n;
-    const double kx = k[0], ky = k[1], kz = k[2];
-    const float fT = (float)T;
-    float *restrict mx = s->mx, *restrict my = s->my, *restrict mz = s->mz;
-#pragma omp simd
-    for (size_t j = 0; j < N; j++) {
-        double ph = kx * s->x[j] + ky * s->y[j] + kz * s->z[j] + (double)s->dw[j] * T;
-        float c, sn;
-        phasor(ph, &c, &sn);
-        float e2 = expf_poly(-fT * s->r2[j]), e1 = expf_poly(-fT * s->r1[j]);
-        float X = mx[j], Y = my[j];
-        mx[j] = (X * c - Y * sn) * e2;
-        my[j] = (X * sn + Y * c) * e2;
-        mz[j] = s->m0[j] + (mz[j] - s->m0[j]) * e1;
-    }
+    kset->free(s, k, T);
 }
 
-KERNEL void kern_sample(const struct kspins *s, double *acc)
+void kern_sample(const struct kspins *s, double *acc)
 {
-    const size_t N = s->n;
-    const float *restrict mx = s->mx, *restrict my = s->my;
-    if (!s->sre) {
-        float sr = 0, si = 0;
-#pragma omp simd reduction(+ : sr, si)
-        for (size_t j = 0; j < N; j++) {
-            sr += mx[j];
-            si += my[j];
-        }
-        acc[0] += sr;
-        acc[1] += si;
-        return;
-    }
-    for (int c = 0; c < s->ncoils; c++) {
-        const float *restrict re = s->sre[c], *restrict im = s->sim[c];
-        float sr = 0, si = 0;
-#pragma omp simd reduction(+ : sr, si)
-        for (size_t j = 0; j < N; j++) {
-            sr += re[j] * mx[j] - im[j] * my[j];
-            si += re[j] * my[j] + im[j] * mx[j];
-        }
-        acc[2 * c] += sr;
-        acc[2 * c + 1] += si;
-    }
+    kset->sample(s, acc);
 }
 
-KERNEL void kern_adc_const(struct kspins *s, const double k[3], double dwell, uint32_t n,
-                           double *acc)
+void kern_adc_const(struct kspins *s, const double k[3], double dwell, uint32_t n, double *acc)
 {
-    const size_t N = s->n;
-    const int nc = s->sre ? s->ncoils : 1;
-    float *restrict pr = s->t0, *restrict pi = s->t1;
-    float *restrict mx = s->mx, *restrict my = s->my, *restrict mz = s->mz;
-    const double kx = k[0], ky = k[1], kz = k[2];
-    const float fdw = (float)dwell;
-#pragma omp simd
-    for (size_t j = 0; j < N; j++) {
-        double ph = kx * s->x[j] + ky * s->y[j] + kz * s->z[j] + (double)s->dw[j] * dwell;
-        float c, sn;
-        phasor(ph, &c, &sn);
-        float e2 = expf_poly(-fdw * s->r2[j]);
-        pr[j] = c * e2;
-        pi[j] = sn * e2;
-    }
-    kern_sample(s, acc);
-    for (uint32_t i = 1; i < n; i++) {
-        double *a = acc + (size_t)2 * nc * i;
-        if (!s->sre) {
-            float sr = 0, si = 0;
-#pragma omp simd reduction(+ : sr, si)
-            for (size_t j = 0; j < N; j++) {
-                float X = mx[j], Y = my[j];
-                float X2 = X * pr[j] - Y * pi[j];
-                float Y2 = X * pi[j] + Y * pr[j];
-                mx[j] = X2;
-                my[j] = Y2;
-                sr += X2;
-                si += Y2;
-            }
-            a[0] += sr;
-            a[1] += si;
-        } else {
-#pragma omp simd
-            for (size_t j = 0; j < N; j++) {
-                float X = mx[j], Y = my[j];
-                mx[j] = X * pr[j] - Y * pi[j];
-                my[j] = X * pi[j] + Y * pr[j];
-            }
-            kern_sample(s, a);
-        }
-    }
-    const float Ttot = (float)(dwell * (double)(n ? n - 1 : 0));
-#pragma omp simd
-    for (size_t j = 0; j < N; j++)
-        mz[j] = s->m0[j] + (mz[j] - s->m0[j]) * expf_poly(-Ttot * s->r1[j]);
+    kset->adc(s, k, dwell, n, acc);
 }

@@ -3,7 +3,7 @@
  *
  * Each works on a structure of arrays in single precision (the state and the
  * spin properties), vectorised with OpenMP SIMD and compiled for AVX-512,
- * AVX2 and plain x86-64 (function multi-versioning picks one at load time).
+ * AVX2 and plain x86-64 (kern_init picks one by the CPU's features).
  * Sums over spins are formed in float within a chunk and added to double
  * accumulators by the caller.
  *
@@ -53,6 +53,11 @@ void kern_sample(const struct kspins *s, double *acc);
    n * ncoils complex doubles ([sample][coil]). The state ends at the last
    sample (Mz relaxed over (n-1)·dwell). */
 void kern_adc_const(struct kspins *s, const double k[3], double dwell, uint32_t n, double *acc);
+
+/* Choose the kernels for this CPU (AVX-512, AVX2+FMA or generic; the
+   environment variable LARMOR_KERNELS=generic|avx2 forces a narrower set);
+   returns the name. Call once before the kernels (sim_new does). */
+const char *kern_init(void);
 
 /* Vectorisable helpers, exposed for the tests. */
 void kern_sincos_half(float h, float *sin_h, float *cos_h);

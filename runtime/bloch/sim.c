@@ -235,6 +235,7 @@ struct sim *sim_new(const struct phantom *ph, const struct sim_opts *o, char *er
                  b1, ph->n, spins_per_voxel(o), b2);
         return NULL;
     }
+    kern_init();
     struct sim *s = xcalloc(1, sizeof *s);
     s->o = *o;
     size_t K = spins_per_voxel(o);

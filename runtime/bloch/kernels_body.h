@@ -1,0 +1,154 @@
+/*
+ * kernels_body.h: the kernels' bodies, included by kernels.c once per
+ * instruction set with KFN (the name suffix) and KATTR (the target
+ * attribute) defined. Not a header of its own.
+ */
+/* The phasor e^{-iφ} of a phase given in double: reduced modulo 2π in
+   double, then evaluated in float through the half angle. */
+KATTR static inline void KFN(phasor)(double ph, float *c, float *s)
+{
+    double k = rint(ph * (1.0 / (2.0 * M_PI)));
+    float h = (float)((ph - k * (2.0 * M_PI)) * 0.5);
+    float sh, ch;
+    sincos_poly(h, &sh, &ch);
+    *c = 1.0f - 2.0f * sh * sh;
+    *s = -2.0f * sh * ch;
+}
+
+KATTR static void KFN(kern_rf)(struct kspins *s, const struct krf_step *steps, uint32_t n, double dt)
+{
+    const size_t N = s->n;
+    float *restrict hdw = s->t0, *restrict e1 = s->t1, *restrict e2 = s->t2, *restrict a1 = s->t3;
+    const float *restrict x = s->x, *restrict y = s->y, *restrict z = s->z;
+    float *restrict mx = s->mx, *restrict my = s->my, *restrict mz = s->mz;
+    const float hdt = (float)(0.5 * dt), fdt = (float)dt;
+#pragma omp simd
+    for (size_t j = 0; j < N; j++) {
+        hdw[j] = -s->dw[j] * hdt;
+        e1[j] = expf_poly(-fdt * s->r1[j]);
+        e2[j] = expf_poly(-fdt * s->r2[j]);
+        a1[j] = s->m0[j] * (1.0f - e1[j]);
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        const float hx = steps[k].hx, hy = steps[k].hy;
+        const float gx = steps[k].gx, gy = steps[k].gy, gz = steps[k].gz;
+        const float hxy2 = hx * hx + hy * hy + 1e-30f;
+#pragma omp simd
+        for (size_t j = 0; j < N; j++) {
+            float hz = hdw[j] - (gx * x[j] + gy * y[j] + gz * z[j]);
+            float h = sqrtf(hxy2 + hz * hz);
+            float sh, ch;
+            sincos_mod_pi(h, &sh, &ch);
+            float q = sh / h;
+            float bx = hx * q, by = hy * q, bz = hz * q;
+            float X = mx[j], Y = my[j], Z = mz[j];
+            float tx = 2.0f * (by * Z - bz * Y);
+            float ty = 2.0f * (bz * X - bx * Z);
+            float tz = 2.0f * (bx * Y - by * X);
+            X += ch * tx + (by * tz - bz * ty);
+            Y += ch * ty + (bz * tx - bx * tz);
+            Z += ch * tz + (bx * ty - by * tx);
+            mx[j] = X * e2[j];
+            my[j] = Y * e2[j];
+            mz[j] = Z * e1[j] + a1[j];
+        }
+    }
+}
+
+KATTR static void KFN(kern_free)(struct kspins *s, const double k[3], double T)
+{
+    const size_t N = s->n;
+    const double kx = k[0], ky = k[1], kz = k[2];
+    const float fT = (float)T;
+    float *restrict mx = s->mx, *restrict my = s->my, *restrict mz = s->mz;
+#pragma omp simd
+    for (size_t j = 0; j < N; j++) {
+        double ph = kx * s->x[j] + ky * s->y[j] + kz * s->z[j] + (double)s->dw[j] * T;
+        float c, sn;
+        KFN(phasor)(ph, &c, &sn);
+        float e2 = expf_poly(-fT * s->r2[j]), e1 = expf_poly(-fT * s->r1[j]);
+        float X = mx[j], Y = my[j];
+        mx[j] = (X * c - Y * sn) * e2;
+        my[j] = (X * sn + Y * c) * e2;
+        mz[j] = s->m0[j] + (mz[j] - s->m0[j]) * e1;
+    }
+}
+
+KATTR static void KFN(kern_sample)(const struct kspins *s, double *acc)
+{
+    const size_t N = s->n;
+    const float *restrict mx = s->mx, *restrict my = s->my;
+    if (!s->sre) {
+        float sr = 0, si = 0;
+#pragma omp simd reduction(+ : sr, si)
+        for (size_t j = 0; j < N; j++) {
+            sr += mx[j];
+            si += my[j];
+        }
+        acc[0] += sr;
+        acc[1] += si;
+        return;
+    }
+    for (int c = 0; c < s->ncoils; c++) {
+        const float *restrict re = s->sre[c], *restrict im = s->sim[c];
+        float sr = 0, si = 0;
+#pragma omp simd reduction(+ : sr, si)
+        for (size_t j = 0; j < N; j++) {
+            sr += re[j] * mx[j] - im[j] * my[j];
+            si += re[j] * my[j] + im[j] * mx[j];
+        }
+        acc[2 * c] += sr;
+        acc[2 * c + 1] += si;
+    }
+}
+
+KATTR static void KFN(kern_adc_const)(struct kspins *s, const double k[3], double dwell, uint32_t n,
+                           double *acc)
+{
+    const size_t N = s->n;
+    const int nc = s->sre ? s->ncoils : 1;
+    float *restrict pr = s->t0, *restrict pi = s->t1;
+    float *restrict mx = s->mx, *restrict my = s->my, *restrict mz = s->mz;
+    const double kx = k[0], ky = k[1], kz = k[2];
+    const float fdw = (float)dwell;
+#pragma omp simd
+    for (size_t j = 0; j < N; j++) {
+        double ph = kx * s->x[j] + ky * s->y[j] + kz * s->z[j] + (double)s->dw[j] * dwell;
+        float c, sn;
+        KFN(phasor)(ph, &c, &sn);
+        float e2 = expf_poly(-fdw * s->r2[j]);
+        pr[j] = c * e2;
+        pi[j] = sn * e2;
+    }
+    KFN(kern_sample)(s, acc);
+    for (uint32_t i = 1; i < n; i++) {
+        double *a = acc + (size_t)2 * nc * i;
+        if (!s->sre) {
+            float sr = 0, si = 0;
+#pragma omp simd reduction(+ : sr, si)
+            for (size_t j = 0; j < N; j++) {
+                float X = mx[j], Y = my[j];
+                float X2 = X * pr[j] - Y * pi[j];
+                float Y2 = X * pi[j] + Y * pr[j];
+                mx[j] = X2;
+                my[j] = Y2;
+                sr += X2;
+                si += Y2;
+            }
+            a[0] += sr;
+            a[1] += si;
+        } else {
+#pragma omp simd
+            for (size_t j = 0; j < N; j++) {
+                float X = mx[j], Y = my[j];
+                mx[j] = X * pr[j] - Y * pi[j];
+                my[j] = X * pi[j] + Y * pr[j];
+            }
+            KFN(kern_sample)(s, a);
+        }
+    }
+    const float Ttot = (float)(dwell * (double)(n ? n - 1 : 0));
+#pragma omp simd
+    for (size_t j = 0; j < N; j++)
+        mz[j] = s->m0[j] + (mz[j] - s->m0[j]) * expf_poly(-Ttot * s->r1[j]);
+}
