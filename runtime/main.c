@@ -10,12 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <unistd.h>
 
 #include "compiler/compile.h"
 #include "config.h"
 #include "runtime/check.h"
 #include "runtime/diag.h"
 #include "runtime/phantom.h"
+#include "runtime/simulate.h"
 #include "runtime/system.h"
 #include "runtime/trace.h"
 #include "runtime/units.h"
@@ -110,7 +113,8 @@ static struct lbc_program *load_program(const char *path, const struct seq_opts 
     return p;
 }
 
-enum { OPT_RES = 200, OPT_STDLIB = 256, OPT_SYSTEM, OPT_FROM, OPT_TO, OPT_BLOCKS, OPT_DELAYS, OPT_LIST,
+enum { OPT_PHANTOM = 180, OPT_SPINS, OPT_COILS, OPT_SNR, OPT_SEED, OPT_THREADS, OPT_QUIET,
+       OPT_NODIFF, OPT_RES = 200, OPT_STDLIB = 256, OPT_SYSTEM, OPT_FROM, OPT_TO, OPT_BLOCKS, OPT_DELAYS, OPT_LIST,
        OPT_JSON, OPT_REPS };
 
 /* Parse the common options; returns the index of the first operand or -1. */
@@ -615,6 +619,145 @@ static int cmd_system(int argc, char **argv)
     return rc;
 }
 
+/* larmor simulate */
+struct sim_cli {
+    const char *phantom;
+    double res;
+    struct simulate_opts so;
+};
+
+static int parse_int_arg(const char *s, long lo, long hi, long *v)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(s, &end, 10);
+    if (end == s || *end || errno || x < lo || x > hi)
+        return -1;
+    *v = x;
+    return 0;
+}
+
+static int sim_opt(int ch, const char *arg, void *ctx)
+{
+    struct sim_cli *c = ctx;
+    struct sim_opts *o = &c->so.sim;
+    long v;
+    switch (ch) {
+    case OPT_PHANTOM:
+        c->phantom = arg;
+        return 0;
+    case OPT_RES:
+        return parse_length_arg(arg, &c->res) != 0 || !(c->res > 0) ? -1 : 0;
+    case OPT_SPINS: {
+        /* N (along z, the slice direction) or AxBxC */
+        long a = 1, b = 1, z = 1;
+        char buf[64];
+        snprintf(buf, sizeof buf, "%s", arg);
+        char *x1 = strchr(buf, 'x');
+        if (!x1)
+            return parse_int_arg(buf, 1, 65536, &z) ? -1 : (o->spins[2] = (int)z, 0);
+        *x1 = 0;
+        char *x2 = strchr(x1 + 1, 'x');
+        if (!x2)
+            return -1;
+        *x2 = 0;
+        if (parse_int_arg(buf, 1, 65536, &a) || parse_int_arg(x1 + 1, 1, 65536, &b) ||
+            parse_int_arg(x2 + 1, 1, 65536, &z))
+            return -1;
+        o->spins[0] = (int)a;
+        o->spins[1] = (int)b;
+        o->spins[2] = (int)z;
+        return 0;
+    }
+    case OPT_COILS:
+        return parse_int_arg(arg, 1, 128, &v) ? -1 : (o->ncoils = (int)v, 0);
+    case OPT_SNR: {
+        char *end;
+        double x = strtod(arg, &end);
+        return end == arg || *end || !(x > 0) || !isfinite(x) ? -1 : (o->snr = x, 0);
+    }
+    case OPT_SEED:
+        return parse_int_arg(arg, 0, LONG_MAX, &v) ? -1 : (o->seed = (uint64_t)v, 0);
+    case OPT_THREADS:
+        return parse_int_arg(arg, 1, 1024, &v) ? -1 : (o->threads = (int)v, 0);
+    case OPT_QUIET:
+        c->so.quiet = true;
+        return 0;
+    case OPT_NODIFF:
+        o->diffusion = false;
+        return 0;
+    }
+    return -1;
+}
+
+static int cmd_simulate(int argc, char **argv)
+{
+    struct seq_opts so = { 0 };
+    struct sim_cli c;
+    memset(&c, 0, sizeof c);
+    sim_opts_default(&c.so.sim);
+    static const struct option extra[] = {
+        { "phantom", required_argument, NULL, OPT_PHANTOM },
+        { "res", required_argument, NULL, OPT_RES },
+        { "spins", required_argument, NULL, OPT_SPINS },
+        { "coils", required_argument, NULL, OPT_COILS },
+        { "snr", required_argument, NULL, OPT_SNR },
+        { "seed", required_argument, NULL, OPT_SEED },
+        { "threads", required_argument, NULL, OPT_THREADS },
+        { "quiet", no_argument, NULL, OPT_QUIET },
+        { "no-diffusion", no_argument, NULL, OPT_NODIFF },
+        { NULL, 0, NULL, 0 },
+    };
+    int rc = 0;
+    char *out = NULL;
+    struct lbc_program *p = NULL;
+    struct phantom *ph = NULL;
+    const char *seq = one_operand("simulate", argc, argv, &so, extra, sim_opt, &c,
+                                  "a sequence (.psq or .lbc) is needed", &rc);
+    if (!seq)
+        goto out;
+    p = load_program(seq, &so, &rc);
+    if (!p)
+        goto out;
+    /* the scanner: --system for a source; the one a .lbc was compiled for */
+    struct diag_ctx d;
+    diag_init(&d);
+    struct system sys;
+    const char *sysname = so.system;
+    if (has_suffix(seq, ".lbc") && p->sys_name >= 0)
+        sysname = lbc_str(p, p->sys_name);
+    if (system_resolve(sysname, so.stdlib, &sys, &d) != 0) {
+        diag_print_all(&d, stderr, diag_want_color(stderr));
+        diag_fini(&d);
+        rc = EXIT_INPUT;
+        goto out;
+    }
+    ph = phantom_load(c.phantom ? c.phantom : "shepp-logan", c.res, &d);
+    if (d.ndiags)
+        diag_print_all(&d, stderr, diag_want_color(stderr));
+    diag_fini(&d);
+    if (!ph) {
+        rc = EXIT_INPUT;
+        goto out;
+    }
+    c.so.sim.gamma = sys.gamma;
+    c.so.sim.b0 = sys.b0;
+    out = so.out ? xstrdup(so.out) : default_out(seq, ".h5");
+    c.so.out = out;
+    char *name = default_out(seq, "");
+    c.so.seq_name = name;
+    c.so.progress = isatty(2);
+    int r = simulate_run(p, &sys, ph, &c.so, stderr);
+    free(name);
+    rc = r == 130 ? 130 : r ? EXIT_INPUT : 0;
+out:
+    phantom_free(ph);
+    lbc_free(p);
+    free(out);
+    free(so.defines);
+    return rc;
+}
+
 /* larmor phantom [P] [--res LEN]: load a phantom (the built-in Shepp-Logan
    when none is named) and describe it, or print its errors. */
 static int cmd_phantom(int argc, char **argv)
@@ -727,6 +870,30 @@ static const struct cmd cmds[] = {
       "  --list          list the shipped systems with their descriptions\n"
       "  --stdlib DIR    look for systems/ in DIR",
       "larmor system [S] [--list] [--stdlib DIR]", cmd_system },
+    { "simulate", "Run a sequence on the virtual scanner and write its raw data.\n"
+      "The program plays to a Bloch simulator (exact rotations, T1, T2, T2*,\n"
+      "off-resonance, diffusion) on a phantom; every ADC's samples go to an ISMRMRD\n"
+      "file (HDF5) with their labels, flags and the encoding limits, which BART,\n"
+      "Gadgetron and larmor recon read. SEQ is a .psq (compiled and checked for\n"
+      "--system) or a .lbc (simulated for the system it was compiled for). Ctrl-C\n"
+      "stops early and leaves a valid file holding what was simulated.\n\n"
+      "  -o FILE         the raw data (default: SEQ's name with .h5)\n"
+      "  --phantom P     shepp-logan (default), shepp-logan-3d, a .yaml, .h5 (JEMRIS)\n"
+      "                  or .phantom (KomaMRI) file; see larmor phantom\n"
+      "  --res LEN       rasterise a YAML phantom at this voxel size\n"
+      "  --spins N|AxBxC isochromats per voxel: N along z, or a grid (default 1);\n"
+      "                  T2* < T2 and spoiling within a voxel need several\n"
+      "  --coils N       receive coils: 1 uniform (default) or a ring of N loops\n"
+      "  --snr X         add thermal noise: X = the fully relaxed 90 degree FID\n"
+      "                  amplitude over the noise standard deviation (default none)\n"
+      "  --seed N        seed of the noise and the diffusion random walk (default 1)\n"
+      "  --threads N     threads (default: all cores)\n"
+      "  --no-diffusion  ignore the phantom's diffusion coefficients\n"
+      "  --quiet         no progress bar or summary\n"
+      "  -D name=value   override a param\n"
+      "  --system S      scanner (default generic_3t)",
+      "larmor simulate SEQ [-o raw.h5] [--phantom P] [--spins N] [--coils N] [--snr X] "
+      "[-D name=value ...] [--system S]", cmd_simulate },
     { "phantom", "Describe a phantom, or show what is wrong with a phantom file.\n"
       "P is shepp-logan (the built-in 2D MR Shepp-Logan, the default),\n"
       "shepp-logan-3d, a YAML description (.yaml), a JEMRIS sample (.h5) or a\n"

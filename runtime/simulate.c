@@ -1,1 +1,268 @@
+/*
+ * simulate: see simulate.h.
+ */
 #include "runtime/simulate.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "runtime/rawdata.h"
+#include "runtime/util.h"
+#include "vm/vm.h"
+
+/* --- the first pass ----------------------------------------------------- */
+
+struct scan {
+    int32_t (*labels)[VM_LABEL__COUNT];
+    size_t n, cap;
+    uint32_t max_samples;
+    double ro_grad, ro_dwell;     /* the first ADC's x gradient at its centre */
+    bool have_ro;
+    int64_t total_ns;
+};
+
+static int scan_adc(void *ctx, const struct vm_block *b, const struct vm_adc *a)
+{
+    struct scan *sc = ctx;
+    if (sc->n == sc->cap)
+        vec_reserve((void **)&sc->labels, &sc->cap, sc->n + 1, sizeof *sc->labels);
+    memcpy(sc->labels[sc->n++], a->labels, sizeof *sc->labels);
+    if (a->samples > sc->max_samples)
+        sc->max_samples = a->samples;
+    if (!sc->have_ro && b->has_grad[0] && b->grad[0].kind == GRAD_TRAP) {
+        const struct vm_grad *g = &b->grad[0];
+        int64_t c = a->delay_ns + (int64_t)a->samples * a->dwell_ns / 2;
+        if (c >= g->delay_ns + g->rise_ns && c <= g->delay_ns + g->rise_ns + g->flat_ns) {
+            sc->ro_grad = fabs(g->amp);
+            sc->ro_dwell = (double)a->dwell_ns * 1e-9;
+            sc->have_ro = sc->ro_grad > 0;
+        }
+    }
+    return 0;
+}
+
+static int scan_end(void *ctx, int64_t total_ns)
+{
+    ((struct scan *)ctx)->total_ns = total_ns;
+    return 0;
+}
+
+static double param_value(const struct lbc_program *p, const char *name, double dflt)
+{
+    for (uint32_t i = 0; i < p->nparams; i++)
+        if (!strcmp(lbc_str(p, p->params[i].name), name))
+            return p->params[i].kind == PARAM_TIME ? (double)p->params[i].t * 1e-9
+                                                   : p->params[i].f;
+    return dflt;
+}
+
+/* --- the second pass: samples to the file ------------------------------- */
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+struct run {
+    struct raw_writer *w;
+    const uint64_t *flags;
+    size_t nflags;
+    size_t written;
+    char err[512];
+    bool failed;
+    /* progress */
+    bool bar;
+    double t0, last;
+    int64_t total_ns;
+    FILE *out;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int sink(void *ctx, const struct sim_acq *a)
+{
+    struct run *r = ctx;
+    struct raw_acq q;
+    memset(&q, 0, sizeof q);
+    q.scan_counter = (uint32_t)a->index;
+    q.samples = a->samples;
+    q.ncoils = a->ncoils;
+    q.data = a->data;
+    q.dwell = (double)a->dwell_ns * 1e-9;
+    q.time_ns = a->t_ns;
+    memcpy(q.labels, a->labels, sizeof q.labels);
+    q.flags = a->index < r->nflags ? r->flags[a->index] : 0;
+    q.centre_sample = a->samples / 2;
+    q.read_dir[0] = q.phase_dir[1] = q.slice_dir[2] = 1;
+    if (raw_append(r->w, &q, r->err, sizeof r->err) != 0) {
+        r->failed = true;
+        return 1;
+    }
+    r->written++;
+    return 0;
+}
+
+static int progress(void *ctx, int64_t done_ns)
+{
+    struct run *r = ctx;
+    if (r->bar) {
+        double t = now_s();
+        if (t - r->t0 > 1.0 && (t - r->last > 0.1 || done_ns >= r->total_ns)) {
+            r->last = t;
+            double f = r->total_ns > 0 ? (double)done_ns / (double)r->total_ns : 1;
+            if (f > 1)
+                f = 1;
+            int w = 30, k = (int)(f * w + 0.5);
+            double left = f > 0 ? (t - r->t0) * (1 - f) / f : 0;
+            fprintf(r->out, "\rsimulating [%.*s%*s] %3.0f%%  %.1f of %.1f s of scan time, %.0f s left ",
+                    k, "##############################", w - k, "", f * 100,
+                    (double)done_ns * 1e-9, (double)r->total_ns * 1e-9, left);
+            fflush(r->out);
+        }
+    }
+    return interrupted ? 1 : 0;
+}
+
+int simulate_run(const struct lbc_program *p, const struct system *sys, const struct phantom *ph,
+                 const struct simulate_opts *o, FILE *err)
+{
+    /* pass 1 */
+    struct scan sc = { 0 };
+    struct vm_backend be = { .ctx = &sc, .adc = scan_adc, .end = scan_end };
+    if (vm_run(p, &be, NULL, NULL) != 0) {
+        fprintf(err, "larmor simulate: the program stopped with a run-time error (see larmor trace)\n");
+        free(sc.labels);
+        return 1;
+    }
+    if (!sc.n)
+        fprintf(err, "larmor simulate: warning: the sequence has no ADC; the raw data file "
+                     "will hold no acquisitions\n");
+    uint64_t *flags = xcalloc(sc.n ? sc.n : 1, sizeof *flags);
+    raw_flags_from_labels((const int32_t(*)[VM_LABEL__COUNT])sc.labels, sc.n, flags);
+
+    struct raw_header h;
+    memset(&h, 0, sizeof h);
+    h.sequence_name = o->seq_name;
+    h.system_name = sys->name;
+    h.b0 = sys->b0;
+    h.larmor_hz = sys->gamma * sys->b0 / (2 * M_PI);
+    h.ncoils = o->sim.ncoils;
+    int32_t maxl[VM_LABEL__COUNT];
+    for (int l = 0; l < VM_LABEL__COUNT; l++) {
+        maxl[l] = -1;
+        h.limits[l].min = 1;
+        h.limits[l].max = 0;
+    }
+    for (size_t i = 0; i < sc.n; i++)
+        for (int l = 0; l < VM_LABEL__COUNT; l++)
+            if (sc.labels[i][l] > maxl[l])
+                maxl[l] = sc.labels[i][l];
+    for (int l = 0; l < VM_LABEL__COUNT; l++)
+        if (maxl[l] > 0) {
+            h.limits[l].min = 0;
+            h.limits[l].max = maxl[l];
+            h.limits[l].centre = (maxl[l] + 1) / 2;
+        }
+    h.matrix[0] = sc.max_samples ? (int)sc.max_samples : 1;
+    h.matrix[1] = maxl[VM_LABEL_LIN] + 1 > 0 ? maxl[VM_LABEL_LIN] + 1 : 1;
+    h.matrix[2] = maxl[VM_LABEL_PAR] + 1 > 0 ? maxl[VM_LABEL_PAR] + 1 : 1;
+    /* the readout's FOV from its k-space step γ̄·G·dwell (exact for a
+       Cartesian readout); the others from the params fov and thickness */
+    double fov = param_value(p, "fov", 0);
+    double fovx = sc.have_ro ? 2 * M_PI / (sys->gamma * sc.ro_grad * sc.ro_dwell) : fov;
+    if (!(fovx > 0))
+        fovx = 0.256;
+    h.fov[0] = fovx;
+    h.fov[1] = param_value(p, "fov_y", fov > 0 ? fov : fovx * h.matrix[1] / h.matrix[0]);
+    h.fov[2] = h.matrix[2] > 1 ? param_value(p, "fov_z", h.fov[1])
+                               : param_value(p, "thickness", 0.005);
+    h.trajectory = maxl[VM_LABEL_LIN] > 0 ? "cartesian" : "other";
+    h.tr = param_value(p, "tr", 0);
+    h.te = param_value(p, "te", 0);
+    h.ti = param_value(p, "ti", 0);
+    h.flip = param_value(p, "flip", 0);
+    const char **pn = xcalloc(p->nparams + 1, sizeof *pn);
+    double *pv = xcalloc(p->nparams + 1, sizeof *pv);
+    size_t np = 0;
+    for (uint32_t i = 0; i < p->nparams; i++) {
+        pn[np] = lbc_str(p, p->params[i].name);
+        pv[np] = param_value(p, pn[np], 0);
+        np++;
+    }
+    h.param_names = pn;
+    h.param_values = pv;
+    h.nparams = np;
+
+    int rc = 0;
+    char e[512];
+    struct sim *s = sim_new(ph, &o->sim, e, sizeof e);
+    if (!s) {
+        fprintf(err, "larmor simulate: %s\n", e);
+        rc = 1;
+        goto out;
+    }
+    struct run r = { 0 };
+    r.w = raw_open(o->out, e, sizeof e);
+    if (!r.w) {
+        fprintf(err, "larmor simulate: %s\n", e);
+        sim_free(s);
+        rc = 1;
+        goto out;
+    }
+    r.flags = flags;
+    r.nflags = sc.n;
+    r.bar = o->progress && !o->quiet;
+    r.t0 = now_s();
+    r.total_ns = sc.total_ns;
+    r.out = err;
+    sim_set_sink(s, sink, &r);
+    sim_set_progress(s, progress, &r);
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    interrupted = 0;
+    sigaction(SIGINT, &sa, &old);
+    sim_backend(s, &be);
+    vm_run(p, &be, NULL, NULL);
+    sigaction(SIGINT, &old, NULL);
+    if (r.bar && now_s() - r.t0 > 1.0)
+        fputc('\n', err);
+    if (raw_close(r.w, &h, e, sizeof e) != 0) {
+        fprintf(err, "larmor simulate: %s\n", e);
+        rc = 1;
+    }
+    if (r.failed) {
+        fprintf(err, "larmor simulate: %s\n", r.err);
+        rc = 1;
+    } else if (interrupted) {
+        fprintf(err, "larmor simulate: interrupted; %s holds the %zu of %zu acquisitions "
+                     "simulated so far (a valid ISMRMRD file)\n", o->out, r.written, sc.n);
+        rc = 130;
+    } else if (!o->quiet) {
+        struct sim_stats st;
+        sim_stats(s, &st);
+        fprintf(err, "simulated %.3g s of scan time on %zu isochromats (%zu voxels) in %.2f s: "
+                     "%zu acquisitions of up to %u samples x %d coil%s -> %s\n",
+                (double)sc.total_ns * 1e-9, sim_nspins(s), ph->n, now_s() - r.t0, r.written,
+                sc.max_samples, o->sim.ncoils, o->sim.ncoils == 1 ? "" : "s", o->out);
+    }
+    sim_free(s);
+out:
+    free(pn);
+    free(pv);
+    free(flags);
+    free(sc.labels);
+    return rc;
+}

@@ -32,6 +32,7 @@
 #define BATCH_SEGS 65536              /* segments per batch (at most) */
 #define BATCH_RF_STEPS (1u << 20)     /* RF steps per batch (at most) */
 #define BATCH_SAMPLES (1u << 20)      /* ADC samples per batch (at most) */
+#define BATCH_WORK 2e8                /* spin-operations per batch, roughly */
 #define ADC_RUN_MAX 256               /* samples per constant-gradient run */
 
 /* A piecewise-linear waveform: corner points (t in s from block start, v),
@@ -684,7 +685,11 @@ static int sim_block_end(void *ctx, const struct vm_block *b)
     add_free(s, &B, tc, T > tc ? T : tc);
     s->blk = B;
     s->pending_ns = b->start_ns + b->dur_ns;
-    if (s->nsegs >= BATCH_SEGS || s->nrf >= BATCH_RF_STEPS || s->nsamples >= BATCH_SAMPLES)
+    /* run when the batch holds about a quarter of a second of work (so that
+       progress and Ctrl-C are prompt) or fills its tables */
+    double work = (double)s->n * (double)(s->nrf * 8 + s->nsamples + s->nsegs * 4);
+    if (s->nsegs >= BATCH_SEGS || s->nrf >= BATCH_RF_STEPS || s->nsamples >= BATCH_SAMPLES ||
+        work > BATCH_WORK)
         run_batch(s);
     return s->err || s->stop;
 }
