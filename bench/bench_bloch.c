@@ -84,37 +84,6 @@ static struct phantom *grid(size_t n)
     return p;
 }
 
-/* KomaMRI's sphere_chemical_shift phantom: a 100 x 100 grid of 1 mm, the
-   7,825 voxels within a disk (T1 = T2 = 100 ms), a central disk of radius
-   25.5 mm with T1 = T2 = 50 ms and Δω = 200 rad/s. */
-static struct phantom *sphere(void)
-{
-    size_t n = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        struct phantom *p = pass ? phantom_new("sphere", n) : NULL;
-        size_t k = 0;
-        for (int iy = 0; iy < 100; iy++)
-            for (int ix = 0; ix < 100; ix++) {
-                double x = (ix - 49.5) * 1e-3, y = (iy - 49.5) * 1e-3, r = hypot(x, y);
-                if (r > 50.6e-3)
-                    continue;
-                if (pass) {
-                    bool in = r <= 25.5e-3;
-                    p->x[k] = (float)x;
-                    p->y[k] = (float)y;
-                    p->pd[k] = 1;
-                    p->t1[k] = p->t2[k] = p->t2s[k] = in ? 0.05f : 0.1f;
-                    p->df[k] = in ? (float)(200 / (2 * M_PI)) : 0;
-                }
-                k++;
-            }
-        if (pass)
-            return p;
-        n = k;
-    }
-    return NULL;
-}
-
 struct result { double t; struct sim_stats st; size_t spins; };
 
 static void run(const struct lbc_program *p, const struct phantom *ph, int threads, int runs,
@@ -168,7 +137,16 @@ int main(int argc, char **argv)
     struct lbc_program *epi = compile(path, NULL);
     if (!rf || !ro || !epi)
         return 1;
-    struct phantom *g = grid(65536), *sp = sphere();
+    /* KomaMRI's sphere_chemical_shift phantom, a JEMRIS sample (7,825 spins) */
+    snprintf(path, sizeof path, "%s/tests/data/jemris/sphere_chemical_shift.h5", top ? top : ".");
+    struct diag_ctx d;
+    diag_init(&d);
+    struct phantom *g = grid(65536), *sp = phantom_load(path, 0, &d);
+    if (!sp) {
+        diag_print_all(&d, stderr, false);
+        return 1;
+    }
+    diag_fini(&d);
 
     struct result r1, rn;
     run(rf, g, 1, runs, &r1);
