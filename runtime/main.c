@@ -740,7 +740,7 @@ static int cmd_simulate(int argc, char **argv)
         rc = EXIT_INPUT;
         goto out;
     }
-    c.so.sim.gamma = sys.gamma;
+    c.so.sim.gamma = 2 * M_PI * sys.gamma;   /* rad/s/T from gamma-bar */
     c.so.sim.b0 = sys.b0;
     out = so.out ? xstrdup(so.out) : default_out(seq, ".h5");
     c.so.out = out;

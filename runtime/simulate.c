@@ -156,7 +156,7 @@ int simulate_run(const struct lbc_program *p, const struct system *sys, const st
     h.sequence_name = o->seq_name;
     h.system_name = sys->name;
     h.b0 = sys->b0;
-    h.larmor_hz = sys->gamma * sys->b0 / (2 * M_PI);
+    h.larmor_hz = sys->gamma * sys->b0;            /* sys->gamma is gamma-bar (Hz/T) */
     h.ncoils = o->sim.ncoils;
     int32_t maxl[VM_LABEL__COUNT];
     for (int l = 0; l < VM_LABEL__COUNT; l++) {
@@ -180,7 +180,7 @@ int simulate_run(const struct lbc_program *p, const struct system *sys, const st
     /* the readout's FOV from its k-space step γ̄·G·dwell (exact for a
        Cartesian readout); the others from the params fov and thickness */
     double fov = param_value(p, "fov", 0);
-    double fovx = sc.have_ro ? 2 * M_PI / (sys->gamma * sc.ro_grad * sc.ro_dwell) : fov;
+    double fovx = sc.have_ro ? 1 / (sys->gamma * sc.ro_grad * sc.ro_dwell) : fov;
     if (!(fovx > 0))
         fovx = 0.256;
     h.fov[0] = fovx;

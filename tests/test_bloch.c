@@ -11,7 +11,11 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "compiler/compile.h"
 #include "runtime/bloch/kernels.h"
@@ -19,6 +23,9 @@
 #include "runtime/diag.h"
 #include "runtime/h5.h"
 #include "runtime/phantom.h"
+#include "runtime/system.h"
+#include "runtime/rawdata.h"
+#include "runtime/simulate.h"
 #include "runtime/util.h"
 #include "tests/testutil.h"
 #include "vm/vm.h"
@@ -659,6 +666,151 @@ static void test_jemris_reference(void)
     phantom_free(ph);
 }
 
+/* The raw data file: a 2-slice, 8-line gradient echo simulated to ISMRMRD
+   and read back: one acquisition per ADC with its labels and flags, the
+   header's matrix, FOV (from the readout's k-space step) and limits, and
+   the samples exactly as the simulator gave them. */
+static void test_simulate_file(void)
+{
+    const char *src =
+        "param fov = 200 mm\n"
+        "sequence {\n"
+        "  for s in 0 .. 2 {\n"
+        "    for l in 0 .. 8 {\n"
+        "      block { rf { shape: [1 for k in 0 .. 10], dt: 1 us, flip: 15 deg } }\n"
+        "      block { grad x { amp: 16 * 1 / (200 mm * 10 us * system.gamma) / 2 * -1, rise: 100 us,\n"
+        "                       flat: 60 us } }\n"
+        "      block { grad x { amp: 1 / (200 mm * 10 us * system.gamma), rise: 100 us, flat: 160 us }\n"
+        "              adc { samples: 16, dwell: 10 us, delay: 100 us }\n"
+        "              label lin = l\n"
+        "              label slc = s }\n"
+        "      wait 5 ms\n"
+        "    }\n"
+        "  }\n"
+        "}\n";
+    struct lbc_program *p = compile_src(src);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    struct phantom *ph = mkph(3, 1, 0.1, 0.1);
+    ph->x[1] = 0.02f;
+    ph->y[2] = -0.03f;
+    char dir[] = "/tmp/larmor_simXXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/raw.h5", dir);
+    struct simulate_opts so;
+    memset(&so, 0, sizeof so);
+    so.out = path;
+    so.seq_name = "test";
+    so.quiet = true;
+    sim_opts_default(&so.sim);
+    so.sim.ncoils = 2;
+    struct system sys;
+    system_default(&sys);
+    CU_ASSERT_EQUAL(simulate_run(p, &sys, ph, &so, stderr), 0);
+    char err[512];
+    struct raw_file *f = raw_read(path, err, sizeof err);
+    if (!f)
+        fprintf(stderr, "raw_read: %s\n", err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_EQUAL(f->nacq, 16);
+    CU_ASSERT_EQUAL(f->hdr.matrix[0], 16);
+    CU_ASSERT_EQUAL(f->hdr.matrix[1], 8);
+    CHECK_NEAR(f->hdr.fov[0], 0.2, 1e-6, "readout FOV from the k-space step");
+    CU_ASSERT_EQUAL(f->hdr.limits[VM_LABEL_SLC].max, 1);
+    CU_ASSERT_EQUAL(f->hdr.limits[VM_LABEL_LIN].max, 7);
+    CU_ASSERT_EQUAL(f->hdr.ncoils, 2);
+    for (size_t i = 0; i < f->nacq && i < 16; i++) {
+        CU_ASSERT_EQUAL(f->acq[i].labels[VM_LABEL_LIN], (int)(i % 8));
+        CU_ASSERT_EQUAL(f->acq[i].labels[VM_LABEL_SLC], (int)(i / 8));
+        CU_ASSERT_EQUAL(f->acq[i].ncoils, 2);
+        CU_ASSERT_EQUAL(f->acq[i].samples, 16);
+    }
+    CU_ASSERT_TRUE((f->acq[7].flags & RAW_FLAG(RAW_LAST_IN_SLICE)) != 0);
+    CU_ASSERT_TRUE((f->acq[15].flags & RAW_FLAG(RAW_LAST_IN_MEASUREMENT)) != 0);
+    /* the same samples as the simulator's own sink gives */
+    so.sim.ncoils = 1;
+    struct capture c;
+    struct sim_opts o = opts(1, 1, 1);
+    struct sim *s = simulate(src, ph, &o, &c);
+    CU_ASSERT_EQUAL_FATAL(c.n, 256);
+    raw_file_free(f);
+    CU_ASSERT_EQUAL(simulate_run(p, &sys, ph, &so, stderr), 0);
+    f = raw_read(path, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    double worst = 0;
+    for (size_t i = 0; i < 16; i++)
+        for (uint32_t k = 0; k < 16; k++) {
+            const float *v = f->acq[i].data + 2 * k;
+            worst = fmax(worst, cabs(v[0] + I * v[1] - c.s[i * 16 + k]));
+        }
+    CU_ASSERT_EQUAL(worst, 0);
+    raw_file_free(f);
+    sim_free(s);
+    free(c.s);
+    unlink(path);
+    rmdir(dir);
+    lbc_free(p);
+    freeph(ph);
+}
+
+/* A simulation that does not fit in memory is refused before allocating,
+   with the size it would need. */
+static void test_too_large(void)
+{
+    struct phantom *ph = mkph(1000, 1, 0.1, 0.1);
+    struct sim_opts o = opts(100, 100, 100);
+    o.max_bytes = (size_t)1 << 30;
+    char err[512];
+    CU_ASSERT_PTR_NULL(sim_new(ph, &o, err, sizeof err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "needs 41.0 GiB"));
+    freeph(ph);
+}
+
+/* Ctrl-C: `larmor simulate` stops after the work in hand, exits 130 and
+   leaves a valid file holding the acquisitions simulated so far. */
+static void test_interrupt(void)
+{
+    const char *top = getenv("top_srcdir"), *bld = getenv("top_builddir");
+    char larmor[4096], seq[4096];
+    snprintf(larmor, sizeof larmor, "%s/larmor", bld ? bld : ".");
+    snprintf(seq, sizeof seq, "%s/sequences/spin_echo.psq", top ? top : ".");
+    if (access(larmor, X_OK) != 0) {
+        fprintf(stderr, "(skipped: %s not built) ", larmor);
+        return;
+    }
+    char dir[] = "/tmp/larmor_intXXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/raw.h5", dir);
+    pid_t pid = fork();
+    CU_ASSERT_TRUE_FATAL(pid >= 0);
+    if (pid == 0) {
+        int fd = open("/dev/null", 1);
+        dup2(fd, 2);
+        execl(larmor, "larmor", "simulate", seq, "-o", path, "--threads", "1", "-D", "slices=4",
+              (char *)NULL);
+        _exit(127);
+    }
+    usleep(1500 * 1000);
+    kill(pid, SIGINT);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    CU_ASSERT_TRUE(WIFEXITED(st));
+    CU_ASSERT_EQUAL(WEXITSTATUS(st), 130);
+    char err[512];
+    struct raw_file *f = raw_read(path, err, sizeof err);
+    if (!f)
+        fprintf(stderr, "after Ctrl-C: %s\n", err);
+    CU_ASSERT_PTR_NOT_NULL(f);
+    if (f) {
+        CU_ASSERT_TRUE(f->nacq > 0 && f->nacq < 512);
+        CU_ASSERT_EQUAL(f->hdr.matrix[1], 128);
+        raw_file_free(f);
+    }
+    unlink(path);
+    rmdir(dir);
+}
+
 static void register_tests(CU_pSuite s)
 {
     CU_add_test(s, "kernel sin/cos and exp", test_kernel_math);
@@ -672,6 +824,9 @@ static void register_tests(CU_pSuite s)
     CU_add_test(s, "windowed sinc: small-tip slice profile", test_slice_profile);
     CU_add_test(s, "gradient echo at the balanced moment", test_gradient_echo_centre);
     CU_add_test(s, "EPI against JEMRIS: nMAE < 0.1 %", test_jemris_reference);
+    CU_add_test(s, "simulate: ISMRMRD raw data with labels and header", test_simulate_file);
+    CU_add_test(s, "simulate: too large for memory is refused", test_too_large);
+    CU_add_test(s, "simulate: Ctrl-C keeps a valid file", test_interrupt);
 }
 
 int register_bloch_tests(void)
