@@ -1,1 +1,1537 @@
+/*
+ * phantom_load: the reader of YAML phantom descriptions (analytic shapes
+ * and their tissues), phantom_load_text. The text is parsed by libyaml's
+ * event parser into a small tree with byte spans, then checked against a
+ * schema that reports every problem it finds with its place in the file;
+ * the shapes are then sampled by phantom_sample (phantom.c). The other
+ * formats and phantom_load's dispatch are in phantom.c. Like
+ * runtime/sysconf.c (the scanner descriptions) this file includes
+ * <yaml.h>.
+ *
+ * The YAML format (README.md, "Phantoms"):
+ *
+ *   name: two vials              # optional; default: the file's name
+ *   fov: [200 mm, 200 mm]        # 2 values: a 2D phantom; 3 values: 3D
+ *   resolution: 2 mm             # voxel size (one value, or one per axis),
+ *                                # or matrix: [100, 100]; --res overrides
+ *   thickness: 5 mm              # 2D only: the voxels' extent in z (5 mm)
+ *   background: air              # optional: the tissue outside every object
+ *   tissues:                     # named property sets; units required
+ *     water: { t1: 2500 ms, t2: 1500 ms, t2star: 1000 ms, pd: 1,
+ *              df: 0 Hz, diffusion: 3e-3 mm^2/s }
+ *     fat:   { t1: 260 ms, t2: 80 ms, pd: 0.9, chemical_shift: -3.4 ppm }
+ *   objects:                     # later objects replace earlier ones
+ *     - { shape: ellipse, centre: [0 mm, 0 mm], radii: [80 mm, 60 mm],
+ *         angle: 30 deg, tissue: water }
+ *
+ * Shapes: circle (radius), ellipse (radii: 2), rectangle (size: 2) in 2D
+ * phantoms; sphere (radius), ellipsoid (radii: 3), box (size: 3) and
+ * cylinder (radius, length, axis: x|y|z, default z) in either. centre
+ * (or center) defaults to the isocentre; angle (rotation about z,
+ * counter-clockwise from +x towards +y) applies to every shape but circle
+ * and sphere. radii are semi-axes; size and length are full lengths. A
+ * tissue is a name from tissues:, the built-in `air` (PD 0: carves holes),
+ * or an inline mapping. A tissue needs pd, and t1 and t2 unless pd is 0;
+ * t2star defaults to t2; df (Hz), chemical_shift (ppm; the simulator
+ * converts it at its B0) and diffusion default to 0.
+ *
+ * Error codes: see phantom.h.
+ */
 #include "runtime/phantom.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "runtime/units.h"
+#include "runtime/util.h"
+
+#define PI 3.14159265358979323846
+#define PH_MAX_FILE (1u << 20)   /* bytes of YAML */
+#define PH_MAX_DEPTH 16
+#define PH_MAX_NAME 200
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+/* The file's name without folder and extension. */
+static char *stem(const char *path)
+{
+    const char *b = base_name(path);
+    const char *dot = strrchr(b, '.');
+    return xstrndup(b, dot && dot != b ? (size_t)(dot - b) : strlen(b));
+}
+
+static unsigned edit_distance(const char *a, const char *b)
+{
+    size_t n = strlen(a), m = strlen(b);
+    if (n > 40 || m > 40)
+        return 99;
+    unsigned row[41];
+    for (size_t j = 0; j <= m; j++)
+        row[j] = (unsigned)j;
+    for (size_t i = 1; i <= n; i++) {
+        unsigned prev = row[0];
+        row[0] = (unsigned)i;
+        for (size_t j = 1; j <= m; j++) {
+            unsigned keep = row[j];
+            unsigned best = prev + (tolower((unsigned char)a[i - 1]) !=
+                                    tolower((unsigned char)b[j - 1]));
+            if (keep + 1 < best)
+                best = keep + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            prev = keep;
+        }
+    }
+    return row[m];
+}
+
+/* The name among names closest to s, if close enough to be a typo. */
+static const char *nearest(const char *s, const char *const *names, size_t n)
+{
+    const char *best = NULL;
+    unsigned bd = 99;
+    for (size_t i = 0; i < n; i++) {
+        unsigned e = edit_distance(s, names[i]);
+        if (e < bd) {
+            bd = e;
+            best = names[i];
+        }
+    }
+    size_t l = strlen(s);
+    return bd <= (l <= 3 ? 1u : l <= 8 ? 2u : 3u) ? best : NULL;
+}
+
+static char *join(const char *const *names, size_t n)
+{
+    struct strbuf b;
+    sb_init(&b);
+    for (size_t i = 0; i < n; i++)
+        sb_printf(&b, "%s%s", i ? ", " : "", names[i]);
+    return sb_take(&b);
+}
+
+/* ================================================================ YAML */
+
+enum ykind { YK_SCALAR, YK_SEQ, YK_MAP };
+
+struct ynode {
+    enum ykind kind;
+    uint32_t start, end;      /* bytes */
+    const char *str;          /* a scalar's text */
+    size_t len;
+    bool plain;
+    uint32_t vstart;          /* where str's bytes sit verbatim in the file, or UINT32_MAX */
+    struct ynode **kids;      /* items; or keys and values alternating */
+    size_t nkids;
+};
+
+struct ld {
+    struct diag_ctx *d;
+    int file;
+    const char *text;
+    size_t len;
+    uint32_t *cpos;           /* libyaml's character index -> byte offset */
+    size_t ncpos;
+    struct arena a;
+};
+
+static struct span sp(const struct ld *L, uint32_t s, uint32_t e)
+{
+    return (struct span){ L->file, s, e };
+}
+
+static struct span nsp(const struct ld *L, const struct ynode *n)
+{
+    return sp(L, n->start, n->end);
+}
+
+static uint32_t byte_at(const struct ld *L, size_t ci)
+{
+    return (uint32_t)(ci < L->ncpos ? L->cpos[ci] : L->len);
+}
+
+/* libyaml's marks count characters; diagnostics want bytes. */
+static void map_chars(struct ld *L)
+{
+    size_t i = 0, k = 0;
+    if (L->len >= 3 && !memcmp(L->text, "\xEF\xBB\xBF", 3))
+        i = 3;
+    L->cpos = xmalloc((L->len + 1) * sizeof *L->cpos);
+    while (i < L->len) {
+        unsigned char c = (unsigned char)L->text[i];
+        size_t w = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 :
+                   (c & 0xF8) == 0xF0 ? 4 : 1;
+        L->cpos[k++] = (uint32_t)i;
+        i = i + w > L->len ? L->len : i + w;
+    }
+    L->cpos[k++] = (uint32_t)L->len;
+    L->ncpos = k;
+}
+
+static struct ynode *mknode(struct ld *L, enum ykind k, const yaml_event_t *ev)
+{
+    struct ynode *n = arena_alloc(&L->a, sizeof *n);
+    n->kind = k;
+    n->start = byte_at(L, ev->start_mark.index);
+    n->end = byte_at(L, ev->end_mark.index);
+    if (n->end < n->start)
+        n->end = n->start;
+    n->vstart = UINT32_MAX;
+    return n;
+}
+
+static void syntax_error(struct ld *L, const yaml_parser_t *p)
+{
+    uint32_t off = p->error == YAML_READER_ERROR
+        ? (uint32_t)(p->problem_offset < L->len ? p->problem_offset : L->len)
+        : byte_at(L, p->problem_mark.index);
+    struct diag *g = diag_error(L->d, 801, sp(L, off, off + 1), "YAML syntax error: %s",
+                                p->problem ? p->problem : "malformed YAML");
+    if (p->context && p->error != YAML_READER_ERROR) {
+        uint32_t c = byte_at(L, p->context_mark.index);
+        diag_note(g, sp(L, c, c + 1), "%s", p->context);
+    }
+    if (off < L->len && L->text[off] == '\t')
+        diag_help(g, "indent with spaces: YAML does not allow tabs");
+    else if (p->error == YAML_READER_ERROR)
+        diag_help(g, "a phantom description is UTF-8 text");
+    else
+        diag_help(g, "a phantom description is a YAML mapping: `fov:`, `resolution:`, "
+                  "`tissues:`, `objects:` (README.md, \"Phantoms\")");
+}
+
+struct yframe {
+    struct ynode *node;
+    struct ynode **kids;
+    size_t n, cap;
+    const char *anchor;
+};
+
+struct yanchor {
+    const char *name;
+    struct ynode *node;
+};
+
+static void yattach(struct yframe *fr, size_t nfr, struct ynode *n, struct ynode **root)
+{
+    if (nfr) {
+        struct yframe *f = &fr[nfr - 1];
+        VEC_PUSH(f->kids, f->n, f->cap, n);
+    } else if (!*root) {
+        *root = n;
+    }
+}
+
+/* Build the tree; 0, or 1 with the error reported. */
+static int ytree(struct ld *L, struct ynode **root)
+{
+    yaml_parser_t p;
+    if (!yaml_parser_initialize(&p)) {
+        fprintf(stderr, "larmor: out of memory (YAML parser)\n");
+        abort();
+    }
+    yaml_parser_set_input_string(&p, (const unsigned char *)L->text, L->len);
+    struct yframe *fr = NULL;
+    size_t nfr = 0, capfr = 0;
+    struct yanchor *an = NULL;
+    size_t nan = 0, capan = 0;
+    int docs = 0, rc = 0;
+    *root = NULL;
+    for (bool done = false; !done;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&p, &ev)) {
+            syntax_error(L, &p);
+            rc = 1;
+            break;
+        }
+        struct ynode *n = NULL;
+        const yaml_char_t *anchor = NULL;
+        switch (ev.type) {
+        case YAML_DOCUMENT_START_EVENT:
+            if (++docs > 1) {
+                uint32_t o = byte_at(L, ev.start_mark.index);
+                struct diag *g = diag_error(L->d, 816, sp(L, o, o + 3),
+                                            "a second YAML document in a phantom description");
+                diag_help(g, "one phantom per file: remove the `---` line and what follows");
+                rc = 1;
+                done = true;
+            }
+            break;
+        case YAML_SCALAR_EVENT: {
+            n = mknode(L, YK_SCALAR, &ev);
+            n->len = ev.data.scalar.length;
+            n->str = arena_strndup(&L->a, (const char *)ev.data.scalar.value, n->len);
+            n->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+            bool quoted = ev.data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+                          ev.data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+            uint32_t in = n->plain ? n->start : n->start + 1;
+            if ((n->plain || quoted) && in + n->len <= L->len &&
+                n->end - n->start == n->len + (n->plain ? 0 : 2) &&
+                !memcmp(L->text + in, n->str, n->len))
+                n->vstart = in;
+            anchor = ev.data.scalar.anchor;
+            yattach(fr, nfr, n, root);
+            break;
+        }
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_MAPPING_START_EVENT: {
+            bool seq = ev.type == YAML_SEQUENCE_START_EVENT;
+            n = mknode(L, seq ? YK_SEQ : YK_MAP, &ev);
+            if (nfr >= PH_MAX_DEPTH) {
+                struct diag *g = diag_error(L->d, 816, nsp(L, n), "YAML nested more than %d "
+                                            "levels deep", PH_MAX_DEPTH);
+                diag_help(g, "a phantom description nests a few levels: objects, an object, "
+                          "its centre");
+                rc = 1;
+                done = true;
+                break;
+            }
+            const yaml_char_t *a = seq ? ev.data.sequence_start.anchor
+                                       : ev.data.mapping_start.anchor;
+            struct yframe f = { n, NULL, 0, 0, a ? arena_strdup(&L->a, (const char *)a) : NULL };
+            VEC_PUSH(fr, nfr, capfr, f);
+            n = NULL;
+            break;
+        }
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT: {
+            if (!nfr)
+                break;
+            struct yframe f = fr[--nfr];
+            n = f.node;
+            uint32_t e = byte_at(L, ev.end_mark.index);
+            n->end = e > n->start ? e : n->start;
+            n->nkids = f.n;
+            n->kids = arena_alloc(&L->a, (f.n ? f.n : 1) * sizeof *n->kids);
+            if (f.n)
+                memcpy(n->kids, f.kids, f.n * sizeof *n->kids);
+            free(f.kids);
+            yattach(fr, nfr, n, root);
+            anchor = (const yaml_char_t *)f.anchor;
+            break;
+        }
+        case YAML_ALIAS_EVENT: {
+            const char *name = (const char *)ev.data.alias.anchor;
+            for (size_t i = nan; i-- > 0 && !n;)
+                if (!strcmp(an[i].name, name))
+                    n = an[i].node;
+            if (!n) {
+                struct diag *g = diag_error(L->d, 816, sp(L, byte_at(L, ev.start_mark.index),
+                                                          byte_at(L, ev.end_mark.index)),
+                                            "alias *%s has no anchor &%s before it", name, name);
+                diag_help(g, "define `&%s` on a value earlier in the file, or write the value "
+                          "out", name);
+                rc = 1;
+                done = true;
+                break;
+            }
+            yattach(fr, nfr, n, root);
+            n = NULL;
+            break;
+        }
+        case YAML_STREAM_END_EVENT:
+            done = true;
+            break;
+        default:
+            break;
+        }
+        if (n && anchor) {
+            struct yanchor y = { arena_strdup(&L->a, (const char *)anchor), n };
+            VEC_PUSH(an, nan, capan, y);
+        }
+        yaml_event_delete(&ev);
+    }
+    for (size_t i = 0; i < nfr; i++)
+        free(fr[i].kids);
+    free(fr);
+    free(an);
+    yaml_parser_delete(&p);
+    return rc;
+}
+
+/* ------------------------------------------------------------- schema */
+
+static bool is_null(const struct ynode *n)
+{
+    return n->kind == YK_SCALAR && n->plain && n->len == 0;
+}
+
+static const char *kind_name(const struct ynode *n)
+{
+    if (n->kind == YK_MAP)
+        return "a mapping";
+    if (n->kind == YK_SEQ)
+        return "a list";
+    return is_null(n) ? "nothing" : "a single value";
+}
+
+/* The last part of a key path: "radius" of "objects[2].radius". */
+static const char *leaf(const char *path)
+{
+    const char *d = strrchr(path, '.');
+    return d ? d + 1 : path;
+}
+
+#define SEC_MAX 12
+
+struct sec {
+    char where[96];           /* "tissues.water"; "" at the top */
+    const struct ynode *key;  /* its key in the parent (NULL at the top) */
+    const struct ynode *map;
+    const char *const *names;
+    size_t n;
+    const struct ynode *k[SEC_MAX], *v[SEC_MAX];
+    bool typo[SEC_MAX];
+};
+
+/* Open mapping m with the valid keys names: unknown and duplicate keys are
+   reported. false (reported) if m is not a mapping. */
+static bool sec_open(struct ld *L, struct sec *s, const char *where, const struct ynode *key,
+                     const struct ynode *m, const char *const *names, size_t n)
+{
+    memset(s, 0, sizeof *s);
+    snprintf(s->where, sizeof s->where, "%s", where);
+    s->key = key;
+    s->map = m;
+    s->names = names;
+    s->n = n;
+    const char *wn = where[0] ? where : "the top level";
+    if (m->kind != YK_MAP) {
+        struct diag *g = diag_error(L->d, 805, is_null(m) && key ? nsp(L, key) : nsp(L, m),
+                                    "%s must be a mapping of `key: value`, not %s",
+                                    where[0] ? where : "a phantom description", kind_name(m));
+        char *all = join(names, n);
+        diag_help(g, "%s takes: %s", wn, all);
+        free(all);
+        return false;
+    }
+    for (size_t i = 0; i + 1 < m->nkids; i += 2) {
+        const struct ynode *k = m->kids[i], *v = m->kids[i + 1];
+        if (k->kind != YK_SCALAR) {
+            struct diag *g = diag_error(L->d, 805, nsp(L, k), "a key in %s must be a name, "
+                                        "not %s", wn, kind_name(k));
+            diag_help(g, "write `name: value`");
+            continue;
+        }
+        size_t j = 0;
+        while (j < n && strcmp(names[j], k->str))
+            j++;
+        if (j == n) {
+            struct diag *g = diag_error(L->d, 802, nsp(L, k), "unknown key '%s' %s %s",
+                                        k->str, where[0] ? "in" : "at", wn);
+            const char *near = nearest(k->str, names, n);
+            char *all = join(names, n);
+            if (near) {
+                diag_help(g, "did you mean '%s'? %s takes: %s", near, wn, all);
+                for (size_t t = 0; t < n; t++)
+                    if (names[t] == near)
+                        s->typo[t] = true;
+            } else {
+                diag_help(g, "%s takes: %s", wn, all);
+            }
+            free(all);
+            continue;
+        }
+        if (s->k[j]) {
+            struct diag *g = diag_error(L->d, 803, nsp(L, k), "'%s' is given twice in %s",
+                                        k->str, wn);
+            diag_note(g, nsp(L, s->k[j]), "first given here");
+            diag_help(g, "keep one of them");
+            continue;
+        }
+        s->k[j] = k;
+        s->v[j] = v;
+    }
+    return true;
+}
+
+static int sec_idx(const struct sec *s, const char *key)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (!strcmp(s->names[i], key))
+            return (int)i;
+    return -1;
+}
+
+static const struct ynode *sec_v(const struct sec *s, const char *key)
+{
+    int i = sec_idx(s, key);
+    return i >= 0 ? s->v[i] : NULL;
+}
+
+static const struct ynode *sec_k(const struct sec *s, const char *key)
+{
+    int i = sec_idx(s, key);
+    return i >= 0 ? s->k[i] : NULL;
+}
+
+static void key_path(const struct sec *s, const char *key, char *buf, size_t n)
+{
+    if (s->where[0])
+        snprintf(buf, n, "%s.%s", s->where, key);
+    else
+        snprintf(buf, n, "%s", key);
+}
+
+/* Report a missing key (unless an unknown key looked like it). */
+static void missing(struct ld *L, const struct sec *s, const char *key, const char *example)
+{
+    int i = sec_idx(s, key);
+    if (i >= 0 && s->typo[i])
+        return;
+    struct span at = s->key ? nsp(L, s->key) : sp(L, s->map->start, s->map->start);
+    struct diag *g = s->where[0]
+        ? diag_error(L->d, 804, at, "%s has no '%s'", s->where, key)
+        : diag_error(L->d, 804, at, "the phantom description has no '%s'", key);
+    if (s->where[0])
+        diag_help(g, "add `%s: %s` to %s", key, example, s->where);
+    else
+        diag_help(g, "add a line `%s: %s`", key, example);
+}
+
+/* ----------------------------------------------------------- quantities */
+
+enum qk { Q_NUMBER, Q_COUNT, Q_LENGTH, Q_TIME, Q_FREQ, Q_ANGLE, Q_PPM, Q_DIFF };
+
+static const struct {
+    const char *what, *example, *units;
+    struct dim dim;
+} qkinds[] = {
+    [Q_NUMBER] = { "a plain number", "1", "none", { 0, 0, 0 } },
+    [Q_COUNT] = { "a whole number", "128", "none", { 0, 0, 0 } },
+    [Q_LENGTH] = { "a length", "20 mm", "mm, cm, m, um", { 0, 1, 0 } },
+    [Q_TIME] = { "a time", "100 ms", "ms, s, us", { 1, 0, 0 } },
+    [Q_FREQ] = { "a frequency", "-220 Hz", "Hz, kHz", { -1, 0, 0 } },
+    [Q_ANGLE] = { "an angle", "30 deg", "deg, rad", { 0, 0, 0 } },
+    [Q_PPM] = { "a chemical shift", "-3.4 ppm", "ppm", { 0, 0, 0 } },
+    [Q_DIFF] = { "a diffusion coefficient", "3e-3 mm^2/s", "mm^2/s, um^2/ms, m^2/s",
+                 { 0, 0, 0 } },
+};
+
+/* Diffusion units (the language's unit table has no squares). */
+static const struct {
+    const char *name;
+    double scale;
+} diff_units[] = {
+    { "m2/s", 1 }, { "cm2/s", 1e-4 }, { "mm2/s", 1e-6 }, { "um2/ms", 1e-9 },
+    { "µm2/ms", 1e-9 }, { "um2/s", 1e-12 }, { "µm2/s", 1e-12 },
+};
+
+static bool diff_unit(const char *u, size_t n, double *scale)
+{
+    char buf[32];
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 1 < sizeof buf; i++) {
+        if (u[i] == '^')
+            continue;
+        if ((unsigned char)u[i] == 0xC2 && i + 1 < n && (unsigned char)u[i + 1] == 0xB2) {
+            buf[o++] = '2';     /* ² */
+            i++;
+            continue;
+        }
+        buf[o++] = u[i];
+    }
+    buf[o] = 0;
+    for (size_t i = 0; i < ARRAY_LEN(diff_units); i++)
+        if (!strcmp(buf, diff_units[i].name)) {
+            *scale = diff_units[i].scale;
+            return true;
+        }
+    return false;
+}
+
+/* Length of the decimal number at the start of s; 0 if none. */
+static size_t scan_number(const char *s, size_t n)
+{
+    size_t i = 0, digits = 0;
+    if (i < n && (s[i] == '+' || s[i] == '-'))
+        i++;
+    while (i < n && isdigit((unsigned char)s[i]))
+        i++, digits++;
+    if (i < n && s[i] == '.') {
+        i++;
+        while (i < n && isdigit((unsigned char)s[i]))
+            i++, digits++;
+    }
+    if (!digits)
+        return 0;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        size_t j = i + 1;
+        if (j < n && (s[j] == '+' || s[j] == '-'))
+            j++;
+        size_t j0 = j;
+        while (j < n && isdigit((unsigned char)s[j]))
+            j++;
+        if (j > j0)
+            i = j;
+    }
+    return i;
+}
+
+/* "20 mm", "2.5 s", "-3.4 ppm": an SI value in the display unit. */
+static void fmt_q(double si, enum qk k, char *buf, size_t n)
+{
+    if (si == 0 && k != Q_NUMBER && k != Q_COUNT) {
+        snprintf(buf, n, "0");
+        return;
+    }
+    switch (k) {
+    case Q_LENGTH:
+        if (fabs(si) >= 1)
+            snprintf(buf, n, "%.6g m", si);
+        else
+            snprintf(buf, n, "%.6g mm", si * 1e3);
+        break;
+    case Q_TIME:
+        if (fabs(si) >= 1)
+            snprintf(buf, n, "%.6g s", si);
+        else
+            snprintf(buf, n, "%.6g ms", si * 1e3);
+        break;
+    case Q_FREQ: snprintf(buf, n, "%.6g Hz", si); break;
+    case Q_ANGLE: snprintf(buf, n, "%.6g deg", si * 180 / PI); break;
+    case Q_PPM: snprintf(buf, n, "%.6g ppm", si); break;
+    case Q_DIFF: snprintf(buf, n, "%.6g mm^2/s", si * 1e6); break;
+    default: snprintf(buf, n, "%.6g", si); break;
+    }
+}
+
+/* Parse scalar v as a quantity of kind k into SI. lo..hi (SI) bound it, lo
+   excluded if lo_open. Reports errors; returns success. */
+static bool qparse(struct ld *L, const struct ynode *v, const char *key, enum qk k, double lo,
+                   double hi, bool lo_open, double *out)
+{
+    const char *what = qkinds[k].what, *ex = qkinds[k].example;
+    if (v->kind != YK_SCALAR || is_null(v)) {
+        struct diag *g = is_null(v)
+            ? diag_error(L->d, 805, nsp(L, v), "%s has no value", key)
+            : diag_error(L->d, 805, nsp(L, v), "%s must be %s, not %s", key, what, kind_name(v));
+        diag_help(g, "write it as `%s: %s`", leaf(key), ex);
+        return false;
+    }
+    const char *s = v->str;
+    size_t n = v->len, a = 0;
+    while (a < n && (s[a] == ' ' || s[a] == '\t'))
+        a++;
+    while (n > a && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    size_t nl = scan_number(s + a, n - a);
+    if (!nl) {
+        struct diag *g = diag_error(L->d, 806, nsp(L, v), "%s: '%s' is not a number", key, s);
+        if (k == Q_NUMBER || k == Q_COUNT)
+            diag_help(g, "%s is %s, e.g. %s", leaf(key), what, ex);
+        else
+            diag_help(g, "%s is %s: a number and a unit, e.g. %s", leaf(key), what, ex);
+        return false;
+    }
+    size_t u0 = a + nl;
+    while (u0 < n && (s[u0] == ' ' || s[u0] == '\t'))
+        u0++;
+    const char *unit = s + u0;
+    size_t ul = n - u0;
+    struct span uspan = v->vstart != UINT32_MAX
+        ? sp(L, v->vstart + (uint32_t)u0, v->vstart + (uint32_t)n) : nsp(L, v);
+    char *num = xstrndup(s + a, nl);
+    double x = strtod(num, NULL);
+    free(num);
+    double scale = 1;
+    if (k == Q_NUMBER || k == Q_COUNT) {
+        if (ul) {
+            struct diag *g = diag_error(L->d, 808, uspan, "%s is %s; it takes no unit '%.*s'",
+                                        key, what, (int)ul, unit);
+            diag_help(g, "write the number alone, e.g. `%s: %.*s`", leaf(key), (int)nl, s + a);
+            return false;
+        }
+    } else if (!ul) {
+        struct diag *g = diag_error(L->d, 807, nsp(L, v), "%s: %.*s has no unit", key, (int)nl,
+                                    s + a);
+        diag_help(g, "%s is %s; write it with a unit (%s), e.g. %s", leaf(key), what,
+                  qkinds[k].units, ex);
+        return false;
+    } else {
+        struct dim d;
+        double us;
+        const char *other = NULL;
+        char desc[96];
+        bool known = true;
+        if (k == Q_DIFF) {
+            if (!diff_unit(unit, ul, &scale)) {
+                if (unit_parse(unit, ul, &us, &d)) {
+                    dim_describe(d, desc, sizeof desc);
+                    other = desc;
+                } else {
+                    known = false;
+                }
+            }
+        } else if (k == Q_ANGLE || k == Q_PPM) {
+            bool deg = ul == 3 && !memcmp(unit, "deg", 3);
+            bool rad = ul == 3 && !memcmp(unit, "rad", 3);
+            bool ppm = ul == 3 && !memcmp(unit, "ppm", 3);
+            bool sym = ul == 2 && !memcmp(unit, "\xC2\xB0", 2);
+            if (k == Q_ANGLE && (deg || sym))
+                scale = PI / 180;
+            else if (k == Q_ANGLE && rad)
+                scale = 1;
+            else if (k == Q_PPM && ppm)
+                scale = 1;  /* kept in ppm */
+            else if (ppm || deg || rad || sym)
+                other = ppm ? "a chemical shift" : "an angle";
+            else if (unit_parse(unit, ul, &us, &d) || diff_unit(unit, ul, &us)) {
+                if (diff_unit(unit, ul, &us))
+                    snprintf(desc, sizeof desc, "a diffusion coefficient");
+                else
+                    dim_describe(d, desc, sizeof desc);
+                other = desc;
+            } else
+                known = false;
+        } else if (unit_parse(unit, ul, &scale, &d)) {
+            if (!dim_eq(d, qkinds[k].dim) || dim_is_none(d)) {
+                if (dim_is_none(d))
+                    snprintf(desc, sizeof desc, "%s", ul == 3 && !memcmp(unit, "ppm", 3)
+                             ? "a chemical shift" : "an angle");
+                else
+                    dim_describe(d, desc, sizeof desc);
+                other = desc;
+            }
+        } else if (diff_unit(unit, ul, &us)) {
+            other = "a diffusion coefficient";
+        } else {
+            known = false;
+        }
+        if (!known) {
+            struct diag *g = diag_error(L->d, 809, uspan, "%s: unknown unit '%.*s'", key,
+                                        (int)ul, unit);
+            diag_help(g, "%s is %s, in %s; e.g. %s", leaf(key), what, qkinds[k].units, ex);
+            return false;
+        }
+        if (other) {
+            struct diag *g = diag_error(L->d, 808, uspan, "%s: expected %s, but '%.*s' "
+                                        "measures %s", key, what, (int)ul, unit, other);
+            if (k == Q_PPM)
+                diag_help(g, "give chemical_shift in ppm (fat: -3.4 ppm), or an off-resonance "
+                          "in Hz with df:");
+            else
+                diag_help(g, "give %s in %s, e.g. %s", leaf(key), qkinds[k].units, ex);
+            return false;
+        }
+    }
+    x *= scale;
+    if (!isfinite(x)) {
+        struct diag *g = diag_error(L->d, 806, nsp(L, v), "%s: %.*s is too large a number",
+                                    key, (int)nl, s + a);
+        diag_help(g, "%s is %s, e.g. %s", leaf(key), what, ex);
+        return false;
+    }
+    if (k == Q_COUNT && x != floor(x)) {
+        struct diag *g = diag_error(L->d, 806, nsp(L, v), "%s: %s is not a whole number", key,
+                                    s);
+        diag_help(g, "%s counts voxels; give a whole number", leaf(key));
+        return false;
+    }
+    if (x > hi || x < lo || (lo_open && x == lo)) {
+        char xs[48], ls[48], hs[48];
+        fmt_q(x, k, xs, sizeof xs);
+        fmt_q(lo, k, ls, sizeof ls);
+        fmt_q(hi, k, hs, sizeof hs);
+        struct diag *g;
+        if (x <= lo && lo == 0)
+            g = diag_error(L->d, 810, nsp(L, v), "%s must be %s, not %s", key,
+                           lo_open ? "positive" : "zero or positive", xs);
+        else
+            g = diag_error(L->d, 810, nsp(L, v), "%s %s is out of range", key, xs);
+        diag_help(g, "%s must be in %s%s, %s]%s", leaf(key), lo_open ? "(" : "[", ls, hs,
+                  x <= lo && lo == 0 ? "" : "; check the number and its unit");
+        return false;
+    }
+    *out = x;
+    return true;
+}
+
+/* A list of min..max quantities (or a single one if one_ok, giving count
+   1). Returns the number read, or -1 (reported). */
+static int qlist(struct ld *L, const struct ynode *v, const char *key, enum qk k, double lo,
+                 double hi, bool lo_open, int min, int max, bool one_ok, double *out)
+{
+    const char *ex = qkinds[k].example;
+    if (v->kind == YK_SCALAR && one_ok && !is_null(v))
+        return qparse(L, v, key, k, lo, hi, lo_open, out) ? 1 : -1;
+    if (v->kind != YK_SEQ) {
+        struct diag *g = diag_error(L->d, 805, nsp(L, v), "%s must be a list [..], not %s", key,
+                                    kind_name(v));
+        if (min == max)
+            diag_help(g, "write %d values, e.g. `%s: [%s%s%s%s%s]`", min, leaf(key), ex,
+                      min > 1 ? ", " : "", min > 1 ? ex : "", min > 2 ? ", " : "",
+                      min > 2 ? ex : "");
+        else
+            diag_help(g, "write %d or %d values, e.g. `%s: [%s, %s]`", min, max, leaf(key), ex,
+                      ex);
+        return -1;
+    }
+    int n = (int)v->nkids;
+    if (n < min || n > max) {
+        char takes[32];
+        if (max > min)
+            snprintf(takes, sizeof takes, "%d or %d", min, max);
+        else
+            snprintf(takes, sizeof takes, "%d", min);
+        struct diag *g = diag_error(L->d, 817, nsp(L, v), "%s has %d value%s; it takes %s",
+                                    key, n, n == 1 ? "" : "s", takes);
+        diag_help(g, "write `%s: [%s, %s%s%s]`", leaf(key), ex, ex, min > 2 ? ", " : "",
+                  min > 2 ? ex : "");
+        return -1;
+    }
+    bool ok = true;
+    for (int i = 0; i < n; i++) {
+        char p[128];
+        snprintf(p, sizeof p, "%s[%d]", key, i);
+        ok = qparse(L, v->kids[i], p, k, lo, hi, lo_open, &out[i]) && ok;
+    }
+    return ok ? n : -1;
+}
+
+/* A scalar string; NULL (reported) if not one. */
+static const char *get_str(struct ld *L, const struct ynode *v, const char *key,
+                           const char *example)
+{
+    if (v->kind == YK_SCALAR && !is_null(v) && !memchr(v->str, 0, v->len))
+        return v->str;
+    struct diag *g = is_null(v)
+        ? diag_error(L->d, 805, nsp(L, v), "%s has no value", key)
+        : diag_error(L->d, 805, nsp(L, v), "%s must be a single value, not %s", key,
+                     kind_name(v));
+    diag_help(g, "write it as `%s: %s`", leaf(key), example);
+    return NULL;
+}
+
+/* --------------------------------------------------------- the phantom */
+
+struct tis {
+    const char *name;
+    const struct ynode *key;  /* where it is defined (NULL: built-in or inline) */
+    struct phantom_tissue t;
+    bool ok;                  /* loaded without errors */
+    bool used;
+};
+
+struct obj {
+    const struct ynode *node;
+    char label[64];           /* "objects[3] (sphere)" */
+};
+
+struct desc {
+    int dims;                 /* 2 or 3; 0 if fov failed */
+    double fov[3];
+    struct tis *tis;
+    size_t ntis, captis;
+    bool tissues_bad;         /* tissues: is not a mapping (names stay unknown) */
+    struct phantom_shape *shapes;   /* one per object, in order */
+    struct obj *objs;
+    size_t nobj, capobj, nshapes, capshapes;
+};
+
+static void add_object(struct desc *D, const struct phantom_shape *sh, const struct obj *o)
+{
+    VEC_PUSH(D->shapes, D->nshapes, D->capshapes, *sh);
+    VEC_PUSH(D->objs, D->nobj, D->capobj, *o);
+}
+
+static const char *const tissue_keys[] = { "pd", "t1", "t2", "t2star", "df", "chemical_shift",
+                                           "diffusion" };
+
+/* Read a tissue mapping at where into t; false (reported) if it has errors. */
+static bool load_tissue(struct ld *L, const char *where, const struct ynode *key,
+                        const struct ynode *m, struct phantom_tissue *t)
+{
+    struct sec s;
+    int e0 = L->d->nerrors;
+    memset(t, 0, sizeof *t);
+    if (!sec_open(L, &s, where, key, m, tissue_keys, ARRAY_LEN(tissue_keys)))
+        return false;
+    char p[160];
+    const struct ynode *v;
+    bool have_pd = false;
+    if (!(v = sec_v(&s, "pd")))
+        missing(L, &s, "pd", "1.0");
+    else {
+        key_path(&s, "pd", p, sizeof p);
+        have_pd = qparse(L, v, p, Q_NUMBER, 0, 100, false, &t->pd);
+    }
+    bool air = have_pd && t->pd == 0;
+    bool t1ok = false, t2ok = false, t2sok = false;
+    if ((v = sec_v(&s, "t1"))) {
+        key_path(&s, "t1", p, sizeof p);
+        t1ok = qparse(L, v, p, Q_TIME, 0, 1000, true, &t->t1);
+    } else if (!air) {
+        missing(L, &s, "t1", "1000 ms");
+    }
+    if ((v = sec_v(&s, "t2"))) {
+        key_path(&s, "t2", p, sizeof p);
+        t2ok = qparse(L, v, p, Q_TIME, 0, 1000, true, &t->t2);
+    } else if (!air) {
+        missing(L, &s, "t2", "100 ms");
+    }
+    if ((v = sec_v(&s, "t2star"))) {
+        key_path(&s, "t2star", p, sizeof p);
+        t2sok = qparse(L, v, p, Q_TIME, 0, 1000, true, &t->t2s);
+    }
+    if ((v = sec_v(&s, "df"))) {
+        key_path(&s, "df", p, sizeof p);
+        qparse(L, v, p, Q_FREQ, -1e6, 1e6, false, &t->df);
+    }
+    if ((v = sec_v(&s, "chemical_shift"))) {
+        key_path(&s, "chemical_shift", p, sizeof p);
+        qparse(L, v, p, Q_PPM, -1000, 1000, false, &t->cs_ppm);
+    }
+    if ((v = sec_v(&s, "diffusion"))) {
+        key_path(&s, "diffusion", p, sizeof p);
+        qparse(L, v, p, Q_DIFF, 0, 1e-7, false, &t->dc);
+    }
+    if (t1ok && t2ok && t->t2 > 2 * t->t1) {
+        char a[48], b[48];
+        fmt_q(t->t2, Q_TIME, a, sizeof a);
+        fmt_q(t->t1, Q_TIME, b, sizeof b);
+        struct diag *g = diag_error(L->d, 811, nsp(L, sec_v(&s, "t2")), "%s.t2 %s is more than "
+                                    "twice t1 %s", where, a, b);
+        diag_note(g, nsp(L, sec_v(&s, "t1")), "t1 is given here");
+        diag_help(g, "T2 <= 2 T1 for any relaxation mechanism; are t1 and t2 swapped?");
+    }
+    if (t2ok && t2sok && t->t2s > t->t2) {
+        char a[48], b[48];
+        fmt_q(t->t2s, Q_TIME, a, sizeof a);
+        fmt_q(t->t2, Q_TIME, b, sizeof b);
+        struct diag *g = diag_error(L->d, 811, nsp(L, sec_v(&s, "t2star")), "%s.t2star %s is "
+                                    "longer than t2 %s", where, a, b);
+        diag_note(g, nsp(L, sec_v(&s, "t2")), "t2 is given here");
+        diag_help(g, "1/T2* = 1/T2 + 1/T2': T2* cannot exceed T2 (leave t2star out for "
+                  "T2* = T2)");
+    }
+    if (!sec_v(&s, "t2star"))
+        t->t2s = t->t2;
+    if (air && !sec_v(&s, "t1"))
+        t->t1 = t->t2 = t->t2s = INFINITY;
+    return L->d->nerrors == e0;
+}
+
+static void load_tissues(struct ld *L, struct desc *D, const struct ynode *key,
+                         const struct ynode *m)
+{
+    if (m->kind != YK_MAP) {
+        D->tissues_bad = true;
+        struct diag *g = diag_error(L->d, 805, is_null(m) ? nsp(L, key) : nsp(L, m),
+                                    "tissues must be a mapping of names to properties, not %s",
+                                    kind_name(m));
+        diag_help(g, "write `tissues:` then lines like `  water: { t1: 2500 ms, t2: 1500 ms, "
+                  "pd: 1 }`");
+        return;
+    }
+    for (size_t i = 0; i + 1 < m->nkids; i += 2) {
+        const struct ynode *k = m->kids[i], *v = m->kids[i + 1];
+        if (k->kind != YK_SCALAR || is_null(k)) {
+            struct diag *g = diag_error(L->d, 805, nsp(L, k), "a tissue's name must be a "
+                                        "single word, not %s", kind_name(k));
+            diag_help(g, "write `water: { t1: 2500 ms, t2: 1500 ms, pd: 1 }`");
+            continue;
+        }
+        bool dup = false;
+        for (size_t j = 0; j < D->ntis; j++)
+            if (D->tis[j].key && !strcmp(D->tis[j].name, k->str)) {
+                struct diag *g = diag_error(L->d, 803, nsp(L, k), "tissue '%s' is defined "
+                                            "twice", k->str);
+                diag_note(g, nsp(L, D->tis[j].key), "first defined here");
+                diag_help(g, "give each tissue its own name");
+                dup = true;
+            }
+        if (dup)
+            continue;
+        char where[96];
+        snprintf(where, sizeof where, "tissues.%.80s", k->str);
+        struct tis t = { .name = k->str, .key = k };
+        t.ok = load_tissue(L, where, k, v, &t.t);
+        VEC_PUSH(D->tis, D->ntis, D->captis, t);
+    }
+}
+
+/* The tissue an object (or the background) names, or defines inline.
+   Returns its index, or -1 (reported). */
+static int resolve_tissue(struct ld *L, struct desc *D, const char *where,
+                          const struct ynode *key, const struct ynode *v)
+{
+    if (v->kind == YK_MAP) {
+        struct tis t = { .name = where, .used = true };
+        t.name = arena_strdup(&L->a, where);
+        t.ok = load_tissue(L, where, key, v, &t.t);
+        VEC_PUSH(D->tis, D->ntis, D->captis, t);
+        return t.ok ? (int)D->ntis - 1 : -1;
+    }
+    char path[112];
+    snprintf(path, sizeof path, "%s", where);
+    const char *name = get_str(L, v, path, "water");
+    if (!name)
+        return -1;
+    for (size_t j = 0; j < D->ntis; j++)
+        if (D->tis[j].key && !strcmp(D->tis[j].name, name)) {
+            D->tis[j].used = true;
+            return D->tis[j].ok ? (int)j : -1;
+        }
+    if (!strcmp(name, "air")) {
+        for (size_t j = 0; j < D->ntis; j++)
+            if (!D->tis[j].key && !strcmp(D->tis[j].name, "air"))
+                return (int)j;
+        struct tis t = { "air", NULL, { 0, INFINITY, INFINITY, INFINITY, 0, 0, 0 }, true, true };
+        VEC_PUSH(D->tis, D->ntis, D->captis, t);
+        return (int)D->ntis - 1;
+    }
+    if (D->tissues_bad)
+        return -1;              /* tissues: is reported already */
+    const char **names = xmalloc((D->ntis + 1) * sizeof *names);
+    size_t nn = 0;
+    for (size_t j = 0; j < D->ntis; j++)
+        if (D->tis[j].key)
+            names[nn++] = D->tis[j].name;
+    names[nn++] = "air";
+    struct diag *g = diag_error(L->d, 812, nsp(L, v), "unknown tissue '%s'", name);
+    const char *near = nearest(name, names, nn);
+    char *all = join(names, nn);
+    if (near)
+        diag_help(g, "did you mean '%s'? the tissues are: %s", near, all);
+    else
+        diag_help(g, "define it under tissues:, or use one of: %s", all);
+    free(all);
+    free(names);
+    return -1;
+}
+
+enum okey { K_SHAPE, K_TISSUE, K_CENTRE, K_CENTER, K_RADIUS, K_RADII, K_SIZE, K_LENGTH,
+            K_AXIS, K_ANGLE, K__COUNT };
+static const char *const object_keys[K__COUNT] = { "shape", "tissue", "centre", "center",
+                                                   "radius", "radii", "size", "length",
+                                                   "axis", "angle" };
+
+#define B(k) (1u << (k))
+
+static const struct shape_spec {
+    const char *name;
+    bool only2d;
+    enum phantom_shape_kind kind;
+    unsigned keys;            /* besides shape, tissue, centre */
+    unsigned need;
+    int nvals;                /* values of radii / size */
+    const char *example;
+} shape_specs[] = {
+    { "circle", true, PHANTOM_ELLIPSOID, B(K_RADIUS), B(K_RADIUS), 1, "radius: 20 mm" },
+    { "ellipse", true, PHANTOM_ELLIPSOID, B(K_RADII) | B(K_ANGLE), B(K_RADII), 2,
+      "radii: [40 mm, 20 mm]" },
+    { "rectangle", true, PHANTOM_BOX, B(K_SIZE) | B(K_ANGLE), B(K_SIZE), 2,
+      "size: [40 mm, 20 mm]" },
+    { "sphere", false, PHANTOM_ELLIPSOID, B(K_RADIUS), B(K_RADIUS), 1, "radius: 20 mm" },
+    { "ellipsoid", false, PHANTOM_ELLIPSOID, B(K_RADII) | B(K_ANGLE), B(K_RADII), 3,
+      "radii: [40 mm, 20 mm, 30 mm]" },
+    { "box", false, PHANTOM_BOX, B(K_SIZE) | B(K_ANGLE), B(K_SIZE), 3,
+      "size: [40 mm, 20 mm, 30 mm]" },
+    { "cylinder", false, PHANTOM_CYLINDER, B(K_RADIUS) | B(K_LENGTH) | B(K_AXIS) | B(K_ANGLE),
+      B(K_RADIUS) | B(K_LENGTH), 1, "radius: 20 mm, length: 80 mm" },
+};
+
+static const char *key_example(enum okey k, const struct shape_spec *ss)
+{
+    switch (k) {
+    case K_RADIUS: return "20 mm";
+    case K_RADII: return ss && ss->nvals == 2 ? "[40 mm, 20 mm]" : "[40 mm, 20 mm, 30 mm]";
+    case K_SIZE: return ss && ss->nvals == 2 ? "[40 mm, 20 mm]" : "[40 mm, 20 mm, 30 mm]";
+    case K_LENGTH: return "80 mm";
+    case K_AXIS: return "z";
+    case K_ANGLE: return "30 deg";
+    case K_TISSUE: return "water";
+    case K_SHAPE: return "sphere";
+    default: return "[0 mm, 0 mm]";
+    }
+}
+
+/* One object of the list; adds its shape to D (even when it has errors,
+   so that the indices match: the caller stops on errors anyway). */
+static void load_object(struct ld *L, struct desc *D, size_t idx, const struct ynode *m)
+{
+    char where[48];
+    snprintf(where, sizeof where, "objects[%zu]", idx);
+    struct phantom_shape sh = { 0 };
+    sh.half[0] = sh.half[1] = sh.half[2] = 1;
+    sh.tissue = -1;
+    phantom_shape_orient(&sh, 2, 0);
+    struct obj o = { m, "" };
+    snprintf(o.label, sizeof o.label, "%s", where);
+    struct sec s;
+    if (!sec_open(L, &s, where, NULL, m, object_keys, K__COUNT)) {
+        add_object(D, &sh, &o);
+        return;
+    }
+    const struct shape_spec *ss = NULL;
+    const struct ynode *v = s.v[K_SHAPE];
+    if (!v) {
+        missing(L, &s, "shape", "sphere");
+    } else {
+        char p[64];
+        snprintf(p, sizeof p, "%s.shape", where);
+        const char *name = get_str(L, v, p, "sphere");
+        for (size_t i = 0; name && i < ARRAY_LEN(shape_specs); i++)
+            if (!strcmp(name, shape_specs[i].name))
+                ss = &shape_specs[i];
+        if (name && !ss) {
+            const char *names[ARRAY_LEN(shape_specs)];
+            for (size_t i = 0; i < ARRAY_LEN(shape_specs); i++)
+                names[i] = shape_specs[i].name;
+            struct diag *g = diag_error(L->d, 813, nsp(L, v), "unknown shape '%s'", name);
+            const char *near = nearest(name, names, ARRAY_LEN(names));
+            char *all = join(names, ARRAY_LEN(names));
+            if (near)
+                diag_help(g, "did you mean '%s'? shapes: %s", near, all);
+            else
+                diag_help(g, "shapes: %s", all);
+            free(all);
+        }
+    }
+    if (ss) {
+        snprintf(o.label, sizeof o.label, "%s (%s)", where, ss->name);
+        if (ss->only2d && D->dims == 3) {
+            static const char *const instead[] = { "sphere or cylinder", "ellipsoid", "box" };
+            int w = ss == &shape_specs[0] ? 0 : ss == &shape_specs[1] ? 1 : 2;
+            struct diag *g = diag_error(L->d, 818, nsp(L, v), "a %s is a 2D shape, but the "
+                                        "phantom is 3D (fov has 3 values)", ss->name);
+            diag_help(g, "use a %s, or give fov two values for a 2D phantom", instead[w]);
+            ss = NULL;
+        }
+    }
+    if (s.v[K_CENTRE] && s.v[K_CENTER]) {
+        struct diag *g = diag_error(L->d, 803, nsp(L, s.k[K_CENTER]), "%s gives both centre "
+                                    "and center", where);
+        diag_note(g, nsp(L, s.k[K_CENTRE]), "centre is given here");
+        diag_help(g, "keep one of them");
+    }
+    if (ss) {
+        /* keys that belong to other shapes; a radius given as radii (or
+           the reverse) explains the missing one */
+        unsigned explained = 0;
+        for (int k = K_RADIUS; k < K__COUNT; k++)
+            if (s.v[k] && !(ss->keys & B(k))) {
+                if (k == K_RADIUS || k == K_RADII || k == K_SIZE)
+                    explained |= ss->need & (B(K_RADIUS) | B(K_RADII) | B(K_SIZE));
+                char have[96] = "shape, tissue, centre";
+                for (int j = K_RADIUS; j < K__COUNT; j++)
+                    if (ss->keys & B(j)) {
+                        size_t l = strlen(have);
+                        snprintf(have + l, sizeof have - l, ", %s", object_keys[j]);
+                    }
+                struct diag *g = diag_error(L->d, 802, nsp(L, s.k[k]), "a %s takes no '%s'",
+                                            ss->name, object_keys[k]);
+                if (k == K_RADIUS && (ss->keys & B(K_RADII)))
+                    diag_help(g, "a %s takes radii, its semi-axes: `%s`", ss->name,
+                              ss->example);
+                else if (k == K_RADII && (ss->keys & B(K_RADIUS)))
+                    diag_help(g, "a %s takes one radius: `radius: 20 mm`", ss->name);
+                else
+                    diag_help(g, "a %s takes: %s", ss->name, have);
+            }
+        for (int k = K_RADIUS; k < K__COUNT; k++)
+            if ((ss->need & B(k)) && !s.v[k] && !(explained & B(k)))
+                missing(L, &s, object_keys[k], key_example((enum okey)k, ss));
+    }
+    /* centre */
+    const struct ynode *cv = s.v[K_CENTRE] ? s.v[K_CENTRE] : s.v[K_CENTER];
+    if (cv && D->dims) {
+        char p[64];
+        snprintf(p, sizeof p, "%s.%s", where, s.v[K_CENTRE] ? "centre" : "center");
+        double c[3] = { 0, 0, 0 };
+        bool want2 = D->dims == 2 && (!ss || ss->only2d);
+        int lo = D->dims == 2 ? 2 : 3, hi = want2 ? 2 : 3;
+        int got = qlist(L, cv, p, Q_LENGTH, -10, 10, false, lo, hi, false, c);
+        if (got > 0)
+            memcpy(sh.centre, c, sizeof c);
+        else if (cv->kind == YK_SEQ && L->d->ndiags &&
+                 L->d->diags[L->d->ndiags - 1]->code == 817) {
+            struct diag *g = L->d->diags[L->d->ndiags - 1];
+            if (D->dims == 2 && cv->nkids == 3)
+                diag_help(g, "a %s lies in the plane: its centre is [x, y]; only 3D shapes "
+                          "(sphere, ellipsoid, box, cylinder) take a z",
+                          ss ? ss->name : "2D shape");
+            else
+                diag_help(g, "write `%s: [0 mm, 0 mm%s]`", leaf(p),
+                          D->dims == 3 ? ", 0 mm" : "");
+        }
+    }
+    if (!ss) {
+        add_object(D, &sh, &o);
+        if (s.v[K_TISSUE])
+            resolve_tissue(L, D, where, s.k[K_TISSUE], s.v[K_TISSUE]);
+        else if (v)
+            missing(L, &s, "tissue", "water");
+        return;
+    }
+    sh.kind = ss->kind;
+    char p[64];
+    if (s.v[K_RADIUS]) {
+        snprintf(p, sizeof p, "%s.radius", where);
+        double r;
+        if (qparse(L, s.v[K_RADIUS], p, Q_LENGTH, 0, 10, true, &r))
+            sh.half[0] = sh.half[1] = sh.half[2] = r;
+    }
+    const struct ynode *ext = s.v[K_RADII] ? s.v[K_RADII] : s.v[K_SIZE];
+    if (ext && (ss->keys & (B(K_RADII) | B(K_SIZE)))) {
+        snprintf(p, sizeof p, "%s.%s", where, s.v[K_RADII] ? "radii" : "size");
+        double e[3];
+        int got = qlist(L, ext, p, Q_LENGTH, 0, 10, true, ss->nvals, ss->nvals, false, e);
+        if (got == ss->nvals)
+            for (int i = 0; i < got; i++)
+                sh.half[i] = s.v[K_RADII] ? e[i] : e[i] / 2;
+        else if (got < 0 && ext->kind == YK_SEQ && (int)ext->nkids != ss->nvals &&
+                 D->dims == 2 && ss->nvals == 3) {
+            /* the list error is reported; point at the 2D shape */
+            struct diag *g = L->d->ndiags ? L->d->diags[L->d->ndiags - 1] : NULL;
+            if (g && g->code == 817)
+                diag_help(g, "a %s has three %s; in a 2D phantom a %s takes two", ss->name,
+                          s.v[K_RADII] ? "semi-axes" : "edges",
+                          ss->kind == PHANTOM_BOX ? "rectangle" : "ellipse");
+        } else if (got < 0 && ext->kind == YK_SEQ && (int)ext->nkids != ss->nvals) {
+            struct diag *g = L->d->ndiags ? L->d->diags[L->d->ndiags - 1] : NULL;
+            if (g && g->code == 817)
+                diag_help(g, "write `%s`", ss->example);
+        }
+    }
+    if (ss->only2d)
+        sh.half[2] = INFINITY;
+    if (s.v[K_LENGTH]) {
+        snprintf(p, sizeof p, "%s.length", where);
+        double l;
+        if (qparse(L, s.v[K_LENGTH], p, Q_LENGTH, 0, 10, true, &l))
+            sh.half[2] = l / 2;
+    }
+    int axis = 2;
+    if (s.v[K_AXIS]) {
+        snprintf(p, sizeof p, "%s.axis", where);
+        const char *a = get_str(L, s.v[K_AXIS], p, "z");
+        if (a && strlen(a) == 1 && a[0] >= 'x' && a[0] <= 'z')
+            axis = a[0] - 'x';
+        else if (a) {
+            struct diag *g = diag_error(L->d, 813, nsp(L, s.v[K_AXIS]), "%s: unknown axis '%s'",
+                                        p, a);
+            diag_help(g, "a cylinder's axis is x, y or z");
+        }
+    }
+    double angle = 0;
+    if (s.v[K_ANGLE]) {
+        snprintf(p, sizeof p, "%s.angle", where);
+        qparse(L, s.v[K_ANGLE], p, Q_ANGLE, -1e3, 1e3, false, &angle);
+    }
+    phantom_shape_orient(&sh, axis, angle);
+    if (s.v[K_TISSUE])
+        sh.tissue = resolve_tissue(L, D, where, s.k[K_TISSUE], s.v[K_TISSUE]);
+    else
+        missing(L, &s, "tissue", "water");
+    add_object(D, &sh, &o);
+}
+
+static const char *const root_keys[] = { "name", "description", "fov", "resolution", "matrix",
+                                          "thickness", "background", "tissues", "objects" };
+
+/* Whether any part of the shape's bounding box meets the grid's extent. */
+static bool meets_fov(const struct phantom_shape *s, const double half_fov[3])
+{
+    for (int j = 0; j < 3; j++) {
+        double e = 0;
+        for (int k = 0; k < 3; k++) {
+            double a = s->axes[k][j];
+            if (a != 0)
+                e += fabs(s->half[k] * a);
+        }
+        if (isfinite(half_fov[j]) &&
+            (s->centre[j] - e > half_fov[j] || s->centre[j] + e < -half_fov[j]))
+            return false;
+    }
+    return true;
+}
+
+static struct phantom *load_root(struct ld *L, const struct ynode *root, double res_m,
+                                 const char *path)
+{
+    struct sec s;
+    if (!sec_open(L, &s, "", NULL, root, root_keys, ARRAY_LEN(root_keys)))
+        return NULL;
+    int e0 = L->d->nerrors;
+    struct desc D = { 0 };
+    const struct ynode *v;
+    char *name = NULL;
+    if ((v = sec_v(&s, "name"))) {
+        const char *nm = get_str(L, v, "name", "two vials");
+        if (nm && strlen(nm) > PH_MAX_NAME) {
+            struct diag *g = diag_error(L->d, 810, nsp(L, v), "name is %zu bytes long (at most "
+                                        "%d)", strlen(nm), PH_MAX_NAME);
+            diag_help(g, "shorten it");
+        } else if (nm) {
+            name = xstrdup(nm);
+        }
+    }
+    if ((v = sec_v(&s, "description")))
+        get_str(L, v, "description", "two vials of water and fat");
+    /* field of view: its length gives the dimensions */
+    if (!(v = sec_v(&s, "fov"))) {
+        missing(L, &s, "fov", "[200 mm, 200 mm]");
+    } else {
+        int got = qlist(L, v, "fov", Q_LENGTH, 0, 10, true, 2, 3, false, D.fov);
+        if (got > 0)
+            D.dims = got;
+        else if (v->kind == YK_SEQ && (v->nkids < 2 || v->nkids > 3) && L->d->ndiags &&
+                 L->d->diags[L->d->ndiags - 1]->code == 817)
+            diag_help(L->d->diags[L->d->ndiags - 1], "two values make a 2D phantom, three a 3D "
+                      "one: `fov: [200 mm, 200 mm]`");
+    }
+    /* the grid */
+    double vox[3] = { 0, 0, 0 };
+    int n[3] = { 1, 1, 1 };
+    const struct ynode *rv = sec_v(&s, "resolution"), *mv = sec_v(&s, "matrix");
+    bool grid_ok = D.dims != 0;
+    if (rv && mv) {
+        struct diag *g = diag_error(L->d, 811, nsp(L, sec_k(&s, "matrix")), "both resolution "
+                                    "and matrix are given");
+        diag_note(g, nsp(L, sec_k(&s, "resolution")), "resolution is given here");
+        diag_help(g, "give the voxel size (resolution) or the number of voxels (matrix), not "
+                  "both");
+        grid_ok = false;
+    }
+    if (D.dims && res_m > 0) {
+        for (int a = 0; a < D.dims; a++)
+            vox[a] = res_m;
+    } else if (D.dims && rv) {
+        double r[3];
+        int got = qlist(L, rv, "resolution", Q_LENGTH, 0, 1, true, D.dims, D.dims, true, r);
+        if (got == 1)
+            r[1] = r[2] = r[0];
+        if (got > 0)
+            for (int a = 0; a < D.dims; a++)
+                vox[a] = r[a];
+        else
+            grid_ok = false;
+    } else if (D.dims && mv) {
+        double m[3];
+        int got = qlist(L, mv, "matrix", Q_COUNT, 1, 1e9, false, D.dims, D.dims, true, m);
+        if (got == 1)
+            m[1] = m[2] = m[0];
+        if (got > 0)
+            for (int a = 0; a < D.dims; a++) {
+                n[a] = m[a] > 2e9 ? 2000000000 : (int)m[a];
+                vox[a] = D.fov[a] / m[a];
+            }
+        else
+            grid_ok = false;
+    } else if (D.dims && !rv && !mv) {
+        missing(L, &s, "resolution", "2 mm");
+        grid_ok = false;
+    }
+    if (grid_ok && (res_m > 0 || rv)) {
+        /* a whole number of voxels across the field of view */
+        char axes[24] = "", want[64] = "", got[96] = "", cnt[64] = "";
+        double req = 0;
+        for (int a = 0; a < D.dims; a++) {
+            double q = D.fov[a] / vox[a];
+            double r = floor(q + 0.5);
+            if (r < 1)
+                r = 1;
+            n[a] = r > 2e9 ? 2000000000 : (int)r;
+            if (fabs(q - r) > 1e-6 * q && r <= 2e9) {
+                size_t l = strlen(axes);
+                snprintf(axes + l, sizeof axes - l, "%s%c", l ? ", " : "", "xyz"[a]);
+                if (!req)
+                    req = vox[a];
+            }
+            vox[a] = D.fov[a] / r;
+        }
+        if (axes[0]) {
+            fmt_q(req, Q_LENGTH, want, sizeof want);
+            for (int a = 0; a < D.dims; a++) {
+                size_t l = strlen(cnt), m = strlen(got);
+                snprintf(cnt + l, sizeof cnt - l, "%s%d", a ? " x " : "", n[a]);
+                snprintf(got + m, sizeof got - m, "%s%.6g", a ? " x " : "", vox[a] * 1e3);
+            }
+            struct diag *g = diag_warning(L->d, 827, nsp(L, sec_v(&s, "fov")),
+                                          "fov is not a whole number of %s voxels on %s; "
+                                          "using %s voxels of %s mm", want, axes, cnt, got);
+            if (res_m > 0)
+                diag_help(g, "--res %s does not divide the field of view", want);
+            else
+                diag_help(g, "choose a resolution that divides the field of view");
+        }
+    }
+    /* thickness */
+    if ((v = sec_v(&s, "thickness"))) {
+        if (D.dims == 3) {
+            struct diag *g = diag_error(L->d, 802, nsp(L, sec_k(&s, "thickness")), "thickness "
+                                        "is for 2D phantoms; this one is 3D (fov has 3 values)");
+            diag_help(g, "a 3D phantom's voxel size in z comes from resolution or matrix");
+        } else {
+            qparse(L, v, "thickness", Q_LENGTH, 0, 1, true, &vox[2]);
+        }
+    } else if (D.dims == 2) {
+        vox[2] = 5e-3;
+    }
+    if (D.dims == 2)
+        n[2] = 1;
+    if (grid_ok) {
+        char msg[256];
+        if (!phantom_grid_check((uint64_t)n[0], (uint64_t)n[1], (uint64_t)n[2], msg,
+                                sizeof msg)) {
+            struct diag *g = diag_error(L->d, 815, rv ? nsp(L, rv) : mv ? nsp(L, mv)
+                                                     : nsp(L, sec_v(&s, "fov")),
+                                        "%s", msg);
+            diag_help(g, "use a coarser resolution (e.g. --res 2mm) or a smaller fov");
+            grid_ok = false;
+        }
+    }
+    /* tissues, then the background and objects that use them */
+    const struct ynode *tk = sec_k(&s, "tissues");
+    if ((v = sec_v(&s, "tissues")))
+        load_tissues(L, &D, tk, v);
+    int background = -1;
+    if ((v = sec_v(&s, "background")))
+        background = resolve_tissue(L, &D, "background", sec_k(&s, "background"), v);
+    const struct ynode *ov = sec_v(&s, "objects");
+    if (!ov) {
+        missing(L, &s, "objects", "[{ shape: sphere, radius: 20 mm, tissue: water }]");
+    } else if (ov->kind != YK_SEQ) {
+        struct diag *g = diag_error(L->d, 805, is_null(ov) ? nsp(L, sec_k(&s, "objects"))
+                                                           : nsp(L, ov),
+                                    "objects must be a list of shapes, not %s", kind_name(ov));
+        diag_help(g, "write `objects:` then lines like `  - { shape: sphere, radius: 20 mm, "
+                  "tissue: water }`");
+    } else if (!ov->nkids && !(sec_v(&s, "background"))) {
+        struct diag *g = diag_error(L->d, 814, nsp(L, ov), "the phantom has no objects");
+        diag_help(g, "add a shape: `- { shape: sphere, radius: 20 mm, tissue: water }`");
+    } else {
+        for (size_t i = 0; i < ov->nkids; i++)
+            load_object(L, &D, i, ov->kids[i]);
+    }
+    for (size_t j = 0; j < D.ntis && L->d->nerrors == e0; j++)
+        if (D.tis[j].key && !D.tis[j].used && D.tis[j].ok) {
+            struct diag *g = diag_warning(L->d, 826, nsp(L, D.tis[j].key), "tissue '%s' is "
+                                          "defined but no object uses it", D.tis[j].name);
+            diag_help(g, "remove it, or give an object `tissue: %s`", D.tis[j].name);
+        }
+    struct phantom *p = NULL;
+    if (L->d->nerrors == e0 && grid_ok) {
+        struct phantom_tissue *tt = xmalloc((D.ntis ? D.ntis : 1) * sizeof *tt);
+        for (size_t j = 0; j < D.ntis; j++)
+            tt[j] = D.tis[j].t;
+        size_t *hits = xcalloc(D.nobj ? D.nobj : 1, sizeof *hits);
+        char *nm = name ? name : stem(path);
+        name = nm;
+        p = phantom_sample(nm, D.dims, n, vox, D.shapes, D.nobj, tt, background, hits);
+        double half_fov[3] = { n[0] * vox[0] / 2, n[1] * vox[1] / 2, n[2] * vox[2] / 2 };
+        for (size_t i = 0; i < D.nobj; i++) {
+            if (hits[i])
+                continue;
+            /* the plane z = 0 of a 2D phantom counts as the field of view
+               in z: a 3D shape off that plane misses it */
+            const struct phantom_shape *sh = &D.shapes[i];
+            double hxy[3] = { half_fov[0], half_fov[1], INFINITY };
+            double hz[3] = { INFINITY, INFINITY, D.dims == 2 ? 0 : half_fov[2] };
+            bool out = !meets_fov(sh, hxy) || (D.dims == 3 && !meets_fov(sh, hz));
+            bool off = !out && D.dims == 2 && !meets_fov(sh, hz);
+            struct diag *g = diag_warning(L->d, 826, nsp(L, D.objs[i].node), "%s decides no "
+                                          "voxel: %s", D.objs[i].label,
+                                          out ? "it lies outside the field of view"
+                                          : off ? "it does not meet the plane z = 0"
+                                          : "it is smaller than a voxel or hidden by later "
+                                            "objects");
+            diag_help(g, out ? "move it inside fov (the field of view is centred on the "
+                               "isocentre)"
+                      : off ? "a 2D phantom is the plane z = 0: a 3D shape must cross it"
+                      : "use a finer resolution, or check the order of objects (later ones "
+                        "replace earlier ones)");
+        }
+        free(hits);
+        free(tt);
+        if (p && p->n == 0) {
+            struct diag *g = diag_error(L->d, 814, ov ? nsp(L, sec_k(&s, "objects"))
+                                                      : sp(L, 0, 0),
+                                        "the phantom has no voxel with signal");
+            diag_help(g, "check that the objects lie inside fov and that their tissues have "
+                      "pd > 0");
+            phantom_free(p);
+            p = NULL;
+        }
+    }
+    free(name);
+    free(D.tis);
+    free(D.shapes);
+    free(D.objs);
+    return p;
+}
+
+struct dpos {
+    uint32_t start;
+    size_t i;
+    struct diag *g;
+};
+
+static int cmp_dpos(const void *a, const void *b)
+{
+    const struct dpos *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Put the diagnostics from n0 on in file order (stable). */
+static void sort_diags(struct diag_ctx *d, size_t n0)
+{
+    size_t n = d->ndiags - n0;
+    if (n < 2)
+        return;
+    struct dpos *p = xmalloc(n * sizeof *p);
+    for (size_t i = 0; i < n; i++)
+        p[i] = (struct dpos){ d->diags[n0 + i]->span.start, i, d->diags[n0 + i] };
+    qsort(p, n, sizeof *p, cmp_dpos);
+    for (size_t i = 0; i < n; i++)
+        d->diags[n0 + i] = p[i].g;
+    free(p);
+}
+
+struct phantom *phantom_load_text(const char *path, const char *text, size_t len, double res_m,
+                                  struct diag_ctx *d)
+{
+    if (len > PH_MAX_FILE) {
+        struct diag *g = diag_error(d, 816, SPAN_NONE, "%s is %zu bytes; a phantom description "
+                                    "is at most %u", path, len, PH_MAX_FILE);
+        diag_help(g, "a description holds shapes, not voxels: a few kilobytes of YAML");
+        return NULL;
+    }
+    struct ld L = { d, diag_add_file(d, path, text, len), text, len, NULL, 0, { NULL } };
+    arena_init(&L.a);
+    map_chars(&L);
+    size_t n0 = d->ndiags;
+    int e0 = d->nerrors;
+    struct ynode *root = NULL;
+    struct phantom *p = NULL;
+    if (ytree(&L, &root) == 0) {
+        if (!root || is_null(root)) {
+            struct diag *g = diag_error(d, 804, sp(&L, 0, 0), "the phantom description is "
+                                        "empty");
+            diag_help(g, "a description is a YAML mapping with fov:, resolution:, tissues: "
+                      "and objects: (README.md, \"Phantoms\")");
+        } else {
+            p = load_root(&L, root, res_m, path);
+        }
+    }
+    free(L.cpos);
+    arena_fini(&L.a);
+    sort_diags(d, n0);
+    if (d->nerrors != e0) {
+        phantom_free(p);
+        return NULL;
+    }
+    return p;
+}

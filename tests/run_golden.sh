@@ -24,6 +24,12 @@
 #   tests/golden/systems/*.ref
 #       one line of arguments to `larmor system` (a shipped system's name,
 #       --list); NAME.out as above.
+#   tests/golden/phantoms/*.yaml
+#       FILE.out = stdout and stderr of `larmor phantom FILE`, then a line
+#       `exit: N`.
+#   tests/golden/phantoms/*.ref
+#       one line of arguments to `larmor phantom` (a built-in phantom,
+#       --res); NAME.out as above.
 #
 # Run from the source tree so that diagnostics show paths relative to it.
 # top_srcdir and top_builddir default to this script's parent folder.
@@ -141,6 +147,19 @@ for f in tests/golden/systems/*.yaml tests/golden/systems/*.ref; do
     "$LARMOR" system $args >"$tmp/sys" 2>&1
     echo "exit: $?" >>"$tmp/sys"
     check "$f" "$exp" "$tmp/sys"
+done
+
+# --- phantoms ---
+for f in tests/golden/phantoms/*.yaml tests/golden/phantoms/*.ref; do
+    [ -f "$f" ] || continue
+    case $f in
+        *.ref) args=$(sed -n '1p' "$f"); exp=${f%.ref}.out ;;
+        *) args=$f; exp=${f%.yaml}.out ;;
+    esac
+    # shellcheck disable=SC2086
+    "$LARMOR" phantom $args >"$tmp/ph" 2>&1
+    echo "exit: $?" >>"$tmp/ph"
+    check "$f" "$exp" "$tmp/ph"
 done
 
 echo "golden: $pass passed, $fail failed"
