@@ -104,6 +104,17 @@ struct sim {
     bool stop;
     int err;
     struct blk blk;                   /* the waveform buffers, reused */
+
+    /* isochromats grouped by (z, Δω, R1, R2): under RF with a gradient on z
+       only, the spins of a group undergo the same affine map M -> A·M + m0·c,
+       composed once per group instead of stepped per spin */
+    uint32_t *group;                  /* per spin, or NULL (too many groups) */
+    size_t ngroups;
+    float *gz, *gdw, *gr1, *gr2;      /* per group */
+    float *gops;                      /* per RF segment of the batch: ngroups x 12 */
+    size_t capgops;
+    int32_t *seg_op;                  /* per segment: index of its operator table, -1 */
+    size_t capsegop;
 };
 
 void sim_opts_default(struct sim_opts *o)
@@ -184,6 +195,8 @@ static size_t coprime_stride(size_t k)
     return 1;
 }
 
+static void make_groups(struct sim *s);
+
 static float *falloc(size_t n)
 {
     return xcalloc(n ? n : 1, sizeof(float));
@@ -248,8 +261,7 @@ struct sim *sim_new(const struct phantom *ph, const struct sim_opts *o, char *er
     for (size_t i = 0; i < ARRAY_LEN(arrs); i++)
         *arrs[i] = falloc(n);
     size_t stride = coprime_stride(K);
-    double csh = o->gamma * o->b0 * 1e-6;   /* rad/s per ppm (unused unless given) */
-    (void)csh;
+    double csh = o->gamma * o->b0 * 1e-6;   /* rad/s per ppm of chemical shift */
     double sumpd = 0;
     double extent = 0;
     for (size_t v = 0; v < ph->n; v++) {
@@ -264,7 +276,7 @@ struct sim *sim_new(const struct phantom *ph, const struct sim_opts *o, char *er
                     s->x[j] = (float)(ph->x[v] + ((a + 0.5) / o->spins[0] - 0.5) * ph->vox[0]);
                     s->y[j] = (float)(ph->y[v] + ((b + 0.5) / o->spins[1] - 0.5) * ph->vox[1]);
                     s->z[j] = (float)(ph->z[v] + ((c + 0.5) / o->spins[2] - 0.5) * ph->vox[2]);
-                    double w = 2 * M_PI * ph->df[v];
+                    double w = 2 * M_PI * ph->df[v] + (ph->cs_ppm ? csh * ph->cs_ppm[v] : 0);
                     if (r2p > 0 && K > 1) {
                         size_t qi = (q * stride) % K;
                         w += r2p * tan(M_PI * ((qi + 0.5) / (double)K - 0.5));
@@ -296,6 +308,8 @@ struct sim *sim_new(const struct phantom *ph, const struct sim_opts *o, char *er
         }
     }
     s->noise_sigma = o->snr > 0 ? sumpd / o->snr : 0;
+    if (!o->no_groups)
+        make_groups(s);
 #ifdef _OPENMP
     s->nthreads = o->threads > 0 ? o->threads : omp_get_max_threads();
 #else
@@ -304,6 +318,109 @@ struct sim *sim_new(const struct phantom *ph, const struct sim_opts *o, char *er
     if (s->nthreads < 1)
         s->nthreads = 1;
     return s;
+}
+
+
+/* Group the isochromats by (z, Δω, R1, R2) (open addressing on the bit
+   patterns); give up when there are more than n/8 groups (no gain). */
+static void make_groups(struct sim *s)
+{
+    size_t limit = s->n / 8, cap = 64;
+    while (cap < 2 * (limit + 1))
+        cap *= 2;
+    if (limit < 1)
+        return;
+    uint32_t *slot = xcalloc(cap, sizeof *slot);       /* group + 1, 0 = empty */
+    uint32_t *grp = xcalloc(s->n, sizeof *grp);
+    float *gz = xcalloc(limit, sizeof *gz), *gdw = xcalloc(limit, sizeof *gdw),
+          *gr1 = xcalloc(limit, sizeof *gr1), *gr2 = xcalloc(limit, sizeof *gr2);
+    size_t ng = 0;
+    bool ok = true;
+    for (size_t j = 0; j < s->n && ok; j++) {
+        float key[4] = { s->z[j], s->dw[j], s->r1[j], s->r2[j] };
+        uint64_t h = fnv1a64(0xcbf29ce484222325ull, key, sizeof key);
+        size_t i = (size_t)h & (cap - 1);
+        for (;;) {
+            if (!slot[i]) {
+                if (ng == limit) {
+                    ok = false;
+                    break;
+                }
+                gz[ng] = key[0], gdw[ng] = key[1], gr1[ng] = key[2], gr2[ng] = key[3];
+                slot[i] = (uint32_t)++ng;
+                grp[j] = (uint32_t)(ng - 1);
+                break;
+            }
+            uint32_t g = slot[i] - 1;
+            if (!memcmp(&gz[g], &key[0], 4) && !memcmp(&gdw[g], &key[1], 4) &&
+                !memcmp(&gr1[g], &key[2], 4) && !memcmp(&gr2[g], &key[3], 4)) {
+                grp[j] = g;
+                break;
+            }
+            i = (i + 1) & (cap - 1);
+        }
+    }
+    free(slot);
+    if (!ok) {
+        free(grp), free(gz), free(gdw), free(gr1), free(gr2);
+        return;
+    }
+    s->group = grp;
+    s->ngroups = ng;
+    s->gz = gz, s->gdw = gdw, s->gr1 = gr1, s->gr2 = gr2;
+}
+
+/* The affine map of an RF segment for each group (its gradient on z only):
+   per step, the exact rotation of the kernel (in double) then relaxation;
+   out holds ngroups x 12 floats (A row-major, then c). */
+static void group_ops(const struct sim *s, const struct seg *g, float *out)
+{
+    const struct krf_step *st = s->rf + g->off;
+    for (size_t q = 0; q < s->ngroups; q++) {
+        double A[9] = { 1, 0, 0, 0, 1, 0, 0, 0, 1 }, c[3] = { 0, 0, 0 };
+        double e1 = exp(-g->dt * s->gr1[q]), e2 = exp(-g->dt * s->gr2[q]);
+        double hdw = -(double)s->gdw[q] * 0.5 * g->dt;
+        for (uint32_t k = 0; k < g->n; k++) {
+            double hx = st[k].hx, hy = st[k].hy, hz = hdw - (double)st[k].gz * s->gz[q];
+            double h = sqrt(hx * hx + hy * hy + hz * hz);
+            double sh = sin(h), ch = cos(h), f = h > 0 ? sh / h : 1;
+            double bx = hx * f, by = hy * f, bz = hz * f;
+            /* rotation matrix of the quaternion (ch, b) */
+            double R[9] = {
+                1 - 2 * (by * by + bz * bz), 2 * (bx * by - ch * bz), 2 * (bx * bz + ch * by),
+                2 * (bx * by + ch * bz), 1 - 2 * (bx * bx + bz * bz), 2 * (by * bz - ch * bx),
+                2 * (bx * bz - ch * by), 2 * (by * bz + ch * bx), 1 - 2 * (bx * bx + by * by),
+            };
+            double N[9], nc[3];
+            for (int i = 0; i < 3; i++) {
+                double d = i < 2 ? e2 : e1;
+                for (int j = 0; j < 3; j++)
+                    N[3 * i + j] = d * (R[3 * i] * A[j] + R[3 * i + 1] * A[3 + j] +
+                                        R[3 * i + 2] * A[6 + j]);
+                nc[i] = d * (R[3 * i] * c[0] + R[3 * i + 1] * c[1] + R[3 * i + 2] * c[2]);
+            }
+            nc[2] += 1 - e1;
+            memcpy(A, N, sizeof A);
+            memcpy(c, nc, sizeof c);
+        }
+        float *o = out + 12 * q;
+        for (int i = 0; i < 9; i++)
+            o[i] = (float)A[i];
+        for (int i = 0; i < 3; i++)
+            o[9 + i] = (float)c[i];
+    }
+}
+
+/* Apply the groups' maps to a chunk. */
+static void apply_group_ops(const struct sim *s, struct kspins *ks, size_t base, const float *ops)
+{
+    for (size_t j = 0; j < ks->n; j++) {
+        const float *o = ops + 12 * (size_t)s->group[base + j];
+        float X = ks->mx[j], Y = ks->my[j], Z = ks->mz[j], m0 = ks->m0[j];
+        ks->mx[j] = o[0] * X + o[1] * Y + o[2] * Z + m0 * o[9];
+        ks->my[j] = o[3] * X + o[4] * Y + o[5] * Z + m0 * o[10];
+        ks->mz[j] = o[6] * X + o[7] * Y + o[8] * Z + m0 * o[11];
+    }
 }
 
 void sim_free(struct sim *s)
@@ -327,6 +444,8 @@ void sim_free(struct sim *s)
     free(s->adcs);
     free(s->acc);
     free(s->out);
+    free(s->group), free(s->gz), free(s->gdw), free(s->gr1), free(s->gr2);
+    free(s->gops), free(s->seg_op);
     for (int ax = 0; ax < 3; ax++) {
         free(s->blk.w[ax].t);
         free(s->blk.w[ax].v);
@@ -739,23 +858,33 @@ static void walk_chunk(struct sim *s, struct kspins *ks, size_t base, const stru
                        uint64_t serial)
 {
     float *pos[3] = { ks->x, ks->y, ks->z };
+    const bool phase = wk->b[0] != 0 || wk->c[0] != 0 || wk->b[1] != 0 || wk->c[1] != 0 ||
+                       wk->b[2] != 0 || wk->c[2] != 0;
+    const uint64_t key0 = mix64(s->o.seed ^ (serial * 0x9e3779b97f4a7c15ull));
     for (size_t j = 0; j < ks->n; j++) {
-        if (s->dc[base + j] <= 0)
+        float D = s->dc[base + j];
+        if (D <= 0)
             continue;
-        double sd = sqrt(2.0 * s->dc[base + j]);
-        double ph = 0;
+        float sd = sqrtf(2.0f * D);
+        float ph = 0;
+        uint64_t key = key0 ^ ((base + j) * 0xd1b54a32d192ed03ull);
         for (int ax = 0; ax < 3; ax++) {
-            double z1, z2;
-            normal2(s->o.seed * 0x2545f4914f6cdd1dull ^ ((base + j) << 20) ^
-                        (serial * 3 + (uint64_t)ax) * 0x9e3779b97f4a7c15ull,
-                    &z1, &z2);
-            ph += sd * (wk->b[ax] * z1 + wk->c[ax] * z2);
-            pos[ax][j] += (float)(sd * wk->a * z1);
+            /* one hash, two 32-bit uniforms, Box-Muller in float */
+            uint64_t h = mix64(key + (uint64_t)ax);
+            float u1 = ((float)(uint32_t)(h >> 40) + 0.5f) * (1.0f / 16777216.0f);
+            float u2 = (float)(uint32_t)(h & 0xffffff) * (1.0f / 16777216.0f);
+            float r = sqrtf(-2.0f * logf(u1));
+            float z1 = r * cosf(6.2831853f * u2), z2 = r * sinf(6.2831853f * u2);
+            if (phase)
+                ph += sd * (float)(wk->b[ax] * z1 + wk->c[ax] * z2);
+            pos[ax][j] += sd * (float)wk->a * z1;
         }
-        float c = (float)cos(ph), sn = (float)-sin(ph);
-        float X = ks->mx[j], Y = ks->my[j];
-        ks->mx[j] = X * c - Y * sn;
-        ks->my[j] = X * sn + Y * c;
+        if (phase) {
+            float c = cosf(ph), sn = -sinf(ph);
+            float X = ks->mx[j], Y = ks->my[j];
+            ks->mx[j] = X * c - Y * sn;
+            ks->my[j] = X * sn + Y * c;
+        }
     }
 }
 
@@ -792,7 +921,10 @@ static void run_chunk(struct sim *s, size_t ci, double *acc, float *scratch)
                 walk_chunk(s, &ks, base, &s->walks[g->walk_idx], serial + g->walk_idx);
             break;
         case SEG_RF:
-            kern_rf(&ks, s->rf + g->off, g->n, g->dt);
+            if (s->seg_op && s->seg_op[i] >= 0)
+                apply_group_ops(s, &ks, base, s->gops + (size_t)s->seg_op[i] * 12 * s->ngroups);
+            else
+                kern_rf(&ks, s->rf + g->off, g->n, g->dt);
             break;
         case SEG_SAMPLE:
             kern_sample(&ks, acc + g->off * 2 * (size_t)nc);
@@ -804,8 +936,42 @@ static void run_chunk(struct sim *s, size_t ci, double *acc, float *scratch)
     }
 }
 
+/* The group maps of the batch's RF segments that have no x or y gradient,
+   when composing them costs less than stepping every spin. */
+static void prepare_group_ops(struct sim *s)
+{
+    if (!s->group)
+        return;
+    if (s->nsegs > s->capsegop) {
+        s->capsegop = s->nsegs;
+        s->seg_op = xrealloc(s->seg_op, s->capsegop * sizeof *s->seg_op);
+    }
+    size_t nops = 0;
+    for (size_t i = 0; i < s->nsegs; i++) {
+        const struct seg *g = &s->segs[i];
+        s->seg_op[i] = -1;
+        if (g->kind != SEG_RF || s->ngroups * 4 > s->n)
+            continue;
+        bool zonly = true;
+        for (uint32_t k = 0; k < g->n && zonly; k++)
+            zonly = s->rf[g->off + k].gx == 0 && s->rf[g->off + k].gy == 0;
+        if (!zonly)
+            continue;
+        if ((nops + 1) * 12 * s->ngroups > s->capgops) {
+            s->capgops = (nops + 1) * 12 * s->ngroups * 2;
+            s->gops = xrealloc(s->gops, s->capgops * sizeof *s->gops);
+        }
+        s->seg_op[i] = (int32_t)nops++;
+    }
+#pragma omp parallel for schedule(dynamic, 1) num_threads(s->nthreads)
+    for (size_t i = 0; i < s->nsegs; i++)
+        if (s->seg_op[i] >= 0)
+            group_ops(s, &s->segs[i], s->gops + (size_t)s->seg_op[i] * 12 * s->ngroups);
+}
+
 static void run_batch(struct sim *s)
 {
+    prepare_group_ops(s);
     size_t per = (size_t)s->o.ncoils * 2;
     size_t len = s->nsamples * per;
     if (len)

@@ -40,6 +40,8 @@ struct sim_opts {
     double b0;             /* T (chemical shift in ppm) */
     bool diffusion;        /* random walk where the phantom gives D > 0 */
     size_t max_bytes;      /* refuse larger simulations (0: 80 % of available memory) */
+    bool no_groups;        /* step every spin through RF even where spins sharing
+                              z, Δω, T1 and T2 could share one map (tests) */
 };
 
 void sim_opts_default(struct sim_opts *o);
