@@ -39,29 +39,14 @@ int register_bloch_tests(void);
 /* A phantom of n voxels, all with the same tissue, at the origin. */
 static struct phantom *mkph(size_t n, double t1, double t2, double t2s)
 {
-    struct phantom *p = xcalloc(1, sizeof *p);
-    p->name = xstrdup("test");
-    p->n = n;
-    float **arrs[] = { &p->x, &p->y, &p->z, &p->pd, &p->t1, &p->t2, &p->t2s, &p->df, &p->dc };
-    for (size_t i = 0; i < ARRAY_LEN(arrs); i++)
-        *arrs[i] = xcalloc(n, sizeof(float));
+    struct phantom *p = phantom_new("test", n);
     for (size_t v = 0; v < n; v++) {
         p->pd[v] = 1;
         p->t1[v] = (float)t1;
         p->t2[v] = (float)t2;
         p->t2s[v] = (float)t2s;
     }
-    p->dims = 3;
     return p;
-}
-
-static void freeph(struct phantom *p)
-{
-    float *arrs[] = { p->x, p->y, p->z, p->pd, p->t1, p->t2, p->t2s, p->df, p->dc };
-    for (size_t i = 0; i < ARRAY_LEN(arrs); i++)
-        free(arrs[i]);
-    free(p->name);
-    free(p);
 }
 
 /* Every sample of every ADC (coil 0), in order. */
@@ -199,7 +184,7 @@ static void test_fid_t2star(void)
         CHECK_NEAR(worst, 0, 3e-3, pass ? "FID T2* worst error" : "FID T2 worst error");
         sim_free(s);
         free(c.s);
-        freeph(ph);
+        phantom_free(ph);
     }
 }
 
@@ -256,7 +241,7 @@ static void test_spin_echo(void)
     CHECK_NEAR(cabs(c.s[5]), mz * exp(-te / t2), 5e-3, "steady-state echo");
     sim_free(s);
     free(c.s);
-    freeph(ph);
+    phantom_free(ph);
 }
 
 /* Spoiled gradient echo (T2 ≪ TR: nothing transverse survives a TR) reaches
@@ -287,7 +272,7 @@ static void test_ernst(void)
         CHECK_NEAR(cabs(c.s[99]), want, 3e-3, "Ernst steady state");
         sim_free(s);
         free(c.s);
-        freeph(ph);
+        phantom_free(ph);
     }
 }
 
@@ -403,10 +388,10 @@ static void test_bssfp_profile(void)
             CHECK_NEAR(cabs(c.s[nrep - 2]), want, 5e-3, "bSSFP steady state");
             sim_free(s);
             free(c.s);
-            freeph(one);
+            phantom_free(one);
         }
     }
-    freeph(ph);
+    phantom_free(ph);
 }
 
 /* Inversion recovery from equilibrium: 180° - TI - 90° - sample 100 µs
@@ -445,7 +430,7 @@ static void test_inversion_null(void)
     CU_ASSERT_TRUE(cimag(c.s[1]) < 0 && cimag(c.s[3]) > 0);
     sim_free(s);
     free(c.s);
-    freeph(ph);
+    phantom_free(ph);
 }
 
 /* Stejskal-Tanner: a spin echo with two trapezoid lobes (ramp ε = 0.5 ms,
@@ -484,7 +469,7 @@ static void test_diffusion(void)
             CHECK_NEAR(cabs(c.s[0]), 1, 1e-4, "echo without diffusion");
         sim_free(s);
         free(c.s);
-        freeph(ph);
+        phantom_free(ph);
     }
 }
 
@@ -510,7 +495,7 @@ static void test_stimulated_echo(void)
     CHECK_NEAR(cabs(c.s[0]), 0.5 * exp(-2 * tau / t2) * exp(-tm / t1), 1e-2, "stimulated echo");
     sim_free(s);
     free(c.s);
-    freeph(ph);
+    phantom_free(ph);
 }
 
 /* A 10° windowed-sinc slice-selective pulse (the stdlib's rf.sinc, 3 ms,
@@ -572,7 +557,7 @@ static void test_slice_profile(void)
     sim_free(s);
     free(c.s);
     free(g.b1);
-    freeph(ph);
+    phantom_free(ph);
 }
 
 /* A gradient echo of a 1D object (64 voxels of 1 mm along x, 4
@@ -610,7 +595,7 @@ static void test_gradient_echo_centre(void)
     CU_ASSERT_TRUE(cabs(c.s[31]) < 0.99 * 64);
     sim_free(s);
     free(c.s);
-    freeph(ph);
+    phantom_free(ph);
 }
 
 /* Against an independent simulator: JEMRIS 2.9 (CVODE, relative tolerance
@@ -750,7 +735,7 @@ static void test_simulate_file(void)
     unlink(path);
     rmdir(dir);
     lbc_free(p);
-    freeph(ph);
+    phantom_free(ph);
 }
 
 /* A simulation that does not fit in memory is refused before allocating,
@@ -763,7 +748,7 @@ static void test_too_large(void)
     char err[512];
     CU_ASSERT_PTR_NULL(sim_new(ph, &o, err, sizeof err));
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "needs 41.0 GiB"));
-    freeph(ph);
+    phantom_free(ph);
 }
 
 /* Ctrl-C: `larmor simulate` stops after the work in hand, exits 130 and
@@ -852,7 +837,7 @@ static void test_rf_groups(void)
     sim_free(b);
     free(c1.s);
     free(c2.s);
-    freeph(ph);
+    phantom_free(ph);
 }
 
 /* Thermal noise: off by default; at --snr X the noise of each part has
@@ -913,7 +898,7 @@ static void test_noise_and_threads(void)
     CHECK_NEAR(worst / 2000, 0, 1e-6, "1 thread against 2 threads (relative to the peak)");
     sim_free(x), sim_free(y);
     free(c1.s), free(t1.s), free(n1.s);
-    freeph(ph);
+    phantom_free(ph);
 }
 
 static void register_tests(CU_pSuite s)

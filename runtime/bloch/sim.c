@@ -39,7 +39,7 @@
    zero outside. Trapezoids through their corners; arbitrary shapes through
    their samples at raster centres, held half a raster to the ends (the
    check backend's and Pulseq's model). */
-struct pl { double *t, *v; size_t n, cap; };
+struct pl { double *t, *v, *c; size_t n, cap; };   /* c: ∫ up to corner i */
 
 struct blk {
     struct pl w[3];
@@ -53,7 +53,7 @@ enum seg_kind { SEG_FREE, SEG_RF, SEG_SAMPLE, SEG_ADC };
    where a = √T, b = m1/√T, c = √(V − m1²/T), m1 = ∫G(t)(t−t0)dt,
    V = ∫(∫_τ^T G)² dτ. This is the exact joint law of the displacement and
    of ∫G·B dt for Brownian motion B (free diffusion). */
-struct walk { double a, b[3], c[3]; };
+struct walk { double a, b[3], c[3]; bool phase; };   /* phase: some b or c != 0 */
 
 struct seg {
     uint8_t kind;
@@ -141,7 +141,8 @@ size_t sim_bytes_needed(const struct phantom *ph, const struct sim_opts *o)
     if (k && ph->n > SIZE_MAX / k)
         return SIZE_MAX;
     size_t n = ph->n * k;
-    size_t per = (11 + (o->ncoils > 1 ? 2 * (size_t)o->ncoils : 0)) * sizeof(float);
+    /* a uniform coil needs no sensitivity arrays */
+    size_t per = phantom_bytes_per_spin(o->ncoils > 1 ? o->ncoils : 0);
     if (n > SIZE_MAX / per)
         return SIZE_MAX;
     return n * per;
@@ -449,6 +450,7 @@ void sim_free(struct sim *s)
     for (int ax = 0; ax < 3; ax++) {
         free(s->blk.w[ax].t);
         free(s->blk.w[ax].v);
+        free(s->blk.w[ax].c);
     }
     free(s);
 }
@@ -501,6 +503,7 @@ static void pl_set(struct pl *w, const struct vm_grad *g)
         w->cap = need;
         w->t = xrealloc(w->t, need * sizeof *w->t);
         w->v = xrealloc(w->v, need * sizeof *w->v);
+        w->c = xrealloc(w->c, need * sizeof *w->c);
     }
     double d = (double)g->delay_ns * 1e-9;
     size_t n = 0;
@@ -519,31 +522,53 @@ static void pl_set(struct pl *w, const struct vm_grad *g)
         w->t[n] = d + g->n * dt, w->v[n++] = g->amp * g->shape[g->n - 1];
     }
     w->n = n;
+    for (size_t i = 0; i < n; i++)
+        w->c[i] = i ? w->c[i - 1] + 0.5 * (w->v[i - 1] + w->v[i]) * (w->t[i] - w->t[i - 1]) : 0;
+}
+
+/* The piece [t[i], t[i+1]) holding t: -1 before the first corner, n-1 at or
+   after the last (binary search; waveforms may have thousands of corners). */
+static ptrdiff_t pl_piece(const struct pl *w, double t)
+{
+    if (!w->n || t < w->t[0])
+        return -1;
+    size_t lo = 0, hi = w->n - 1;
+    if (t >= w->t[hi])
+        return (ptrdiff_t)hi;
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (t >= w->t[mid])
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return (ptrdiff_t)lo;
+}
+
+/* The value on piece i at t. */
+static double pl_lerp(const struct pl *w, size_t i, double t)
+{
+    double a = w->t[i], b = w->t[i + 1];
+    return b > a ? w->v[i] + (w->v[i + 1] - w->v[i]) * (t - a) / (b - a) : w->v[i + 1];
 }
 
 /* ∫_{-∞}^{t} w. */
 static double pl_cum(const struct pl *w, double t)
 {
-    double s = 0;
-    for (size_t i = 0; i + 1 < w->n; i++) {
-        double a = w->t[i], b = w->t[i + 1];
-        if (t <= a)
-            break;
-        double e = t < b ? t : b;
-        double ve = b > a ? w->v[i] + (w->v[i + 1] - w->v[i]) * (e - a) / (b - a) : w->v[i];
-        s += 0.5 * (w->v[i] + ve) * (e - a);
-    }
-    return s;
+    ptrdiff_t i = pl_piece(w, t);
+    if (i < 0)
+        return 0;
+    if ((size_t)i == w->n - 1)
+        return w->c[i];
+    return w->c[i] + 0.5 * (w->v[i] + pl_lerp(w, (size_t)i, t)) * (t - w->t[i]);
 }
 
 static double pl_at(const struct pl *w, double t)
 {
-    for (size_t i = 0; i + 1 < w->n; i++)
-        if (t >= w->t[i] && t <= w->t[i + 1]) {
-            double a = w->t[i], b = w->t[i + 1];
-            return b > a ? w->v[i] + (w->v[i + 1] - w->v[i]) * (t - a) / (b - a) : w->v[i + 1];
-        }
-    return 0;
+    ptrdiff_t i = pl_piece(w, t);
+    if (i < 0 || (size_t)i == w->n - 1)
+        return i >= 0 && t == w->t[i] ? w->v[i] : 0;
+    return pl_lerp(w, (size_t)i, t);
 }
 
 /* Is w linear with zero slope (constant) on [a, b]? */
@@ -563,20 +588,16 @@ static bool pl_constant(const struct pl *w, double a, double b)
 static void pl_walk(const struct pl *w, double a, double b, double gamma, double *bo, double *co)
 {
     double T = b - a;
-    /* the pieces of [a, b] */
-    double cuts[4096 + 2];
-    size_t nc = 0;
-    cuts[nc++] = a;
-    for (size_t i = 0; i < w->n && nc < 4096; i++)
-        if (w->t[i] > a && w->t[i] < b)
-            cuts[nc++] = w->t[i];
-    cuts[nc++] = b;
     double total = pl_cum(w, b);
     double m1 = 0, V = 0;
     static const double gx[3] = { -0.7745966692414834, 0, 0.7745966692414834 };
     static const double gw[3] = { 5.0 / 9, 8.0 / 9, 5.0 / 9 };
-    for (size_t i = 0; i + 1 < nc; i++) {
-        double p = cuts[i], q = cuts[i + 1], h = q - p;
+    /* the pieces of [a, b], cut at the waveform's corners */
+    ptrdiff_t i0 = pl_piece(w, a);
+    for (double p = a; p < b;) {
+        size_t nx = (size_t)(i0 + 1);
+        double q = nx < w->n && w->t[nx] < b ? w->t[nx] : b, h = q - p;
+        i0++;
         if (h <= 0)
             continue;
         double mid = 0.5 * (p + q);
@@ -587,6 +608,7 @@ static void pl_walk(const struct pl *w, double a, double b, double gamma, double
             double tail = total - pl_cum(w, t);
             V += 0.5 * h * gw[k] * tail * tail;
         }
+        p = q;
     }
     double bb = T > 0 ? m1 / sqrt(T) : 0;
     double cc2 = V - (T > 0 ? m1 * m1 / T : 0);
@@ -628,10 +650,8 @@ static void add_free(struct sim *s, struct blk *B, double a, double b)
         return;
     }
     if (last && last->kind == SEG_FREE && walk && !any && last->walk &&
-        s->walks[last->walk_idx].b[0] == 0 && s->walks[last->walk_idx].c[0] == 0 &&
-        s->walks[last->walk_idx].b[1] == 0 && s->walks[last->walk_idx].c[1] == 0 &&
-        s->walks[last->walk_idx].b[2] == 0 && s->walks[last->walk_idx].c[2] == 0 &&
-        last->k[0] == 0 && last->k[1] == 0 && last->k[2] == 0) {
+        !s->walks[last->walk_idx].phase && last->k[0] == 0 && last->k[1] == 0 &&
+        last->k[2] == 0) {
         /* two gradient-free walks: one displacement of the summed variance */
         struct walk *wk = &s->walks[last->walk_idx];
         wk->a = sqrt(wk->a * wk->a + (b - a));
@@ -651,6 +671,9 @@ static void add_free(struct sim *s, struct blk *B, double a, double b)
             if (B->on[ax])
                 pl_walk(&B->w[ax], a, b, s->o.gamma, &wk->b[ax], &wk->c[ax]);
         }
+        wk->phase = false;
+        for (int ax = 0; ax < 3; ax++)
+            wk->phase |= wk->b[ax] != 0 || wk->c[ax] != 0;
         g->walk = true;
         g->walk_idx = (uint32_t)s->nwalks++;
     }
@@ -776,33 +799,32 @@ static int sim_block_end(void *ctx, const struct vm_block *b)
     struct sim *s = ctx;
     if (s->err || s->stop)
         return 1;
-    struct blk B = s->blk;   /* reused waveform buffers */
+    struct blk *B = &s->blk;   /* reused waveform buffers */
     for (int ax = 0; ax < 3; ax++) {
-        B.on[ax] = b->has_grad[ax];
-        if (B.on[ax])
-            pl_set(&B.w[ax], &b->grad[ax]);
+        B->on[ax] = b->has_grad[ax];
+        if (B->on[ax])
+            pl_set(&B->w[ax], &b->grad[ax]);
     }
     double T = (double)b->dur_ns * 1e-9;
     double tc = 0;
     bool rf_first = b->has_rf && (!b->has_adc || b->rf.delay_ns <= b->adc.delay_ns);
     if (rf_first) {
         double t0 = (double)b->rf.delay_ns * 1e-9;
-        add_free(s, &B, tc, t0);
-        add_rf(s, &B, &b->rf, t0);
+        add_free(s, B, tc, t0);
+        add_rf(s, B, &b->rf, t0);
         tc = t0 + (double)b->rf.n * (double)b->rf.dt_ns * 1e-9;
     }
     if (b->has_adc)
-        add_adc(s, &B, b, &tc);
+        add_adc(s, B, b, &tc);
     if (b->has_rf && !rf_first) {
         double t0 = (double)b->rf.delay_ns * 1e-9;
         if (t0 < tc)
             t0 = tc;
-        add_free(s, &B, tc, t0);
-        add_rf(s, &B, &b->rf, t0);
+        add_free(s, B, tc, t0);
+        add_rf(s, B, &b->rf, t0);
         tc = t0 + (double)b->rf.n * (double)b->rf.dt_ns * 1e-9;
     }
-    add_free(s, &B, tc, T > tc ? T : tc);
-    s->blk = B;
+    add_free(s, B, tc, T > tc ? T : tc);
     s->pending_ns = b->start_ns + b->dur_ns;
     /* run when the batch holds about a quarter of a second of work (so that
        progress and Ctrl-C are prompt) or fills its tables */
@@ -858,8 +880,7 @@ static void walk_chunk(struct sim *s, struct kspins *ks, size_t base, const stru
                        uint64_t serial)
 {
     float *pos[3] = { ks->x, ks->y, ks->z };
-    const bool phase = wk->b[0] != 0 || wk->c[0] != 0 || wk->b[1] != 0 || wk->c[1] != 0 ||
-                       wk->b[2] != 0 || wk->c[2] != 0;
+    const bool phase = wk->phase;
     const uint64_t key0 = mix64(s->o.seed ^ (serial * 0x9e3779b97f4a7c15ull));
     for (size_t j = 0; j < ks->n; j++) {
         float D = s->dc[base + j];
