@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "compiler/compile.h"
@@ -18,6 +19,7 @@
 #include "runtime/check.h"
 #include "runtime/diag.h"
 #include "runtime/phantom.h"
+#include "runtime/reconstruct.h"
 #include "runtime/simulate.h"
 #include "runtime/system.h"
 #include "runtime/trace.h"
@@ -115,14 +117,15 @@ static struct lbc_program *load_program(const char *path, const struct seq_opts 
 
 enum { OPT_PHANTOM = 180, OPT_SPINS, OPT_COILS, OPT_SNR, OPT_SEED, OPT_THREADS, OPT_QUIET,
        OPT_NODIFF, OPT_RES = 200, OPT_STDLIB = 256, OPT_SYSTEM, OPT_FROM, OPT_TO, OPT_BLOCKS, OPT_DELAYS, OPT_LIST,
-       OPT_JSON, OPT_REPS };
+       OPT_JSON, OPT_REPS, OPT_FORMAT = 300, OPT_WINDOW, OPT_MOSAIC, OPT_PF, OPT_POCS_IT,
+       OPT_KEEP_OS, OPT_SENS, OPT_KSPACE, OPT_WISDOM, OPT_DIFF };
 
 /* Parse the common options; returns the index of the first operand or -1. */
 static int parse_seq_opts(const char *cmd, int argc, char **argv, struct seq_opts *so,
                           const struct option *extra, int (*on_extra)(int, const char *, void *),
                           void *ectx, int *rc)
 {
-    struct option base[16] = {
+    struct option base[48] = {
         { "help", no_argument, NULL, 'h' },
         { "define", required_argument, NULL, 'D' },
         { "output", required_argument, NULL, 'o' },
@@ -130,7 +133,7 @@ static int parse_seq_opts(const char *cmd, int argc, char **argv, struct seq_opt
         { "system", required_argument, NULL, OPT_SYSTEM },
     };
     int nb = 5;
-    for (int i = 0; extra && extra[i].name && nb < 15; i++)
+    for (int i = 0; extra && extra[i].name && nb < 47; i++)
         base[nb++] = extra[i];
     memset(&base[nb], 0, sizeof base[nb]);
     optind = 1;
@@ -420,6 +423,63 @@ static int check_opt(int ch, const char *arg, void *ctx)
     return 0;
 }
 
+/* Compile a .psq with its checks, or load a .lbc and check it against
+   sys (a warning when it was compiled for another system). Diagnostics go
+   to d; returns 0, EXIT_INPUT or EXIT_USAGE. */
+static int compile_checked(const char *cmd, const char *seq, const struct seq_opts *so,
+                           struct system *sys, struct lbc_program **pp, struct check **ckp,
+                           struct mins *mins, struct diag_ctx *d)
+{
+    *pp = NULL;
+    *ckp = NULL;
+    if (load_system(so, sys, d) != 0)
+        return EXIT_INPUT;
+    if (has_suffix(seq, ".lbc")) {
+        if (so->ndefines)
+            return usage_error(cmd, "-D applies to .psq sources; '%s' is already compiled", seq);
+        char err[512];
+        struct lbc_program *p = lbc_read_file(seq, err, sizeof err);
+        if (!p) {
+            fprintf(stderr, "larmor: error[E0701]: %s\n", err);
+            return EXIT_INPUT;
+        }
+        *pp = p;
+        const char *was = p->sys_name >= 0 ? lbc_str(p, p->sys_name) : "(none)";
+        if (p->sys_hash != sys->hash || strcmp(was, sys->name)) {
+            struct diag *g = diag_warning(d, 676, SPAN_NONE, "%s was compiled for system '%s' "
+                                          "(hash 0x%016" PRIx64 "); checking it against '%s' "
+                                          "(hash 0x%016" PRIx64 ")", seq, was, p->sys_hash,
+                                          sys->name, sys->hash);
+            diag_help(g, "rasters and dead times are those it was compiled with; recompile the "
+                      ".psq with --system %s to design for this scanner", sys->name);
+        }
+        struct check *ck = check_new(sys);
+        struct vm_backend be;
+        check_backend(ck, &be);
+        struct vm_opts vo = { vm_err_print, p, 0 };
+        if (vm_run(p, &be, &vo, NULL) != 0) {
+            check_free(ck);
+            return EXIT_INPUT;
+        }
+        check_report(ck, p, d);
+        *ckp = ck;
+        return 0;
+    }
+    struct compile_opts co = { 0 };
+    co.path = seq;
+    co.defines = so->defines;
+    co.ndefines = so->ndefines;
+    co.stdlib_dir = so->stdlib;
+    co.sys = sys;
+    co.check_out = ckp;
+    co.on_minimum = on_minimum;
+    co.min_ctx = mins;
+    *pp = compile_file(&co, d);
+    if (!*pp || !*ckp)
+        return EXIT_INPUT;
+    return 0;
+}
+
 static int cmd_check(int argc, char **argv)
 {
     struct seq_opts so = { 0 };
@@ -439,58 +499,11 @@ static int cmd_check(int argc, char **argv)
     if (!seq)
         goto out;
     struct system sys;
-    if (load_system(&so, &sys, &d) != 0) {
-        rc = EXIT_INPUT;
+    rc = compile_checked("check", seq, &so, &sys, &p, &ck, &mins, &d);
+    if (rc == EXIT_USAGE)
+        goto out;
+    if (rc)
         goto print;
-    }
-    if (has_suffix(seq, ".lbc")) {
-        if (so.ndefines) {
-            rc = usage_error("check", "-D applies to .psq sources; '%s' is already compiled", seq);
-            goto out;
-        }
-        char err[512];
-        p = lbc_read_file(seq, err, sizeof err);
-        if (!p) {
-            fprintf(stderr, "larmor: error[E0701]: %s\n", err);
-            rc = EXIT_INPUT;
-            goto out;
-        }
-        const char *was = p->sys_name >= 0 ? lbc_str(p, p->sys_name) : "(none)";
-        if (p->sys_hash != sys.hash || strcmp(was, sys.name)) {
-            struct diag *g = diag_warning(&d, 676, SPAN_NONE, "%s was compiled for system '%s' "
-                                          "(hash 0x%016" PRIx64 "); checking it against '%s' "
-                                          "(hash 0x%016" PRIx64 ")", seq, was, p->sys_hash,
-                                          sys.name, sys.hash);
-            diag_help(g, "rasters and dead times are those it was compiled with; recompile the "
-                      ".psq with --system %s to design for this scanner", sys.name);
-        }
-        ck = check_new(&sys);
-        struct vm_backend be;
-        check_backend(ck, &be);
-        struct vm_opts vo = { vm_err_print, p, 0 };
-        if (vm_run(p, &be, &vo, NULL) != 0) {
-            rc = EXIT_INPUT;
-            check_free(ck);
-            ck = NULL;
-            goto print;
-        }
-        check_report(ck, p, &d);
-    } else {
-        struct compile_opts co = { 0 };
-        co.path = seq;
-        co.defines = so.defines;
-        co.ndefines = so.ndefines;
-        co.stdlib_dir = so.stdlib;
-        co.sys = &sys;
-        co.check_out = &ck;
-        co.on_minimum = on_minimum;
-        co.min_ctx = &mins;
-        p = compile_file(&co, &d);
-        if (!p || !ck) {
-            rc = EXIT_INPUT;
-            goto print;
-        }
-    }
     FILE *f = open_output("check", so.out);
     if (!f) {
         rc = EXIT_INPUT;
@@ -622,6 +635,7 @@ static int cmd_system(int argc, char **argv)
 /* larmor simulate */
 struct sim_cli {
     const char *phantom;
+    int diffusion;               /* -1 --no-diffusion, +1 --diffusion, 0 default */
     double res;
     struct simulate_opts so;
 };
@@ -684,11 +698,74 @@ static int sim_opt(int ch, const char *arg, void *ctx)
         c->so.quiet = true;
         return 0;
     case OPT_NODIFF:
-        o->diffusion = false;
+        c->diffusion = -1;
+        return 0;
+    case OPT_DIFF:
+        c->diffusion = 1;
         return 0;
     }
     return -1;
 }
+
+/* Simulate program p (from file seq) on the phantom of c into out; the
+   scanner is --system, or the one a .lbc was compiled for. */
+static int run_simulation(const char *seq, const struct lbc_program *p, const struct seq_opts *so,
+                          struct sim_cli *c, const char *out)
+{
+    struct diag_ctx d;
+    diag_init(&d);
+    struct system sys;
+    const char *sysname = so->system;
+    if (has_suffix(seq, ".lbc") && p->sys_name >= 0)
+        sysname = lbc_str(p, p->sys_name);
+    if (system_resolve(sysname, so->stdlib, &sys, &d) != 0) {
+        diag_print_all(&d, stderr, diag_want_color(stderr));
+        diag_fini(&d);
+        return EXIT_INPUT;
+    }
+    struct phantom *ph = phantom_load(c->phantom ? c->phantom : "shepp-logan", c->res, &d);
+    if (d.ndiags)
+        diag_print_all(&d, stderr, diag_want_color(stderr));
+    diag_fini(&d);
+    if (!ph)
+        return EXIT_INPUT;
+    /* One isochromat per voxel cannot represent diffusion: its random walk
+       adds a random phase per voxel (speckle), where the voxel's ensemble
+       would be attenuated. By default diffusion needs several spins. */
+    int per_voxel = c->so.sim.spins[0] * c->so.sim.spins[1] * c->so.sim.spins[2];
+    bool has_d = false;
+    for (size_t v = 0; ph->dc && v < ph->n && !has_d; v++)
+        has_d = ph->dc[v] > 0;
+    c->so.sim.diffusion = c->diffusion > 0 || (c->diffusion == 0 && per_voxel > 1);
+    if (has_d && c->diffusion == 0 && per_voxel == 1 && !c->so.quiet)
+        fprintf(stderr, "larmor: note: diffusion is not simulated with one isochromat per voxel "
+                "(a single spin's random walk is phase noise, not the voxel's attenuation); "
+                "--spins 8 or more simulates it, --diffusion forces it\n");
+    c->so.sim.gamma = 2 * M_PI * sys.gamma;   /* rad/s/T from gamma-bar */
+    c->so.sim.b0 = sys.b0;
+    c->so.out = out;
+    char *name = default_out(seq, "");
+    c->so.seq_name = name;
+    c->so.progress = isatty(2);
+    int r = simulate_run(p, &sys, ph, &c->so, stderr);
+    free(name);
+    phantom_free(ph);
+    return r == 130 ? 130 : r ? EXIT_INPUT : 0;
+}
+
+static const struct option sim_options[] = {
+    { "phantom", required_argument, NULL, OPT_PHANTOM },
+    { "res", required_argument, NULL, OPT_RES },
+    { "spins", required_argument, NULL, OPT_SPINS },
+    { "coils", required_argument, NULL, OPT_COILS },
+    { "snr", required_argument, NULL, OPT_SNR },
+    { "seed", required_argument, NULL, OPT_SEED },
+    { "threads", required_argument, NULL, OPT_THREADS },
+    { "quiet", no_argument, NULL, OPT_QUIET },
+    { "no-diffusion", no_argument, NULL, OPT_NODIFF },
+    { "diffusion", no_argument, NULL, OPT_DIFF },
+    { NULL, 0, NULL, 0 },
+};
 
 static int cmd_simulate(int argc, char **argv)
 {
@@ -696,64 +773,234 @@ static int cmd_simulate(int argc, char **argv)
     struct sim_cli c;
     memset(&c, 0, sizeof c);
     sim_opts_default(&c.so.sim);
-    static const struct option extra[] = {
-        { "phantom", required_argument, NULL, OPT_PHANTOM },
-        { "res", required_argument, NULL, OPT_RES },
-        { "spins", required_argument, NULL, OPT_SPINS },
-        { "coils", required_argument, NULL, OPT_COILS },
-        { "snr", required_argument, NULL, OPT_SNR },
-        { "seed", required_argument, NULL, OPT_SEED },
-        { "threads", required_argument, NULL, OPT_THREADS },
-        { "quiet", no_argument, NULL, OPT_QUIET },
-        { "no-diffusion", no_argument, NULL, OPT_NODIFF },
-        { NULL, 0, NULL, 0 },
-    };
     int rc = 0;
     char *out = NULL;
     struct lbc_program *p = NULL;
-    struct phantom *ph = NULL;
-    const char *seq = one_operand("simulate", argc, argv, &so, extra, sim_opt, &c,
+    const char *seq = one_operand("simulate", argc, argv, &so, sim_options, sim_opt, &c,
                                   "a sequence (.psq or .lbc) is needed", &rc);
     if (!seq)
         goto out;
     p = load_program(seq, &so, &rc);
     if (!p)
         goto out;
-    /* the scanner: --system for a source; the one a .lbc was compiled for */
-    struct diag_ctx d;
-    diag_init(&d);
-    struct system sys;
-    const char *sysname = so.system;
-    if (has_suffix(seq, ".lbc") && p->sys_name >= 0)
-        sysname = lbc_str(p, p->sys_name);
-    if (system_resolve(sysname, so.stdlib, &sys, &d) != 0) {
-        diag_print_all(&d, stderr, diag_want_color(stderr));
-        diag_fini(&d);
-        rc = EXIT_INPUT;
-        goto out;
-    }
-    ph = phantom_load(c.phantom ? c.phantom : "shepp-logan", c.res, &d);
-    if (d.ndiags)
-        diag_print_all(&d, stderr, diag_want_color(stderr));
-    diag_fini(&d);
-    if (!ph) {
-        rc = EXIT_INPUT;
-        goto out;
-    }
-    c.so.sim.gamma = 2 * M_PI * sys.gamma;   /* rad/s/T from gamma-bar */
-    c.so.sim.b0 = sys.b0;
     out = so.out ? xstrdup(so.out) : default_out(seq, ".h5");
-    c.so.out = out;
-    char *name = default_out(seq, "");
-    c.so.seq_name = name;
-    c.so.progress = isatty(2);
-    int r = simulate_run(p, &sys, ph, &c.so, stderr);
-    free(name);
-    rc = r == 130 ? 130 : r ? EXIT_INPUT : 0;
+    rc = run_simulation(seq, p, &so, &c, out);
 out:
-    phantom_free(ph);
     lbc_free(p);
     free(out);
+    free(so.defines);
+    return rc;
+}
+
+/* larmor recon */
+static const struct option recon_options[] = {
+    { "format", required_argument, NULL, OPT_FORMAT },
+    { "window", required_argument, NULL, OPT_WINDOW },
+    { "mosaic", no_argument, NULL, OPT_MOSAIC },
+    { "partial-fourier", required_argument, NULL, OPT_PF },
+    { "pocs-iterations", required_argument, NULL, OPT_POCS_IT },
+    { "keep-oversampling", no_argument, NULL, OPT_KEEP_OS },
+    { "sens", required_argument, NULL, OPT_SENS },
+    { "kspace", required_argument, NULL, OPT_KSPACE },
+    { "fft-wisdom", required_argument, NULL, OPT_WISDOM },
+    { NULL, 0, NULL, 0 },
+};
+
+static int recon_opt(int ch, const char *arg, struct recon_cli *c)
+{
+    long v;
+    switch (ch) {
+    case OPT_FORMAT:
+        return recon_parse_formats(arg, &c->formats);
+    case OPT_WINDOW: {
+        char *end;
+        double lo = strtod(arg, &end);
+        if (end == arg || *end != ':')
+            return -1;
+        const char *h = end + 1;
+        double hi = strtod(h, &end);
+        if (end == h || *end || !isfinite(lo) || !isfinite(hi) || !(hi > lo))
+            return -1;
+        c->png.lo = lo;
+        c->png.hi = hi;
+        return 0;
+    }
+    case OPT_MOSAIC:
+        c->png.mosaic = true;
+        return 0;
+    case OPT_PF:
+        if (!strcmp(arg, "zero"))
+            c->ro.pf = RECON_PF_ZERO;
+        else if (!strcmp(arg, "pocs"))
+            c->ro.pf = RECON_PF_POCS;
+        else
+            return -1;
+        return 0;
+    case OPT_POCS_IT:
+        return parse_int_arg(arg, 1, 1000, &v) ? -1 : (c->ro.pocs_iterations = (int)v, 0);
+    case OPT_KEEP_OS:
+        c->ro.keep_oversampling = true;
+        return 0;
+    case OPT_SENS:
+        c->sens_path = arg;
+        return 0;
+    case OPT_KSPACE:
+        c->kspace_path = arg;
+        return 0;
+    case OPT_WISDOM:
+        c->wisdom = arg;
+        return 0;
+    case OPT_THREADS:
+        return parse_int_arg(arg, 1, 1024, &v) ? -1 : (c->threads = (int)v, 0);
+    case OPT_QUIET:
+        c->quiet = true;
+        return 0;
+    }
+    return -1;
+}
+
+/* A file name with its extension cut (and the folders kept). */
+static char *strip_ext(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *dot = strrchr(path, '.');
+    size_t n = dot && (!slash || dot > slash) ? (size_t)(dot - path) : strlen(path);
+    return xasprintf("%.*s", (int)n, path);
+}
+
+static int cmd_recon(int argc, char **argv)
+{
+    struct option opts[24] = {
+        { "help", no_argument, NULL, 'h' },
+        { "output", required_argument, NULL, 'o' },
+        { "threads", required_argument, NULL, OPT_THREADS },
+        { "quiet", no_argument, NULL, OPT_QUIET },
+    };
+    int n = 4;
+    for (int i = 0; recon_options[i].name; i++)
+        opts[n++] = recon_options[i];
+    memset(&opts[n], 0, sizeof opts[n]);
+    struct recon_cli c;
+    memset(&c, 0, sizeof c);
+    c.ro.pf = RECON_PF_POCS;
+    const char *out = NULL;
+    optind = 1;
+    opterr = 0;
+    for (int ch; (ch = getopt_long(argc, argv, "ho:", opts, NULL)) != -1;) {
+        switch (ch) {
+        case 'h':
+            print_usage(find_cmd("recon"), stdout);
+            return 0;
+        case 'o':
+            out = optarg;
+            break;
+        case ':':
+            return usage_error("recon", "option '%s' needs a value", argv[optind - 1]);
+        case '?':
+            return usage_error("recon", "unknown option '%s'", argv[optind - 1]);
+        default:
+            if (recon_opt(ch, optarg, &c) != 0)
+                return usage_error("recon", "bad value for '%s'", argv[optind - 1]);
+        }
+    }
+    if (argc - optind != 1)
+        return usage_error("recon", "%s", argc - optind < 1 ? "an ISMRMRD raw data file is needed"
+                                                           : "one raw data file at a time");
+    const char *raw = argv[optind];
+    char *dflt = out ? NULL : strip_ext(raw);
+    int rc = reconstruct(raw, out ? out : dflt, &c, stderr) ? EXIT_INPUT : 0;
+    free(dflt);
+    return rc;
+}
+
+/* larmor scan: compile + check, simulate, reconstruct */
+struct scan_cli {
+    struct sim_cli sim;
+    struct recon_cli rec;
+};
+
+static int scan_opt(int ch, const char *arg, void *ctx)
+{
+    struct scan_cli *s = ctx;
+    if (ch == OPT_THREADS || ch == OPT_QUIET) {
+        if (sim_opt(ch, arg, &s->sim) != 0)
+            return -1;
+        return recon_opt(ch, arg, &s->rec);
+    }
+    if (sim_opt(ch, arg, &s->sim) == 0)
+        return 0;
+    return recon_opt(ch, arg, &s->rec);
+}
+
+static int cmd_scan(int argc, char **argv)
+{
+    struct seq_opts so = { 0 };
+    struct scan_cli sc;
+    memset(&sc, 0, sizeof sc);
+    sim_opts_default(&sc.sim.so.sim);
+    sc.rec.ro.pf = RECON_PF_POCS;
+    struct option extra[32];
+    int n = 0;
+    for (int i = 0; sim_options[i].name; i++)
+        extra[n++] = sim_options[i];
+    for (int i = 0; recon_options[i].name; i++)
+        extra[n++] = recon_options[i];
+    memset(&extra[n], 0, sizeof extra[n]);
+    int rc = 0;
+    char *dir = NULL, *path = NULL;
+    struct lbc_program *p = NULL;
+    struct check *ck = NULL;
+    struct mins mins = { .n = 0 };
+    struct diag_ctx d;
+    diag_init(&d);
+    const char *seq = one_operand("scan", argc, argv, &so, extra, scan_opt, &sc,
+                                  "a sequence (.psq or .lbc) is needed", &rc);
+    if (!seq)
+        goto out;
+    dir = so.out ? xstrdup(so.out) : default_out(seq, "");
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "larmor scan: cannot create the folder %s: %s\n", dir, strerror(errno));
+        rc = EXIT_INPUT;
+        goto out;
+    }
+    /* 1. compile and check: nothing runs that did not pass */
+    struct system sys;
+    rc = compile_checked("scan", seq, &so, &sys, &p, &ck, &mins, &d);
+    diag_print_all(&d, stderr, diag_want_color(stderr));
+    if (rc)
+        goto out;
+    path = xasprintf("%s/check.txt", dir);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "larmor scan: cannot write %s: %s\n", path, strerror(errno));
+        rc = EXIT_INPUT;
+        goto out;
+    }
+    check_print_text(ck, p, mins.v, mins.n, f);
+    fclose(f);
+    if (check_count(ck, false)) {
+        fprintf(stderr, "larmor scan: %s does not pass the checks for %s (see %s); "
+                "nothing was simulated\n", seq, sys.name, path);
+        rc = EXIT_INPUT;
+        goto out;
+    }
+    if (!sc.sim.so.quiet)
+        fprintf(stderr, "checked %s for %s: %d warning%s -> %s\n", seq, sys.name,
+                check_count(ck, true), check_count(ck, true) == 1 ? "" : "s", path);
+    free(path);
+    path = xasprintf("%s/raw.h5", dir);
+    /* 2. simulate (a .lbc on the system it was checked for) */
+    rc = run_simulation(seq, p, &so, &sc.sim, path);
+    if (rc)
+        goto out;
+    /* 3. reconstruct */
+    rc = reconstruct(path, dir, &sc.rec, stderr) ? EXIT_INPUT : 0;
+out:
+    diag_fini(&d);
+    check_free(ck);
+    lbc_free(p);
+    free(path);
+    free(dir);
     free(so.defines);
     return rc;
 }
@@ -888,12 +1135,50 @@ static const struct cmd cmds[] = {
       "                  amplitude over the noise standard deviation (default none)\n"
       "  --seed N        seed of the noise and the diffusion random walk (default 1)\n"
       "  --threads N     threads (default: all cores)\n"
-      "  --no-diffusion  ignore the phantom's diffusion coefficients\n"
+      "  --no-diffusion  ignore the phantom's diffusion coefficients (the default\n"
+      "                  with one isochromat per voxel)\n"
+      "  --diffusion     simulate diffusion even with one isochromat per voxel\n"
       "  --quiet         no progress bar or summary\n"
       "  -D name=value   override a param\n"
       "  --system S      scanner (default generic_3t)",
       "larmor simulate SEQ [-o raw.h5] [--phantom P] [--spins N] [--coils N] [--snr X] "
       "[-D name=value ...] [--system S]", cmd_simulate },
+    { "recon", "Reconstruct ISMRMRD raw data into images.\n"
+      "RAW is an ISMRMRD file (ours or another tool's). Samples are placed on the\n"
+      "k-space grid by their encoding counters (lin, par, slc, eco, phs, rep, set;\n"
+      "averages averaged), reversed EPI lines are flipped and phase-corrected from\n"
+      "the reference lines, partial Fourier is filled in (POCS by default), readout\n"
+      "oversampling is removed, and coils are combined (sum of squares, or Roemer\n"
+      "with --sens). Cartesian and EPI trajectories only.\n\n"
+      "  -o OUT          a folder (default: RAW without .h5) for image.png and\n"
+      "                  image.nii, or one file whose extension picks the format:\n"
+      "                  .png, .nii (NIfTI-1), .cfl (BART), .h5 (ISMRMRD images)\n"
+      "  --format LIST   what goes into the folder: png,nii,cfl,h5 or all\n"
+      "  --window LO:HI  PNG grey levels from LO to HI (default 0 to the 99.5th\n"
+      "                  percentile of the volume)\n"
+      "  --mosaic        one PNG with all slices tiled (default: one per slice)\n"
+      "  --partial-fourier zero|pocs   zero-fill, or POCS (default)\n"
+      "  --pocs-iterations N           default 10\n"
+      "  --keep-oversampling           keep the readout's full sampled FOV\n"
+      "  --sens MAPS     coil sensitivities as a BART array (x, y, z, coils) for a\n"
+      "                  Roemer combination\n"
+      "  --kspace BASE   also write the k-space grid as BART BASE.cfl/.hdr\n"
+      "  --threads N     FFTW threads (default: all cores)\n"
+      "  --fft-wisdom F  plan with FFTW_MEASURE and keep the wisdom in F\n"
+      "  --quiet         no notes or summary",
+      "larmor recon RAW.h5 [-o OUT] [--format LIST] [--window LO:HI] [--mosaic] "
+      "[--partial-fourier zero|pocs] [--sens MAPS] [--kspace BASE]", cmd_recon },
+    { "scan", "Compile, check, simulate and reconstruct: the virtual scanner in one go.\n"
+      "Writes into OUTDIR (default: SEQ's name): check.txt (the report of larmor\n"
+      "check), raw.h5 (ISMRMRD raw data) and the images (image.png, image.nii).\n"
+      "A sequence that fails its checks is not simulated (exit status 1).\n"
+      "Takes every option of larmor simulate and larmor recon.\n\n"
+      "  -o OUTDIR       the output folder\n"
+      "  -D name=value   override a param\n"
+      "  --system S      scanner (default generic_3t)\n"
+      "  --phantom P     see larmor simulate (default: the built-in Shepp-Logan)",
+      "larmor scan SEQ [-D name=value ...] [--phantom P] [--system S] [-o OUTDIR] "
+      "[simulate and recon options]", cmd_scan },
     { "phantom", "Describe a phantom, or show what is wrong with a phantom file.\n"
       "P is shepp-logan (the built-in 2D MR Shepp-Logan, the default),\n"
       "shepp-logan-3d, a YAML description (.yaml), a JEMRIS sample (.h5) or a\n"

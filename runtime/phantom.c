@@ -209,7 +209,7 @@ struct phantom *phantom_sample(const char *name, int dims, const int n[3], const
     for (int a = 0; a < 3; a++) {
         c[a] = xmalloc((size_t)nn[a] * sizeof(double));
         for (int i = 0; i < nn[a]; i++)
-            c[a][i] = dims == 2 && a == 2 ? 0 : (i - (nn[a] - 1) / 2.0) * vox[a];
+            c[a][i] = dims == 2 && a == 2 ? 0 : (i - nn[a] / 2) * vox[a];
     }
     double (*lo)[3] = xmalloc((nshapes ? nshapes : 1) * sizeof *lo);
     double (*hi)[3] = xmalloc((nshapes ? nshapes : 1) * sizeof *hi);

@@ -18,6 +18,11 @@
 struct scan {
     int32_t (*labels)[VM_LABEL__COUNT];
     size_t n, cap;
+    float *zpos;                  /* per ADC: the slice position (mm) */
+    signed char *ro_sign;         /* per ADC: the readout gradient's sign (0 none) */
+    size_t zcap, scap;
+    double cur_z;                 /* the last excitation's slice position (m) */
+    double gamma_bar;             /* Hz/T */
     uint32_t max_samples;
     double ro_grad, ro_dwell;     /* the first ADC's x gradient at its centre */
     bool have_ro;
@@ -29,6 +34,18 @@ static int scan_adc(void *ctx, const struct vm_block *b, const struct vm_adc *a)
     struct scan *sc = ctx;
     if (sc->n == sc->cap)
         vec_reserve((void **)&sc->labels, &sc->cap, sc->n + 1, sizeof *sc->labels);
+    if (sc->n >= sc->zcap)
+        vec_reserve((void **)&sc->zpos, &sc->zcap, sc->n + 1, sizeof *sc->zpos);
+    if (sc->n >= sc->scap)
+        vec_reserve((void **)&sc->ro_sign, &sc->scap, sc->n + 1, sizeof *sc->ro_sign);
+    sc->zpos[sc->n] = (float)(sc->cur_z * 1e3);
+    sc->ro_sign[sc->n] = 0;
+    if (b->has_grad[0] && b->grad[0].kind == GRAD_TRAP) {
+        const struct vm_grad *g = &b->grad[0];
+        int64_t c = a->delay_ns + (int64_t)a->samples * a->dwell_ns / 2;
+        if (c > g->delay_ns && c < g->delay_ns + g->rise_ns + g->flat_ns + g->fall_ns)
+            sc->ro_sign[sc->n] = g->amp > 0 ? 1 : g->amp < 0 ? -1 : 0;
+    }
     memcpy(sc->labels[sc->n++], a->labels, sizeof *sc->labels);
     if (a->samples > sc->max_samples)
         sc->max_samples = a->samples;
@@ -41,6 +58,19 @@ static int scan_adc(void *ctx, const struct vm_block *b, const struct vm_adc *a)
             sc->have_ro = sc->ro_grad > 0;
         }
     }
+    return 0;
+}
+
+/* The slice an excitation selects: its frequency offset over the
+   slice-select gradient (f = γ̄·Gz·z), the gradient taken on its flat top. */
+static int scan_rf(void *ctx, const struct vm_block *b, const struct vm_rf *rf)
+{
+    struct scan *sc = ctx;
+    if (rf->use != VM_RFUSE_EXCITATION && rf->use != VM_RFUSE_UNDEFINED)
+        return 0;
+    sc->cur_z = 0;
+    if (b->has_grad[2] && b->grad[2].kind == GRAD_TRAP && b->grad[2].amp != 0 && rf->freq != 0)
+        sc->cur_z = rf->freq / (sc->gamma_bar * b->grad[2].amp);
     return 0;
 }
 
@@ -72,6 +102,7 @@ static void on_sigint(int sig)
 struct run {
     struct raw_writer *w;
     const uint64_t *flags;
+    const float *zpos;
     size_t nflags;
     size_t written;
     char err[512];
@@ -105,6 +136,8 @@ static int sink(void *ctx, const struct sim_acq *a)
     q.flags = a->index < r->nflags ? r->flags[a->index] : 0;
     q.centre_sample = a->samples / 2;
     q.read_dir[0] = q.phase_dir[1] = q.slice_dir[2] = 1;
+    if (a->index < r->nflags)
+        q.position[2] = r->zpos[a->index];
     if (raw_append(r->w, &q, r->err, sizeof r->err) != 0) {
         r->failed = true;
         return 1;
@@ -139,10 +172,13 @@ int simulate_run(const struct lbc_program *p, const struct system *sys, const st
 {
     /* pass 1 */
     struct scan sc = { 0 };
-    struct vm_backend be = { .ctx = &sc, .adc = scan_adc, .end = scan_end };
+    sc.gamma_bar = sys->gamma;
+    struct vm_backend be = { .ctx = &sc, .rf = scan_rf, .adc = scan_adc, .end = scan_end };
     if (vm_run(p, &be, NULL, NULL) != 0) {
         fprintf(err, "larmor simulate: the program stopped with a run-time error (see larmor trace)\n");
         free(sc.labels);
+        free(sc.zpos);
+        free(sc.ro_sign);
         return 1;
     }
     if (!sc.n)
@@ -150,6 +186,18 @@ int simulate_run(const struct lbc_program *p, const struct system *sys, const st
                      "will hold no acquisitions\n");
     uint64_t *flags = xcalloc(sc.n ? sc.n : 1, sizeof *flags);
     raw_flags_from_labels((const int32_t(*)[VM_LABEL__COUNT])sc.labels, sc.n, flags);
+    /* lines read with the readout gradient reversed (EPI, bipolar echoes):
+       the polarity opposite to the first ADC's */
+    int fwd = 0;
+    size_t nrev = 0;
+    for (size_t i = 0; i < sc.n; i++) {
+        if (!fwd)
+            fwd = sc.ro_sign[i];
+        if (fwd && sc.ro_sign[i] == -fwd) {
+            flags[i] |= RAW_FLAG(RAW_IS_REVERSE);
+            nrev++;
+        }
+    }
 
     struct raw_header h;
     memset(&h, 0, sizeof h);
@@ -176,6 +224,13 @@ int simulate_run(const struct lbc_program *p, const struct system *sys, const st
         }
     h.matrix[0] = sc.max_samples ? (int)sc.max_samples : 1;
     h.matrix[1] = maxl[VM_LABEL_LIN] + 1 > 0 ? maxl[VM_LABEL_LIN] + 1 : 1;
+    /* partial Fourier: a sequence that plays lines 0 .. n-1 of a matrix of
+       more (the stdlib's pe_scale(line, matrix) puts k = 0 at matrix/2) */
+    double pmat = param_value(p, "matrix_y", param_value(p, "matrix", 0));
+    if (maxl[VM_LABEL_LIN] > 0 && pmat > h.matrix[1] && pmat <= 65535) {
+        h.matrix[1] = (int)pmat;
+        h.limits[VM_LABEL_LIN].centre = (int)pmat / 2;
+    }
     h.matrix[2] = maxl[VM_LABEL_PAR] + 1 > 0 ? maxl[VM_LABEL_PAR] + 1 : 1;
     /* the readout's FOV from its k-space step γ̄·G·dwell (exact for a
        Cartesian readout); the others from the params fov and thickness */
@@ -187,7 +242,16 @@ int simulate_run(const struct lbc_program *p, const struct system *sys, const st
     h.fov[1] = param_value(p, "fov_y", fov > 0 ? fov : fovx * h.matrix[1] / h.matrix[0]);
     h.fov[2] = h.matrix[2] > 1 ? param_value(p, "fov_z", h.fov[1])
                                : param_value(p, "thickness", 0.005);
-    h.trajectory = maxl[VM_LABEL_LIN] > 0 ? "cartesian" : "other";
+    h.trajectory = nrev ? "epi" : maxl[VM_LABEL_LIN] > 0 ? "cartesian" : "other";
+    /* readout oversampling: a sampled FOV wider than the param fov */
+    if (fov > 0 && fov < fovx * (1 - 1e-6)) {
+        h.recon_fov[0] = fov;
+        h.recon_matrix[0] = (int)lround(h.matrix[0] * fov / fovx);
+        h.recon_fov[1] = h.fov[1];
+        h.recon_fov[2] = h.fov[2];
+        h.recon_matrix[1] = h.matrix[1];
+        h.recon_matrix[2] = h.matrix[2];
+    }
     h.tr = param_value(p, "tr", 0);
     h.te = param_value(p, "te", 0);
     h.ti = param_value(p, "ti", 0);
@@ -221,6 +285,7 @@ int simulate_run(const struct lbc_program *p, const struct system *sys, const st
         goto out;
     }
     r.flags = flags;
+    r.zpos = sc.zpos;
     r.nflags = sc.n;
     r.bar = o->progress && !o->quiet;
     r.t0 = now_s();
@@ -264,5 +329,7 @@ out:
     free(pv);
     free(flags);
     free(sc.labels);
+    free(sc.zpos);
+    free(sc.ro_sign);
     return rc;
 }

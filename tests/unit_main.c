@@ -4,6 +4,7 @@
 #include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 int register_lbc_tests(void);
 int register_lang_tests(void);
@@ -14,6 +15,7 @@ int register_check_tests(void);
 int register_phantom_tests(void);
 int register_rawdata_tests(void);
 int register_bloch_tests(void);
+int register_recon_tests(void);
 
 int main(void)
 {
@@ -21,13 +23,25 @@ int main(void)
         return 1;
     if (register_units_tests() || register_lang_tests() || register_lbc_tests() ||
         register_regress_tests() || register_check_tests() || register_system_tests() ||
-        register_phantom_tests() || register_rawdata_tests() || register_bloch_tests()) {
+        register_phantom_tests() || register_rawdata_tests() || register_bloch_tests() ||
+        register_recon_tests()) {
         fprintf(stderr, "cannot register the test suites: %s\n", CU_get_error_msg());
         CU_cleanup_registry();
         return 1;
     }
     CU_basic_set_mode(CU_BRM_NORMAL);
-    CU_basic_run_tests();
+    /* LARMOR_TEST_SUITE=name runs one suite (for development) */
+    const char *only = getenv("LARMOR_TEST_SUITE");
+    CU_pSuite one = only && *only ? CU_get_suite(only) : NULL;
+    if (only && *only && !one) {
+        fprintf(stderr, "no suite '%s'\n", only);
+        CU_cleanup_registry();
+        return 1;
+    }
+    if (one)
+        CU_basic_run_suite(one);
+    else
+        CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
     CU_cleanup_registry();
     return failed ? 1 : 0;

@@ -1,0 +1,267 @@
+/*
+ * fft: see fft.h.
+ *
+ * The centring is done by modulation rather than by shifting: with
+ * c = N/2,
+ *   Σ_n x[n] e^{sθ(n−c)(m−c)} = e^{sθc²} e^{−sθmc} Σ_n (x[n] e^{−sθnc}) e^{sθnm},
+ * θ = 2π/N, so a plain FFT between two element-wise products (pre[n] and
+ * post[m], separable over the dimensions) is the centred transform. For
+ * even N the factors are ±1 and the pre- and post-products are sign
+ * flips folded into one pass each.
+ */
+#include "runtime/recon/fft.h"
+
+#include <errno.h>
+#include <fftw3.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runtime/util.h"
+
+#define THREAD_MIN_POINTS (1u << 15)
+
+struct plan {
+    int rank, dims[3], sign, align;
+    size_t howmany;
+    fftwf_plan p;
+    struct plan *next;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct plan *plans;
+static bool threads_ready;
+static int nthreads = 1;
+static char *wisdom;          /* path, or NULL */
+
+int fft_init(int threads, const char *wisdom_path, char *err, size_t errlen)
+{
+    int rc = 0;
+    pthread_mutex_lock(&lock);
+    if (!threads_ready) {
+        fftwf_init_threads();
+        threads_ready = true;
+    }
+    if (threads <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? (int)n : 1;
+    }
+    nthreads = threads;
+    free(wisdom);
+    wisdom = NULL;
+    if (wisdom_path) {
+        wisdom = xstrdup(wisdom_path);
+        FILE *f = fopen(wisdom_path, "r");
+        if (f) {
+            if (!fftwf_import_wisdom_from_file(f)) {
+                snprintf(err, errlen, "%s: not an FFTW wisdom file (delete it and it will be "
+                         "made again)", wisdom_path);
+                rc = -1;
+            }
+            fclose(f);
+        } else if (errno != ENOENT) {
+            snprintf(err, errlen, "%s: %s", wisdom_path, strerror(errno));
+            rc = -1;
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    return rc;
+}
+
+void fft_cleanup(void)
+{
+    pthread_mutex_lock(&lock);
+    while (plans) {
+        struct plan *n = plans->next;
+        fftwf_destroy_plan(plans->p);
+        free(plans);
+        plans = n;
+    }
+    if (wisdom) {
+        /* written to a temporary name, then renamed: a crash never leaves a
+           truncated wisdom file behind */
+        size_t len = strlen(wisdom) + 8;
+        char *tmp = xmalloc(len);
+        snprintf(tmp, len, "%s.tmp", wisdom);
+        FILE *f = fopen(tmp, "w");
+        if (f) {
+            fftwf_export_wisdom_to_file(f);
+            if (fclose(f) == 0)
+                rename(tmp, wisdom);
+            else
+                remove(tmp);
+        }
+        free(tmp);
+        free(wisdom);
+        wisdom = NULL;
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+float complex *fft_alloc(size_t n)
+{
+    float complex *p = fftwf_malloc((n ? n : 1) * sizeof *p);
+    if (!p) {
+        fprintf(stderr, "larmor: out of memory (%zu bytes)\n", n * sizeof *p);
+        abort();
+    }
+    memset(p, 0, (n ? n : 1) * sizeof *p);
+    return p;
+}
+
+void fft_free(void *p)
+{
+    if (p)
+        fftwf_free(p);
+}
+
+static fftwf_plan get_plan(float complex *data, int rank, const int *dims, size_t howmany,
+                           int sign)
+{
+    int align = fftwf_alignment_of((float *)data);
+    pthread_mutex_lock(&lock);
+    struct plan *q;
+    for (q = plans; q; q = q->next)
+        if (q->rank == rank && q->howmany == howmany && q->sign == sign && q->align == align &&
+            !memcmp(q->dims, dims, (size_t)rank * sizeof *dims))
+            break;
+    if (!q) {
+        size_t n = howmany;
+        for (int d = 0; d < rank; d++)
+            n *= (size_t)dims[d];
+        if (!threads_ready) {
+            fftwf_init_threads();
+            threads_ready = true;
+        }
+        fftwf_plan_with_nthreads(n >= THREAD_MIN_POINTS ? nthreads : 1);
+        int dist = 1;
+        for (int d = 0; d < rank; d++)
+            dist *= dims[d];
+        fftwf_plan p;
+        int fsign = sign > 0 ? FFTW_BACKWARD : FFTW_FORWARD;
+        if (wisdom) {
+            /* FFTW_MEASURE overwrites its arrays: plan on a scratch copy of
+               the same alignment (fftwf_malloc's, i.e. the best) */
+            fftwf_complex *tmp = fftwf_malloc(n * sizeof *tmp);
+            p = tmp ? fftwf_plan_many_dft(rank, dims, (int)howmany, tmp, NULL, 1, dist, tmp,
+                                          NULL, 1, dist, fsign, FFTW_MEASURE)
+                    : NULL;
+            int talign = tmp ? fftwf_alignment_of((float *)tmp) : -1;
+            fftwf_free(tmp);
+            if (p && align != talign) {
+                fftwf_destroy_plan(p);
+                p = NULL;
+            }
+        } else {
+            p = NULL;
+        }
+        if (!p)
+            p = fftwf_plan_many_dft(rank, dims, (int)howmany, (fftwf_complex *)data, NULL, 1,
+                                    dist, (fftwf_complex *)data, NULL, 1, dist, fsign,
+                                    FFTW_ESTIMATE);
+        if (p) {
+            q = xcalloc(1, sizeof *q);
+            q->rank = rank;
+            memcpy(q->dims, dims, (size_t)rank * sizeof *dims);
+            q->howmany = howmany;
+            q->sign = sign;
+            q->align = align;
+            q->p = p;
+            q->next = plans;
+            plans = q;
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    return q ? q->p : NULL;
+}
+
+/* The modulation factors of one dimension: pre[n] = e^{−sθnc},
+   post[m] = e^{−sθmc} e^{sθc²}, θ = 2π/N (exact phases, reduced mod N in
+   integers before the float conversion). */
+static void factors(int N, int sign, float complex *pre, float complex *post)
+{
+    long c = N / 2;
+    for (long n = 0; n < N; n++) {
+        long a = (n * c) % N;                       /* e^{−sθnc} */
+        double ph = -sign * 2 * M_PI * (double)a / N;
+        pre[n] = (float complex)(cos(ph) + I * sin(ph));
+        long b = ((c * c) % N - a + N) % N;         /* e^{sθ(c² − mc)} */
+        double ph2 = sign * 2 * M_PI * (double)b / N;
+        post[n] = (float complex)(cos(ph2) + I * sin(ph2));
+    }
+}
+
+/* data[z][y][x] *= fz[z]·fy[y]·fx[x]·scale, for howmany arrays */
+static void modulate(float complex *data, const int *d3, size_t howmany,
+                     const float complex *fz, const float complex *fy, const float complex *fx,
+                     float scale, bool all_even)
+{
+    size_t nx = (size_t)d3[2], ny = (size_t)d3[1], nz = (size_t)d3[0];
+    if (all_even) {
+        /* ±1 factors: a row of ±scale, its sign flipped per (z, y) */
+        float *row = xmalloc(nx * sizeof *row);
+        for (size_t x = 0; x < nx; x++)
+            row[x] = crealf(fx[x]) * scale;
+        for (size_t h = 0; h < howmany; h++)
+            for (size_t z = 0; z < nz; z++)
+                for (size_t y = 0; y < ny; y++) {
+                    float s = crealf(fz[z]) * crealf(fy[y]);
+                    float *p = (float *)(data + ((h * nz + z) * ny + y) * nx);
+                    for (size_t x = 0; x < nx; x++) {
+                        p[2 * x] *= s * row[x];
+                        p[2 * x + 1] *= s * row[x];
+                    }
+                }
+        free(row);
+        return;
+    }
+    for (size_t h = 0; h < howmany; h++)
+        for (size_t z = 0; z < nz; z++)
+            for (size_t y = 0; y < ny; y++) {
+                float complex s = fz[z] * fy[y] * scale;
+                float complex *p = data + ((h * nz + z) * ny + y) * nx;
+                for (size_t x = 0; x < nx; x++)
+                    p[x] *= s * fx[x];
+            }
+}
+
+int fft_centred(float complex *data, int rank, const int *dims, size_t howmany, int sign)
+{
+    if (rank < 1 || rank > 3 || !howmany)
+        return -1;
+    for (int d = 0; d < rank; d++)
+        if (dims[d] < 1)
+            return -1;
+    fftwf_plan p = get_plan(data, rank, dims, howmany, sign);
+    if (!p)
+        return -1;
+    /* the shape as 3D (leading 1s) */
+    int d3[3] = { 1, 1, 1 };
+    for (int d = 0; d < rank; d++)
+        d3[3 - rank + d] = dims[d];
+    float complex *pre[3], *post[3];
+    bool all_even = true;
+    double total = 1;
+    for (int d = 0; d < 3; d++) {
+        pre[d] = xmalloc((size_t)d3[d] * sizeof *pre[d]);
+        post[d] = xmalloc((size_t)d3[d] * sizeof *post[d]);
+        factors(d3[d], sign, pre[d], post[d]);
+        if (d3[d] > 1 && d3[d] % 2)
+            all_even = false;
+        total *= d3[d];
+    }
+    modulate(data, d3, howmany, pre[0], pre[1], pre[2], 1.0f, all_even);
+    fftwf_execute_dft(p, (fftwf_complex *)data, (fftwf_complex *)data);
+    modulate(data, d3, howmany, post[0], post[1], post[2], sign > 0 ? (float)(1 / total) : 1.0f,
+             all_even);
+    for (int d = 0; d < 3; d++) {
+        free(pre[d]);
+        free(post[d]);
+    }
+    return 0;
+}

@@ -1,0 +1,606 @@
+/*
+ * recon: see recon.h.
+ */
+#include "runtime/recon/recon.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/recon/fft.h"
+#include "runtime/util.h"
+
+static bool flag(const struct raw_acq *a, int n)
+{
+    return (a->flags & RAW_FLAG(n)) != 0;
+}
+
+/* Acquisitions that are not image data: noise, calibration only,
+   navigators, phase correction, dummy scans, feedback data. */
+static bool is_imaging(const struct raw_acq *a)
+{
+    if (flag(a, RAW_IS_NOISE_MEASUREMENT) || flag(a, RAW_IS_NAVIGATION_DATA) ||
+        flag(a, RAW_IS_PHASECORR_DATA) || flag(a, 26) || flag(a, 27) || flag(a, 28) ||
+        flag(a, 29) || flag(a, 30) || flag(a, 31))
+        return false;
+    if (flag(a, RAW_IS_PARALLEL_CALIBRATION) && !flag(a, 21))
+        return false;
+    return true;
+}
+
+static void note(const struct recon_opts *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void note(const struct recon_opts *o, const char *fmt, ...)
+{
+    if (!o || !o->log)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("larmor recon: ", o->log);
+    vfprintf(o->log, fmt, ap);
+    fputc('\n', o->log);
+    va_end(ap);
+}
+
+void kspace_free(struct kspace *k)
+{
+    if (!k)
+        return;
+    fft_free(k->data);
+    free(k->mask);
+    free(k->frame_labels);
+    free(k);
+}
+
+static bool unit_or_default(const float *v, double *out, int axis)
+{
+    double n = sqrt((double)v[0] * v[0] + (double)v[1] * v[1] + (double)v[2] * v[2]);
+    for (int i = 0; i < 3; i++)
+        out[i] = n > 1e-6 ? v[i] / n : (i == axis);
+    return n > 1e-6;
+}
+
+/* The readout index of sample s (reversed lines run backwards). */
+static long ro_index(const struct raw_acq *a, uint32_t s, int nx)
+{
+    long d = (long)s - (long)a->centre_sample;
+    return (flag(a, RAW_IS_REVERSE) ? -d : d) + nx / 2;
+}
+
+/* One line on the readout grid, per coil: line[c][x] (zero where no
+   sample falls). */
+static void place_line(const struct raw_acq *a, int nx, int ncoils, float complex *line,
+                       size_t *dropped)
+{
+    memset(line, 0, (size_t)nx * (size_t)ncoils * sizeof *line);
+    for (int c = 0; c < ncoils && c < a->ncoils; c++)
+        for (uint32_t s = 0; s < a->samples; s++) {
+            long x = ro_index(a, s, nx);
+            if (x < 0 || x >= nx) {
+                if (c == 0)
+                    (*dropped)++;
+                continue;
+            }
+            const float *d = a->data + 2 * ((size_t)c * a->samples + s);
+            line[(size_t)c * (size_t)nx + (size_t)x] = d[0] + I * d[1];
+        }
+}
+
+struct grid_map {
+    int ny, nz, cy, cz;
+    int neco, nphs, nrep, nset;
+};
+
+static int frame_of(const struct grid_map *g, const int32_t *l)
+{
+    return ((l[VM_LABEL_SET] * g->nrep + l[VM_LABEL_REP]) * g->nphs + l[VM_LABEL_PHS]) * g->neco +
+           l[VM_LABEL_ECO];
+}
+
+/* The odd/even (EPI) phase error per slice from the reference lines: the
+   phase of the reversed lines relative to the forward ones, across x in
+   hybrid space, fitted as a + b·(x − nx/2) (the slope from the
+   autocorrelation of neighbours, Ahn & Cho 1987, which never needs
+   unwrapping). */
+static void phase_fit(const float complex *fwd, const float complex *rev, int nx, int ncoils,
+                      double *a, double *b)
+{
+    double complex acc1 = 0;
+    double complex *z = xcalloc((size_t)nx, sizeof *z);
+    for (int c = 0; c < ncoils; c++)
+        for (int x = 0; x < nx; x++)
+            z[x] += (double complex)rev[(size_t)c * nx + x] * conj(fwd[(size_t)c * nx + x]);
+    for (int x = 0; x + 1 < nx; x++)
+        acc1 += z[x + 1] * conj(z[x]);
+    *b = carg(acc1);
+    double complex acc0 = 0;
+    for (int x = 0; x < nx; x++)
+        acc0 += z[x] * cexp(-I * *b * (x - nx / 2));
+    *a = carg(acc0);
+    free(z);
+}
+
+struct kspace *recon_kspace(const struct raw_file *f, const struct recon_opts *o, char *err,
+                            size_t errlen)
+{
+    const struct raw_header *h = &f->hdr;
+    const char *traj = h->trajectory ? h->trajectory : "cartesian";
+    if (strcmp(traj, "cartesian") && strcmp(traj, "epi") && strcmp(traj, "other")) {
+        snprintf(err, errlen, "the raw data's trajectory is '%s'; Larmor reconstructs Cartesian "
+                 "and EPI data only (a non-Cartesian recon such as `bart nufft` can take '%s' "
+                 "data)", traj, traj);
+        return NULL;
+    }
+    if (!strcmp(traj, "other"))
+        note(o, "the header names the trajectory 'other'; reconstructing it as Cartesian, "
+                "by its encoding counters");
+
+    /* extent of the labels and samples of the imaging data */
+    int32_t maxl[VM_LABEL__COUNT], minl[VM_LABEL__COUNT];
+    for (int l = 0; l < VM_LABEL__COUNT; l++) {
+        maxl[l] = 0;
+        minl[l] = INT32_MAX;
+    }
+    uint32_t maxs = 0;
+    int ncoils = 0;
+    size_t nimg = 0, npc = 0;
+    const struct raw_acq *first = NULL;
+    for (size_t i = 0; i < f->nacq; i++) {
+        const struct raw_acq *a = &f->acq[i];
+        if (flag(a, RAW_IS_PHASECORR_DATA))
+            npc++;
+        if (!is_imaging(a))
+            continue;
+        if (!first)
+            first = a;
+        nimg++;
+        for (int l = 0; l < VM_LABEL__COUNT; l++) {
+            if (a->labels[l] > maxl[l])
+                maxl[l] = a->labels[l];
+            if (a->labels[l] < minl[l])
+                minl[l] = a->labels[l];
+        }
+        if (a->samples > maxs)
+            maxs = a->samples;
+        if (a->ncoils > ncoils)
+            ncoils = a->ncoils;
+    }
+    if (!nimg) {
+        snprintf(err, errlen, "the raw data holds no imaging acquisitions (%zu acquisitions, "
+                 "all noise, calibration or navigator data)", f->nacq);
+        return NULL;
+    }
+    for (int l = 0; l < VM_LABEL__COUNT; l++)
+        if (minl[l] < 0) {
+            snprintf(err, errlen, "an acquisition has a negative '%s' counter (%d)",
+                     vm_label_names[l], (int)minl[l]);
+            return NULL;
+        }
+
+    struct grid_map g;
+    int nx = h->matrix[0] >= (int)maxs ? h->matrix[0] : (int)maxs;
+    g.ny = h->matrix[1] > maxl[VM_LABEL_LIN] ? h->matrix[1] : maxl[VM_LABEL_LIN] + 1;
+    g.nz = h->matrix[2] > maxl[VM_LABEL_PAR] ? h->matrix[2] : maxl[VM_LABEL_PAR] + 1;
+    if (g.ny < 1)
+        g.ny = 1;
+    if (g.nz < 1)
+        g.nz = 1;
+    const struct raw_limit *ly = &h->limits[VM_LABEL_LIN], *lz = &h->limits[VM_LABEL_PAR];
+    g.cy = ly->max >= ly->min && g.ny > 1 ? ly->centre : g.ny / 2;
+    g.cz = lz->max >= lz->min && g.nz > 1 ? lz->centre : g.nz / 2;
+    g.neco = maxl[VM_LABEL_ECO] + 1;
+    g.nphs = maxl[VM_LABEL_PHS] + 1;
+    g.nrep = maxl[VM_LABEL_REP] + 1;
+    g.nset = maxl[VM_LABEL_SET] + 1;
+    int nslices = maxl[VM_LABEL_SLC] + 1;
+    int nframes = g.neco * g.nphs * g.nrep * g.nset;
+    size_t vol = (size_t)nx * (size_t)g.ny * (size_t)g.nz;
+    double total = (double)vol * ncoils * nslices * nframes;
+    if (total * sizeof(float complex) > 64e9 || vol > (size_t)INT32_MAX) {
+        snprintf(err, errlen, "the k-space grid (%d x %d x %d, %d coils, %d slices, %d frames) "
+                 "would need %.1f GB", nx, g.ny, g.nz, ncoils, nslices, nframes,
+                 total * sizeof(float complex) * 1e-9);
+        return NULL;
+    }
+
+    struct kspace *k = xcalloc(1, sizeof *k);
+    k->nx = nx;
+    k->ny = g.ny;
+    k->nz = g.nz;
+    k->ncoils = ncoils;
+    k->nslices = nslices;
+    k->nframes = nframes;
+    k->data = fft_alloc((size_t)total);
+    size_t nmask = vol * (size_t)nslices * (size_t)nframes;
+    uint16_t *count = xcalloc(nmask, sizeof *count);
+    k->frame_labels = xcalloc((size_t)nframes, sizeof *k->frame_labels);
+    for (int fr = 0; fr < nframes; fr++) {
+        int r = fr;
+        k->frame_labels[fr][VM_LABEL_ECO] = r % g.neco;
+        r /= g.neco;
+        k->frame_labels[fr][VM_LABEL_PHS] = r % g.nphs;
+        r /= g.nphs;
+        k->frame_labels[fr][VM_LABEL_REP] = r % g.nrep;
+        k->frame_labels[fr][VM_LABEL_SET] = r / g.nrep;
+    }
+    for (int d = 0; d < 3; d++) {
+        k->fov[d] = h->fov[d];
+        k->recon_matrix[d] = h->recon_matrix[d];
+        k->recon_fov[d] = h->recon_fov[d];
+    }
+
+    /* geometry from the first imaging acquisition; the slices' positions */
+    unit_or_default(first->read_dir, k->read_dir, 0);
+    unit_or_default(first->phase_dir, k->phase_dir, 1);
+    unit_or_default(first->slice_dir, k->slice_dir, 2);
+    double (*spos)[3] = xcalloc((size_t)nslices, sizeof *spos);
+    bool *seen = xcalloc((size_t)nslices, sizeof *seen);
+
+    /* phase correction: forward and reversed reference lines per slice, in
+       hybrid space (x transformed) */
+    size_t line_n = (size_t)nx * (size_t)ncoils;
+    float complex *line = fft_alloc(line_n);
+    double *pc_a = NULL, *pc_b = NULL;
+    size_t nrev_img = 0;
+    for (size_t i = 0; i < f->nacq; i++)
+        if (is_imaging(&f->acq[i]) && flag(&f->acq[i], RAW_IS_REVERSE))
+            nrev_img++;
+    if (npc && nrev_img) {
+        float complex *fw = fft_alloc(line_n * (size_t)nslices);
+        float complex *rv = fft_alloc(line_n * (size_t)nslices);
+        int *nf = xcalloc((size_t)nslices, sizeof *nf), *nr = xcalloc((size_t)nslices, sizeof *nr);
+        for (size_t i = 0; i < f->nacq; i++) {
+            const struct raw_acq *a = &f->acq[i];
+            int s = a->labels[VM_LABEL_SLC];
+            if (!flag(a, RAW_IS_PHASECORR_DATA) || s >= nslices || a->ncoils < ncoils)
+                continue;
+            size_t dummy = 0;
+            place_line(a, nx, ncoils, line, &dummy);
+            fft_centred(line, 1, &nx, (size_t)ncoils, +1);
+            bool rev = flag(a, RAW_IS_REVERSE);
+            float complex *acc = (rev ? rv : fw) + (size_t)s * line_n;
+            for (size_t j = 0; j < line_n; j++)
+                acc[j] += line[j];
+            (rev ? nr : nf)[s]++;
+        }
+        pc_a = xcalloc((size_t)nslices, sizeof *pc_a);
+        pc_b = xcalloc((size_t)nslices, sizeof *pc_b);
+        int fitted = 0;
+        for (int s = 0; s < nslices; s++)
+            if (nf[s] && nr[s]) {
+                phase_fit(fw + (size_t)s * line_n, rv + (size_t)s * line_n, nx, ncoils,
+                          &pc_a[s], &pc_b[s]);
+                fitted++;
+                note(o, "EPI phase correction, slice %d: %.4f rad + %.5f rad/sample "
+                        "(from %d forward and %d reversed reference lines)",
+                     s, pc_a[s], pc_b[s], nf[s], nr[s]);
+            }
+        if (fitted < nslices)
+            note(o, "%d of %d slices have no forward and reversed reference lines; their "
+                    "reversed lines are not phase-corrected", nslices - fitted, nslices);
+        k->phase_corrected = fitted > 0;
+        fft_free(fw);
+        fft_free(rv);
+        free(nf);
+        free(nr);
+    } else if (nrev_img) {
+        note(o, "%zu reversed (EPI) lines and no phase-correction reference lines: "
+                "reversed lines are flipped but not phase-corrected", nrev_img);
+    }
+
+    for (size_t i = 0; i < f->nacq; i++) {
+        const struct raw_acq *a = &f->acq[i];
+        if (!is_imaging(a)) {
+            k->nskipped++;
+            if (flag(a, RAW_IS_PHASECORR_DATA))
+                k->nphasecorr++;
+            continue;
+        }
+        if (a->ncoils != ncoils) {
+            snprintf(err, errlen, "acquisition %zu has %d coils where the others have %d",
+                     i, a->ncoils, ncoils);
+            kspace_free(k);
+            k = NULL;
+            goto out;
+        }
+        int s = a->labels[VM_LABEL_SLC];
+        long y = (long)a->labels[VM_LABEL_LIN] - g.cy + g.ny / 2;
+        long z = (long)a->labels[VM_LABEL_PAR] - g.cz + g.nz / 2;
+        if (y < 0 || y >= g.ny || z < 0 || z >= g.nz) {
+            k->ndropped_samples += a->samples;
+            continue;
+        }
+        if (!seen[s]) {
+            seen[s] = true;
+            for (int d = 0; d < 3; d++)
+                spos[s][d] = a->position[d] * 1e-3;
+        }
+        place_line(a, nx, ncoils, line, &k->ndropped_samples);
+        bool rev = flag(a, RAW_IS_REVERSE);
+        if (rev)
+            k->nreversed++;
+        if (rev && pc_a && (pc_a[s] != 0 || pc_b[s] != 0)) {
+            fft_centred(line, 1, &nx, (size_t)ncoils, +1);
+            for (int c = 0; c < ncoils; c++)
+                for (int x = 0; x < nx; x++)
+                    line[(size_t)c * nx + x] *=
+                        (float complex)cexp(-I * (pc_a[s] + pc_b[s] * (x - nx / 2)));
+            fft_centred(line, 1, &nx, (size_t)ncoils, -1);
+        }
+        int fr = frame_of(&g, a->labels);
+        size_t mrow = ((((size_t)fr * nslices + s) * g.nz + z) * g.ny + y) * nx;
+        for (int c = 0; c < ncoils; c++) {
+            float complex *dst = k->data +
+                (((((size_t)fr * nslices + s) * ncoils + c) * g.nz + z) * g.ny + y) * nx;
+            for (int x = 0; x < nx; x++)
+                dst[x] += line[(size_t)c * nx + x];
+        }
+        for (uint32_t j = 0; j < a->samples; j++) {
+            long x = ro_index(a, j, nx);
+            if (x >= 0 && x < nx && count[mrow + x] < UINT16_MAX)
+                count[mrow + x]++;
+        }
+        k->nused++;
+    }
+    /* averages: the mean of what landed on each point */
+    k->mask = xcalloc(nmask, 1);
+    for (size_t fs = 0; fs < (size_t)nframes * nslices; fs++)
+        for (size_t v = 0; v < vol; v++) {
+            uint16_t n = count[fs * vol + v];
+            k->mask[fs * vol + v] = n > 0;
+            if (n > 1)
+                for (int c = 0; c < ncoils; c++)
+                    k->data[(fs * ncoils + c) * vol + v] /= (float)n;
+        }
+    /* position: the mean of the slices' centres; spacing from the two
+       lowest slices with data */
+    int ns = 0, s0 = -1, s1 = -1;
+    for (int s = 0; s < nslices; s++)
+        if (seen[s]) {
+            for (int d = 0; d < 3; d++)
+                k->position[d] += spos[s][d];
+            ns++;
+            if (s0 < 0)
+                s0 = s;
+            else if (s1 < 0)
+                s1 = s;
+        }
+    for (int d = 0; d < 3; d++)
+        k->position[d] /= ns ? ns : 1;
+    if (s1 >= 0) {
+        double dz = 0;
+        for (int d = 0; d < 3; d++)
+            dz += (spos[s1][d] - spos[s0][d]) * k->slice_dir[d];
+        k->slice_spacing = fabs(dz) / (s1 - s0);
+    }
+    if (k->ndropped_samples)
+        note(o, "%zu samples fell outside the %d x %d x %d k-space grid and were dropped",
+             k->ndropped_samples, nx, g.ny, g.nz);
+out:
+    free(count);
+    free(spos);
+    free(seen);
+    free(pc_a);
+    free(pc_b);
+    fft_free(line);
+    return k;
+}
+
+/* --- image ---------------------------------------------------------------- */
+
+/* The sampled extent of k-space along each axis (x, y, z): [lo, hi]. */
+static void extent(const struct kspace *k, int lo[3], int hi[3])
+{
+    int n[3] = { k->nx, k->ny, k->nz };
+    for (int d = 0; d < 3; d++) {
+        lo[d] = n[d];
+        hi[d] = -1;
+    }
+    size_t vol = (size_t)k->nx * k->ny * k->nz;
+    for (size_t fs = 0; fs < (size_t)k->nframes * k->nslices; fs++)
+        for (int z = 0; z < k->nz; z++)
+            for (int y = 0; y < k->ny; y++) {
+                const unsigned char *m = k->mask + fs * vol + ((size_t)z * k->ny + y) * k->nx;
+                for (int x = 0; x < k->nx; x++)
+                    if (m[x]) {
+                        int p[3] = { x, y, z };
+                        for (int d = 0; d < 3; d++) {
+                            if (p[d] < lo[d])
+                                lo[d] = p[d];
+                            if (p[d] > hi[d])
+                                hi[d] = p[d];
+                        }
+                    }
+            }
+}
+
+/* POCS partial-Fourier recon of one coil's volume (Haacke et al. 1991):
+   the phase from the symmetrically sampled centre, then alternately
+   imposing it on the image and the measured samples on k-space. */
+static void pocs(float complex *vol, const unsigned char *mask, const int dims[3], int rank,
+                 const int *fdims, const int half[3], bool pf[3], int iterations)
+{
+    size_t n = (size_t)dims[0] * dims[1] * dims[2];
+    int N[3] = { dims[2], dims[1], dims[0] };       /* x, y, z */
+    float complex *meas = fft_alloc(n), *ph = fft_alloc(n);
+    memcpy(meas, vol, n * sizeof *vol);
+    /* the low-resolution phase: the symmetrically sampled band about the
+       k-space peak (the echo; off the grid centre when the object has a
+       linear phase), Hann-tapered along the partial-Fourier axes */
+    float *w[3];
+    for (int d = 0; d < 3; d++) {
+        w[d] = xmalloc((size_t)N[d] * sizeof *w[d]);
+        int peak = N[d] / 2, hw = half[d];
+        if (pf[d]) {
+            /* energy per index along d, its maximum, and the band that is
+               sampled on both sides of it */
+            double *e = xcalloc((size_t)N[d], sizeof *e);
+            int lo = N[d], hi = -1;
+            for (size_t i = 0; i < n; i++) {
+                size_t x = i % (size_t)N[0], y = (i / (size_t)N[0]) % (size_t)N[1],
+                       z = i / ((size_t)N[0] * N[1]);
+                size_t c = d == 0 ? x : d == 1 ? y : z;
+                e[c] += crealf(meas[i]) * crealf(meas[i]) + cimagf(meas[i]) * cimagf(meas[i]);
+                if (mask[i]) {
+                    lo = (int)c < lo ? (int)c : lo;
+                    hi = (int)c > hi ? (int)c : hi;
+                }
+            }
+            for (int i = 0; i < N[d]; i++)
+                if (e[i] > e[peak])
+                    peak = i;
+            free(e);
+            hw = peak - lo < hi - peak ? peak - lo : hi - peak;
+            if (hw < 1)
+                hw = half[d] > 0 ? half[d] : 1, peak = N[d] / 2;
+        }
+        for (int i = 0; i < N[d]; i++) {
+            int r = abs(i - peak);
+            w[d][i] = !pf[d] ? 1.0f
+                     : r <= hw ? (float)(0.5 * (1 + cos(M_PI * r / (hw + 1)))) : 0.0f;
+        }
+    }
+    for (int z = 0; z < N[2]; z++)
+        for (int y = 0; y < N[1]; y++)
+            for (int x = 0; x < N[0]; x++) {
+                size_t i = ((size_t)z * N[1] + y) * N[0] + x;
+                ph[i] = meas[i] * (w[0][x] * w[1][y] * w[2][z]);
+            }
+    fft_centred(ph, rank, fdims, 1, +1);
+    for (size_t i = 0; i < n; i++) {
+        float m = cabsf(ph[i]);
+        ph[i] = m > 0 ? ph[i] / m : 1;
+    }
+    fft_centred(vol, rank, fdims, 1, +1);
+    for (int it = 0; it < iterations; it++) {
+        for (size_t i = 0; i < n; i++)
+            vol[i] = cabsf(vol[i]) * ph[i];
+        fft_centred(vol, rank, fdims, 1, -1);
+        for (size_t i = 0; i < n; i++)
+            if (mask[i])
+                vol[i] = meas[i];
+        fft_centred(vol, rank, fdims, 1, +1);
+    }
+    for (int d = 0; d < 3; d++)
+        free(w[d]);
+    fft_free(meas);
+    fft_free(ph);
+}
+
+/* The output size along one axis: the recon FOV's share of the encoded
+   one (readout oversampling removed), or all of it. */
+static int out_size(int n, double fov, double rfov)
+{
+    if (n > 1 && fov > 0 && rfov > 0 && rfov < fov * (1 - 1e-6)) {
+        int m = (int)lround(rfov / (fov / n));
+        return m < 1 ? 1 : m > n ? n : m;
+    }
+    return n;
+}
+
+struct image_vol *recon_image(struct kspace *k, const struct recon_opts *o, char *err,
+                              size_t errlen)
+{
+    int nx = k->nx, ny = k->ny, nz = k->nz, nc = k->ncoils;
+    size_t vol = (size_t)nx * ny * nz;
+    int rank = nz > 1 ? 3 : ny > 1 ? 2 : 1;
+    int dims3[3] = { nz, ny, nx };
+    const int *fdims = dims3 + (3 - rank);
+
+    /* partial Fourier: a sampled extent that is lopsided about the centre */
+    int lo[3], hi[3], half[3];
+    bool pf[3] = { false, false, false }, anypf = false;
+    extent(k, lo, hi);
+    int N[3] = { nx, ny, nz };
+    const char *axis[3] = { "readout", "phase-encoding", "partition" };
+    for (int d = 0; d < 3; d++) {
+        if (N[d] < 2 || hi[d] < 0)
+            continue;
+        int below = N[d] / 2 - lo[d], above = hi[d] - N[d] / 2;
+        half[d] = below < above ? below : above;
+        if (abs(below - above) > 2 && half[d] >= 0) {
+            pf[d] = true;
+            anypf = true;
+            note(o, "partial Fourier along the %s axis: %d of %d points sampled, %s",
+                 axis[d], hi[d] - lo[d] + 1, N[d],
+                 o->pf == RECON_PF_POCS ? "filled in by POCS" : "zero-filled");
+        }
+    }
+    if (anypf && o->pf == RECON_PF_POCS) {
+        int it = o->pocs_iterations > 0 ? o->pocs_iterations : 10;
+        for (size_t fs = 0; fs < (size_t)k->nframes * k->nslices; fs++)
+            for (int c = 0; c < nc; c++)
+                pocs(k->data + (fs * nc + c) * vol, k->mask + fs * vol, dims3, rank, fdims, half,
+                     pf, it);
+    } else if (fft_centred(k->data, rank, fdims, (size_t)k->nframes * k->nslices * nc, +1)) {
+        snprintf(err, errlen, "FFTW could not plan a %d x %d x %d transform", nx, ny, nz);
+        return NULL;
+    }
+
+    /* crop (oversampling) */
+    int ox = o->keep_oversampling ? nx : out_size(nx, k->fov[0], k->recon_fov[0]);
+    int oy = out_size(ny, k->fov[1], k->recon_fov[1]);
+    int oz = out_size(nz, k->fov[2], k->recon_fov[2]);
+    int ns = k->nslices;
+    if (o->sens) {
+        const long *sd = o->sens_dims;
+        if (sd[0] != ox || sd[1] != oy || sd[2] != (long)oz * ns || sd[3] != nc) {
+            snprintf(err, errlen, "the coil sensitivities are %ld x %ld x %ld x %ld "
+                     "(x, y, z, coils); this image needs %d x %d x %d x %d",
+                     sd[0], sd[1], sd[2], sd[3], ox, oy, oz * ns, nc);
+            return NULL;
+        }
+    }
+    struct image_vol *v = image_new(ox, oy, oz * ns, k->nframes);
+    v->is_complex = nc == 1 || o->sens;
+    size_t ovol = (size_t)ox * oy * oz * ns;
+    for (int fr = 0; fr < k->nframes; fr++) {
+        memcpy(v->frame_labels[fr], k->frame_labels[fr], sizeof v->frame_labels[fr]);
+        for (int s = 0; s < ns; s++)
+            for (int z = 0; z < oz; z++)
+                for (int y = 0; y < oy; y++)
+                    for (int x = 0; x < ox; x++) {
+                        size_t iz = (size_t)(z - oz / 2 + nz / 2);
+                        size_t iy = (size_t)(y - oy / 2 + ny / 2);
+                        size_t ix = (size_t)(x - ox / 2 + nx / 2);
+                        size_t zi = (size_t)s * oz + z;
+                        size_t oi = (((size_t)fr * oz * ns + zi) * oy + y) * ox + x;
+                        size_t base = ((size_t)fr * ns + s) * nc;
+                        size_t ki = (iz * ny + iy) * nx + ix;
+                        if (nc == 1) {
+                            v->data[oi] = k->data[base * vol + ki];
+                        } else if (o->sens) {
+                            float complex num = 0;
+                            float den = 0;
+                            for (int c = 0; c < nc; c++) {
+                                float complex sc = o->sens[(size_t)c * ovol +
+                                                           (zi * oy + y) * ox + x];
+                                num += conjf(sc) * k->data[(base + c) * vol + ki];
+                                den += crealf(sc) * crealf(sc) + cimagf(sc) * cimagf(sc);
+                            }
+                            v->data[oi] = den > 0 ? num / den : 0;
+                        } else {
+                            float ss = 0;
+                            for (int c = 0; c < nc; c++) {
+                                float complex d = k->data[(base + c) * vol + ki];
+                                ss += crealf(d) * crealf(d) + cimagf(d) * cimagf(d);
+                            }
+                            v->data[oi] = sqrtf(ss);
+                        }
+                    }
+    }
+    v->voxel[0] = k->fov[0] > 0 ? k->fov[0] / nx : 1e-3;
+    v->voxel[1] = k->fov[1] > 0 ? k->fov[1] / ny : v->voxel[0];
+    v->voxel[2] = nz > 1 ? (k->fov[2] > 0 ? k->fov[2] / nz : v->voxel[0])
+                : k->slice_spacing > 0 ? k->slice_spacing
+                : k->fov[2] > 0 ? k->fov[2] : v->voxel[0];
+    for (int d = 0; d < 3; d++) {
+        v->read_dir[d] = k->read_dir[d];
+        v->phase_dir[d] = k->phase_dir[d];
+        v->slice_dir[d] = k->slice_dir[d];
+        v->position[d] = k->position[d];
+    }
+    return v;
+}

@@ -1,0 +1,261 @@
+/*
+ * reconstruct: see reconstruct.h.
+ */
+#include "runtime/reconstruct.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "runtime/rawdata.h"
+#include "runtime/recon/fft.h"
+#include "runtime/util.h"
+
+int recon_parse_formats(const char *s, unsigned *formats)
+{
+    unsigned f = 0;
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", s);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (!strcmp(t, "png"))
+            f |= RECON_FMT_PNG;
+        else if (!strcmp(t, "nii") || !strcmp(t, "nifti"))
+            f |= RECON_FMT_NII;
+        else if (!strcmp(t, "cfl") || !strcmp(t, "bart"))
+            f |= RECON_FMT_CFL;
+        else if (!strcmp(t, "h5") || !strcmp(t, "ismrmrd"))
+            f |= RECON_FMT_H5;
+        else if (!strcmp(t, "all"))
+            f |= RECON_FMT_PNG | RECON_FMT_NII | RECON_FMT_CFL | RECON_FMT_H5;
+        else
+            return -1;
+    }
+    if (!f)
+        return -1;
+    *formats = f;
+    return 0;
+}
+
+static bool ends_with(const char *s, const char *suf)
+{
+    size_t n = strlen(s), m = strlen(suf);
+    return n >= m && !strcmp(s + n - m, suf);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* mkdir -p */
+static int make_dirs(const char *path, char *err, size_t errlen)
+{
+    char *p = xstrdup(path);
+    for (char *s = p + 1; ; s++) {
+        if (*s == '/' || !*s) {
+            char c = *s;
+            *s = 0;
+            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+                snprintf(err, errlen, "cannot create the folder %s: %s", p, strerror(errno));
+                free(p);
+                return -1;
+            }
+            *s = c;
+            if (!c)
+                break;
+        }
+    }
+    free(p);
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s exists and is not a folder", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* The k-space grid as a BART array: x, y, z, coils, frames in TIME (10),
+   slices in SLICE (13). */
+static int write_kspace(const struct kspace *k, const char *base, char *err, size_t errlen)
+{
+    long dims[16];
+    for (int i = 0; i < 16; i++)
+        dims[i] = 1;
+    dims[0] = k->nx;
+    dims[1] = k->ny;
+    dims[2] = k->nz;
+    dims[3] = k->ncoils;
+    dims[10] = k->nframes;
+    dims[13] = k->nslices;
+    size_t vol = (size_t)k->nx * k->ny * k->nz * k->ncoils;
+    if (k->nframes > 1 && k->nslices > 1) {
+        /* ours is [frame][slice]; BART's order wants slice outside frame */
+        float complex *t = xmalloc(vol * k->nframes * k->nslices * sizeof *t);
+        for (int f = 0; f < k->nframes; f++)
+            for (int s = 0; s < k->nslices; s++)
+                memcpy(t + ((size_t)s * k->nframes + f) * vol,
+                       k->data + ((size_t)f * k->nslices + s) * vol, vol * sizeof *t);
+        int rc = cfl_write(base, 14, dims, t, err, errlen);
+        free(t);
+        return rc;
+    }
+    return cfl_write(base, 14, dims, k->data, err, errlen);
+}
+
+int reconstruct(const char *raw_path, const char *out, const struct recon_cli *c, FILE *log)
+{
+    char err[1024];
+    int rc = 1;
+    double t0 = now_s();
+    struct raw_file *f = NULL;
+    struct kspace *k = NULL;
+    struct image_vol *v = NULL;
+    float complex *sens = NULL;
+    char **names = NULL;
+    size_t nnames = 0;
+    struct recon_opts ro = c->ro;
+    if (!c->quiet)
+        ro.log = log;
+    if (fft_init(c->threads, c->wisdom, err, sizeof err) != 0) {
+        fprintf(log, "larmor recon: %s\n", err);
+        return 1;
+    }
+    f = raw_read(raw_path, err, sizeof err);
+    if (!f) {
+        fprintf(log, "larmor recon: %s\n", err);
+        goto out;
+    }
+    if (c->sens_path) {
+        long sd[16];
+        if (cfl_read(c->sens_path, sd, &sens, err, sizeof err) != 0) {
+            fprintf(log, "larmor recon: %s\n", err);
+            goto out;
+        }
+        for (int i = 4; i < 16; i++)
+            if (sd[i] != 1) {
+                fprintf(log, "larmor recon: %s: coil sensitivities must be x, y, z, coils "
+                        "(dimension %d has %ld entries; one set of maps is used)\n",
+                        c->sens_path, i, sd[i]);
+                goto out;
+            }
+        ro.sens = sens;
+        memcpy(ro.sens_dims, sd, sizeof ro.sens_dims);
+    }
+    k = recon_kspace(f, &ro, err, sizeof err);
+    if (!k) {
+        fprintf(log, "larmor recon: %s: %s\n", raw_path, err);
+        goto out;
+    }
+    if (c->kspace_path) {
+        if (write_kspace(k, c->kspace_path, err, sizeof err) != 0) {
+            fprintf(log, "larmor recon: %s\n", err);
+            goto out;
+        }
+        names = xrealloc(names, (nnames + 1) * sizeof *names);
+        names[nnames++] = xasprintf("%s.cfl", c->kspace_path);
+    }
+    v = recon_image(k, &ro, err, sizeof err);
+    if (!v) {
+        fprintf(log, "larmor recon: %s: %s\n", raw_path, err);
+        goto out;
+    }
+    v->sequence_name = f->hdr.sequence_name;
+
+    /* where it goes */
+    unsigned fmt = c->formats;
+    const char *single = NULL;
+    if (ends_with(out, ".png"))
+        fmt = RECON_FMT_PNG, single = out;
+    else if (ends_with(out, ".nii"))
+        fmt = RECON_FMT_NII, single = out;
+    else if (ends_with(out, ".cfl") || ends_with(out, ".hdr"))
+        fmt = RECON_FMT_CFL, single = out;
+    else if (ends_with(out, ".h5"))
+        fmt = RECON_FMT_H5, single = out;
+    else {
+        if (!fmt)
+            fmt = RECON_FMT_PNG | RECON_FMT_NII;
+        if (make_dirs(out, err, sizeof err) != 0) {
+            fprintf(log, "larmor recon: %s\n", err);
+            goto out;
+        }
+    }
+    if (fmt & RECON_FMT_PNG) {
+        char *path = single ? xstrdup(single) : xasprintf("%s/image.png", out);
+        int r = img_write_png(v, path, &c->png, &names, &nnames, err, sizeof err);
+        free(path);
+        if (r) {
+            fprintf(log, "larmor recon: %s\n", err);
+            goto out;
+        }
+    }
+    if (fmt & RECON_FMT_NII) {
+        char *path = single ? xstrdup(single) : xasprintf("%s/image.nii", out);
+        int r = img_write_nifti(v, path, err, sizeof err);
+        if (!r) {
+            names = xrealloc(names, (nnames + 1) * sizeof *names);
+            names[nnames++] = path;
+        } else {
+            free(path);
+            fprintf(log, "larmor recon: %s\n", err);
+            goto out;
+        }
+    }
+    if (fmt & RECON_FMT_CFL) {
+        char *base = single ? xasprintf("%.*s", (int)strlen(single) - 4, single)
+                            : xasprintf("%s/image", out);
+        int r = img_write_cfl(v, base, err, sizeof err);
+        if (!r) {
+            names = xrealloc(names, (nnames + 1) * sizeof *names);
+            names[nnames++] = xasprintf("%s.cfl", base);
+        }
+        free(base);
+        if (r) {
+            fprintf(log, "larmor recon: %s\n", err);
+            goto out;
+        }
+    }
+    if (fmt & RECON_FMT_H5) {
+        char *path = single ? xstrdup(single) : xasprintf("%s/images.h5", out);
+        bool same = !strcmp(path, raw_path);
+        int r = img_write_ismrmrd(v, path, f->xml, !same, err, sizeof err);
+        if (!r) {
+            names = xrealloc(names, (nnames + 1) * sizeof *names);
+            names[nnames++] = path;
+        } else {
+            free(path);
+            fprintf(log, "larmor recon: %s\n", err);
+            goto out;
+        }
+    }
+    if (!c->quiet) {
+        char frames[32] = "";
+        if (v->nframes > 1)
+            snprintf(frames, sizeof frames, " x %d frames", v->nframes);
+        fprintf(log, "reconstructed %d x %d x %d voxels of %.3g x %.3g x %.3g mm%s from %zu "
+                "acquisitions (%d coil%s%s) in %.2f s:", v->nx, v->ny, v->nz,
+                v->voxel[0] * 1e3, v->voxel[1] * 1e3, v->voxel[2] * 1e3, frames, k->nused,
+                k->ncoils,
+                k->ncoils == 1 ? "" : "s",
+                k->ncoils > 1 ? (sens ? ", Roemer" : ", sum of squares") : "",
+                now_s() - t0);
+        for (size_t i = 0; i < nnames; i++)
+            fprintf(log, "%s %s", i ? "," : "", names[i]);
+        fputc('\n', log);
+    }
+    rc = 0;
+out:
+    for (size_t i = 0; i < nnames; i++)
+        free(names[i]);
+    free(names);
+    image_free(v);
+    kspace_free(k);
+    raw_file_free(f);
+    free(sens);
+    fft_cleanup();
+    return rc;
+}
