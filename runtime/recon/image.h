@@ -39,14 +39,20 @@ struct image_vol {
     const char *sequence_name;    /* may be NULL */
 };
 
+/* A zeroed volume: is_complex, 1 mm voxels, read/phase/slice along x/y/z,
+   position 0, nframes zeroed label rows, no sequence name. NULL when a size
+   is below 1 or the volume would not fit in memory's address space. */
 struct image_vol *image_new(int nx, int ny, int nz, int nframes);
-void image_free(struct image_vol *v);
+void image_free(struct image_vol *v);     /* NULL: nothing */
 
 /* PNG (8-bit grey, magnitude).
- * Windowing: the grey level is 255·(|v| - lo)/(hi - lo), clamped. With
- * lo = hi = 0 (auto) lo is 0 and hi the 99.5th percentile of the
- * magnitudes of the whole volume (all slices and frames, so that slices
- * are comparable). */
+ * Windowing: the grey level is 255·(|v| - lo)/(hi - lo), rounded to the
+ * nearest and clamped. With lo = hi = 0 (auto) lo is 0 and hi the 99.5th
+ * percentile of the magnitudes of the whole volume (all slices and frames,
+ * so that slices are comparable): linear between the closest ranks, at
+ * position 0.995·(n-1) of the n finite magnitudes sorted (NaN and infinite
+ * ones left out; NaN is drawn black). An all-zero volume is black. A window
+ * given must be finite with lo < hi. o NULL: auto, no mosaic. */
 struct png_opts {
     double lo, hi;                /* window; both 0 = auto */
     bool mosaic;                  /* one file: the slices of each frame tiled
@@ -56,10 +62,14 @@ struct png_opts {
 /* Writes path itself when the volume has one slice and one frame (or with
    mosaic and one frame); otherwise path's stem with a suffix per file:
    "img.png" -> "img_s000.png", "img_s001.png" (slices),
-   "img_f01_s000.png" (frames and slices) or "img_f01.png" (mosaic frames).
+   "img_f01_s000.png" (frames and slices) or "img_f01.png" (mosaic frames,
+   or frames of a single slice). Frames and slices are numbered from 0.
+   The stem ends at the last '.' of the file name ("a.b/img" has none and
+   gets no extension back).
    Image row 0 (the top) is the largest y; column 0 the smallest x.
    The names written are appended to *names (an array of malloc'd strings,
-   *nnames entries; both may be NULL if not wanted). */
+   *nnames entries; both may be NULL if not wanted), each once its file is
+   complete: after an error, those written before it are listed. */
 int img_write_png(const struct image_vol *v, const char *path, const struct png_opts *o,
                   char ***names, size_t *nnames, char *err, size_t errlen);
 
@@ -67,31 +77,54 @@ int img_write_png(const struct image_vol *v, const char *path, const struct png_
    nz, nframes), pixdim in mm, xyzt_units mm and s, qform and sform (code 1,
    scanner-anatomical) mapping voxel indices to the positions above in mm,
    converted from the scanner's LPS patient coordinates (ISMRMRD, DICOM) to
-   NIfTI's RAS by negating x and y. */
+   NIfTI's RAS by negating x and y. The sform is exactly that map; the
+   qform's rotation is the directions made orthonormal (Gram-Schmidt, read
+   first), with pixdim[0] = qfac = -1 for a left-handed set. dim_info says
+   read = x, phase = y, slice = z; pixdim[4] (frame spacing, unknown) is 1.
+   Refused: a size past 32767, a voxel size not > 0, directions that do
+   not span space. */
 int img_write_nifti(const struct image_vol *v, const char *path, char *err, size_t errlen);
 
 /* BART .cfl/.hdr pair: base is the path without extension. Dimensions
    (BART order) x, y, z, then 1 (coils: a combined image) and the frames in
-   dimension 10 (BART's TIME_DIM is 10; 5 = MAPS... see bart/src/misc/mri.h).
+   dimension 10 (BART's TIME_DIM is 10; 5 = MAPS... see bart/src/misc/mri.h):
+   the header lists 3 dimensions for one frame, else 11.
    Complex float, as BART stores it. */
 int img_write_cfl(const struct image_vol *v, const char *base, char *err, size_t errlen);
 
 /* Generic BART array I/O (also for k-space and sensitivity maps): up to 16
-   dimensions, complex float, column-major (first dimension fastest). */
+   dimensions (each at least 1), complex float in the host's byte order,
+   column-major (first dimension fastest). The header is written as BART
+   writes it: "# Dimensions", the ndims sizes each followed by a space. */
 int cfl_write(const char *base, int ndims, const long *dims, const float complex *data,
               char *err, size_t errlen);
 /* Reads base.hdr and base.cfl; *dims gets 16 entries (1 past ndims);
-   *data is malloc'd. A malformed header (line and what is wrong) or a .cfl
-   of the wrong size is an error. */
+   *data is malloc'd (NULL on error). A malformed header (line and what is
+   wrong) or a .cfl of the wrong size is an error. As BART, the text of
+   sections other than "# Dimensions" is skipped and sizes past the 16th
+   must be 1; stricter than BART, the sizes are on the one line after
+   "# Dimensions" and text before the first '#' line is an error. */
 int cfl_read(const char *base, long dims[16], float complex **data, char *err, size_t errlen);
 
 /* ISMRMRD images (libismrmrd): one image per (slice, frame) in group
-   "dataset", image series "image_0", data type complex float (or float when
-   !is_complex), with matrix_size, field_of_view (mm), position (mm),
-   read/phase/slice_dir, slice, contrast, phase, repetition, set and
-   image_index filled; the XML header written when given (NULL: a minimal
-   valid one). Appends to an existing file (so that the images can sit next
-   to the raw data) unless truncate. */
+   "dataset", image series "image_0", data type complex float (or float
+   magnitudes when !is_complex), with matrix_size, field_of_view (mm),
+   position (mm), read/phase/slice_dir, slice, contrast, phase, repetition,
+   set and image_index filled; the XML header written when given (NULL: a
+   minimal valid one). Appends to an existing file (so that the images can
+   sit next to the raw data) unless truncate.
+   Each image is 2D: matrix_size (nx, ny, 1), field_of_view (nx·voxel[0],
+   ny·voxel[1], voxel[2]) in mm, position the centre of its slice,
+   position + (k - nz/2)·voxel[2]·slice_dir; image_series_index 0 and
+   image_index frame·nz + slice + 1 (from 1 in each call); the frames in
+   order, the slices of each in order. A file that already holds an XML
+   header (raw data) keeps it, xml_header unused. Appending refuses a file
+   that is not HDF5 (rather than replace it) and creates a missing one; it
+   is done in place, not through a temporary. The minimal header has the
+   matrix and FOV as encoded and recon space, trajectory "other" and, as
+   the schema requires one, an H1 resonance frequency of 0 (unknown).
+   Refused: sizes past 65535, more than 65535 images, labels outside
+   0..65535. */
 int img_write_ismrmrd(const struct image_vol *v, const char *path, const char *xml_header,
                       bool truncate, char *err, size_t errlen);
 
