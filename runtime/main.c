@@ -118,7 +118,7 @@ static struct lbc_program *load_program(const char *path, const struct seq_opts 
 enum { OPT_PHANTOM = 180, OPT_SPINS, OPT_COILS, OPT_SNR, OPT_SEED, OPT_THREADS, OPT_QUIET,
        OPT_NODIFF, OPT_RES = 200, OPT_STDLIB = 256, OPT_SYSTEM, OPT_FROM, OPT_TO, OPT_BLOCKS, OPT_DELAYS, OPT_LIST,
        OPT_JSON, OPT_REPS, OPT_FORMAT = 300, OPT_WINDOW, OPT_MOSAIC, OPT_PF, OPT_POCS_IT,
-       OPT_KEEP_OS, OPT_SENS, OPT_KSPACE, OPT_WISDOM, OPT_DIFF };
+       OPT_KEEP_OS, OPT_SENS, OPT_KSPACE, OPT_WISDOM, OPT_DIFF, OPT_SPOILING };
 
 /* Parse the common options; returns the index of the first operand or -1. */
 static int parse_seq_opts(const char *cmd, int argc, char **argv, struct seq_opts *so,
@@ -635,7 +635,8 @@ static int cmd_system(int argc, char **argv)
 /* larmor simulate */
 struct sim_cli {
     const char *phantom;
-    int diffusion;               /* -1 --no-diffusion, +1 --diffusion, 0 default */
+    int diffusion;               /* -1 --no-diffusion, +1 --diffusion, 0 default (off) */
+    int spoiling;                /* -1 --spoiling none, 0 ideal (default) */
     double res;
     struct simulate_opts so;
 };
@@ -703,6 +704,14 @@ static int sim_opt(int ch, const char *arg, void *ctx)
     case OPT_DIFF:
         c->diffusion = 1;
         return 0;
+    case OPT_SPOILING:
+        if (!strcmp(arg, "ideal"))
+            c->spoiling = 0;
+        else if (!strcmp(arg, "none"))
+            c->spoiling = -1;
+        else
+            return -1;
+        return 0;
     }
     return -1;
 }
@@ -729,18 +738,12 @@ static int run_simulation(const char *seq, const struct lbc_program *p, const st
     diag_fini(&d);
     if (!ph)
         return EXIT_INPUT;
-    /* One isochromat per voxel cannot represent diffusion: its random walk
-       adds a random phase per voxel (speckle), where the voxel's ensemble
-       would be attenuated. By default diffusion needs several spins. */
-    int per_voxel = c->so.sim.spins[0] * c->so.sim.spins[1] * c->so.sim.spins[2];
-    bool has_d = false;
-    for (size_t v = 0; ph->dc && v < ph->n && !has_d; v++)
-        has_d = ph->dc[v] > 0;
-    c->so.sim.diffusion = c->diffusion > 0 || (c->diffusion == 0 && per_voxel > 1);
-    if (has_d && c->diffusion == 0 && per_voxel == 1 && !c->so.quiet)
-        fprintf(stderr, "larmor: note: diffusion is not simulated with one isochromat per voxel "
-                "(a single spin's random walk is phase noise, not the voxel's attenuation); "
-                "--spins 8 or more simulates it, --diffusion forces it\n");
+    /* Diffusion is simulated on request: a random walk needs many
+       isochromats per voxel to mean the voxel's attenuation (one spin's
+       walk is phase noise), and costs more than the rest of the
+       simulation; imaging sequences barely feel it. */
+    c->so.sim.diffusion = c->diffusion > 0;
+    c->so.sim.ideal_spoiling = c->spoiling >= 0;
     c->so.sim.gamma = 2 * M_PI * sys.gamma;   /* rad/s/T from gamma-bar */
     c->so.sim.b0 = sys.b0;
     c->so.out = out;
@@ -764,6 +767,7 @@ static const struct option sim_options[] = {
     { "quiet", no_argument, NULL, OPT_QUIET },
     { "no-diffusion", no_argument, NULL, OPT_NODIFF },
     { "diffusion", no_argument, NULL, OPT_DIFF },
+    { "spoiling", required_argument, NULL, OPT_SPOILING },
     { NULL, 0, NULL, 0 },
 };
 
@@ -1135,9 +1139,14 @@ static const struct cmd cmds[] = {
       "                  amplitude over the noise standard deviation (default none)\n"
       "  --seed N        seed of the noise and the diffusion random walk (default 1)\n"
       "  --threads N     threads (default: all cores)\n"
-      "  --no-diffusion  ignore the phantom's diffusion coefficients (the default\n"
-      "                  with one isochromat per voxel)\n"
-      "  --diffusion     simulate diffusion even with one isochromat per voxel\n"
+      "  --diffusion     simulate diffusion (a random walk; use several isochromats\n"
+      "                  per voxel, e.g. --spins 1x1x64); off by default\n"
+      "  --no-diffusion  do not (the default)\n"
+      "  --spoiling ideal|none   ideal (default): before each excitation, zero the\n"
+      "                  transverse magnetisation the gradients since the last one\n"
+      "                  dephased by a cycle or more across a voxel, as RF and\n"
+      "                  gradient spoiling do in a real voxel; none: keep it (for\n"
+      "                  FISP-like sequences, with many isochromats per voxel)\n"
       "  --quiet         no progress bar or summary\n"
       "  -D name=value   override a param\n"
       "  --system S      scanner (default generic_3t)",

@@ -1,7 +1,7 @@
 /*
  * test_image: CUnit suite "image" for runtime/recon/image.c. PNGs are read
  * back with libpng: size, 8-bit grey, grey levels of a known window,
- * orientation (largest y on top), the automatic window at the 99.5th
+ * orientation (smallest y on top), the automatic window at the 99.5th
  * percentile, mosaic placement and the names of slice and frame files.
  * NIfTI-1 headers are read back byte by byte: fields, the sform mapping the
  * FOV centre voxel to the position in RAS mm, and the quaternion (NIfTI-1's
@@ -196,9 +196,9 @@ static void test_png_orientation_window(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(v);
     /* window 20..120: grey = 255·(|v| - 20)/100 */
     im_set(v, 1, 2, 0, 0, 60 + 80 * I);   /* |v| = 100 at (i=1, j=ny-1): 204 */
-    im_set(v, 0, 0, 0, 0, 70);            /* 127.5: rounds to 128, bottom left */
+    im_set(v, 0, 0, 0, 0, 70);            /* 127.5: rounds to 128, top left */
     im_set(v, 3, 0, 0, 0, 10);            /* below the window: 0 */
-    im_set(v, 3, 2, 0, 0, -500);          /* above: 255, top right */
+    im_set(v, 3, 2, 0, 0, -500);          /* above: 255, bottom right */
     im_set(v, 2, 1, 0, 0, 45 * I);        /* 63.75: 64 */
     struct png_opts o = { .lo = 20, .hi = 120, .mosaic = false };
     char *p = im_path("one.png");
@@ -225,10 +225,10 @@ static void test_png_orientation_window(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(g);
     CU_ASSERT_EQUAL(w, 4);
     CU_ASSERT_EQUAL(h, 3);
-    CU_ASSERT_EQUAL(g[0 * 4 + 1], 204);   /* row 0 is j = ny-1 */
-    CU_ASSERT_EQUAL(g[2 * 4 + 0], 128);   /* row ny-1 is j = 0 */
-    CU_ASSERT_EQUAL(g[2 * 4 + 3], 0);
-    CU_ASSERT_EQUAL(g[0 * 4 + 3], 255);
+    CU_ASSERT_EQUAL(g[2 * 4 + 1], 204);   /* row ny-1 is j = ny-1 */
+    CU_ASSERT_EQUAL(g[0 * 4 + 0], 128);   /* row 0 is j = 0 */
+    CU_ASSERT_EQUAL(g[0 * 4 + 3], 0);
+    CU_ASSERT_EQUAL(g[2 * 4 + 3], 255);
     CU_ASSERT_EQUAL(g[1 * 4 + 2], 64);
     CU_ASSERT_EQUAL(g[1 * 4 + 0], 0);     /* |v| = 0 < lo */
     free(g);
@@ -242,7 +242,7 @@ static void test_png_orientation_window(void)
     CU_ASSERT_EQUAL(nn, 2);
     g = im_png_load("one.png", &w, &h);
     CU_ASSERT_PTR_NOT_NULL_FATAL(g);
-    CU_ASSERT_EQUAL(g[0 * 4 + 1], 102);   /* 255·80/200 */
+    CU_ASSERT_EQUAL(g[2 * 4 + 1], 102);   /* 255·80/200 */
     free(g);
     im_free_names(names, nn);
     free(p);
@@ -263,7 +263,7 @@ static void test_png_auto_window_slices(void)
     v->data[333] = 10000 * I;
     v->data[500] = -10000;
     v->data[999] = 10000;
-    im_set(v, 4, 9, 2, 0, 50);            /* slice 2, top row */
+    im_set(v, 4, 9, 2, 0, 50);            /* slice 2, bottom row */
     char *p = im_path("vol.png");
     char err[512] = "";
     char **names = NULL;
@@ -281,12 +281,12 @@ static void test_png_auto_window_slices(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(g);
     CU_ASSERT_EQUAL(w, 10);
     CU_ASSERT_EQUAL(h, 10);
-    CU_ASSERT_EQUAL(g[0 * 10 + 4], 128);  /* 255·50/100 = 127.5 */
+    CU_ASSERT_EQUAL(g[9 * 10 + 4], 128);  /* 255·50/100 = 127.5 */
     CU_ASSERT_EQUAL(g[5 * 10 + 5], 255);
     free(g);
     g = im_png_load("vol_s000.png", &w, &h);
     CU_ASSERT_PTR_NOT_NULL_FATAL(g);
-    CU_ASSERT_EQUAL(g[9 * 10 + 7], 255);  /* voxel 7: (7, 0, 0), an outlier */
+    CU_ASSERT_EQUAL(g[0 * 10 + 7], 255);  /* voxel 7: (7, 0, 0), an outlier */
     free(g);
     im_free_names(names, nn);
     free(p);
@@ -301,10 +301,10 @@ static void test_png_auto_window_slices(void)
     CU_ASSERT_EQUAL_FATAL(img_write_png(r, p, NULL, NULL, NULL, err, sizeof err), 0);
     g = im_png_load("ramp.png", &w, &h);
     CU_ASSERT_PTR_NOT_NULL_FATAL(g);
-    /* value 99 is voxel 100: (0, 5) → row 4 */
-    CU_ASSERT_EQUAL(g[4 * 20 + 0], 127);
-    /* value 198 is voxel 1: (1, 0) → row 9; 198/198.005 → 254.99 → 255 */
-    CU_ASSERT_EQUAL(g[9 * 20 + 1], 255);
+    /* value 99 is voxel 100: (0, 5) → row 5 */
+    CU_ASSERT_EQUAL(g[5 * 20 + 0], 127);
+    /* value 198 is voxel 1: (1, 0) → row 0; 198/198.005 → 254.99 → 255 */
+    CU_ASSERT_EQUAL(g[0 * 20 + 1], 255);
     free(g);
     free(p);
     image_free(r);
@@ -339,7 +339,7 @@ static void test_png_mosaic(void)
             for (int j = 0; j < 2; j++)
                 for (int i = 0; i < 3; i++)
                     im_set(v, i, j, k, f, (float)(10 * (k + 1) + 100 * f));
-    im_set(v, 1, 1, 4, 0, 250);           /* slice 4: tile (1, 1), top row, column 1 */
+    im_set(v, 1, 1, 4, 0, 250);           /* slice 4: tile (1, 1), bottom row, column 1 */
     struct png_opts o = { .lo = 0, .hi = 255, .mosaic = true };
     char *p = im_path("m.png");
     char err[512] = "";
@@ -365,7 +365,7 @@ static void test_png_mosaic(void)
             for (int x = 0; x < 9; x++) {
                 int k = (y / 2) * 3 + x / 3;
                 int want = k < 5 ? 10 * (k + 1) + 100 * f : 0;
-                if (f == 0 && k == 4 && y % 2 == 0 && x % 3 == 1)
+                if (f == 0 && k == 4 && y % 2 == 1 && x % 3 == 1)
                     want = 250;
                 CU_ASSERT_EQUAL(g[y * 9 + x], want);
             }
@@ -416,7 +416,7 @@ static void test_png_frame_names(void)
             unsigned w = 0, h = 0;
             unsigned char *g = im_png_load(base, &w, &h);
             CU_ASSERT_PTR_NOT_NULL_FATAL(g);
-            CU_ASSERT_EQUAL(g[1 * 2 + 0], (int)lround(25.5 * (1 + f * 2 + k)));
+            CU_ASSERT_EQUAL(g[0 * 2 + 0], (int)lround(25.5 * (1 + f * 2 + k)));
             free(g);
             free(want);
             free(base);

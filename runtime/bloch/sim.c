@@ -46,7 +46,7 @@ struct blk {
     bool on[3];
 };
 
-enum seg_kind { SEG_FREE, SEG_RF, SEG_SAMPLE, SEG_ADC };
+enum seg_kind { SEG_FREE, SEG_RF, SEG_SAMPLE, SEG_ADC, SEG_SPOIL };
 
 /* The random walk over one free interval, per axis: the spin moves by
    X = √(2D)·a·z1 and gains the phase γ·√(2D)·(b·z1 + c·z2), z1, z2 ~ N(0,1),
@@ -104,6 +104,10 @@ struct sim {
     bool stop;
     int err;
     struct blk blk;                   /* the waveform buffers, reused */
+    double vox[3];                    /* the phantom's voxel size (m) */
+    double mom[3];                    /* γ∫G dt since the last excitation (rad/m) */
+    bool seen_exc;
+    uint64_t nspoiled;
 
     /* isochromats grouped by (z, Δω, R1, R2): under RF with a gradient on z
        only, the spins of a group undergo the same affine map M -> A·M + m0·c,
@@ -253,6 +257,8 @@ struct sim *sim_new(const struct phantom *ph, const struct sim_opts *o, char *er
     kern_init();
     struct sim *s = xcalloc(1, sizeof *s);
     s->o = *o;
+    for (int a = 0; a < 3; a++)
+        s->vox[a] = ph->vox[a];
     size_t K = spins_per_voxel(o);
     size_t n = ph->n * K;
     s->n = n;
@@ -807,6 +813,23 @@ static int sim_block_end(void *ctx, const struct vm_block *b)
     }
     double T = (double)b->dur_ns * 1e-9;
     double tc = 0;
+    if (b->has_rf && b->rf.use == VM_RFUSE_EXCITATION) {
+        /* ideal spoiling: the moment since the previous excitation's block
+           start, in cycles across a voxel */
+        double cyc = 0;
+        for (int ax = 0; ax < 3; ax++)
+            cyc = fmax(cyc, fabs(s->mom[ax]) * s->vox[ax] / (2 * M_PI));
+        if (s->o.ideal_spoiling && s->seen_exc && cyc >= 1) {
+            push_seg(s, SEG_SPOIL);
+            s->nspoiled++;
+        }
+        s->seen_exc = true;
+        for (int ax = 0; ax < 3; ax++)
+            s->mom[ax] = 0;
+    }
+    for (int ax = 0; ax < 3; ax++)
+        if (B->on[ax])
+            s->mom[ax] += s->o.gamma * pl_cum(&B->w[ax], T);
     bool rf_first = b->has_rf && (!b->has_adc || b->rf.delay_ns <= b->adc.delay_ns);
     if (rf_first) {
         double t0 = (double)b->rf.delay_ns * 1e-9;
@@ -953,6 +976,10 @@ static void run_chunk(struct sim *s, size_t ci, double *acc, float *scratch)
         case SEG_ADC:
             kern_adc_const(&ks, g->k, g->dt, g->n, acc + g->off * 2 * (size_t)nc);
             break;
+        case SEG_SPOIL:
+            memset(ks.mx, 0, ks.n * sizeof *ks.mx);
+            memset(ks.my, 0, ks.n * sizeof *ks.my);
+            break;
         }
     }
 }
@@ -1019,7 +1046,7 @@ static void run_batch(struct sim *s)
             s->st.adc_spin_samples += (uint64_t)g->n * s->n;
         else if (g->kind == SEG_SAMPLE)
             s->st.adc_spin_samples += s->n;
-        else
+        else if (g->kind == SEG_FREE)
             s->st.free_spin_steps += s->n;
     }
     s->st.batches++;

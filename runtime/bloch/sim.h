@@ -42,6 +42,11 @@ struct sim_opts {
     size_t max_bytes;      /* refuse larger simulations (0: 80 % of available memory) */
     bool no_groups;        /* step every spin through RF even where spins sharing
                               z, Δω, T1 and T2 could share one map (tests) */
+    bool ideal_spoiling;   /* before an excitation, zero the transverse
+                              magnetisation when the gradients since the last
+                              one dephase a voxel by a cycle or more (the
+                              continuum limit of gradient + RF spoiling, which
+                              isochromats on a grid cannot reach) */
 };
 
 void sim_opts_default(struct sim_opts *o);

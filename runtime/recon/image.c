@@ -312,13 +312,13 @@ static unsigned char img_grey(float m, double lo, double range)
 }
 
 /* Slice k of frame f into the image buffer at (x0, y0) (row y0 the top of
-   the tile), its largest y on top. */
+   the tile), its smallest y on top. */
 static void img_tile(unsigned char *buf, size_t stride, size_t x0, size_t y0,
                      const struct image_vol *v, int f, int k, double lo, double range)
 {
     const float complex *s = img_slice(v, f, k);
     for (int j = 0; j < v->ny; j++) {
-        unsigned char *row = buf + (y0 + (size_t)(v->ny - 1 - j)) * stride + x0;
+        unsigned char *row = buf + (y0 + (size_t)j) * stride + x0;
         const float complex *src = s + (size_t)j * (size_t)v->nx;
         for (int i = 0; i < v->nx; i++)
             row[i] = img_grey(cabsf(src[i]), lo, range);

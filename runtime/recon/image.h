@@ -66,7 +66,10 @@ struct png_opts {
    or frames of a single slice). Frames and slices are numbered from 0.
    The stem ends at the last '.' of the file name ("a.b/img" has none and
    gets no extension back).
-   Image row 0 (the top) is the largest y; column 0 the smallest x.
+   Image row 0 (the top) is the smallest y, column 0 the smallest x: with
+   the scanner's LPS patient axes (x left, y posterior) an axial slice
+   shows as radiologists view it, anterior up and the patient's right on
+   the left.
    The names written are appended to *names (an array of malloc'd strings,
    *nnames entries; both may be NULL if not wanted), each once its file is
    complete: after an error, those written before it are listed. */
