@@ -1205,14 +1205,22 @@ static void test_ismrmrd_append_to_raw(void)
     CU_ASSERT_EQUAL_FATAL(img_write_ismrmrd(v, p, NULL, false, err, sizeof err), 0);
     xml = im_check_ismrmrd(v, "raw.h5", 12, 6);
     free(xml);
-    /* images of another size cannot join the series: an error, not a crash */
+    /* images of another size or type cannot join the series: refused
+       before anything is appended */
     struct image_vol *other = image_new(2, 2, 1, 1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(other);
     err[0] = 0;
     CU_ASSERT_EQUAL(img_write_ismrmrd(other, p, NULL, false, err, sizeof err), -1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "raw.h5"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "image_0"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "image_0 holds complex images of 4 x 3 x 1"));
     image_free(other);
+    v->is_complex = false;
+    err[0] = 0;
+    CU_ASSERT_EQUAL(img_write_ismrmrd(v, p, NULL, false, err, sizeof err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "these are real images of 4 x 3 x 1"));
+    v->is_complex = true;
+    xml = im_check_ismrmrd(v, "raw.h5", 12, 6);
+    free(xml);
     /* the file is still readable and whole */
     after = raw_read(p, err, sizeof err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(after);

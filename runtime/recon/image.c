@@ -1066,6 +1066,47 @@ static int img_ismrmrd_check(const struct image_vol *v, const char *path, char *
     return 0;
 }
 
+/* Whether the images already in /dataset/image_0 of the open file fid (if
+   any) have our size and data type: libismrmrd would otherwise append the
+   header and fail on the data, leaving a series with a header too many
+   (and leak on that path). 0, or -1 with the reason in why. */
+static int img_series_fits(hid_t fid, const struct image_vol *v, char *why, size_t len)
+{
+    const char *grp = "/" IMG_GROUP "/" IMG_SERIES, *data = "/" IMG_GROUP "/" IMG_SERIES "/data";
+    if (H5Lexists(fid, grp, H5P_DEFAULT) <= 0 || H5Lexists(fid, data, H5P_DEFAULT) <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return 0;
+    }
+    int ret = -1;
+    hid_t ds = H5Dopen2(fid, data, H5P_DEFAULT), sp = -1, ty = -1;
+    hsize_t d[5] = { 0 };
+    if (ds < 0 || (sp = H5Dget_space(ds)) < 0 || (ty = H5Dget_type(ds)) < 0) {
+        snprintf(why, len, "cannot read the existing series %s", data);
+    } else if (H5Sget_simple_extent_ndims(sp) != 5 ||
+               H5Sget_simple_extent_dims(sp, d, NULL) != 5) {
+        snprintf(why, len, "the existing %s is not an ISMRMRD image series", data);
+    } else {
+        bool cplx = H5Tget_class(ty) == H5T_COMPOUND;
+        if (d[1] != 1 || d[2] != 1 || d[3] != (hsize_t)v->ny || d[4] != (hsize_t)v->nx ||
+            cplx != v->is_complex)
+            snprintf(why, len, "%s holds %s images of %llu x %llu x %llu (%llu channels); "
+                     "these are %s images of %d x %d x 1: write them to another file (or "
+                     "truncate)", grp, cplx ? "complex" : "real", (unsigned long long)d[4],
+                     (unsigned long long)d[3], (unsigned long long)d[2],
+                     (unsigned long long)d[1], v->is_complex ? "complex" : "real", v->nx, v->ny);
+        else
+            ret = 0;
+    }
+    if (ty >= 0)
+        H5Tclose(ty);
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (ds >= 0)
+        H5Dclose(ds);
+    H5Eclear2(H5E_DEFAULT);
+    return ret;
+}
+
 /* The header of the image of slice k of frame f. */
 static void img_ismrmrd_head(const struct image_vol *v, int f, int k, ISMRMRD_ImageHeader *h)
 {
@@ -1156,6 +1197,12 @@ int img_write_ismrmrd(const struct image_vol *v, const char *path, const char *x
         goto out;
     }
     opened = true;
+    char why[400];
+    if (img_series_fits(ds.fileid, v, why, sizeof why) < 0) {
+        img_lib_end(&c, msg, sizeof msg, "");
+        img_err(err, errlen, "%s: %s", path, why);
+        goto out;
+    }
     if (H5Lexists(ds.fileid, "/" IMG_GROUP "/xml", H5P_DEFAULT) <= 0) {
         H5Eclear2(H5E_DEFAULT);
         if (!xml_header)

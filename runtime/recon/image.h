@@ -122,8 +122,9 @@ int cfl_read(const char *base, long dims[16], float complex **data, char *err, s
    image_index frame·nz + slice + 1 (from 1 in each call); the frames in
    order, the slices of each in order. A file that already holds an XML
    header (raw data) keeps it, xml_header unused. Appending refuses a file
-   that is not HDF5 (rather than replace it) and creates a missing one; it
-   is done in place, not through a temporary. The minimal header has the
+   that is not HDF5 (rather than replace it) and an image_0 series of
+   another image size or data type (before writing anything), and creates
+   a missing file; it is done in place, not through a temporary. The minimal header has the
    matrix and FOV as encoded and recon space, trajectory "other" and, as
    the schema requires one, an H1 resonance frequency of 0 (unknown).
    Refused: sizes past 65535, more than 65535 images, labels outside
