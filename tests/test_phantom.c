@@ -177,11 +177,15 @@ static void test_sl_symmetry(void)
        lies over them: their voxel counts are mirror-symmetric */
     size_t sx[2] = { 0 }, sy[2] = { 0 }, mx[2] = { 0 }, total = 0;
     for (size_t i = 0; i < p->n; i++) {
+        /* the grid has a centre at 0 (index N/2, as in the recon): the
+           voxels at -k and +k mirror each other */
         if (p->t2[i] == 0.070f) {
-            sx[p->x[i] > 0]++;
-            sy[p->y[i] > 0]++;
+            if (p->x[i] != 0)
+                sx[p->x[i] > 0]++;
+            if (p->y[i] != 0)
+                sy[p->y[i] > 0]++;
         }
-        if (p->t2[i] == 0.050f)
+        if (p->t2[i] == 0.050f && p->x[i] != 0)
             mx[p->x[i] > 0]++;
         total++;
     }
@@ -189,9 +193,10 @@ static void test_sl_symmetry(void)
     CU_ASSERT_EQUAL(sx[0], sx[1]);
     CU_ASSERT_EQUAL(sy[0], sy[1]);
     CU_ASSERT_EQUAL(mx[0], mx[1]);
-    /* a symmetric grid: no voxel centre on x = 0 for an even matrix */
+    /* voxel centres on multiples of the voxel size, 0 included */
     for (size_t i = 0; i < p->n; i++)
-        CU_ASSERT_TRUE(fabsf(p->x[i]) >= 0.5e-3f);
+        CU_ASSERT_DOUBLE_EQUAL(p->x[i] / 2e-3, round(p->x[i] / 2e-3), 1e-3);
+    CU_ASSERT_TRUE(at(p, 0, 0, 0) >= 0);
     CU_ASSERT_EQUAL(total, p->n);
     phantom_free(p);
     /* an odd matrix puts a voxel on the isocentre: grey matter */
@@ -239,17 +244,17 @@ static void test_sl_2d_vs_3d(void)
     /* the 3D-only ellipsoids: a tumour at z_t = 0.0625, CSF at z_t = 0.625 */
     double q[3];
     sl_point(0.06, -0.105, 0.0625, q);
-    long i = at(p3, q[0], q[1], q[2] - 0.001);
+    long i = at(p3, q[0], q[1], q[2]);
     CU_ASSERT_TRUE_FATAL(i >= 0);
     CU_ASSERT_DOUBLE_EQUAL(p3->pd[i], 0.93, 1e-6);
     sl_point(0, 0.1, 0.625, q);
-    i = at(p3, q[0], q[1], q[2] - 0.001);
+    i = at(p3, q[0], q[1], q[2]);
     CU_ASSERT_TRUE_FATAL(i >= 0);
     CU_ASSERT_DOUBLE_EQUAL(p3->t1[i], 4.2, 1e-6);
     /* the scalp is x-symmetric in 3D too */
     size_t sx[2] = { 0 };
     for (size_t j = 0; j < p3->n; j++)
-        if (p3->t2[j] == 0.070f)
+        if (p3->t2[j] == 0.070f && p3->x[j] != 0)
             sx[p3->x[j] > 0]++;
     CU_ASSERT_EQUAL(sx[0], sx[1]);
     phantom_free(p2);
@@ -342,7 +347,7 @@ static void test_yaml_2d(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(p->cs_ppm);
     double c30 = cos(30 * M_PI / 180), s30 = sin(30 * M_PI / 180);
     /* along the turned major axis, 30 mm out: water (units converted) */
-    long i = at(p, 30.5 * MM * c30, 30.5 * MM * s30, 0);
+    long i = at(p, 30 * MM * c30, 30 * MM * s30, 0);
     CU_ASSERT_TRUE_FATAL(i >= 0);
     EQ_REL(p->t1[i], 2.5, 1e-6);
     EQ_REL(p->t2[i], 1.5, 1e-6);
@@ -351,32 +356,32 @@ static void test_yaml_2d(void)
     EQ_REL(p->dc[i], 3e-9, 1e-6);
     CU_ASSERT_EQUAL(p->cs_ppm[i], 0);
     /* 30 mm out along x is outside the thin turned ellipse */
-    CU_ASSERT_EQUAL(at(p, 30.5 * MM, 0.5 * MM, 0), -1);
+    CU_ASSERT_EQUAL(at(p, 30 * MM, 0, 0), -1);
     /* the overlap order: fat over water at 2 mm, air at the centre */
-    i = at(p, 2.5 * MM, 0.5 * MM, 0);
+    i = at(p, 2 * MM, 0, 0);
     CU_ASSERT_TRUE_FATAL(i >= 0);
     EQ_REL(p->t1[i], 0.26, 1e-6);
     EQ_REL(p->cs_ppm[i], -3.4, 1e-6);
-    CU_ASSERT_EQUAL(at(p, 0.5 * MM, 0.5 * MM, 0), -1);
-    i = at(p, 4.5 * MM, 0.5 * MM, 0);   /* past the fat disc: water again */
+    CU_ASSERT_EQUAL(at(p, 0, 0, 0), -1);
+    i = at(p, 4 * MM, 0, 0);   /* past the fat disc: water again */
     CU_ASSERT_TRUE_FATAL(i >= 0);
     EQ_REL(p->t1[i], 2.5, 1e-6);
     /* the circle and its edge */
-    i = at(p, -30.5 * MM, 25.5 * MM, 0);
+    i = at(p, -30 * MM, 25 * MM, 0);
     CU_ASSERT_TRUE_FATAL(i >= 0);
     EQ_REL(p->pd[i], 0.9, 1e-6);
-    CU_ASSERT_TRUE(at(p, -36.5 * MM, 25.5 * MM, 0) >= 0);
-    CU_ASSERT_EQUAL(at(p, -30.5 * MM, 34.5 * MM, 0), -1);
+    CU_ASSERT_TRUE(at(p, -37 * MM, 25 * MM, 0) >= 0);
+    CU_ASSERT_EQUAL(at(p, -31 * MM, 34 * MM, 0), -1);
     /* the rectangle (center spelled the American way) */
-    CU_ASSERT_TRUE(at(p, 39.5 * MM, 29.5 * MM, 0) >= 0);
-    CU_ASSERT_EQUAL(at(p, 40.5 * MM, 25.5 * MM, 0), -1);
-    CU_ASSERT_EQUAL(at(p, 30.5 * MM, 30.5 * MM, 0), -1);
-    i = at(p, 30.5 * MM, 25.5 * MM, 0);
+    CU_ASSERT_TRUE(at(p, 39 * MM, 29 * MM, 0) >= 0);
+    CU_ASSERT_EQUAL(at(p, 41 * MM, 25 * MM, 0), -1);
+    CU_ASSERT_EQUAL(at(p, 30 * MM, 31 * MM, 0), -1);
+    i = at(p, 30 * MM, 25 * MM, 0);
     CU_ASSERT_TRUE_FATAL(i >= 0);
     EQ_REL(p->dc[i], 1.5e-9, 1e-6);
     /* the sphere cut 4 mm off its centre: a disc of radius 3 mm */
-    CU_ASSERT_TRUE(at(p, 2.5 * MM, -30.5 * MM, 0) >= 0);
-    CU_ASSERT_EQUAL(at(p, 3.5 * MM, -30.5 * MM, 0), -1);
+    CU_ASSERT_TRUE(at(p, 2 * MM, -30 * MM, 0) >= 0);
+    CU_ASSERT_EQUAL(at(p, 4 * MM, -30 * MM, 0), -1);
     /* nothing else */
     CU_ASSERT_EQUAL(at(p, -45.5 * MM, -35.5 * MM, 0), -1);
     phantom_free(p);
@@ -418,27 +423,27 @@ static void test_yaml_3d(void)
     CU_ASSERT_PTR_NULL(p->cs_ppm);
     CU_ASSERT_STRING_EQUAL(p->name, "t");       /* from the file's name */
     /* the cylinder lies along x: long in x, round in y-z */
-    long i = at(p, 19 * MM, -21 * MM, 3 * MM);
+    long i = at(p, 18 * MM, -20 * MM, 2 * MM);
     CU_ASSERT_TRUE_FATAL(i >= 0);
     CU_ASSERT_DOUBLE_EQUAL(p->pd[i], 1, 1e-7);
-    i = at(p, 23 * MM, -21 * MM, 1 * MM);        /* past its end: background */
+    i = at(p, 22 * MM, -20 * MM, 0);        /* past its end: background */
     CU_ASSERT_TRUE_FATAL(i >= 0);
     CU_ASSERT_DOUBLE_EQUAL(p->pd[i], 0.1, 1e-6);
-    i = at(p, 1 * MM, -21 * MM, 5 * MM);        /* beyond its radius */
+    i = at(p, 0, -20 * MM, 6 * MM);        /* beyond its radius */
     CU_ASSERT_DOUBLE_EQUAL(p->pd[i], 0.1, 1e-6);
     /* the box turned by 90 degrees: 4 mm along x, 20 mm along y */
-    i = at(p, 1 * MM, 19 * MM, 3 * MM);
+    i = at(p, 0, 18 * MM, 2 * MM);
     CU_ASSERT_DOUBLE_EQUAL(p->pd[i], 0.5, 1e-7);
-    i = at(p, 3 * MM, 11 * MM, 1 * MM);
+    i = at(p, 4 * MM, 10 * MM, 0);
     CU_ASSERT_DOUBLE_EQUAL(p->pd[i], 0.1, 1e-6);
     /* the ellipsoid's semi-axes */
-    CU_ASSERT_DOUBLE_EQUAL(p->pd[at(p, 27 * MM, 21 * MM, 1 * MM)], 1, 1e-7);
-    CU_ASSERT_DOUBLE_EQUAL(p->pd[at(p, 21 * MM, 25 * MM, 1 * MM)], 0.1, 1e-6);
-    CU_ASSERT_DOUBLE_EQUAL(p->pd[at(p, 21 * MM, 21 * MM, 5 * MM)], 1, 1e-7);
+    CU_ASSERT_DOUBLE_EQUAL(p->pd[at(p, 26 * MM, 20 * MM, 0)], 1, 1e-7);
+    CU_ASSERT_DOUBLE_EQUAL(p->pd[at(p, 20 * MM, 26 * MM, 0)], 0.1, 1e-6);
+    CU_ASSERT_DOUBLE_EQUAL(p->pd[at(p, 20 * MM, 20 * MM, 4 * MM)], 1, 1e-7);
     /* the air sphere: a hole in the background */
-    CU_ASSERT_EQUAL(at(p, -21 * MM, 21 * MM, 1 * MM), -1);
-    CU_ASSERT_EQUAL(at(p, -21 * MM, 21 * MM, 5 * MM), -1);
-    CU_ASSERT_TRUE(at(p, -21 * MM, 21 * MM, 7 * MM) >= 0);
+    CU_ASSERT_EQUAL(at(p, -20 * MM, 20 * MM, 0), -1);
+    CU_ASSERT_EQUAL(at(p, -20 * MM, 20 * MM, 4 * MM), -1);
+    CU_ASSERT_TRUE(at(p, -20 * MM, 20 * MM, 8 * MM) >= 0);
     /* background everywhere else: 32*32*16 minus the sphere's voxels */
     size_t holes = 32 * 32 * 16 - p->n;
     CU_ASSERT_TRUE(holes > 100 && holes < 1000);

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "runtime/util.h"
@@ -103,21 +104,53 @@ void fft_cleanup(void)
     pthread_mutex_unlock(&lock);
 }
 
+/* Large arrays come straight from mmap: zero pages the kernel maps on
+   first touch, so zeroing costs nothing until the array is written (a
+   k-space grid is written once, by the placement). Small ones from
+   fftwf_malloc, cleared. A header just before the array says which. */
+#define ALLOC_HDR 64
+#define ALLOC_MMAP_MIN (1u << 20)
+struct alloc_hdr { uint64_t magic, kind, bytes; };
+#define ALLOC_MAGIC 0x4c61726d6f724654ull
+
 float complex *fft_alloc(size_t n)
 {
-    float complex *p = fftwf_malloc((n ? n : 1) * sizeof *p);
+    size_t bytes = (n ? n : 1) * sizeof(float complex);
+    if (bytes >= ALLOC_MMAP_MIN) {
+        size_t page = (size_t)sysconf(_SC_PAGESIZE);
+        void *m = mmap(NULL, bytes + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                       -1, 0);
+        if (m != MAP_FAILED) {
+            char *p = (char *)m + page;
+            struct alloc_hdr h = { ALLOC_MAGIC, 1, bytes + page };
+            memcpy(p - ALLOC_HDR, &h, sizeof h);
+            return (float complex *)(void *)p;
+        }
+    }
+    char *p = fftwf_malloc(bytes + ALLOC_HDR);
     if (!p) {
-        fprintf(stderr, "larmor: out of memory (%zu bytes)\n", n * sizeof *p);
+        fprintf(stderr, "larmor: out of memory (%zu bytes)\n", bytes);
         abort();
     }
-    memset(p, 0, (n ? n : 1) * sizeof *p);
-    return p;
+    struct alloc_hdr h = { ALLOC_MAGIC, 0, bytes };
+    memcpy(p, &h, sizeof h);
+    memset(p + ALLOC_HDR, 0, bytes);
+    return (float complex *)(void *)(p + ALLOC_HDR);
 }
 
-void fft_free(void *p)
+void fft_free(void *ptr)
 {
-    if (p)
-        fftwf_free(p);
+    if (!ptr)
+        return;
+    char *p = ptr;
+    struct alloc_hdr h;
+    memcpy(&h, p - ALLOC_HDR, sizeof h);
+    if (h.magic != ALLOC_MAGIC)
+        abort();                  /* not ours: a bug */
+    if (h.kind == 1)
+        munmap(p - (size_t)sysconf(_SC_PAGESIZE), h.bytes);
+    else
+        fftwf_free(p - ALLOC_HDR);
 }
 
 static fftwf_plan get_plan(float complex *data, int rank, const int *dims, size_t howmany,
@@ -207,27 +240,29 @@ static void modulate(float complex *data, const int *d3, size_t howmany,
         float *row = xmalloc(nx * sizeof *row);
         for (size_t x = 0; x < nx; x++)
             row[x] = crealf(fx[x]) * scale;
-        for (size_t h = 0; h < howmany; h++)
-            for (size_t z = 0; z < nz; z++)
-                for (size_t y = 0; y < ny; y++) {
+        size_t rows = howmany * nz * ny;
+#pragma omp parallel for schedule(static) if (rows * nx >= 65536)
+        for (size_t r = 0; r < rows; r++) {
+                    size_t y = r % ny, z = (r / ny) % nz;
                     float s = crealf(fz[z]) * crealf(fy[y]);
-                    float *p = (float *)(data + ((h * nz + z) * ny + y) * nx);
+                    float *p = (float *)(data + r * nx);
                     for (size_t x = 0; x < nx; x++) {
                         p[2 * x] *= s * row[x];
                         p[2 * x + 1] *= s * row[x];
                     }
-                }
+        }
         free(row);
         return;
     }
-    for (size_t h = 0; h < howmany; h++)
-        for (size_t z = 0; z < nz; z++)
-            for (size_t y = 0; y < ny; y++) {
-                float complex s = fz[z] * fy[y] * scale;
-                float complex *p = data + ((h * nz + z) * ny + y) * nx;
-                for (size_t x = 0; x < nx; x++)
-                    p[x] *= s * fx[x];
-            }
+    size_t rows = howmany * nz * ny;
+#pragma omp parallel for schedule(static) if (rows * nx >= 65536)
+    for (size_t r = 0; r < rows; r++) {
+        size_t y = r % ny, z = (r / ny) % nz;
+        float complex s = fz[z] * fy[y] * scale;
+        float complex *p = data + r * nx;
+        for (size_t x = 0; x < nx; x++)
+            p[x] *= s * fx[x];
+    }
 }
 
 int fft_centred(float complex *data, int rank, const int *dims, size_t howmany, int sign)

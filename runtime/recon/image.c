@@ -17,6 +17,7 @@
  * Owned here: nothing beyond a call, except the volumes image_new returns.
  */
 #include "runtime/recon/image.h"
+#include "runtime/recon/fft.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -68,11 +69,30 @@ struct image_vol *image_new(int nx, int ny, int nz, int nframes)
     return v;
 }
 
+struct image_vol *image_adopt(int nx, int ny, int nz, int nframes, float complex *data)
+{
+    struct image_vol *v = image_new(1, 1, 1, nframes);
+    if (!v || nx <= 0 || ny <= 0 || nz <= 0) {
+        image_free(v);
+        return NULL;
+    }
+    free(v->data);
+    v->nx = nx;
+    v->ny = ny;
+    v->nz = nz;
+    v->data = data;
+    v->fft_owned = true;
+    return v;
+}
+
 void image_free(struct image_vol *v)
 {
     if (!v)
         return;
-    free(v->data);
+    if (v->fft_owned)
+        fft_free(v->data);
+    else
+        free(v->data);
     free(v->frame_labels);
     free(v);
 }

@@ -37,13 +37,19 @@ struct image_vol {
     /* the labels of each frame (eco, phs, rep, set; the others 0) */
     int32_t (*frame_labels)[VM_LABEL__COUNT];
     const char *sequence_name;    /* may be NULL */
+    bool fft_owned;               /* data came from fft_alloc (image_adopt) */
 };
 
 /* A zeroed volume: is_complex, 1 mm voxels, read/phase/slice along x/y/z,
    position 0, nframes zeroed label rows, no sequence name. NULL when a size
    is below 1 or the volume would not fit in memory's address space. */
 struct image_vol *image_new(int nx, int ny, int nz, int nframes);
-void image_free(struct image_vol *v);     /* NULL: nothing */
+void image_free(struct image_vol *v);
+/* A volume whose data is an fft_alloc'd buffer of nx·ny·nz·nframes values,
+   taken over (freed by image_free), so that a recon can hand its
+   transformed grid over without a copy. NULL (data not taken) on a bad
+   size. */
+struct image_vol *image_adopt(int nx, int ny, int nz, int nframes, float complex *data);     /* NULL: nothing */
 
 /* PNG (8-bit grey, magnitude).
  * Windowing: the grey level is 255·(|v| - lo)/(hi - lo), rounded to the

@@ -214,8 +214,15 @@ struct kspace *recon_kspace(const struct raw_file *f, const struct recon_opts *o
     k->nframes = nframes;
     k->data = fft_alloc((size_t)total);
     size_t nmask = vol * (size_t)nslices * (size_t)nframes;
-    uint16_t *count = xcalloc(nmask, sizeof *count);
+    /* samples per grid point (averages), saturating: more than 254 of one
+       point is refused below */
+    unsigned char *count = xcalloc(nmask, 1);
+    bool too_many = false;
     k->frame_labels = xcalloc((size_t)nframes, sizeof *k->frame_labels);
+    k->lo[0] = nx;
+    k->lo[1] = g.ny;
+    k->lo[2] = g.nz;
+    k->hi[0] = k->hi[1] = k->hi[2] = -1;
     for (int fr = 0; fr < nframes; fr++) {
         int r = fr;
         k->frame_labels[fr][VM_LABEL_ECO] = r % g.neco;
@@ -317,42 +324,90 @@ struct kspace *recon_kspace(const struct raw_file *f, const struct recon_opts *o
             for (int d = 0; d < 3; d++)
                 spos[s][d] = a->position[d] * 1e-3;
         }
-        place_line(a, nx, ncoils, line, &k->ndropped_samples);
         bool rev = flag(a, RAW_IS_REVERSE);
+        int fr = frame_of(&g, a->labels);
+        size_t mrow = ((((size_t)fr * nslices + s) * g.nz + z) * g.ny + y) * nx;
+        size_t drow = (((((size_t)fr * nslices + s) * ncoils) * g.nz + z) * g.ny + y) * nx;
+        size_t cstride = vol;
+        /* the samples' grid range */
+        long x0 = ro_index(a, 0, nx), step = rev ? -1 : 1;
+        uint32_t s_lo = 0, s_hi = a->samples;     /* samples that land on the grid */
+        if (!rev) {
+            if (x0 < 0)
+                s_lo = (uint32_t)-x0;
+            if (x0 + (long)a->samples > nx)
+                s_hi = (uint32_t)(nx - x0 > 0 ? nx - x0 : 0);
+        } else {
+            if (x0 >= nx)
+                s_lo = (uint32_t)(x0 - nx + 1);
+            if (x0 - (long)a->samples + 1 < 0)
+                s_hi = (uint32_t)(x0 + 1 > 0 ? x0 + 1 : 0);
+        }
+        if (s_hi < s_lo)
+            s_hi = s_lo;
+        k->ndropped_samples += a->samples - (s_hi - s_lo);
+        if (s_hi > s_lo) {
+            long xa = x0 + step * (long)s_lo, xb = x0 + step * (long)(s_hi - 1);
+            long xmin = xa < xb ? xa : xb, xmax = xa < xb ? xb : xa;
+            k->lo[0] = xmin < k->lo[0] ? (int)xmin : k->lo[0];
+            k->hi[0] = xmax > k->hi[0] ? (int)xmax : k->hi[0];
+            k->lo[1] = y < k->lo[1] ? (int)y : k->lo[1];
+            k->hi[1] = y > k->hi[1] ? (int)y : k->hi[1];
+            k->lo[2] = z < k->lo[2] ? (int)z : k->lo[2];
+            k->hi[2] = z > k->hi[2] ? (int)z : k->hi[2];
+        }
         if (rev)
             k->nreversed++;
         if (rev && pc_a && (pc_a[s] != 0 || pc_b[s] != 0)) {
+            size_t dummy = 0;
+            place_line(a, nx, ncoils, line, &dummy);
             fft_centred(line, 1, &nx, (size_t)ncoils, +1);
             for (int c = 0; c < ncoils; c++)
                 for (int x = 0; x < nx; x++)
                     line[(size_t)c * nx + x] *=
                         (float complex)cexp(-I * (pc_a[s] + pc_b[s] * (x - nx / 2)));
             fft_centred(line, 1, &nx, (size_t)ncoils, -1);
+            for (int c = 0; c < ncoils; c++)
+                for (int x = 0; x < nx; x++)
+                    k->data[drow + c * cstride + (size_t)x] += line[(size_t)c * nx + x];
+        } else {
+            for (int c = 0; c < ncoils; c++) {
+                const float *d = a->data + 2 * (size_t)c * a->samples;
+                float complex *dst = k->data + drow + c * cstride;
+                for (uint32_t j = s_lo; j < s_hi; j++) {
+                    long x = x0 + step * (long)j;
+                    dst[x] += d[2 * j] + I * d[2 * j + 1];
+                }
+            }
         }
-        int fr = frame_of(&g, a->labels);
-        size_t mrow = ((((size_t)fr * nslices + s) * g.nz + z) * g.ny + y) * nx;
-        for (int c = 0; c < ncoils; c++) {
-            float complex *dst = k->data +
-                (((((size_t)fr * nslices + s) * ncoils + c) * g.nz + z) * g.ny + y) * nx;
-            for (int x = 0; x < nx; x++)
-                dst[x] += line[(size_t)c * nx + x];
-        }
-        for (uint32_t j = 0; j < a->samples; j++) {
-            long x = ro_index(a, j, nx);
-            if (x >= 0 && x < nx && count[mrow + x] < UINT16_MAX)
+        for (uint32_t j = s_lo; j < s_hi; j++) {
+            long x = x0 + step * (long)j;
+            if (count[mrow + x] < 255)
                 count[mrow + x]++;
+            else
+                too_many = true;
         }
         k->nused++;
     }
     /* averages: the mean of what landed on each point */
-    k->mask = xcalloc(nmask, 1);
+    if (too_many) {
+        snprintf(err, errlen, "more than 254 acquisitions land on the same k-space point "
+                 "(averages); Larmor averages at most 254");
+        kspace_free(k);
+        k = NULL;
+        goto out;
+    }
+    k->mask = count;
+    count = NULL;
     for (size_t fs = 0; fs < (size_t)nframes * nslices; fs++)
+#pragma omp parallel for schedule(static) if (vol >= 65536)
         for (size_t v = 0; v < vol; v++) {
-            uint16_t n = count[fs * vol + v];
-            k->mask[fs * vol + v] = n > 0;
-            if (n > 1)
+            unsigned char n = k->mask[fs * vol + v];
+            if (n > 1) {
                 for (int c = 0; c < ncoils; c++)
                     k->data[(fs * ncoils + c) * vol + v] /= (float)n;
+                k->mask[fs * vol + v] = 1;
+            }
         }
     /* position: the mean of the slices' centres; spacing from the two
        lowest slices with data */
@@ -393,27 +448,8 @@ out:
 /* The sampled extent of k-space along each axis (x, y, z): [lo, hi]. */
 static void extent(const struct kspace *k, int lo[3], int hi[3])
 {
-    int n[3] = { k->nx, k->ny, k->nz };
-    for (int d = 0; d < 3; d++) {
-        lo[d] = n[d];
-        hi[d] = -1;
-    }
-    size_t vol = (size_t)k->nx * k->ny * k->nz;
-    for (size_t fs = 0; fs < (size_t)k->nframes * k->nslices; fs++)
-        for (int z = 0; z < k->nz; z++)
-            for (int y = 0; y < k->ny; y++) {
-                const unsigned char *m = k->mask + fs * vol + ((size_t)z * k->ny + y) * k->nx;
-                for (int x = 0; x < k->nx; x++)
-                    if (m[x]) {
-                        int p[3] = { x, y, z };
-                        for (int d = 0; d < 3; d++) {
-                            if (p[d] < lo[d])
-                                lo[d] = p[d];
-                            if (p[d] > hi[d])
-                                hi[d] = p[d];
-                        }
-                    }
-            }
+    memcpy(lo, k->lo, sizeof k->lo);
+    memcpy(hi, k->hi, sizeof k->hi);
 }
 
 /* POCS partial-Fourier recon of one coil's volume (Haacke et al. 1991):
@@ -553,43 +589,56 @@ struct image_vol *recon_image(struct kspace *k, const struct recon_opts *o, char
             return NULL;
         }
     }
-    struct image_vol *v = image_new(ox, oy, oz * ns, k->nframes);
+    bool steal = nc == 1 && ox == nx && oy == ny && oz == nz;
+    struct image_vol *v;
+    if (steal) {
+        /* the transformed grid is the image: [frame][slice][1][z][y][x] */
+        v = image_adopt(nx, ny, nz * ns, k->nframes, k->data);
+        k->data = NULL;
+    } else {
+        v = image_new(ox, oy, oz * ns, k->nframes);
+    }
     v->is_complex = nc == 1 || o->sens;
     size_t ovol = (size_t)ox * oy * oz * ns;
-    for (int fr = 0; fr < k->nframes; fr++) {
+    for (int fr = 0; fr < k->nframes; fr++)
         memcpy(v->frame_labels[fr], k->frame_labels[fr], sizeof v->frame_labels[fr]);
-        for (int s = 0; s < ns; s++)
-            for (int z = 0; z < oz; z++)
-                for (int y = 0; y < oy; y++)
-                    for (int x = 0; x < ox; x++) {
-                        size_t iz = (size_t)(z - oz / 2 + nz / 2);
-                        size_t iy = (size_t)(y - oy / 2 + ny / 2);
-                        size_t ix = (size_t)(x - ox / 2 + nx / 2);
-                        size_t zi = (size_t)s * oz + z;
-                        size_t oi = (((size_t)fr * oz * ns + zi) * oy + y) * ox + x;
-                        size_t base = ((size_t)fr * ns + s) * nc;
-                        size_t ki = (iz * ny + iy) * nx + ix;
-                        if (nc == 1) {
-                            v->data[oi] = k->data[base * vol + ki];
-                        } else if (o->sens) {
-                            float complex num = 0;
-                            float den = 0;
-                            for (int c = 0; c < nc; c++) {
-                                float complex sc = o->sens[(size_t)c * ovol +
-                                                           (zi * oy + y) * ox + x];
-                                num += conjf(sc) * k->data[(base + c) * vol + ki];
-                                den += crealf(sc) * crealf(sc) + cimagf(sc) * cimagf(sc);
-                            }
-                            v->data[oi] = den > 0 ? num / den : 0;
-                        } else {
-                            float ss = 0;
-                            for (int c = 0; c < nc; c++) {
-                                float complex d = k->data[(base + c) * vol + ki];
-                                ss += crealf(d) * crealf(d) + cimagf(d) * cimagf(d);
-                            }
-                            v->data[oi] = sqrtf(ss);
-                        }
-                    }
+    size_t orows = steal ? 0 : (size_t)k->nframes * ns * oz * oy;
+#pragma omp parallel for schedule(static) if (orows * ox >= 65536)
+    for (size_t r = 0; r < orows; r++) {
+        int y = (int)(r % (size_t)oy);
+        int z = (int)((r / (size_t)oy) % (size_t)oz);
+        int s = (int)((r / ((size_t)oy * oz)) % (size_t)ns);
+        int fr = (int)(r / ((size_t)oy * oz * ns));
+        size_t iz = (size_t)(z - oz / 2 + nz / 2);
+        size_t iy = (size_t)(y - oy / 2 + ny / 2);
+        size_t zi = (size_t)s * oz + z;
+        size_t base = ((size_t)fr * ns + s) * nc;
+        float complex *dst = v->data + (((size_t)fr * oz * ns + zi) * oy + y) * ox;
+        size_t krow = (iz * ny + iy) * nx + (size_t)(nx / 2 - ox / 2);
+        if (nc == 1) {
+            memcpy(dst, k->data + base * vol + krow, (size_t)ox * sizeof *dst);
+            continue;
+        }
+        for (int x = 0; x < ox; x++) {
+            size_t ki = krow + (size_t)x;
+            if (o->sens) {
+                float complex num = 0;
+                float den = 0;
+                for (int c = 0; c < nc; c++) {
+                    float complex sc = o->sens[(size_t)c * ovol + (zi * oy + y) * ox + x];
+                    num += conjf(sc) * k->data[(base + c) * vol + ki];
+                    den += crealf(sc) * crealf(sc) + cimagf(sc) * cimagf(sc);
+                }
+                dst[x] = den > 0 ? num / den : 0;
+            } else {
+                float ss = 0;
+                for (int c = 0; c < nc; c++) {
+                    float complex d = k->data[(base + c) * vol + ki];
+                    ss += crealf(d) * crealf(d) + cimagf(d) * cimagf(d);
+                }
+                dst[x] = sqrtf(ss);
+            }
+        }
     }
     v->voxel[0] = k->fov[0] > 0 ? k->fov[0] / nx : 1e-3;
     v->voxel[1] = k->fov[1] > 0 ? k->fov[1] / ny : v->voxel[0];

@@ -48,6 +48,7 @@ struct kspace {
     int ncoils, nslices, nframes;
     float complex *data;            /* [frame][slice][coil][z][y][x] (fft_alloc) */
     unsigned char *mask;            /* [frame][slice][z][y][x]: 1 where sampled */
+    int lo[3], hi[3];               /* the sampled extent along x, y, z */
     int32_t (*frame_labels)[VM_LABEL__COUNT];   /* eco, phs, rep, set of each frame */
     /* geometry */
     double fov[3];                  /* encoded FOV (m) */
