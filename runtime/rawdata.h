@@ -1,6 +1,7 @@
 /*
  * rawdata: raw MR data as ISMRMRD (HDF5) files. This is the one module that
- * talks to libismrmrd; its types never leak. The simulator (and later a
+ * reads and writes ISMRMRD raw data (runtime/recon/image.c writes ISMRMRD
+ * images); libismrmrd's types never leak. The simulator (and later a
  * hardware driver) writes acquisitions through raw_writer; the recon reads
  * them back through raw_reader.
  *

@@ -22,7 +22,11 @@
  * away), averages, coil combination (sum of squares and Roemer, exact on
  * known sensitivities), multi-slice geometry, the refusal of a radial
  * trajectory, and agreement with BART's `bart fft` (1e-5) and with
- * libismrmrd's ismrmrd_recon_cartesian_2d (where installed).
+ * libismrmrd's ismrmrd_recon_cartesian_2d (where installed). Finally, end
+ * to end: sequences/spin_echo.psq (T2-weighted) and gradient_echo.psq
+ * (T1-weighted FLASH) compiled, simulated on the built-in Shepp-Logan and
+ * reconstructed: every edge within one voxel of the phantom's, and each
+ * tissue's mean within 2 % of its closed-form signal, in the same order.
  */
 #include <CUnit/CUnit.h>
 #include <complex.h>
