@@ -511,3 +511,21 @@ int h5_write_attr_int(struct h5file *f, const char *path, const char *name, int6
 {
     return write_attr(f, path, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value, err, errlen);
 }
+
+void h5_close_open_objects(int64_t fid)
+{
+    unsigned types = H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR |
+                     H5F_OBJ_LOCAL;
+    ssize_t n = H5Fget_obj_count((hid_t)fid, types);
+    if (n <= 0)
+        return;
+    hid_t *ids = xmalloc((size_t)n * sizeof *ids);
+    n = H5Fget_obj_ids((hid_t)fid, types, (size_t)n, ids);
+    for (ssize_t i = 0; i < n; i++) {
+        if (H5Iget_type(ids[i]) == H5I_ATTR)
+            H5Aclose(ids[i]);
+        else
+            H5Oclose(ids[i]);
+    }
+    free(ids);
+}

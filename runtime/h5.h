@@ -28,6 +28,10 @@ struct h5file *h5_open(const char *path, char *err, size_t errlen);
 struct h5file *h5_create(const char *path, char *err, size_t errlen);
 /* Close (and, for a created file, flush); 0, or -1 with the reason. */
 int h5_close(struct h5file *f, char *err, size_t errlen);
+/* Close every dataset, group, datatype and attribute still open in the
+   HDF5 file fid (an hid_t: libismrmrd leaves some open on its error
+   paths), so that closing the file really closes it. */
+void h5_close_open_objects(int64_t fid);
 
 enum h5_kind { H5_NONE, H5_GROUP, H5_DATASET, H5_OTHER };
 /* What the absolute path names: nothing, a group, a dataset or another object. */

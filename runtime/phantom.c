@@ -23,12 +23,6 @@
 #define GAMMA_1H_HZ_PER_T 42.577478518e6    /* CODATA 2018, gamma / 2 pi */
 #define PH_MAX_NAME 200
 
-static bool has_suffix(const char *s, const char *suf)
-{
-    size_t n = strlen(s), m = strlen(suf);
-    return n >= m && !strcmp(s + n - m, suf);
-}
-
 /* The file's name without folder and extension. */
 static char *stem(const char *path)
 {
@@ -1179,7 +1173,7 @@ struct phantom *phantom_load(const char *spec, double res_m, struct diag_ctx *d)
         if (!strncmp(spec, builtin_names[i], l) && (spec[l] == 0 || spec[l] == ':'))
             return load_builtin(spec, res_m, d);
     }
-    bool yaml = has_suffix(spec, ".yaml") || has_suffix(spec, ".yml");
+    bool yaml = str_has_suffix(spec, ".yaml") || str_has_suffix(spec, ".yml");
     FILE *fp = fopen(spec, "rb");
     if (!fp) {
         int e = errno;
@@ -1209,7 +1203,7 @@ struct phantom *phantom_load(const char *spec, double res_m, struct diag_ctx *d)
     size_t got = fread(sig, 1, sizeof sig, fp);
     fclose(fp);
     bool hdf5 = got == 8 && !memcmp(sig, "\x89HDF\r\n\x1a\n", 8);
-    if (yaml || (!hdf5 && !has_suffix(spec, ".h5") && !has_suffix(spec, ".phantom"))) {
+    if (yaml || (!hdf5 && !str_has_suffix(spec, ".h5") && !str_has_suffix(spec, ".phantom"))) {
         size_t len;
         char *text = read_file(spec, &len);
         if (!text) {

@@ -39,6 +39,7 @@
 #include <ismrmrd/ismrmrd.h>
 #include <ismrmrd/version.h>
 
+#include "runtime/h5.h"
 #include "runtime/util.h"
 
 #define RAW_TICK_NS 2500000LL          /* acquisition_time_stamp unit: 2.5 ms */
@@ -772,25 +773,6 @@ static char *raw_derived_xml(const struct raw_writer *w, const struct raw_header
     return raw_header_xml(w, &h);
 }
 
-/* Close what libismrmrd left open on an error path, so that H5Fclose
-   really closes the file. */
-static void raw_close_leftovers(hid_t fid)
-{
-    unsigned types = H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR | H5F_OBJ_LOCAL;
-    ssize_t n = H5Fget_obj_count(fid, types);
-    if (n <= 0)
-        return;
-    hid_t *ids = xmalloc((size_t)n * sizeof *ids);
-    n = H5Fget_obj_ids(fid, types, (size_t)n, ids);
-    for (ssize_t i = 0; i < n; i++) {
-        if (H5Iget_type(ids[i]) == H5I_ATTR)
-            H5Aclose(ids[i]);
-        else
-            H5Oclose(ids[i]);
-    }
-    free(ids);
-}
-
 int raw_close(struct raw_writer *w, const struct raw_header *h, char *err, size_t errlen)
 {
     if (!w) {
@@ -824,7 +806,7 @@ int raw_close(struct raw_writer *w, const struct raw_header *h, char *err, size_
 
     lib_begin(&c);
     if (w->ds.fileid > 0)
-        raw_close_leftovers(w->ds.fileid);
+        h5_close_open_objects(w->ds.fileid);
     rc = ismrmrd_close_dataset(&w->ds);
     lib_end(&c, msg, sizeof msg, "libismrmrd could not close the file");
     if (rc != ISMRMRD_NOERROR && ret == 0) {

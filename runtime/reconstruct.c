@@ -38,12 +38,6 @@ int recon_parse_formats(const char *s, unsigned *formats)
     return 0;
 }
 
-static bool ends_with(const char *s, const char *suf)
-{
-    size_t n = strlen(s), m = strlen(suf);
-    return n >= m && !strcmp(s + n - m, suf);
-}
-
 static double now_s(void)
 {
     struct timespec ts;
@@ -168,13 +162,13 @@ int reconstruct(const char *raw_path, const char *out, const struct recon_cli *c
     /* where it goes */
     unsigned fmt = c->formats;
     const char *single = NULL;
-    if (ends_with(out, ".png"))
+    if (str_has_suffix(out, ".png"))
         fmt = RECON_FMT_PNG, single = out;
-    else if (ends_with(out, ".nii"))
+    else if (str_has_suffix(out, ".nii"))
         fmt = RECON_FMT_NII, single = out;
-    else if (ends_with(out, ".cfl") || ends_with(out, ".hdr"))
+    else if (str_has_suffix(out, ".cfl") || str_has_suffix(out, ".hdr"))
         fmt = RECON_FMT_CFL, single = out;
-    else if (ends_with(out, ".h5"))
+    else if (str_has_suffix(out, ".h5"))
         fmt = RECON_FMT_H5, single = out;
     else {
         if (!fmt)

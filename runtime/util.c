@@ -232,3 +232,9 @@ uint64_t fnv1a64(uint64_t h, const void *data, size_t n)
     }
     return h;
 }
+
+bool str_has_suffix(const char *s, const char *suf)
+{
+    size_t n = strlen(s), m = strlen(suf);
+    return n >= m && strcmp(s + n - m, suf) == 0;
+}

@@ -21,6 +21,8 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* printf into a new heap string. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Whether s ends with suf ("seq.lbc", ".lbc"). */
+bool str_has_suffix(const char *s, const char *suf);
 
 /* Grow *arr (element size esz) so that it holds at least need elements. */
 void vec_reserve(void **arr, size_t *cap, size_t need, size_t esz);

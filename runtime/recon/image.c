@@ -36,6 +36,7 @@
 #include <ismrmrd/version.h>
 #include <png.h>
 
+#include "runtime/h5.h"
 #include "runtime/util.h"
 
 #define IMG_MM_PER_M 1e3
@@ -987,26 +988,6 @@ static void img_lib_end(struct img_libcall *c, char *msg, size_t len, const char
     H5Eset_auto2(H5E_DEFAULT, c->func, c->data);
 }
 
-/* Close what libismrmrd left open on an error path, so that closing the
-   file really closes it. */
-static void img_close_leftovers(hid_t fid)
-{
-    unsigned types = H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR |
-                     H5F_OBJ_LOCAL;
-    ssize_t n = H5Fget_obj_count(fid, types);
-    if (n <= 0)
-        return;
-    hid_t *ids = xmalloc((size_t)n * sizeof *ids);
-    n = H5Fget_obj_ids(fid, types, (size_t)n, ids);
-    for (ssize_t i = 0; i < n; i++) {
-        if (H5Iget_type(ids[i]) == H5I_ATTR)
-            H5Aclose(ids[i]);
-        else
-            H5Oclose(ids[i]);
-    }
-    free(ids);
-}
-
 static void xml_text(struct strbuf *b, const char *s)
 {
     for (; *s; s++) {
@@ -1263,7 +1244,7 @@ out:
     if (opened) {
         img_lib_begin(&c);
         if (ret < 0 && ds.fileid > 0)
-            img_close_leftovers(ds.fileid);
+            h5_close_open_objects(ds.fileid);
         rc = ismrmrd_close_dataset(&ds);
         img_lib_end(&c, msg, sizeof msg, "libismrmrd cannot close it");
         if (rc != ISMRMRD_NOERROR && ret == 0) {

@@ -445,13 +445,6 @@ out:
 
 /* --- image ---------------------------------------------------------------- */
 
-/* The sampled extent of k-space along each axis (x, y, z): [lo, hi]. */
-static void extent(const struct kspace *k, int lo[3], int hi[3])
-{
-    memcpy(lo, k->lo, sizeof k->lo);
-    memcpy(hi, k->hi, sizeof k->hi);
-}
-
 /* POCS partial-Fourier recon of one coil's volume (Haacke et al. 1991):
    the phase from the symmetrically sampled centre, then alternately
    imposing it on the image and the measured samples on k-space. */
@@ -546,9 +539,9 @@ struct image_vol *recon_image(struct kspace *k, const struct recon_opts *o, char
     const int *fdims = dims3 + (3 - rank);
 
     /* partial Fourier: a sampled extent that is lopsided about the centre */
-    int lo[3], hi[3], half[3];
+    const int *lo = k->lo, *hi = k->hi;     /* the sampled extent */
+    int half[3];
     bool pf[3] = { false, false, false }, anypf = false;
-    extent(k, lo, hi);
     int N[3] = { nx, ny, nz };
     const char *axis[3] = { "readout", "phase-encoding", "partition" };
     for (int d = 0; d < 3; d++) {
