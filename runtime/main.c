@@ -63,12 +63,6 @@ struct seq_opts {
     const char *system;          /* --system NAME|PATH; NULL: generic_3t */
 };
 
-static bool has_suffix(const char *s, const char *suf)
-{
-    size_t n = strlen(s), m = strlen(suf);
-    return n >= m && strcmp(s + n - m, suf) == 0;
-}
-
 /* Load the --system choice (generic_3t without one) from the stdlib
    (--stdlib, else the default) or a path; errors go to d. */
 static int load_system(const struct seq_opts *so, struct system *sys, struct diag_ctx *d)
@@ -79,7 +73,7 @@ static int load_system(const struct seq_opts *so, struct system *sys, struct dia
 /* Compile a .psq or load a .lbc; diagnostics are printed. */
 static struct lbc_program *load_program(const char *path, const struct seq_opts *so, int *rc)
 {
-    if (has_suffix(path, ".lbc")) {
+    if (str_has_suffix(path, ".lbc")) {
         if (so->ndefines || so->system) {
             fprintf(stderr, "larmor: %s applies to .psq sources; %s is already compiled\n",
                     so->ndefines ? "-D" : "--system", path);
@@ -119,6 +113,34 @@ enum { OPT_PHANTOM = 180, OPT_SPINS, OPT_COILS, OPT_SNR, OPT_SEED, OPT_THREADS, 
        OPT_NODIFF, OPT_RES = 200, OPT_STDLIB = 256, OPT_SYSTEM, OPT_FROM, OPT_TO, OPT_BLOCKS, OPT_DELAYS, OPT_LIST,
        OPT_JSON, OPT_REPS, OPT_FORMAT = 300, OPT_WINDOW, OPT_MOSAIC, OPT_PF, OPT_POCS_IT,
        OPT_KEEP_OS, OPT_SENS, OPT_KSPACE, OPT_WISDOM, OPT_DIFF, OPT_SPOILING };
+
+/* What an option's value must look like, for "bad value" messages. */
+static const char *opt_hint(int ch)
+{
+    switch (ch) {
+    case OPT_FORMAT:
+        return "--format takes png, nii, cfl, h5 or all, comma-separated (--format png,nii)";
+    case OPT_WINDOW:
+        return "--window takes LO:HI with LO < HI (--window 0:0.5)";
+    case OPT_PF:
+        return "--partial-fourier takes zero or pocs";
+    case OPT_POCS_IT:
+        return "--pocs-iterations takes a whole number from 1 to 1000";
+    case OPT_SPOILING:
+        return "--spoiling takes ideal or none";
+    case OPT_SPINS:
+        return "--spins takes N or AxBxC, each 1 to 65536 (--spins 1x1x16)";
+    case OPT_COILS:
+        return "--coils takes a whole number from 1 to 128";
+    case OPT_SNR:
+        return "--snr takes a positive number";
+    case OPT_THREADS:
+        return "--threads takes a whole number from 1 to 1024";
+    case OPT_RES:
+        return "--res takes a positive length (--res 2mm)";
+    }
+    return NULL;
+}
 
 /* Parse the common options; returns the index of the first operand or -1. */
 static int parse_seq_opts(const char *cmd, int argc, char **argv, struct seq_opts *so,
@@ -168,7 +190,8 @@ static int parse_seq_opts(const char *cmd, int argc, char **argv, struct seq_opt
         default:
             if (on_extra && on_extra(ch, optarg, ectx) == 0)
                 break;
-            *rc = usage_error(cmd, "bad value for '%s'", argv[optind - 1]);
+            *rc = opt_hint(ch) ? usage_error(cmd, "%s", opt_hint(ch))
+                               : usage_error(cmd, "bad value for '%s'", argv[optind - 1]);
             return -1;
         }
     }
@@ -220,7 +243,7 @@ static int cmd_compile(int argc, char **argv)
                                   "a sequence file is needed", &rc);
     if (!seq)
         goto out;
-    if (has_suffix(seq, ".lbc")) {
+    if (str_has_suffix(seq, ".lbc")) {
         rc = usage_error("compile", "'%s' is already bytecode; compile takes a .psq", seq);
         goto out;
     }
@@ -434,7 +457,7 @@ static int compile_checked(const char *cmd, const char *seq, const struct seq_op
     *ckp = NULL;
     if (load_system(so, sys, d) != 0)
         return EXIT_INPUT;
-    if (has_suffix(seq, ".lbc")) {
+    if (str_has_suffix(seq, ".lbc")) {
         if (so->ndefines)
             return usage_error(cmd, "-D applies to .psq sources; '%s' is already compiled", seq);
         char err[512];
@@ -537,7 +560,7 @@ static int cmd_params(int argc, char **argv)
                                   "a .psq sequence file is needed", &rc);
     if (!seq)
         goto out;
-    if (has_suffix(seq, ".lbc")) {
+    if (str_has_suffix(seq, ".lbc")) {
         rc = usage_error("params", "'%s' is bytecode; params reads a .psq", seq);
         goto out;
     }
@@ -725,7 +748,7 @@ static int run_simulation(const char *seq, const struct lbc_program *p, const st
     diag_init(&d);
     struct system sys;
     const char *sysname = so->system;
-    if (has_suffix(seq, ".lbc") && p->sys_name >= 0)
+    if (str_has_suffix(seq, ".lbc") && p->sys_name >= 0)
         sysname = lbc_str(p, p->sys_name);
     if (system_resolve(sysname, so->stdlib, &sys, &d) != 0) {
         diag_print_all(&d, stderr, diag_want_color(stderr));
@@ -904,7 +927,8 @@ static int cmd_recon(int argc, char **argv)
             return usage_error("recon", "unknown option '%s'", argv[optind - 1]);
         default:
             if (recon_opt(ch, optarg, &c) != 0)
-                return usage_error("recon", "bad value for '%s'", argv[optind - 1]);
+                return opt_hint(ch) ? usage_error("recon", "%s", opt_hint(ch))
+                                    : usage_error("recon", "bad value for '%s'", argv[optind - 1]);
         }
     }
     if (argc - optind != 1)

@@ -30,6 +30,10 @@
 #   tests/golden/phantoms/*.ref
 #       one line of arguments to `larmor phantom` (a built-in phantom,
 #       --res); NAME.out as above.
+#   tests/golden/cli/*.args
+#       FILE.out = stdout and stderr of `larmor $(cat FILE.args)` (a whole
+#       command line: bad options and files of recon, scan, ...), then a
+#       line `exit: N`; @TMP@ in the arguments is a scratch folder.
 #
 # Run from the source tree so that diagnostics show paths relative to it.
 # top_srcdir and top_builddir default to this script's parent folder.
@@ -160,6 +164,16 @@ for f in tests/golden/phantoms/*.yaml tests/golden/phantoms/*.ref; do
     "$LARMOR" phantom $args >"$tmp/ph" 2>&1
     echo "exit: $?" >>"$tmp/ph"
     check "$f" "$exp" "$tmp/ph"
+done
+
+# --- command lines: bad options and files ---
+for f in tests/golden/cli/*.args; do
+    [ -f "$f" ] || continue
+    args=$(sed -n '1p' "$f" | sed "s|@TMP@|$tmp|g")
+    # shellcheck disable=SC2086
+    "$LARMOR" $args 2>&1 | sed "s|$tmp|@TMP@|g" >"$tmp/cli"
+    echo "exit: $("$LARMOR" $args >/dev/null 2>&1; echo $?)" >>"$tmp/cli"
+    check "$f" "${f%.args}.out" "$tmp/cli"
 done
 
 echo "golden: $pass passed, $fail failed"
