@@ -88,6 +88,27 @@ static void place_line(const struct raw_acq *a, int nx, int ncoils, float comple
         }
 }
 
+/* One acquisition's place on the grid: its row in the data (coil 0) and
+   in the mask, its first sample's x and direction, the samples that land
+   on the grid; added: its data is already in (a phase-corrected line). */
+struct placement {
+    const struct raw_acq *a;
+    size_t drow, mrow;
+    long x0;
+    int step;
+    uint32_t s_lo, s_hi;
+    bool added;
+};
+
+#ifdef _OPENMP
+#include <omp.h>
+static int omp_thread(void) { return omp_get_thread_num(); }
+static int omp_threads(void) { return omp_get_num_threads(); }
+#else
+static int omp_thread(void) { return 0; }
+static int omp_threads(void) { return 1; }
+#endif
+
 struct grid_map {
     int ny, nz, cy, cz;
     int neco, nphs, nrep, nset;
@@ -297,6 +318,9 @@ struct kspace *recon_kspace(const struct raw_file *f, const struct recon_opts *o
                 "reversed lines are flipped but not phase-corrected", nrev_img);
     }
 
+    /* where each acquisition's samples go */
+    struct placement *pl = xmalloc(nimg * sizeof *pl);
+    size_t npl = 0;
     for (size_t i = 0; i < f->nacq; i++) {
         const struct raw_acq *a = &f->acq[i];
         if (!is_imaging(a)) {
@@ -328,7 +352,6 @@ struct kspace *recon_kspace(const struct raw_file *f, const struct recon_opts *o
         int fr = frame_of(&g, a->labels);
         size_t mrow = ((((size_t)fr * nslices + s) * g.nz + z) * g.ny + y) * nx;
         size_t drow = (((((size_t)fr * nslices + s) * ncoils) * g.nz + z) * g.ny + y) * nx;
-        size_t cstride = vol;
         /* the samples' grid range */
         long x0 = ro_index(a, 0, nx), step = rev ? -1 : 1;
         uint32_t s_lo = 0, s_hi = a->samples;     /* samples that land on the grid */
@@ -369,26 +392,44 @@ struct kspace *recon_kspace(const struct raw_file *f, const struct recon_opts *o
             fft_centred(line, 1, &nx, (size_t)ncoils, -1);
             for (int c = 0; c < ncoils; c++)
                 for (int x = 0; x < nx; x++)
-                    k->data[drow + c * cstride + (size_t)x] += line[(size_t)c * nx + x];
-        } else {
-            for (int c = 0; c < ncoils; c++) {
-                const float *d = a->data + 2 * (size_t)c * a->samples;
-                float complex *dst = k->data + drow + c * cstride;
-                for (uint32_t j = s_lo; j < s_hi; j++) {
-                    long x = x0 + step * (long)j;
-                    dst[x] += d[2 * j] + I * d[2 * j + 1];
-                }
-            }
+                    k->data[drow + (size_t)c * vol + (size_t)x] += line[(size_t)c * nx + x];
         }
-        for (uint32_t j = s_lo; j < s_hi; j++) {
-            long x = x0 + step * (long)j;
-            if (count[mrow + x] < 255)
-                count[mrow + x]++;
-            else
-                too_many = true;
-        }
+        pl[npl++] = (struct placement){ a, drow, mrow, x0, (int)step, s_lo, s_hi,
+                                        rev && pc_a && (pc_a[s] != 0 || pc_b[s] != 0) };
         k->nused++;
     }
+    /* the samples onto the grid, in parallel: each thread owns a range of
+       grid rows, so averages of one row add up in one thread */
+    size_t nrows = nmask / (size_t)nx;
+#pragma omp parallel reduction(|| : too_many) if (nimg * maxs >= 65536)
+    {
+        size_t t = (size_t)omp_thread(), nt = (size_t)omp_threads();
+        size_t r0 = nrows * t / nt, r1 = nrows * (t + 1) / nt;
+        for (size_t i = 0; i < npl; i++) {
+            const struct placement *q = &pl[i];
+            size_t row = q->mrow / (size_t)nx;
+            if (row < r0 || row >= r1)
+                continue;
+            if (!q->added)
+                for (int c = 0; c < ncoils; c++) {
+                    const float *d = q->a->data + 2 * (size_t)c * q->a->samples;
+                    float complex *dst = k->data + q->drow + (size_t)c * vol;
+                    for (uint32_t j = q->s_lo; j < q->s_hi; j++) {
+                        long x = q->x0 + q->step * (long)j;
+                        dst[x] += d[2 * j] + I * d[2 * j + 1];
+                    }
+                }
+            for (uint32_t j = q->s_lo; j < q->s_hi; j++) {
+                long x = q->x0 + q->step * (long)j;
+                if (count[q->mrow + x] < 255)
+                    count[q->mrow + x]++;
+                else
+                    too_many = true;
+            }
+        }
+    }
+    free(pl);
+    pl = NULL;
     /* averages: the mean of what landed on each point */
     if (too_many) {
         snprintf(err, errlen, "more than 254 acquisitions land on the same k-space point "
@@ -434,6 +475,7 @@ struct kspace *recon_kspace(const struct raw_file *f, const struct recon_opts *o
         note(o, "%zu samples fell outside the %d x %d x %d k-space grid and were dropped",
              k->ndropped_samples, nx, g.ny, g.nz);
 out:
+    free(pl);
     free(count);
     free(spos);
     free(seen);
