@@ -1854,6 +1854,156 @@ static void test_timing_bytecode_roundtrip(void)
     lbc_free(p);
 }
 
+
+/* =================================================================== */
+/* lang.stdlib: the stdlib's designs, exactly                           */
+/* =================================================================== */
+
+#define STD_PRE "import grad, rf, readout, timing\n"
+
+/* trap_area and triangle: the area exact (1e-12 relative), ramps and flat
+   top on the gradient raster, within max_grad and max_slew, and shortest:
+   one raster step less cannot hold the area. */
+static void test_stdlib_trap_area(void)
+{
+    double G = numv(STD_PRE, "system.max_grad"), S = numv(STD_PRE, "system.max_slew");
+    double R = timev(STD_PRE, "system.grad_raster") * 1e-9;
+    const char *areas[] = { "1 mT/m * 10 us", "2 mT/m * 1 ms", "20 mT/m * 1 ms",
+                            "-35 mT/m * 3 ms", "100 mT/m * 1 ms" };
+    for (size_t i = 0; i < sizeof areas / sizeof *areas; i++) {
+        char pre[256];
+        snprintf(pre, sizeof pre, STD_PRE "let A = %s\nlet t = grad.trap_area(area = A)\n"
+                 "let tri = grad.triangle(area = A)\n", areas[i]);
+        double A = numv(pre, "A"), amp = numv(pre, "t.amp");
+        double rise = timev(pre, "t.rise") * 1e-9, flat = timev(pre, "t.flat") * 1e-9;
+        CU_ASSERT_DOUBLE_EQUAL(numv(pre, "t.area"), A, 1e-12 * fabs(A));
+        CU_ASSERT_DOUBLE_EQUAL(amp * (rise + flat), A, 1e-12 * fabs(A));
+        CU_ASSERT_EQUAL(timev(pre, "t.rise") % timev(pre, "system.grad_raster"), 0);
+        CU_ASSERT_EQUAL(timev(pre, "t.flat") % timev(pre, "system.grad_raster"), 0);
+        CU_ASSERT_EQUAL(timev(pre, "t.fall"), timev(pre, "t.rise"));
+        CU_ASSERT(fabs(amp) <= G * (1 + 1e-12));
+        CU_ASSERT(fabs(amp) / rise <= S * (1 + 1e-12));
+        if (flat == 0) {     /* a triangle: a shorter ramp cannot reach the area */
+            CU_ASSERT((rise - R) * (rise - R) * S < fabs(A));
+        } else {             /* at full amplitude, one flat step less falls short */
+            CU_ASSERT(G * (rise + flat - R) < fabs(A));
+        }
+        /* the triangle */
+        double trise = timev(pre, "tri.rise") * 1e-9;
+        CU_ASSERT_EQUAL(timev(pre, "tri.flat"), 0);
+        CU_ASSERT_DOUBLE_EQUAL(numv(pre, "tri.area"), A, 1e-12 * fabs(A));
+        CU_ASSERT(fabs(numv(pre, "tri.amp")) / trise <= S * (1 + 1e-12));
+        CU_ASSERT((trise - R) * (trise - R) * S < fabs(A) || trise == R);
+    }
+    /* zero area: a zero lobe of one raster step */
+    CU_ASSERT_EQUAL(numv(STD_PRE, "grad.trap_area(area = 0).amp"), 0);
+    /* trap_flat_area: the flat top holds the area */
+    CU_ASSERT_DOUBLE_EQUAL(numv(STD_PRE, "grad.trap_flat_area(flat_area = 5 mT/m * 2 ms, "
+                                         "flat = 2 ms).amp"), 5e-3, 1e-15);
+    /* spoiler (and crusher): cycles / (length γ) */
+    double gam = numv(STD_PRE, "system.gamma");
+    CU_ASSERT_DOUBLE_EQUAL(numv(STD_PRE, "grad.spoiler(cycles = 4, length = 5 mm).area"),
+                           4 / (5e-3 * gam), 1e-12 * 4 / (5e-3 * gam));
+    CU_ASSERT_DOUBLE_EQUAL(numv(STD_PRE, "grad.crusher(cycles = 2, length = 3 mm).area"),
+                           2 / (3e-3 * gam), 1e-12 * 2 / (3e-3 * gam));
+}
+
+/* readout.cartesian, phase_encode, pe_table and epi: k-space steps of
+   1/fov exactly, the prephaser moving k to the start of the line, the ADC
+   centred on the flat top and on the ADC raster. */
+static void test_stdlib_readout(void)
+{
+    const char *pre = STD_PRE
+        "let ro = readout.cartesian(fov = 220 mm, matrix = 96, dwell = 12 us, oversampling = 2)\n"
+        "let ro2 = readout.cartesian(fov = 256 mm, matrix = 128, bw = 50 kHz)\n"
+        "let pe = readout.phase_encode(fov = 220 mm, matrix = 96)\n"
+        "let e = readout.epi(fov = 240 mm, matrix = 64, dwell = 4 us)\n";
+    double gam = numv(pre, "system.gamma");
+    /* the readout's amplitude: matrix / (fov γ window) over the window */
+    double amp = numv(pre, "ro.grad.amp"), win = 192 * 12e-6;
+    CU_ASSERT_DOUBLE_EQUAL(amp * win * gam, 96 / 0.22, 1e-9 * 96 / 0.22);
+    CU_ASSERT_EQUAL((long)numv(pre, "ro.adc.samples"), 192);
+    /* the ADC's centre is the flat top's centre (to the ADC raster) */
+    int64_t adc_c = timev(pre, "timing.adc_centre(ro.adc)");
+    int64_t flat_c = timev(pre, "ro.grad.rise + ro.grad.flat / 2");
+    CU_ASSERT(llabs(adc_c - flat_c) <= timev(pre, "system.adc_raster"));
+    /* the prephaser's area takes k to minus the area to the flat top's centre */
+    CU_ASSERT_DOUBLE_EQUAL(numv(pre, "ro.prephaser.area"),
+                           -amp * (timev(pre, "ro.grad.rise") * 0.5e-9 +
+                                   timev(pre, "ro.grad.flat") * 0.5e-9), 1e-15);
+    /* bandwidth: dwell = 1 / bw on the ADC raster */
+    CU_ASSERT_EQUAL(timev(pre, "ro2.adc.dwell"), 20000);
+    /* phase encoding: line 0 at k = -matrix/2 / fov; lines a step 1/fov apart */
+    CU_ASSERT_DOUBLE_EQUAL(numv(pre, "pe.trap.area") * gam, -48 / 0.22, 1e-9 * 48 / 0.22);
+    CU_ASSERT_EQUAL(numv(pre, "len(readout.pe_table(96))"), 96);
+    CU_ASSERT_EQUAL(numv(pre, "readout.pe_table(96)[0]"), 1);
+    CU_ASSERT_EQUAL(numv(pre, "readout.pe_table(96)[48]"), 0);
+    CU_ASSERT_DOUBLE_EQUAL(numv(pre, "(readout.pe_table(96)[0] - readout.pe_table(96)[1]) * "
+                                     "pe.trap.area") * gam, -1 / 0.22, 1e-9);
+    /* EPI: blip of 1/fov inside the ramp down; prephasers to the first line */
+    CU_ASSERT_DOUBLE_EQUAL(numv(pre, "e.blip.area") * gam, 1 / 0.24, 1e-9);
+    CU_ASSERT(timev(pre, "e.blip.delay") >= timev(pre, "e.grad.rise + e.grad.flat"));
+    CU_ASSERT_EQUAL(timev(pre, "grad.dur(e.blip)"), timev(pre, "grad.dur(e.grad)")); /* delay incl. */
+    CU_ASSERT_DOUBLE_EQUAL(numv(pre, "e.pe_prephaser.area") * gam, -32 / 0.24, 1e-9 * 32 / 0.24);
+    CU_ASSERT_DOUBLE_EQUAL(numv(pre, "e.grad.amp") * 64 * 4e-6 * gam, 64 / 0.24, 1e-9 * 64 / 0.24);
+    CU_ASSERT_EQUAL(timev(pre, "e.echo_spacing"), timev(pre, "grad.dur(e.grad)"));
+    CU_ASSERT_EQUAL(numv(pre, "readout.epi_sign(0)"), 1);
+    CU_ASSERT_EQUAL(numv(pre, "readout.epi_sign(3)"), -1);
+}
+
+/* rf: the slice select's amplitude bw / (γ thickness) with bw = tbw / dur;
+   the rephaser undoes the select's moment after the pulse centre; the
+   pulse starts after the ramp and the RF dead time. */
+static void test_stdlib_rf(void)
+{
+    const char *pre = STD_PRE
+        "let p = rf.sinc(flip = 90 deg, dur = 3 ms, tbw = 4, thickness = 5 mm)\n"
+        "let q = rf.gauss(flip = 30 deg, dur = 2 ms, tbw = 2, thickness = 3 mm)\n";
+    double gam = numv(pre, "system.gamma");
+    CU_ASSERT_DOUBLE_EQUAL(numv(pre, "p.select.amp"), 4 / 3e-3 / (gam * 5e-3), 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(numv(pre, "q.select.amp"), 2 / 2e-3 / (gam * 3e-3), 1e-12);
+    /* the select's moment from the pulse centre to its end, and the rephaser */
+    double a = numv(pre, "p.select.amp");
+    double after = timev(pre, "p.select.delay + p.select.rise + p.select.flat - (p.delay + p.centre)")
+                   * 1e-9 + timev(pre, "p.select.fall") * 0.5e-9;
+    CU_ASSERT_DOUBLE_EQUAL(numv(pre, "p.rephase.area"), -a * after, 1e-15);
+    CU_ASSERT(timev(pre, "p.delay") >= timev(pre, "system.rf_dead_time"));
+    CU_ASSERT(timev(pre, "p.delay") >= timev(pre, "p.select.delay + p.select.rise"));
+    CU_ASSERT_EQUAL(numv(pre, "len(p.shape)"), 3000);
+    /* a slice at z is reached by the frequency offset G γ z */
+    CU_ASSERT_DOUBLE_EQUAL(numv(pre, "rf.offset_freq(p, 10 mm)"), a * gam * 0.01, 1e-9);
+}
+
+/* timing: min_te_gre is exactly the compiler's minimum TE of a gradient
+   echo laid out as the helper assumes: at that TE it compiles; one block
+   raster step less is E0620 (below the minimum). */
+static void test_stdlib_timing(void)
+{
+    const char *pre = STD_PRE
+        "let exc = rf.sinc(flip = 15 deg, dur = 2 ms, tbw = 4, thickness = 5 mm)\n"
+        "let ro = readout.cartesian(fov = 256 mm, matrix = 128, dwell = 10 us)\n"
+        "let lobes = max(grad.dur(exc.rephase), grad.dur(ro.prephaser))\n";
+    int64_t te = timev(pre, "timing.min_te_gre(exc, lobes, ro)");
+    CU_ASSERT(te > 0);
+    for (int k = 0; k < 2; k++) {
+        char src[2048];
+        snprintf(src, sizeof src, "%sparam te = %lld ns\nsequence {\n"
+                 "  block excite { rf exc grad z exc.select }\n"
+                 "  block { grad z exc.rephase grad x ro.prephaser }\n"
+                 "  block align adc = excite.rf + te { grad x ro.grad adc ro.adc }\n}\n",
+                 pre, (long long)(te - k * 10000));
+        if (k == 0) {
+            struct lbc_program *p = compile_ok(src);
+            CU_ASSERT_PTR_NOT_NULL(p);
+            lbc_free(p);
+        } else {
+            expect_err(src, 620);
+        }
+    }
+    /* min_tr: the blocks' durations on the block raster, summed */
+    CU_ASSERT_EQUAL(timev(STD_PRE, "timing.min_tr([1 ms, 15 us, 2 ms])"), 3020000);
+}
+
 /* =================================================================== */
 
 struct tdef {
@@ -1876,6 +2026,12 @@ static int add_suite(const char *name, const struct tdef *t, size_t n)
 
 int register_lang_tests(void)
 {
+    static const struct tdef stdlib[] = {
+        { "grad: trap_area, triangle shortest and exact; spoilers", test_stdlib_trap_area },
+        { "readout: Cartesian, phase encoding, EPI steps of 1/fov", test_stdlib_readout },
+        { "rf: slice select and rephaser", test_stdlib_rf },
+        { "timing: min_te_gre is the compiler's minimum; min_tr", test_stdlib_timing },
+    };
     static const struct tdef numbers[] = {
         { "time literals held as integer ns; quantities in SI", test_num_time_literals },
         { "unknown unit E0103, sub-ns time E0104", test_num_unknown_unit },
@@ -1927,5 +2083,5 @@ int register_lang_tests(void)
     return ADD("lang.numbers", numbers) || ADD("lang.params", params) ||
            ADD("lang.expr", expr) || ADD("lang.import", import) ||
            ADD("lang.events", events) || ADD("lang.loops", loops) ||
-           ADD("lang.timing", timing);
+           ADD("lang.timing", timing) || ADD("lang.stdlib", stdlib);
 }
