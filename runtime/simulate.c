@@ -134,7 +134,16 @@ static int sink(void *ctx, const struct sim_acq *a)
     q.time_ns = a->t_ns;
     memcpy(q.labels, a->labels, sizeof q.labels);
     q.flags = a->index < r->nflags ? r->flags[a->index] : 0;
+    /* the sample at k = 0: samples/2 on a forward line. A reversed line is
+       its mirror image, samples - 1 - samples/2: a window centred on the
+       echo (as the stdlib's readouts are) has k = 0 at (samples - 1)/2,
+       and the mirrored index keeps the half-sample offset of even sizes
+       the same on forward and reversed lines once the recon flips them
+       (with samples/2 on both they would differ by one sample: an N/2
+       ghost) */
     q.centre_sample = a->samples / 2;
+    if (q.flags & RAW_FLAG(RAW_IS_REVERSE))
+        q.centre_sample = a->samples - 1 - a->samples / 2;
     q.read_dir[0] = q.phase_dir[1] = q.slice_dir[2] = 1;
     if (a->index < r->nflags)
         q.position[2] = r->zpos[a->index];

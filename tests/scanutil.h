@@ -35,9 +35,11 @@ struct tissue { double t1, t2, pd, dc, sum; int n; };
 int *tissue_map(const struct phantom *ph, const struct image_vol *v, struct tissue *t, int *nt);
 
 /* Every row and column through the middle 80 % of the object: the first
-   and last voxel above half the 99th-percentile level lie within `tol`
-   voxels of the phantom's first and last voxel. */
-void expect_geometry(const struct image_vol *v, const int *map, int tol);
+   and last voxel above frac times the 99th-percentile level lie within
+   `tol` voxels of the phantom's first and last voxel. frac is half the
+   outer tissue's (the scalp's) share of the brightest: 0.5 where the scalp
+   is among the brightest tissues. */
+void expect_geometry(const struct image_vol *v, const int *map, int tol, double frac);
 
 /* The mean |I| over each tissue's core (voxels whose 5 x 5 neighbourhood
    is all that tissue) of slice/frame `plane` (z-slices of frame 0 first). */
@@ -50,7 +52,8 @@ void tissue_means(const struct image_vol *v, size_t plane, const int *map, struc
 void expect_contrast(const char *what, const struct tissue *t, int nt, const double *s,
                      double rel_tol);
 
-/* The built-in Shepp-Logan (2D), fatal on failure. */
-struct phantom *shepp_logan_2d(void);
+/* The built-in Shepp-Logan (2D) on a grid of res_m (0: its default, 2 mm),
+   fatal on failure. */
+struct phantom *shepp_logan_2d(double res_m);
 
 #endif
