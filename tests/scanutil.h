@@ -48,7 +48,8 @@ void tissue_means(const struct image_vol *v, size_t plane, const int *map, struc
 
 /* The means against the closed-form signal s[c] of each tissue with at
    least 10 core voxels: each within rel_tol after one common scale, and
-   in the same order wherever the expected signals differ by 20 %. */
+   in the same order wherever the expected signals differ by 20 %; at
+   least two tissues must have cores. */
 void expect_contrast(const char *what, const struct tissue *t, int nt, const double *s,
                      double rel_tol);
 
