@@ -1151,6 +1151,10 @@ static int cmd_plot(int argc, char **argv)
         rc = usage_error("plot", "%s", "--rep picks its own time window; give it or --from/--to");
         goto out;
     }
+    if (c.po.to_ns >= 0 && c.po.to_ns <= c.po.from_ns) {
+        rc = usage_error("plot", "%s", "--to must come after --from (and after 0)");
+        goto out;
+    }
     if (c.kspace && c.safety) {
         rc = usage_error("plot", "%s", "--kspace and --sar/--pns make different plots; "
                          "one at a time");

@@ -16,9 +16,12 @@
  *    region and window (to 1e-12 relative), and the PNS timeline's
  *    maximum equals the check's PNS peak;
  *  - bad windows and repetitions give an error naming the range, and
- *    nothing is written.
+ *    nothing is written;
+ *  - the scan overview has its size, the k-space peak and the image where
+ *    they belong.
  */
 #include <cairo.h>
+#include <complex.h>
 #include <CUnit/CUnit.h>
 #include <dirent.h>
 #include <math.h>
@@ -437,6 +440,56 @@ static void test_bad_windows(void)
     lbc_free(p);
 }
 
+/* The scan overview: a k-space of one point (a flat image) and an image
+   with a bright square give a PNG of the documented size, with the
+   k-space's peak white at the centre of its panel. */
+static void test_overview(void)
+{
+    struct kspace k;
+    memset(&k, 0, sizeof k);
+    k.nx = 64;
+    k.ny = 32;
+    k.nz = 1;
+    k.ncoils = 2;
+    k.nslices = k.nframes = 1;
+    k.data = xcalloc((size_t)2 * 64 * 32, sizeof *k.data);
+    k.data[16 * 64 + 32] = 3;                      /* coil 0, the centre */
+    k.data[64 * 32 + 16 * 64 + 32] = 4 * I;        /* coil 1: |S| = 5 */
+    struct plot_overview *ov = plot_overview_new();
+    plot_overview_kspace(ov, &k);
+    free(k.data);
+    struct image_vol *v = image_new(32, 32, 1, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+    for (int y = 8; y < 24; y++)
+        for (int x = 8; x < 24; x++)
+            v->data[y * 32 + x] = 1;
+    char out[8192], err[1024];
+    snprintf(out, sizeof out, "%s/overview.png", pl_dir);
+    CU_ASSERT_EQUAL(plot_overview_write(ov, v, "test", out, err, sizeof err), 0);
+    expect_file(out, PLOT_PNG, 2 * 512 + 60, 512 + 80);
+    cairo_surface_t *s = cairo_image_surface_create_from_png(out);
+    if (cairo_surface_status(s) == CAIRO_STATUS_SUCCESS) {
+        const unsigned char *d = cairo_image_surface_get_data(s);
+        int stride = cairo_image_surface_get_stride(s);
+        /* the k-space panel spans x 552..1064, y 50..562; 64 x 32 scaled by 8
+           and centred: the centre point (32, 16) lies at x 552 + 256 + 4,
+           y 50 + 128 + 128 + 4 */
+        uint32_t px = *(const uint32_t *)(const void *)(d + (size_t)(50 + 260) * stride +
+                                                        (552 + 260) * 4);
+        CU_ASSERT_EQUAL(px & 0xffffff, 0xffffff);
+        /* the image's square is white, its corner black */
+        uint32_t in = *(const uint32_t *)(const void *)(d + (size_t)(50 + 256) * stride +
+                                                        (20 + 256) * 4);
+        uint32_t corner = *(const uint32_t *)(const void *)(d + (size_t)(50 + 4) * stride +
+                                                            (20 + 4) * 4);
+        CU_ASSERT_EQUAL(in & 0xffffff, 0xffffff);
+        CU_ASSERT_EQUAL(corner & 0xffffff, 0);
+    }
+    cairo_surface_destroy(s);
+    image_free(v);
+    plot_overview_free(ov);
+}
+
 int register_plot_tests(void)
 {
     CU_pSuite s = CU_add_suite("plot", suite_init, suite_fini);
@@ -446,7 +499,8 @@ int register_plot_tests(void)
         !CU_add_test(s, "gradient echo k-space grid", test_gre_kspace_grid) ||
         !CU_add_test(s, "k-space: RF uses and shapes", test_kspace_rf_and_shapes) ||
         !CU_add_test(s, "SAR and PNS timelines match the check", test_timelines_match_check) ||
-        !CU_add_test(s, "bad windows", test_bad_windows))
+        !CU_add_test(s, "bad windows", test_bad_windows) ||
+        !CU_add_test(s, "scan overview", test_overview))
         return 1;
     return 0;
 }
