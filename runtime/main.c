@@ -1062,6 +1062,7 @@ static int cmd_scan(int argc, char **argv)
     sc.rec.hook_ctx = &oh;
     rc = reconstruct(path, dir, &sc.rec, stderr) ? EXIT_INPUT : 0;
     plot_overview_free(oh.ov);
+    plot_cleanup();
 out:
     diag_fini(&d);
     check_free(ck);
@@ -1185,6 +1186,7 @@ static int cmd_plot(int argc, char **argv)
         fprintf(stderr, "larmor plot: %s\n", err);
         rc = EXIT_INPUT;
     }
+    plot_cleanup();
 out:
     diag_fini(&d);
     check_free(ck);

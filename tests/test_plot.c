@@ -66,6 +66,7 @@ static int suite_fini(void)
         closedir(d);
     }
     rmdir(pl_dir);
+    plot_cleanup();
     return 0;
 }
 

@@ -5,6 +5,9 @@
 
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
+#if CAIRO_HAS_FC_FONT
+#include <fontconfig/fontconfig.h>
+#endif
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -32,6 +35,14 @@ int plot_format_of(const char *path)
     if (!strcasecmp(dot, ".pdf"))
         return PLOT_PDF;
     return -1;
+}
+
+void plot_cleanup(void)
+{
+    cairo_debug_reset_static_data();
+#if CAIRO_HAS_FC_FONT
+    FcFini();
+#endif
 }
 
 void plot_opts_init(struct plot_opts *o)

@@ -17,6 +17,7 @@
 
 #define RASTER_POINTS 40000
 #define NCOLOURS 16
+#define CHUNK 1024
 
 /* A dark-blue-to-yellow colour map (viridis' ends and middle) at u in [0, 1]. */
 static void colour_map(double u, double rgb[3])
@@ -38,12 +39,18 @@ static void draw_points(cairo_t *cr, const struct axes *a, const struct ktraj_po
 {
     cairo_set_line_width(cr, 0.8);
     cairo_set_source_rgba(cr, 0.45, 0.45, 0.45, 0.8);
+    /* stroked in pieces of CHUNK points: cairo's cost grows faster than
+       the length of one path */
     for (size_t i = 0; i < npath; i++) {
         double x = ax_x(a, path[i].k[0]), y = ax_y(a, path[i].k[1]);
         if (path[i].pen_up || i == 0)
             cairo_move_to(cr, x, y);
         else
             cairo_line_to(cr, x, y);
+        if (i % CHUNK == CHUNK - 1) {
+            cairo_stroke(cr);
+            cairo_move_to(cr, x, y);
+        }
     }
     cairo_stroke(cr);
     double r = ns > 5000 ? 1.0 : 1.6;
@@ -51,11 +58,13 @@ static void draw_points(cairo_t *cr, const struct axes *a, const struct ktraj_po
         double rgb[3];
         colour_map((c + 0.5) / NCOLOURS, rgb);
         cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
-        for (size_t i = 0; i < ns; i++) {
-            if ((int)(i * NCOLOURS / ns) != c)
-                continue;
+        /* samples i with i·NCOLOURS/ns == c */
+        size_t i0 = (c * ns + NCOLOURS - 1) / NCOLOURS, i1 = ((c + 1) * ns + NCOLOURS - 1) / NCOLOURS;
+        for (size_t i = i0; i < i1 && i < ns; i++) {
             double x = ax_x(a, s[i].k[0]), y = ax_y(a, s[i].k[1]);
             cairo_rectangle(cr, x - r, y - r, 2 * r, 2 * r);
+            if ((i - i0) % CHUNK == CHUNK - 1)
+                cairo_fill(cr);
         }
         cairo_fill(cr);
     }
@@ -72,9 +81,11 @@ static void draw(struct canvas *cv, const struct ktraj *kt, const char *title)
         kmax = fmax(kmax, fmax(fabs(s[i].k[0]), fabs(s[i].k[1])));
         has_z = has_z || fabs(s[i].k[2]) > 1e-9;
     }
-    for (size_t i = 0; i < npath; i++)
+    /* the frame fits the samples (the path, spoilers included, is
+       clipped), or the path when there are none */
+    for (size_t i = 0; i < npath && !ns; i++)
         kmax = fmax(kmax, fmax(fabs(path[i].k[0]), fabs(path[i].k[1])));
-    kmax = kmax > 0 ? kmax * 1.05 : 1;
+    kmax = kmax > 0 ? kmax * 1.15 : 1;
     const double L = 80, R = 24, T = 62, B = 52;
     double side = fmin(cv->w - L - R, cv->h - T - B);
     struct axes a;

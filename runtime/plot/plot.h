@@ -87,4 +87,9 @@ void plot_overview_kspace(struct plot_overview *ov, const struct kspace *k);
 int plot_overview_write(const struct plot_overview *ov, const struct image_vol *v,
                         const char *title, const char *path, char *err, size_t errlen);
 
+/* Release cairo's (and through it fontconfig's) caches; call once no
+   plot is being drawn, before exit, so that leak checkers see a clean
+   exit. */
+void plot_cleanup(void);
+
 #endif
