@@ -1397,7 +1397,7 @@ static const struct cmd cmds[] = {
       "  -D name=value   override a param\n"
       "  --system S      compile a .psq for scanner S (default generic_3t)\n"
       "  --stdlib DIR    look for stdlib modules (and systems/) in DIR",
-      "larmor plot SEQ [-o FILE.png|svg|pdf] [--from T] [--to T | --rep N] [--blocks] "
+      "larmor plot SEQ [-o FILE.png|svg|pdf] [--rep N | --from T --to T] [--blocks] "
       "[--kspace | --sar | --pns] [-D name=value ...]", cmd_plot },
     { "phantom", "Describe a phantom, or show what is wrong with a phantom file.\n"
       "P is shepp-logan (the built-in 2D MR Shepp-Logan, the default),\n"
