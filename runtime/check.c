@@ -85,6 +85,11 @@ struct check {
     /* acoustic: last readout lobe centre per axis and sign */
     double lobe_t[3][2];
     bool lobe_on[3][2];
+    /* the PNS timeline (check_set_pns_hook): ramp starts of this block */
+    void (*pns_hook)(void *ctx, int64_t t_ns, double level);
+    void *pns_hook_ctx;
+    double *starts;
+    size_t nstarts, capstarts;
 };
 
 /* ---------- violations ---------- */
@@ -236,37 +241,30 @@ static void raster(struct check *ck, const struct vm_block *b, uint32_t pc, int 
 
 /* ---------- gradients as piecewise-linear waveforms ---------- */
 
-struct pt {
-    double t, v;               /* t in s from block start, v in T/m */
-};
-
-/* The corner points of one gradient (relative to block start); returns
-   the count, at most cap. Arbitrary shapes: samples at raster centres,
-   held half a raster to the span's ends. */
-static size_t grad_points(const struct vm_grad *g, struct pt *out, size_t cap)
+size_t check_grad_points(const struct vm_grad *g, struct grad_pt *out, size_t cap)
 {
     double d = (double)g->delay_ns * 1e-9;
     size_t n = 0;
     if (g->kind == GRAD_TRAP) {
         double r = (double)g->rise_ns * 1e-9, f = (double)g->flat_ns * 1e-9,
                fa = (double)g->fall_ns * 1e-9;
-        out[n++] = (struct pt){ d, 0 };
-        out[n++] = (struct pt){ d + r, g->amp };
-        out[n++] = (struct pt){ d + r + f, g->amp };
-        out[n++] = (struct pt){ d + r + f + fa, 0 };
+        out[n++] = (struct grad_pt){ d, 0 };
+        out[n++] = (struct grad_pt){ d + r, g->amp };
+        out[n++] = (struct grad_pt){ d + r + f, g->amp };
+        out[n++] = (struct grad_pt){ d + r + f + fa, 0 };
         return n;
     }
     if (!g->n || cap < 2)
         return 0;
     double dt = (double)g->dt_ns * 1e-9;
-    out[n++] = (struct pt){ d, g->amp * g->shape[0] };
+    out[n++] = (struct grad_pt){ d, g->amp * g->shape[0] };
     for (uint32_t i = 0; i < g->n && n + 1 < cap; i++)
-        out[n++] = (struct pt){ d + (i + 0.5) * dt, g->amp * g->shape[i] };
-    out[n++] = (struct pt){ d + g->n * dt, g->amp * g->shape[g->n - 1] };
+        out[n++] = (struct grad_pt){ d + (i + 0.5) * dt, g->amp * g->shape[i] };
+    out[n++] = (struct grad_pt){ d + g->n * dt, g->amp * g->shape[g->n - 1] };
     return n;
 }
 
-static double pts_at(const struct pt *p, size_t n, double t)
+static double pts_at(const struct grad_pt *p, size_t n, double t)
 {
     if (!n || t <= p[0].t)
         return n && t == p[0].t ? p[0].v : 0;
@@ -327,6 +325,18 @@ static double pns_axis_at(const struct check *ck, const struct segring *r, doubl
     return acc * c / ck->sys.pns_smin;
 }
 
+/* The PNS level at time t (fraction of the threshold, root-sum-square of
+   the weighted axes); the per-axis responses go to r. */
+static double pns_level(const struct check *ck, double t, double r[3])
+{
+    double s2 = 0;
+    for (int a = 0; a < 3; a++) {
+        r[a] = ck->ring[a].n ? ck->sys.pns_weight[a] * pns_axis_at(ck, &ck->ring[a], t) : 0;
+        s2 += r[a] * r[a];
+    }
+    return sqrt(s2);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -339,9 +349,9 @@ static void check_gradients(struct check *ck, const struct vm_block *b)
     double t0 = (double)b->start_ns * 1e-9;
     double bdur = (double)b->dur_ns * 1e-9;
     char vs[48], ls[48], help[200];
-    struct pt *pts[3] = { NULL, NULL, NULL };
+    struct grad_pt *pts[3] = { NULL, NULL, NULL };
     size_t npts[3] = { 0, 0, 0 };
-    struct pt tbuf[3][4];
+    struct grad_pt tbuf[3][4];
     double peak_axis[3] = { 0, 0, 0 };
     double evals_buf[64];
     double *evals = evals_buf;
@@ -353,10 +363,10 @@ static void check_gradients(struct check *ck, const struct vm_block *b)
             const struct vm_grad *g = &b->grad[a];
             if (g->kind == GRAD_TRAP) {
                 pts[a] = tbuf[a];
-                npts[a] = grad_points(g, pts[a], 4);
+                npts[a] = check_grad_points(g, pts[a], 4);
             } else {
                 pts[a] = xmalloc((g->n + 2) * sizeof **pts);
-                npts[a] = grad_points(g, pts[a], g->n + 2);
+                npts[a] = check_grad_points(g, pts[a], g->n + 2);
             }
             const char *rn = "gradient";
             raster(ck, b, g->pc, a, g->delay_ns, sys->grad_raster_ns, "the gradient delay", rn);
@@ -376,7 +386,7 @@ static void check_gradients(struct check *ck, const struct vm_block *b)
                           fmtt(vs, sizeof vs, g->delay_ns + g->dur_ns),
                           fmtt(ls, sizeof ls, b->dur_ns));
             /* amplitude and slew from the corner points */
-            const struct pt *p = pts[a];
+            const struct grad_pt *p = pts[a];
             size_t n = npts[a];
             for (size_t i = 0; i < n; i++)
                 if (fabs(p[i].v) > peak_axis[a])
@@ -446,6 +456,8 @@ static void check_gradients(struct check *ck, const struct vm_block *b)
                         evals = ne;
                     }
                     evals[nevals++] = t0 + p[i + 1].t;
+                    if (ck->pns_hook)
+                        VEC_PUSH(ck->starts, ck->nstarts, ck->capstarts, t0 + p[i].t);
                 }
                 if (fabs(s) > maxslew)
                     maxslew = fabs(s);
@@ -533,23 +545,27 @@ static void check_gradients(struct check *ck, const struct vm_block *b)
     if (vpeak > ck->sum.grad_vec.value)
         ck->sum.grad_vec = (struct check_peak){ vpeak, b->start_ns, -1, b->pc };
 
-    /* PNS: evaluate the response at the end of every ramp in this block */
+    /* PNS: evaluate the response at the end of every ramp in this block
+       (and, for a timeline, at every ramp start, in time order) */
     if (nevals && sys->pns_smin > 0) {
         qsort(evals, nevals, sizeof *evals, cmp_double);
+        if (ck->nstarts)
+            qsort(ck->starts, ck->nstarts, sizeof *ck->starts, cmp_double);
         for (int a = 0; a < 3; a++)
             ring_drop_before(&ck->ring[a], t0 - CHECK_PNS_HISTORY_S);
         double lim = system_pns_limit(sys);
+        size_t si = 0;
         for (size_t i = 0; i < nevals; i++) {
             if (i && evals[i] == evals[i - 1])
                 continue;
-            double r[3], s2 = 0;
-            for (int a = 0; a < 3; a++) {
-                r[a] = ck->ring[a].n ? sys->pns_weight[a] * pns_axis_at(ck, &ck->ring[a], evals[i])
-                                     : 0;
-                s2 += r[a] * r[a];
-            }
-            double lvl = sqrt(s2);
+            double r[3];
+            for (; si < ck->nstarts && ck->starts[si] < evals[i]; si++)
+                ck->pns_hook(ck->pns_hook_ctx, s_to_ns(ck->starts[si]),
+                             pns_level(ck, ck->starts[si], r));
+            double lvl = pns_level(ck, evals[i], r);
             int64_t tns = s_to_ns(evals[i]);
+            if (ck->pns_hook)
+                ck->pns_hook(ck->pns_hook_ctx, tns, lvl);
             int dom = 0;
             for (int a = 1; a < 3; a++)
                 if (fabs(r[a]) > fabs(r[dom]))
@@ -574,6 +590,7 @@ static void check_gradients(struct check *ck, const struct vm_block *b)
             }
         }
     }
+    ck->nstarts = 0;
     if (evals != evals_buf)
         free(evals);
     for (int a = 0; a < 3; a++)
@@ -936,9 +953,66 @@ void check_free(struct check *ck)
     free(ck->shape_sq);
     free(ck->shape_done);
     free(ck->pulses);
+    free(ck->starts);
     for (int a = 0; a < 3; a++)
         free(ck->ring[a].v);
     free(ck);
+}
+
+void check_set_pns_hook(struct check *ck, void (*fn)(void *ctx, int64_t t_ns, double level),
+                        void *ctx)
+{
+    ck->pns_hook = fn;
+    ck->pns_hook_ctx = ctx;
+}
+
+static int cmp_tl(const void *a, const void *b)
+{
+    int64_t x = ((const struct check_tl_point *)a)->t_ns, y = ((const struct check_tl_point *)b)->t_ns;
+    return (x > y) - (x < y);
+}
+
+struct check_tl_point *check_sar_timeline(const struct check *ck, int region, int k, size_t *n)
+{
+    *n = 0;
+    if (region < 0 || region >= SAR__COUNT || k < 0 || k > 1 || !ck->sys.sar_region_on[region])
+        return NULL;
+    int64_t total = ck->sum.total_ns, w = ck->sum.sar_window_ns[k];
+    if (w <= 0)
+        return NULL;
+    /* the energy of the trailing window changes slope where t or t - w
+       crosses a pulse's edge: those times, 0, w and the end */
+    size_t cap = 4 * ck->npulses + 3, m = 0;
+    struct check_tl_point *v = xmalloc(cap * sizeof *v);
+    v[m++].t_ns = 0;
+    v[m++].t_ns = total;
+    if (w < total)
+        v[m++].t_ns = w;
+    for (size_t i = 0; i < ck->npulses; i++) {
+        int64_t c[4] = { ck->pulses[i].t0, ck->pulses[i].t1, ck->pulses[i].t0 + w,
+                         ck->pulses[i].t1 + w };
+        for (int j = 0; j < 4; j++)
+            if (c[j] >= 0 && c[j] <= total)
+                v[m++].t_ns = c[j];
+    }
+    qsort(v, m, sizeof *v, cmp_tl);
+    double *pre = xmalloc((ck->npulses + 1) * sizeof *pre);
+    pre[0] = 0;
+    for (size_t i = 0; i < ck->npulses; i++)
+        pre[i + 1] = pre[i] + ck->pulses[i].e;
+    size_t out = 0;
+    for (size_t i = 0; i < m; i++) {
+        if (out && v[out - 1].t_ns == v[i].t_ns)
+            continue;
+        double e = window_energy(ck, pre, v[i].t_ns - w, w);
+        /* the same expression as the summary's (cb_end) */
+        v[out] = (struct check_tl_point){ v[i].t_ns, ck->sys.sar_k[region] * e /
+                                          ((double)w * 1e-9) };
+        out++;
+    }
+    free(pre);
+    *n = out;
+    return v;
 }
 
 const struct check_summary *check_get_summary(const struct check *ck)

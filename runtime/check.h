@@ -70,6 +70,18 @@ struct check_summary {
 
 struct check;
 
+/* A corner of a gradient waveform, which is piecewise linear between its
+   corners (the model of the checks, the simulator and Pulseq). */
+struct grad_pt {
+    double t, v;              /* t in s from the block start, v in T/m */
+};
+
+/* The corner points of gradient g, in time order: a trapezoid's four
+   corners; an arbitrary shape's samples at raster centres, the first and
+   last held for half a raster to the ends of its span. Returns the count,
+   at most cap (g->n + 2 is always enough). */
+size_t check_grad_points(const struct vm_grad *g, struct grad_pt *out, size_t cap);
+
 struct check *check_new(const struct system *sys);
 void check_free(struct check *ck);
 
@@ -78,6 +90,28 @@ void check_backend(struct check *ck, struct vm_backend *be);
 
 const struct check_summary *check_get_summary(const struct check *ck);
 int check_count(const struct check *ck, bool warnings);
+
+/* One point of a timeline. */
+struct check_tl_point {
+    int64_t t_ns;
+    double v;
+};
+
+/* The SAR (W/kg) of region r (enum sar_region) averaged over the window
+   of length k (0: 10 s, 1: 6 min) that ends at time t, for t from 0 to the
+   end of the program (no RF before it): the breakpoints of this
+   piecewise-linear function in time order, *n of them (malloc'd; NULL for
+   a region that is off). The windows are those the check searches, so the
+   largest value is the summary's sar[r][k]. Call after the run. */
+struct check_tl_point *check_sar_timeline(const struct check *ck, int region, int k, size_t *n);
+
+/* Have fn called with the PNS level (fraction of the threshold) at every
+   time the check evaluates it, the end of each gradient ramp (where the
+   summary's peak is taken), and also at the start of each ramp, so that a
+   timeline shows the decay between ramps. Times never decrease. Set it
+   before the run. */
+void check_set_pns_hook(struct check *ck, void (*fn)(void *ctx, int64_t t_ns, double level),
+                        void *ctx);
 
 /* Turn the violation groups into diagnostics in d. pc → span goes through
    p's line table; a source file not yet registered with d is read from

@@ -19,6 +19,7 @@
 #include "runtime/check.h"
 #include "runtime/diag.h"
 #include "runtime/phantom.h"
+#include "runtime/plot/plot.h"
 #include "runtime/reconstruct.h"
 #include "runtime/simulate.h"
 #include "runtime/system.h"
@@ -112,7 +113,8 @@ static struct lbc_program *load_program(const char *path, const struct seq_opts 
 enum { OPT_PHANTOM = 180, OPT_SPINS, OPT_COILS, OPT_SNR, OPT_SEED, OPT_THREADS, OPT_QUIET,
        OPT_NODIFF, OPT_RES = 200, OPT_STDLIB = 256, OPT_SYSTEM, OPT_FROM, OPT_TO, OPT_BLOCKS, OPT_DELAYS, OPT_LIST,
        OPT_JSON, OPT_REPS, OPT_FORMAT = 300, OPT_WINDOW, OPT_MOSAIC, OPT_PF, OPT_POCS_IT,
-       OPT_KEEP_OS, OPT_SENS, OPT_KSPACE, OPT_WISDOM, OPT_DIFF, OPT_SPOILING };
+       OPT_KEEP_OS, OPT_SENS, OPT_KSPACE, OPT_WISDOM, OPT_DIFF, OPT_SPOILING,
+       OPT_REP = 340, OPT_SAR, OPT_PNS, OPT_SIZE, OPT_MARKS };
 
 /* What an option's value must look like, for "bad value" messages. */
 static const char *opt_hint(int ch)
@@ -138,6 +140,13 @@ static const char *opt_hint(int ch)
         return "--threads takes a whole number from 1 to 1024";
     case OPT_RES:
         return "--res takes a positive length (--res 2mm)";
+    case OPT_FROM:
+    case OPT_TO:
+        return "--from and --to take a time with its unit (--from 10ms, --to 1.5s)";
+    case OPT_REP:
+        return "--rep takes a repetition number (0, 1, 2, ...; larmor trace shows them)";
+    case OPT_SIZE:
+        return "--size takes WIDTHxHEIGHT, each 16 to 16384 (--size 1600x900)";
     }
     return NULL;
 }
@@ -448,7 +457,7 @@ static int check_opt(int ch, const char *arg, void *ctx)
 
 /* Compile a .psq with its checks, or load a .lbc and check it against
    sys (a warning when it was compiled for another system). Diagnostics go
-   to d; returns 0, EXIT_INPUT or EXIT_USAGE. */
+   to d; returns 0, EXIT_INPUT or EXIT_USAGE. mins NULL: no minimum search. */
 static int compile_checked(const char *cmd, const char *seq, const struct seq_opts *so,
                            struct system *sys, struct lbc_program **pp, struct check **ckp,
                            struct mins *mins, struct diag_ctx *d)
@@ -495,7 +504,7 @@ static int compile_checked(const char *cmd, const char *seq, const struct seq_op
     co.stdlib_dir = so->stdlib;
     co.sys = sys;
     co.check_out = ckp;
-    co.on_minimum = on_minimum;
+    co.on_minimum = mins ? on_minimum : NULL;   /* NULL: no minimum search */
     co.min_ctx = mins;
     *pp = compile_file(&co, d);
     if (!*pp || !*ckp)
@@ -947,6 +956,31 @@ struct scan_cli {
     struct recon_cli rec;
 };
 
+/* The scan's overview.png (the image next to its k-space): recon hooks. */
+struct overview_hook {
+    struct plot_overview *ov;
+    const char *dir, *title;
+};
+
+static void overview_kspace(void *ctx, const struct kspace *k)
+{
+    struct overview_hook *h = ctx;
+    plot_overview_kspace(h->ov, k);
+}
+
+static int overview_image(void *ctx, const struct image_vol *v, char **written, char *err,
+                          size_t errlen)
+{
+    struct overview_hook *h = ctx;
+    char *path = xasprintf("%s/overview.png", h->dir);
+    if (plot_overview_write(h->ov, v, h->title, path, err, errlen) != 0) {
+        free(path);
+        return -1;
+    }
+    *written = path;
+    return 0;
+}
+
 static int scan_opt(int ch, const char *arg, void *ctx)
 {
     struct scan_cli *s = ctx;
@@ -1021,14 +1055,143 @@ static int cmd_scan(int argc, char **argv)
     rc = run_simulation(seq, p, &so, &sc.sim, path);
     if (rc)
         goto out;
-    /* 3. reconstruct */
+    /* 3. reconstruct, and the overview */
+    struct overview_hook oh = { plot_overview_new(), dir, seq };
+    sc.rec.on_kspace = overview_kspace;
+    sc.rec.on_image = overview_image;
+    sc.rec.hook_ctx = &oh;
     rc = reconstruct(path, dir, &sc.rec, stderr) ? EXIT_INPUT : 0;
+    plot_overview_free(oh.ov);
+    plot_cleanup();
 out:
     diag_fini(&d);
     check_free(ck);
     lbc_free(p);
     free(path);
     free(dir);
+    free(so.defines);
+    return rc;
+}
+
+/* larmor plot */
+struct plot_cli {
+    struct plot_opts po;
+    bool kspace, window;
+    unsigned safety;             /* PLOT_SAR | PLOT_PNS */
+};
+
+static int plot_opt(int ch, const char *arg, void *ctx)
+{
+    struct plot_cli *c = ctx;
+    long v;
+    switch (ch) {
+    case OPT_FROM:
+        c->window = true;
+        return parse_time_arg(arg, &c->po.from_ns);
+    case OPT_TO:
+        c->window = true;
+        return parse_time_arg(arg, &c->po.to_ns);
+    case OPT_REP:
+        return parse_int_arg(arg, 0, LONG_MAX, &v) ? -1 : (c->po.rep = v, 0);
+    case OPT_MARKS:
+        c->po.blocks = true;
+        return 0;
+    case OPT_KSPACE:
+        c->kspace = true;
+        return 0;
+    case OPT_SAR:
+        c->safety |= PLOT_SAR;
+        return 0;
+    case OPT_PNS:
+        c->safety |= PLOT_PNS;
+        return 0;
+    case OPT_SIZE: {
+        long w, h;
+        char buf[64], *x;
+        snprintf(buf, sizeof buf, "%s", arg);
+        if (!(x = strchr(buf, 'x')))
+            return -1;
+        *x = 0;
+        if (parse_int_arg(buf, 16, 16384, &w) || parse_int_arg(x + 1, 16, 16384, &h))
+            return -1;
+        c->po.width = (int)w;
+        c->po.height = (int)h;
+        return 0;
+    }
+    }
+    return -1;
+}
+
+static int cmd_plot(int argc, char **argv)
+{
+    static const struct option extra[] = {
+        { "from", required_argument, NULL, OPT_FROM },
+        { "to", required_argument, NULL, OPT_TO },
+        { "rep", required_argument, NULL, OPT_REP },
+        { "blocks", no_argument, NULL, OPT_MARKS },
+        { "kspace", no_argument, NULL, OPT_KSPACE },
+        { "sar", no_argument, NULL, OPT_SAR },
+        { "pns", no_argument, NULL, OPT_PNS },
+        { "size", required_argument, NULL, OPT_SIZE },
+        { NULL, 0, NULL, 0 },
+    };
+    struct seq_opts so = { 0 };
+    struct plot_cli c = { .kspace = false };
+    plot_opts_init(&c.po);
+    int rc = 0;
+    char *out = NULL;
+    struct lbc_program *p = NULL;
+    struct check *ck = NULL;
+    struct diag_ctx d;
+    diag_init(&d);
+    const char *seq = one_operand("plot", argc, argv, &so, extra, plot_opt, &c,
+                                  "a sequence (.psq or .lbc) is needed", &rc);
+    if (!seq)
+        goto out;
+    if (c.window && c.po.rep >= 0) {
+        rc = usage_error("plot", "%s", "--rep picks its own time window; give it or --from/--to");
+        goto out;
+    }
+    if (c.po.to_ns >= 0 && c.po.to_ns <= c.po.from_ns) {
+        rc = usage_error("plot", "%s", "--to must come after --from (and after 0)");
+        goto out;
+    }
+    if (c.kspace && c.safety) {
+        rc = usage_error("plot", "%s", "--kspace and --sar/--pns make different plots; "
+                         "one at a time");
+        goto out;
+    }
+    out = so.out ? xstrdup(so.out)
+                 : default_out(seq, c.kspace ? "_kspace.png" : c.safety == PLOT_SAR ? "_sar.png" :
+                               c.safety == PLOT_PNS ? "_pns.png" : c.safety ? "_safety.png" :
+                               ".png");
+    if (plot_format_of(out) < 0) {
+        rc = usage_error("plot", "-o %s: the file name must end in .png, .svg or .pdf (the "
+                         "extension picks the format)", out);
+        goto out;
+    }
+    struct system sys;
+    rc = compile_checked("plot", seq, &so, &sys, &p, &ck, NULL, &d);
+    diag_print_all(&d, stderr, diag_want_color(stderr));
+    if (rc)
+        goto out;
+    if (check_count(ck, false))
+        fprintf(stderr, "larmor plot: %s does not pass the checks for %s (above); plotting it "
+                "anyway\n", seq, sys.name);
+    char err[1024];
+    int r = c.kspace ? plot_kspace(p, &sys, &c.po, out, err, sizeof err)
+            : c.safety ? plot_safety(p, &sys, c.safety, &c.po, out, err, sizeof err)
+                       : plot_timing(p, &sys, &c.po, out, err, sizeof err);
+    if (r != 0) {
+        fprintf(stderr, "larmor plot: %s\n", err);
+        rc = EXIT_INPUT;
+    }
+    plot_cleanup();
+out:
+    diag_fini(&d);
+    check_free(ck);
+    lbc_free(p);
+    free(out);
     free(so.defines);
     return rc;
 }
@@ -1203,7 +1366,8 @@ static const struct cmd cmds[] = {
       "[--partial-fourier zero|pocs] [--sens MAPS] [--kspace BASE]", cmd_recon },
     { "scan", "Compile, check, simulate and reconstruct: the virtual scanner in one go.\n"
       "Writes into OUTDIR (default: SEQ's name): check.txt (the report of larmor\n"
-      "check), raw.h5 (ISMRMRD raw data) and the images (image.png, image.nii).\n"
+      "check), raw.h5 (ISMRMRD raw data), the images (image.png, image.nii) and\n"
+      "overview.png (a slice of the image next to the log-magnitude of its k-space).\n"
       "A sequence that fails its checks is not simulated (exit status 1).\n"
       "Takes every option of larmor simulate and larmor recon.\n\n"
       "  -o OUTDIR       the output folder\n"
@@ -1212,6 +1376,29 @@ static const struct cmd cmds[] = {
       "  --phantom P     see larmor simulate (default: the built-in Shepp-Logan)",
       "larmor scan SEQ [-D name=value ...] [--phantom P] [--system S] [-o OUTDIR] "
       "[simulate and recon options]", cmd_scan },
+    { "plot", "Draw a sequence: its timing diagram, k-space, SAR or PNS.\n"
+      "The timing diagram shows the RF magnitude and phase, Gx, Gy, Gz and the ADC\n"
+      "windows on one time axis; --kspace the k-space trajectory (kx, ky) with the\n"
+      "ADC samples, k reset at each excitation and negated at each refocusing;\n"
+      "--sar the SAR of the 10 s and 6 min windows ending at each time, --pns the\n"
+      "nerve-stimulation level, each against its limits (the model of larmor\n"
+      "check). The extension of -o picks the format: .png, .svg or .pdf. SEQ is a\n"
+      ".psq or a .lbc; a sequence that fails its checks is plotted all the same.\n\n"
+      "  -o FILE         the picture (default: SEQ's name with .png, _kspace.png,\n"
+      "                  _sar.png, _pns.png or _safety.png)\n"
+      "  --from T, --to T  only this time window (e.g. --from 10ms --to 25ms)\n"
+      "  --rep N         only repetition N (0-based, as larmor trace --reps counts)\n"
+      "  --blocks        timing: mark the block boundaries and names\n"
+      "  --kspace        the k-space trajectory instead of the timing diagram\n"
+      "  --sar, --pns    SAR and/or PNS over time instead (both: three panels)\n"
+      "  --size WxH      picture size (pixels for PNG, points for SVG and PDF;\n"
+      "                  defaults: timing 1200x800, k-space 800x800, 1200x400 per\n"
+      "                  SAR or PNS panel)\n"
+      "  -D name=value   override a param\n"
+      "  --system S      compile a .psq for scanner S (default generic_3t)\n"
+      "  --stdlib DIR    look for stdlib modules (and systems/) in DIR",
+      "larmor plot SEQ [-o FILE.png|svg|pdf] [--rep N | --from T --to T] [--blocks] "
+      "[--kspace | --sar | --pns] [-D name=value ...]", cmd_plot },
     { "phantom", "Describe a phantom, or show what is wrong with a phantom file.\n"
       "P is shepp-logan (the built-in 2D MR Shepp-Logan, the default),\n"
       "shepp-logan-3d, a YAML description (.yaml), a JEMRIS sample (.h5) or a\n"

@@ -152,6 +152,8 @@ int reconstruct(const char *raw_path, const char *out, const struct recon_cli *c
         names = xrealloc(names, (nnames + 1) * sizeof *names);
         names[nnames++] = xasprintf("%s.cfl", c->kspace_path);
     }
+    if (c->on_kspace)
+        c->on_kspace(c->hook_ctx, k);
     v = recon_image(k, &ro, err, sizeof err);
     if (!v) {
         fprintf(log, "larmor recon: %s: %s\n", raw_path, err);
@@ -224,6 +226,17 @@ int reconstruct(const char *raw_path, const char *out, const struct recon_cli *c
             free(path);
             fprintf(log, "larmor recon: %s\n", err);
             goto out;
+        }
+    }
+    if (c->on_image) {
+        char *written = NULL;
+        if (c->on_image(c->hook_ctx, v, &written, err, sizeof err) != 0) {
+            fprintf(log, "larmor recon: %s\n", err);
+            goto out;
+        }
+        if (written) {
+            names = xrealloc(names, (nnames + 1) * sizeof *names);
+            names[nnames++] = written;
         }
     }
     if (!c->quiet) {

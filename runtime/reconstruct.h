@@ -22,6 +22,15 @@ struct recon_cli {
     int threads;                    /* FFTW threads, 0 = all cores */
     const char *wisdom;             /* FFTW wisdom file */
     bool quiet;
+    /* Hooks (each may be NULL; larmor scan draws its overview with them):
+       on_kspace sees the k-space grid before the recon transforms it in
+       place, on_image the images once they are written. on_image returns
+       0 and may set *written to a malloc'd file name to list with the
+       others, or returns -1 with a message in err (the recon fails). */
+    void (*on_kspace)(void *ctx, const struct kspace *k);
+    int (*on_image)(void *ctx, const struct image_vol *v, char **written, char *err,
+                    size_t errlen);
+    void *hook_ctx;
 };
 
 /* Parse a --format list ("png,nii,cfl,h5"); -1 on an unknown name. */

@@ -8,7 +8,7 @@
 #include <string.h>
 
 /* Advance the repetition count when the loop indices change. */
-static void count_rep(struct trace_ctx *t, const struct vm_block *b)
+void trace_count_rep(struct trace_reps *t, const struct vm_block *b)
 {
     bool same = b->nloops == t->last_nloops;
     for (int i = 0; same && i < b->nloops; i++)
@@ -26,7 +26,7 @@ static bool in_window(const struct trace_ctx *t, const struct vm_block *b)
 {
     if (b->index < t->o.first_block || b->index > t->o.last_block)
         return false;
-    if (t->rep < t->o.first_rep || t->rep > t->o.last_rep)
+    if (t->reps.rep < t->o.first_rep || t->reps.rep > t->o.last_rep)
         return false;
     int64_t end = b->start_ns + b->dur_ns;
     if (end < t->o.from_ns && !(b->dur_ns == 0 && b->start_ns == t->o.from_ns))
@@ -63,7 +63,7 @@ static int t_block_start(void *ctx, const struct vm_block *b)
 {
     struct trace_ctx *t = ctx;
     if (!b->is_delay)
-        count_rep(t, b);
+        trace_count_rep(&t->reps, b);
     if (!in_window(t, b) || (b->is_delay && !t->o.show_delays))
         return 0;
     char lb[128];
@@ -74,7 +74,7 @@ static int t_block_start(void *ctx, const struct vm_block *b)
     {
         fprintf(t->out, "block %llu t=%lld dur=%lld %s (%s) rep=%llu", (unsigned long long)b->index,
                 (long long)b->start_ns, (long long)b->dur_ns, b->name ? b->name : "-",
-                line_of(t, b->pc, lb, sizeof lb), (unsigned long long)t->rep);
+                line_of(t, b->pc, lb, sizeof lb), (unsigned long long)t->reps.rep);
         for (int i = 0; i < b->nloops; i++)
             fprintf(t->out, " %s=%.17g", lbc_str(t->p, b->loops[i].name), b->loops[i].value);
         fputc('\n', t->out);

@@ -18,17 +18,24 @@ struct trace_opts {
     uint64_t first_rep, last_rep; /* repetition range (inclusive); last = UINT64_MAX: all */
 };
 
+/* Repetition counting: a repetition is one pass through the body of the
+   innermost loop around a block (one TR); blocks before any loop belong to
+   repetition 0. Zero-initialised; also used by the plots (--rep). */
+struct trace_reps {
+    uint64_t rep;
+    int last_nloops;
+    struct vm_loopidx last_loops[VM_MAX_LOOPS];
+};
+
+/* Advance r->rep when block b (not a delay block) starts a repetition. */
+void trace_count_rep(struct trace_reps *r, const struct vm_block *b);
+
 struct trace_ctx {
     FILE *out;
     struct trace_opts o;
     const struct lbc_program *p;
     uint64_t nprinted;
-    /* repetition counting: a repetition is one pass through the body of
-       the innermost loop around a block (one TR); blocks before any loop
-       belong to repetition 0 */
-    uint64_t rep;
-    int last_nloops;
-    struct vm_loopidx last_loops[VM_MAX_LOOPS];
+    struct trace_reps reps;
 };
 
 /* Fill be with the trace backend writing to ctx->out. */

@@ -28,8 +28,10 @@
 #include "runtime/util.h"
 #include "vm/program.h"
 
-/* The work cap of one fuzz input (evaluation steps; dry-run instructions). */
-#define FUZZ_MAX_WORK 50000
+/* The work cap of one fuzz input (evaluation steps; dry-run instructions):
+   above the largest sequence in sequences/ (gre3d, 64 x 64 encodes: about
+   250k instructions), which must still compile under it. */
+#define FUZZ_MAX_WORK 1000000
 
 int fuzz_compile_one(const uint8_t *data, size_t size);
 
@@ -61,7 +63,9 @@ int fuzz_compile_one(const uint8_t *data, size_t size)
     struct diag_ctx d;
     diag_init(&d);
     struct lbc_program *p = compile_text(o.path, (const char *)data, size, &o, &d);
-    if (fc_devnull)
+    if (getenv("FUZZ_DEBUG"))
+        diag_print_all(&d, stderr, false);
+    else if (fc_devnull)
         diag_print_all(&d, fc_devnull, false);
     int got = p != NULL;
     if (p) {
