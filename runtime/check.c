@@ -10,6 +10,11 @@
  * linear through its samples placed at raster centres, holding its first
  * and last sample for half a raster to the ends of its span; RF is
  * piecewise constant per sample.
+ *
+ * b-value: the moment k = γ∫G dt of each axis is quadratic on every linear
+ * piece of its waveform, so ∫k² dt is a polynomial integrated in closed
+ * form per piece; k is reset at an excitation's RF centre and negated at a
+ * refocusing pulse's, and b = Σ_axes ∫k² dt is read at each ADC's centre.
  */
 #include "runtime/check.h"
 
@@ -90,6 +95,11 @@ struct check {
     void *pns_hook_ctx;
     double *starts;
     size_t nstarts, capstarts;
+    /* b-value: since the last excitation */
+    bool excited;
+    double gamma;              /* rad/s/T */
+    double bk[3];              /* k = γ∫G dt per axis, rad/m (negated by refocusing) */
+    double bint;               /* Σ_axes ∫k² dt, s/m² */
 };
 
 /* ---------- violations ---------- */
@@ -280,6 +290,135 @@ static double pts_at(const struct grad_pt *p, size_t n, double t)
     }
     double w = p[hi].t - p[lo].t;
     return w > 0 ? p[lo].v + (p[hi].v - p[lo].v) * (t - p[lo].t) / w : p[hi].v;
+}
+
+/* ---------- diffusion weighting (b-value) ---------- */
+
+/* Advance axis a from block-relative time *t to te through the waveform
+   p[0..n) (piecewise linear, zero outside its points; *i is the cursor),
+   updating its moment k and adding ∫k² dt to the b integral. On a piece
+   where G = g0 + s·τ, k(τ) = k0 + Bτ + Cτ² (B = γg0, C = γs/2), and
+   ∫₀^T k² dτ = k0²T + k0·B·T² + (B² + 2k0·C)T³/3 + B·C·T⁴/2 + C²T⁵/5. */
+static void bv_advance(struct check *ck, int a, const struct grad_pt *p, size_t n, size_t *i,
+                       double *t, double te)
+{
+    double k = ck->bk[a], acc = 0;
+    while (*t < te) {
+        while (*i < n && p[*i].t <= *t)
+            (*i)++;
+        double t1 = te, g0 = 0, s = 0;
+        if (*i == 0 && n) {
+            t1 = p[0].t < te ? p[0].t : te;             /* before the waveform */
+        } else if (*i < n) {
+            const struct grad_pt *q0 = &p[*i - 1], *q1 = &p[*i];   /* q0->t <= *t < q1->t */
+            s = (q1->v - q0->v) / (q1->t - q0->t);
+            g0 = q0->v + s * (*t - q0->t);
+            t1 = q1->t < te ? q1->t : te;
+        }
+        double T = t1 - *t;
+        if (g0 == 0 && s == 0) {
+            acc += k * k * T;
+        } else {
+            double B = ck->gamma * g0, C = ck->gamma * s / 2;
+            acc += T * (k * k + T * (k * B + T * ((B * B + 2 * k * C) / 3 +
+                                                  T * (B * C / 2 + T * C * C / 5))));
+            k += T * (B + C * T);
+        }
+        *t = t1;
+    }
+    ck->bk[a] = k;
+    ck->bint += acc;
+}
+
+/* One b-value (s/m²) at an ADC centre: the largest, and the groups. */
+static void bv_record(struct check *ck, double bv, int64_t t_ns, uint32_t pc)
+{
+    struct check_summary *s = &ck->sum;
+    if (!isfinite(bv))
+        return;
+    if (!s->nb++ || bv > s->b_max.value)
+        s->b_max = (struct check_peak){ bv, t_ns, -1, pc };
+    struct check_bgroup *g = s->bgroups;
+    int n = s->nbgroups, at = 0;
+    double tol = fmax(1e6, 0.01 * bv);      /* 1 s/mm² or 1 % */
+    while (at < n && g[at].hi + tol < bv)
+        at++;
+    if (at < n && g[at].lo - tol <= bv) {
+        /* joins group at; it may now reach the next one */
+        g[at].lo = fmin(g[at].lo, bv);
+        g[at].hi = fmax(g[at].hi, bv);
+        g[at].count++;
+    } else if (n < CHECK_MAX_BGROUPS) {
+        memmove(&g[at + 1], &g[at], (size_t)(n - at) * sizeof *g);
+        g[at] = (struct check_bgroup){ bv, bv, 1 };
+        s->nbgroups = ++n;
+        return;
+    } else {
+        /* no room: widen the nearest group (at-1 below bv, at above) */
+        if (at == n || (at > 0 && bv - g[at - 1].hi < g[at].lo - bv))
+            at--;
+        g[at].lo = fmin(g[at].lo, bv);
+        g[at].hi = fmax(g[at].hi, bv);
+        g[at].count++;
+    }
+    if (at + 1 < n && g[at + 1].lo - fmax(1e6, 0.01 * g[at + 1].lo) <= g[at].hi) {
+        g[at].hi = fmax(g[at].hi, g[at + 1].hi);
+        g[at].count += g[at + 1].count;
+        memmove(&g[at + 1], &g[at + 2], (size_t)(n - at - 2) * sizeof *g);
+        s->nbgroups = n - 1;
+    }
+}
+
+/* Follow k through one block: its waveforms (corner points per axis),
+   the RF centre of an excitation (reset) or refocusing pulse (negate),
+   and the ADC centre (a b-value, once something was excited). */
+static void bv_block(struct check *ck, const struct vm_block *b, struct grad_pt *const pts[3],
+                     const size_t npts[3])
+{
+    double ev[2];
+    int kind[2], nev = 0;                 /* 0 excitation, 1 refocusing, 2 ADC */
+    if (b->has_rf && (b->rf.use == VM_RFUSE_EXCITATION || b->rf.use == VM_RFUSE_REFOCUSING)) {
+        ev[nev] = (double)(b->rf.delay_ns + b->rf.centre_ns) * 1e-9;
+        kind[nev++] = b->rf.use == VM_RFUSE_EXCITATION ? 0 : 1;
+    }
+    if (b->has_adc) {
+        ev[nev] = ((double)b->adc.delay_ns + (double)b->adc.samples * (double)b->adc.dwell_ns / 2)
+                  * 1e-9;
+        kind[nev++] = 2;
+    }
+    if (!ck->excited && !(nev && kind[0] == 0))
+        return;                           /* nothing to weight yet */
+    if (nev == 2 && ev[1] < ev[0]) {
+        double te = ev[0];
+        int tk = kind[0];
+        ev[0] = ev[1], kind[0] = kind[1];
+        ev[1] = te, kind[1] = tk;
+    }
+    size_t cur[3] = { 0, 0, 0 };
+    double t[3] = { 0, 0, 0 };
+    for (int e = 0; e <= nev; e++) {
+        double te = e < nev ? ev[e] : (double)b->dur_ns * 1e-9;
+        if (ck->excited)
+            for (int a = 0; a < 3; a++)
+                bv_advance(ck, a, pts[a], npts[a], &cur[a], &t[a], te);
+        if (e == nev)
+            break;
+        if (kind[e] == 0) {
+            ck->excited = true;
+            ck->bint = 0;
+            for (int a = 0; a < 3; a++) {
+                ck->bk[a] = 0;
+                t[a] = te;
+            }
+        } else if (!ck->excited) {
+            continue;
+        } else if (kind[e] == 1) {
+            for (int a = 0; a < 3; a++)
+                ck->bk[a] = -ck->bk[a];
+        } else {
+            bv_record(ck, ck->bint, b->start_ns + s_to_ns(te), b->adc.pc);
+        }
+    }
 }
 
 static void ring_push(struct segring *r, struct seg s)
@@ -593,6 +732,7 @@ static void check_gradients(struct check *ck, const struct vm_block *b)
     ck->nstarts = 0;
     if (evals != evals_buf)
         free(evals);
+    bv_block(ck, b, pts, npts);
     for (int a = 0; a < 3; a++)
         if (pts[a] && pts[a] != tbuf[a])
             free(pts[a]);
@@ -938,6 +1078,7 @@ struct check *check_new(const struct system *sys)
 {
     struct check *ck = xcalloc(1, sizeof *ck);
     ck->sys = *sys;
+    ck->gamma = 2 * M_PI * sys->gamma;
     for (int a = 0; a < 3; a++) {
         ck->sum.grad[a].axis = a;
         ck->sum.slew[a].axis = a;
@@ -1119,6 +1260,39 @@ static void peak_line(FILE *out, const char *what, const struct check_peak *pk, 
     fputc('\n', out);
 }
 
+/* A b-value in s/mm² (v in s/m²): one decimal below 10, whole above. */
+static const char *fmt_b(char *buf, size_t n, double v)
+{
+    v *= 1e-6;
+    if (fabs(v) < 0.05)
+        snprintf(buf, n, "0");
+    else
+        snprintf(buf, n, fabs(v) < 10 ? "%.1f" : "%.0f", v);
+    return buf;
+}
+
+/* The b-value lines of the text report (none without an ADC after an
+   excitation). */
+static void print_bvalues(const struct check_summary *s, FILE *out)
+{
+    if (!s->nb)
+        return;
+    char lo[32], hi[32], ts[48];
+    fprintf(out, "b-values   ");
+    for (int i = 0; i < s->nbgroups; i++) {
+        const struct check_bgroup *g = &s->bgroups[i];
+        fmt_b(lo, sizeof lo, g->lo);
+        fmt_b(hi, sizeof hi, g->hi);
+        fprintf(out, "%s %s%s%s s/mm² (%" PRIu64 " ADC%s)", i ? "," : "", lo,
+                strcmp(lo, hi) ? "–" : "", strcmp(lo, hi) ? hi : "", g->count,
+                g->count == 1 ? "" : "s");
+    }
+    fprintf(out, "; largest %.5g s/mm² at t = %s\n", s->b_max.value * 1e-6,
+            fmtt(ts, sizeof ts, s->b_max.time_ns));
+    fprintf(out, "            b = ∫|k|² dt from the excitation to each ADC's centre, k = γ∫G dt "
+            "negated by each refocusing pulse\n");
+}
+
 void check_print_text(const struct check *ck, const struct lbc_program *p,
                       const struct check_minimum *mins, int nmins, FILE *out)
 {
@@ -1139,6 +1313,7 @@ void check_print_text(const struct check *ck, const struct lbc_program *p,
         fprintf(out, "minimum     %s %s%s (now %s)\n", mins[i].name, mins[i].at_floor ? "<= " : "",
                 mn, cur);
     }
+    print_bvalues(s, out);
     fprintf(out, "\npeaks against limits\n");
     static const char *gn[3] = { "gradient x", "gradient y", "gradient z" };
     static const char *sn[3] = { "slew x", "slew y", "slew z" };
@@ -1263,6 +1438,14 @@ void check_print_json(const struct check *ck, const struct lbc_program *p,
                 mins[i].at_floor ? "true" : "false");
     }
     fprintf(out, "%s},\n", nmins ? "\n  " : "");
+    fprintf(out, "  \"b_values\": {\"at\": \"adc_centre\", \"adcs\": %" PRIu64 ", "
+            "\"max_s_per_mm2\": %.9g, \"max_time_s\": %.9g, \"groups\": [", s->nb,
+            s->b_max.value * 1e-6, (double)s->b_max.time_ns * 1e-9);
+    for (int i = 0; i < s->nbgroups; i++)
+        fprintf(out, "%s{\"min_s_per_mm2\": %.9g, \"max_s_per_mm2\": %.9g, \"adcs\": %" PRIu64
+                "}", i ? ", " : "", s->bgroups[i].lo * 1e-6, s->bgroups[i].hi * 1e-6,
+                s->bgroups[i].count);
+    fprintf(out, "]},\n");
     fprintf(out, "  \"peaks\": {\n");
     static const char *gn[3] = { "gradient_x", "gradient_y", "gradient_z" };
     static const char *sn[3] = { "slew_x", "slew_y", "slew_z" };

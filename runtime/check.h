@@ -5,7 +5,12 @@
  * vector), slew, gradient continuity between blocks, RF peak B1 and length,
  * ADC dwell and samples, SAR over sliding 10 s and 6 min windows (IEC
  * 60601-2-33), PNS by the IEC 60601-2-33:2022 nerve-response model, the
- * plain dB/dt, and the acoustic bands of readout gradients.
+ * plain dB/dt, and the acoustic bands of readout gradients. It also
+ * measures the diffusion weighting (b-value) at every echo: the moment
+ * k = γ∫G dt per axis is followed exactly through the piecewise-linear
+ * waveforms, reset at each excitation and negated at each refocusing pulse
+ * (at the RF centre), and b = ∫|k|² dt (the trace of the b-matrix) is taken
+ * from the excitation to each ADC's centre.
  *
  * Violations are grouped by (kind, instruction): each group keeps its
  * first and its worst occurrence (time, loop indices, value, limit) and a
@@ -48,6 +53,16 @@ enum check_code {
    2·c·Gmax / (S_min·(c + H)²) of the threshold; 0.1 % for 40 mT/m). */
 #define CHECK_PNS_HISTORY_S 0.020
 
+/* Distinct b-values kept for the report: values within 1 s/mm² or 1 % of
+   a group join it (a group is a range); past this many groups a new value
+   widens the nearest one. */
+#define CHECK_MAX_BGROUPS 16
+
+struct check_bgroup {
+    double lo, hi;            /* s/m² */
+    uint64_t count;           /* ADCs in the group */
+};
+
 struct check_peak {
     double value;             /* SI */
     int64_t time_ns;
@@ -66,6 +81,12 @@ struct check_summary {
     int64_t sar_window_ns[2]; /* the window lengths (10 s, 360 s) */
     int64_t sar_at_ns[2];     /* start of the worst window of each length */
     uint32_t sar_pc[2];       /* the largest pulse in that window (for a span) */
+    /* b-values (s/m²) at the ADC centres after an excitation: the largest
+       (with its ADC's centre time and instruction) and the groups */
+    uint64_t nb;              /* ADCs with a b-value */
+    struct check_peak b_max;
+    struct check_bgroup bgroups[CHECK_MAX_BGROUPS];
+    int nbgroups;
 };
 
 struct check;

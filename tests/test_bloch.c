@@ -772,11 +772,17 @@ static void test_interrupt(void)
     if (pid == 0) {
         int fd = open("/dev/null", 1);
         dup2(fd, 2);
+        /* 16 spins per voxel: a run of many seconds, so that the signal
+           lands mid-simulation on fast and slow machines alike */
         execl(larmor, "larmor", "simulate", seq, "-o", path, "--threads", "1", "-D", "slices=4",
-              (char *)NULL);
+              "--spins", "4", (char *)NULL);
         _exit(127);
     }
-    usleep(1500 * 1000);
+    /* the raw file appears when the simulation starts (after the compile
+       and its checks); interrupt half a second later */
+    for (int i = 0; i < 1200 && access(path, F_OK) != 0; i++)
+        usleep(50 * 1000);
+    usleep(500 * 1000);
     kill(pid, SIGINT);
     int st = 0;
     waitpid(pid, &st, 0);

@@ -3,7 +3,8 @@
  * case; SAR is compared with the closed-form ∫B1² dt of rectangular pulse
  * trains (window edges at exactly 10 s and 6 min included); PNS with the
  * closed form of a single ramp and with an independent numerical
- * convolution of a trapezoid train. The golden diagnostics of the failing
+ * convolution of a trapezoid train; the b-value with the closed-form
+ * Stejskal–Tanner b of trapezoid pairs. The golden diagnostics of the failing
  * cases are in tests/golden/errors/check_*.psq.
  */
 #include <CUnit/CUnit.h>
@@ -475,6 +476,140 @@ static void test_grouping(void)
     done(&r);
 }
 
+/* ---- b-value ---- */
+
+/* A Stejskal–Tanner spin echo with lobes L1, L2 (grad x records or
+   waveforms) around a hard 180°, or (refocus = false) a gradient echo. */
+static void bv_program(const char *l1, const char *l2, bool refocus, char *src, size_t n)
+{
+    snprintf(src, n,
+             "import rf\n"
+             "sequence { for i in 0 .. 2 {\n"
+             "  block excite { rf rf.hard(flip = 90 deg, dur = 500 us) }\n"
+             "  block { grad x %s }\n"
+             "  block { %s duration 1.2 ms }\n"
+             "  block { grad x %s }\n"
+             "  block { adc { samples: 16, dwell: 10 us, delay: 10 us } }\n"
+             "  wait until excite.start + 100 ms } }\n",
+             l1, refocus ? "rf rf.hard(flip = 180 deg, dur = 1 ms, use = \"refocusing\")" : "",
+             l2);
+}
+
+/* b (s/m²) = γ²G²[δ²(Δ − δ/3) + ε³/30 − δε²/6], δ = flat + rise, ε = rise */
+static double stejskal_tanner(double g, double rise, double flat, double sep)
+{
+    double gam = 2 * M_PI * GAMMA_BAR, d = flat + rise;
+    return gam * gam * g * g * (d * d * (sep - d / 3) + pow(rise, 3) / 30 - d * rise * rise / 6);
+}
+
+static void expect_b(const char *src, double want, double rel)
+{
+    struct result r;
+    run(src, NULL, &r);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r.ck);
+    CU_ASSERT_EQUAL(r.d.ndiags, 0);
+    if (r.d.ndiags)
+        diag_print_all(&r.d, stderr, false);
+    const struct check_summary *m = check_get_summary(r.ck);
+    CU_ASSERT_EQUAL(m->nb, 2);               /* one b per ADC, both the same */
+    CU_ASSERT_EQUAL(m->nbgroups, 1);
+    bool ok = fabs(m->b_max.value - want) <= rel * want;
+    CU_ASSERT(ok);
+    if (getenv("LARMOR_TEST_VERBOSE"))
+        fprintf(stderr, "\nb-value %.9g s/mm², Stejskal-Tanner %.9g s/mm², relative error %.2g",
+                m->b_max.value * 1e-6, want * 1e-6, fabs(m->b_max.value / want - 1));
+    if (!ok)
+        fprintf(stderr, "\nb-value: check %.9g s/mm², expected %.9g s/mm²\n",
+                m->b_max.value * 1e-6, want * 1e-6);
+    done(&r);
+}
+
+static void test_bvalue(void)
+{
+    char src[2048];
+    /* 30 mT/m lobes, 200 us ramps, 10 ms flat top: the blocks are 10.4 ms
+       (lobe) and 1.2 ms (the 180), so the second lobe starts Δ = 11.6 ms
+       after the first */
+    const char *trap = "{ amp: 30 mT/m, rise: 200 us, flat: 10 ms }";
+    double want = stejskal_tanner(30e-3, 200e-6, 10e-3, 11.6e-3);
+    bv_program(trap, trap, true, src, sizeof src);
+    expect_b(src, want, 1e-9);
+    /* without the 180, the second lobe negated gives the same k(t) */
+    bv_program(trap, "{ amp: -30 mT/m, rise: 200 us, flat: 10 ms }", false, src, sizeof src);
+    expect_b(src, want, 1e-9);
+    /* a triangle (no flat top) */
+    bv_program("{ amp: 20 mT/m, rise: 200 us }", "{ amp: 20 mT/m, rise: 200 us }", true, src,
+               sizeof src);
+    expect_b(src, stejskal_tanner(20e-3, 200e-6, 0, 1.6e-3), 1e-9);
+    /* the same trapezoid as an arbitrary waveform: samples at raster
+       centres, linear in between (1041 samples, 10.41 ms blocks) */
+    const char *arb = "{ waveform: [ (if i < 20 then i / 20 else if i < 1020 then 1 else "
+                      "(1040 - i) / 20) * 30 mT/m for i in 0 .. 1041 ] }";
+    bv_program(arb, arb, true, src, sizeof src);
+    expect_b(src, stejskal_tanner(30e-3, 200e-6, 10e-3, 11.61e-3), 1e-9);
+    /* zero-amplitude lobes: nothing at all */
+    const char *zero = "{ amp: 0 mT/m, rise: 200 us, flat: 10 ms }";
+    struct result r;
+    bv_program(zero, zero, true, src, sizeof src);
+    run(src, NULL, &r);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r.ck);
+    CU_ASSERT_EQUAL(check_get_summary(r.ck)->nb, 2);
+    CU_ASSERT_EQUAL(check_get_summary(r.ck)->b_max.value, 0);
+    done(&r);
+    /* no excitation: no b-value */
+    run("sequence { block { grad x { amp: 30 mT/m, rise: 200 us, flat: 10 ms } }\n"
+        "  block { adc { samples: 16, dwell: 10 us, delay: 10 us } } }\n", NULL, &r);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r.ck);
+    CU_ASSERT_EQUAL(check_get_summary(r.ck)->nb, 0);
+    done(&r);
+}
+
+/* The shipped diffusion spin echo: at b = 1000 the played b lies within
+   2 % of it (the imaging gradients add ~1 %); at b = 0 only the imaging
+   gradients weight it (well under 1 s/mm²), on both generic systems. */
+static void test_bvalue_diffusion_se(void)
+{
+    const char *t = getenv("top_srcdir");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/sequences/diffusion_se.psq", t && *t ? t : ".");
+    const char *bs[] = { "b=1000", "b=0" };
+    for (int sys = 0; sys < 2; sys++)
+        for (int k = 0; k < 2; k++) {
+            struct diag_ctx d;
+            diag_init(&d);
+            struct system s;
+            system_default(&s);
+            if (sys)
+                CU_ASSERT_EQUAL_FATAL(system_resolve("generic_1_5t", test_stdlib_dir(), &s, &d), 0);
+            struct check *ck = NULL;
+            struct compile_opts o;
+            memset(&o, 0, sizeof o);
+            o.path = path;
+            o.stdlib_dir = test_stdlib_dir();
+            o.sys = &s;
+            o.defines = &bs[k];
+            o.ndefines = 1;
+            o.check_out = &ck;
+            struct lbc_program *p = compile_file(&o, &d);
+            CU_ASSERT_PTR_NOT_NULL(p);
+            CU_ASSERT_EQUAL(d.ndiags, 0);
+            if (d.ndiags)
+                diag_print_all(&d, stderr, false);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(ck);
+            const struct check_summary *m = check_get_summary(ck);
+            CU_ASSERT_EQUAL(m->nb, 64);
+            CU_ASSERT_EQUAL(m->nbgroups, 1);
+            double b = m->b_max.value * 1e-6;
+            bool ok = k == 0 ? b >= 1000 && b < 1020 : b > 0 && b < 1;
+            CU_ASSERT(ok);
+            if (!ok)
+                fprintf(stderr, "\ndiffusion_se %s on %s: b %.6g s/mm²\n", bs[k], s.name, b);
+            check_free(ck);
+            lbc_free(p);
+            diag_fini(&d);
+        }
+}
+
 static void test_shipped_sequences_pass(void)
 {
     /* every shipped sequence checks clean on the default system, also at
@@ -533,7 +668,9 @@ int register_check_tests(void)
         !CU_add_test(s, "PNS and dB/dt limits", test_pns_limit) ||
         !CU_add_test(s, "acoustic bands", test_acoustic) ||
         !CU_add_test(s, "grouped violations", test_grouping) ||
-        !CU_add_test(s, "shipped sequences pass", test_shipped_sequences_pass))
+        !CU_add_test(s, "shipped sequences pass", test_shipped_sequences_pass) ||
+        !CU_add_test(s, "b-value against Stejskal-Tanner", test_bvalue) ||
+        !CU_add_test(s, "b-value of diffusion_se", test_bvalue_diffusion_se))
         return 1;
     return 0;
 }

@@ -685,6 +685,26 @@ static void add_free(struct sim *s, struct blk *B, double a, double b)
     }
 }
 
+/* Diffusing spins move during an RF pulse too, but the RF steps only rotate
+   them: the pulse's displacement is one gradient-free walk of its duration,
+   placed right after it. Its attenuation is exact where the moment stays
+   constant across the pulse (a refocusing pulse between diffusion lobes,
+   whose ∫k² dt over the pulse is k²·duration); the small moment of the
+   slice-select gradient under the pulse itself is left out. */
+static void add_rf_walk(struct sim *s, double dur)
+{
+    if (!s->any_diffusion || !(dur > 0))
+        return;
+    struct seg *g = push_seg(s, SEG_FREE);
+    if (s->nwalks == s->capwalks)
+        vec_reserve((void **)&s->walks, &s->capwalks, s->nwalks + 1, sizeof *s->walks);
+    struct walk *wk = &s->walks[s->nwalks];
+    memset(wk, 0, sizeof *wk);
+    wk->a = sqrt(dur);
+    g->walk = true;
+    g->walk_idx = (uint32_t)s->nwalks++;
+}
+
 static void add_rf(struct sim *s, struct blk *B, const struct vm_rf *rf, double t0)
 {
     double dt = (double)rf->dt_ns * 1e-9;
@@ -835,6 +855,7 @@ static int sim_block_end(void *ctx, const struct vm_block *b)
         double t0 = (double)b->rf.delay_ns * 1e-9;
         add_free(s, B, tc, t0);
         add_rf(s, B, &b->rf, t0);
+        add_rf_walk(s, (double)b->rf.n * (double)b->rf.dt_ns * 1e-9);
         tc = t0 + (double)b->rf.n * (double)b->rf.dt_ns * 1e-9;
     }
     if (b->has_adc)
@@ -845,6 +866,7 @@ static int sim_block_end(void *ctx, const struct vm_block *b)
             t0 = tc;
         add_free(s, B, tc, t0);
         add_rf(s, B, &b->rf, t0);
+        add_rf_walk(s, (double)b->rf.n * (double)b->rf.dt_ns * 1e-9);
         tc = t0 + (double)b->rf.n * (double)b->rf.dt_ns * 1e-9;
     }
     add_free(s, B, tc, T > tc ? T : tc);
