@@ -1974,9 +1974,10 @@ static void test_stdlib_rf(void)
     CU_ASSERT_DOUBLE_EQUAL(numv(pre, "rf.offset_freq(p, 10 mm)"), a * gam * 0.01, 1e-9);
 }
 
-/* timing: min_te_gre is exactly the compiler's minimum TE of a gradient
-   echo laid out as the helper assumes: at that TE it compiles; one block
-   raster step less is E0620 (below the minimum). */
+/* timing: min_te_gre and min_te_se are exactly the compiler's minimum TE
+   of a gradient echo and a spin echo laid out as the helpers assume: at
+   that TE it compiles; one block raster step less (two for the spin echo,
+   whose TE/2 must stay on the raster) is E0620 (below the minimum). */
 static void test_stdlib_timing(void)
 {
     const char *pre = STD_PRE
@@ -1992,6 +1993,35 @@ static void test_stdlib_timing(void)
                  "  block { grad z exc.rephase grad x ro.prephaser }\n"
                  "  block align adc = excite.rf + te { grad x ro.grad adc ro.adc }\n}\n",
                  pre, (long long)(te - k * 10000));
+        if (k == 0) {
+            struct lbc_program *p = compile_ok(src);
+            CU_ASSERT_PTR_NOT_NULL(p);
+            lbc_free(p);
+        } else {
+            expect_err(src, 620);
+        }
+    }
+    /* min_te_se: the same for a spin echo laid out as the helper assumes
+       (excitation, lobes, crusher, refocusing, crusher, readout) */
+    const char *se = STD_PRE
+        "let exc = rf.sinc(flip = 90 deg, dur = 3 ms, tbw = 4, thickness = 5 mm)\n"
+        "let ref = rf.sinc(flip = 180 deg, dur = 3 ms, tbw = 4, thickness = 5 mm, "
+        "use = \"refocusing\")\n"
+        "let ro = readout.cartesian(fov = 256 mm, matrix = 128, dwell = 20 us)\n"
+        "let cr = grad.crusher(cycles = 4, length = 5 mm)\n"
+        "let pre = max(grad.dur(exc.rephase), grad.dur(ro.prephaser))\n";
+    int64_t te_se = timev(se, "timing.min_te_se(exc, pre, ref, grad.dur(cr), ro)");
+    CU_ASSERT(te_se > 0);
+    for (int k = 0; k < 2; k++) {
+        char src[4096];
+        snprintf(src, sizeof src, "%sparam te = %lld ns\nsequence {\n"
+                 "  block excite { rf exc grad z exc.select }\n"
+                 "  block { grad z exc.rephase grad x ro.prephaser }\n"
+                 "  block { grad z cr }\n"
+                 "  block align rf = excite.rf + te / 2 { rf ref grad z ref.select }\n"
+                 "  block { grad z cr }\n"
+                 "  block align adc = excite.rf + te { grad x ro.grad adc ro.adc }\n}\n",
+                 se, (long long)(te_se - k * 20000));
         if (k == 0) {
             struct lbc_program *p = compile_ok(src);
             CU_ASSERT_PTR_NOT_NULL(p);
@@ -2030,7 +2060,7 @@ int register_lang_tests(void)
         { "grad: trap_area, triangle shortest and exact; spoilers", test_stdlib_trap_area },
         { "readout: Cartesian, phase encoding, EPI steps of 1/fov", test_stdlib_readout },
         { "rf: slice select and rephaser", test_stdlib_rf },
-        { "timing: min_te_gre is the compiler's minimum; min_tr", test_stdlib_timing },
+        { "timing: min_te_gre, min_te_se are the compiler's minimum; min_tr", test_stdlib_timing },
     };
     static const struct tdef numbers[] = {
         { "time literals held as integer ns; quantities in SI", test_num_time_literals },
