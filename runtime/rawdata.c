@@ -51,19 +51,6 @@
 /* Errors                                                                  */
 /* ---------------------------------------------------------------------- */
 
-static void raw_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void raw_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* HDF5's automatic error printing, off while we work. */
 struct h5quiet {
     H5E_auto2_t func;
@@ -326,7 +313,7 @@ static uint32_t raw_default_uid(const char *path)
 struct raw_writer *raw_open(const char *path, char *err, size_t errlen)
 {
     if (!path || !*path) {
-        raw_err(err, errlen, "raw data: no output file name");
+        errf(err, errlen, "raw data: no output file name");
         return NULL;
     }
     struct raw_writer *w = xcalloc(1, sizeof *w);
@@ -345,14 +332,14 @@ struct raw_writer *raw_open(const char *path, char *err, size_t errlen)
     if (fid < 0) {
         h5_detail(detail, sizeof detail);
         h5_quiet_end(&q);
-        raw_err(err, errlen, "%s: cannot create the file: %s", path, detail);
+        errf(err, errlen, "%s: cannot create the file: %s", path, detail);
         goto fail_free;
     }
     herr_t st = H5Fclose(fid);
     h5_detail(detail, sizeof detail);
     h5_quiet_end(&q);
     if (st < 0) {
-        raw_err(err, errlen, "%s: cannot create the file: %s", path, detail);
+        errf(err, errlen, "%s: cannot create the file: %s", path, detail);
         goto fail_free;
     }
 
@@ -365,7 +352,7 @@ struct raw_writer *raw_open(const char *path, char *err, size_t errlen)
     htri_t has_group = rc == ISMRMRD_NOERROR ? H5Lexists(w->ds.fileid, RAW_GROUP, H5P_DEFAULT) : 0;
     lib_end(&c, msg, sizeof msg, "cannot open the file with libismrmrd");
     if (rc != ISMRMRD_NOERROR || has_group <= 0) {
-        raw_err(err, errlen, "%s: %s", path,
+        errf(err, errlen, "%s: %s", path,
                 rc != ISMRMRD_NOERROR ? msg : "libismrmrd did not create the group /" RAW_GROUP);
         goto fail_close;
     }
@@ -390,7 +377,7 @@ void raw_set_measurement_uid(struct raw_writer *w, uint32_t uid)
 int raw_append(struct raw_writer *w, const struct raw_acq *a, char *err, size_t errlen)
 {
     if (!w || !a) {
-        raw_err(err, errlen, "raw data: append without a writer or an acquisition");
+        errf(err, errlen, "raw data: append without a writer or an acquisition");
         return -1;
     }
     const char *p = w->path;
@@ -398,7 +385,7 @@ int raw_append(struct raw_writer *w, const struct raw_acq *a, char *err, size_t 
 #define REFUSE(...) do { \
         char why_[300]; \
         snprintf(why_, sizeof why_, __VA_ARGS__); \
-        raw_err(err, errlen, "%s: acquisition %zu (scan %u): %s", p, k, a->scan_counter, why_); \
+        errf(err, errlen, "%s: acquisition %zu (scan %u): %s", p, k, a->scan_counter, why_); \
         return -1; } while (0)
     if (a->samples < 1 || a->samples > RAW_U16_MAX)
         REFUSE("%u samples; ISMRMRD holds 1 to %d", a->samples, RAW_U16_MAX);
@@ -459,7 +446,7 @@ int raw_append(struct raw_writer *w, const struct raw_acq *a, char *err, size_t 
     int rc = ismrmrd_append_acquisition(&w->ds, &acq);
     lib_end(&c, msg, sizeof msg, "libismrmrd could not append the acquisition");
     if (rc != ISMRMRD_NOERROR) {
-        raw_err(err, errlen, "%s: acquisition %zu (scan %u): %s", p, k, a->scan_counter, msg);
+        errf(err, errlen, "%s: acquisition %zu (scan %u): %s", p, k, a->scan_counter, msg);
         return -1;
     }
 
@@ -776,7 +763,7 @@ static char *raw_derived_xml(const struct raw_writer *w, const struct raw_header
 int raw_close(struct raw_writer *w, const struct raw_header *h, char *err, size_t errlen)
 {
     if (!w) {
-        raw_err(err, errlen, "raw data: close without a writer");
+        errf(err, errlen, "raw data: close without a writer");
         return -1;
     }
     int ret = 0;
@@ -788,7 +775,7 @@ int raw_close(struct raw_writer *w, const struct raw_header *h, char *err, size_
     } else {
         xml = raw_derived_xml(w, h);
         if (problem) {
-            raw_err(err, errlen, "%s: header not written as given: %s (a header derived from the "
+            errf(err, errlen, "%s: header not written as given: %s (a header derived from the "
                     "acquisitions was written instead)", w->path, problem);
             ret = -1;
         }
@@ -800,7 +787,7 @@ int raw_close(struct raw_writer *w, const struct raw_header *h, char *err, size_
     int rc = ismrmrd_write_header(&w->ds, xml);
     lib_end(&c, msg, sizeof msg, "libismrmrd could not write the header");
     if (rc != ISMRMRD_NOERROR && ret == 0) {
-        raw_err(err, errlen, "%s: XML header: %s", w->path, msg);
+        errf(err, errlen, "%s: XML header: %s", w->path, msg);
         ret = -1;
     }
 
@@ -810,7 +797,7 @@ int raw_close(struct raw_writer *w, const struct raw_header *h, char *err, size_
     rc = ismrmrd_close_dataset(&w->ds);
     lib_end(&c, msg, sizeof msg, "libismrmrd could not close the file");
     if (rc != ISMRMRD_NOERROR && ret == 0) {
-        raw_err(err, errlen, "%s: %s", w->path, msg);
+        errf(err, errlen, "%s: %s", w->path, msg);
         ret = -1;
     }
     free(xml);
@@ -1138,7 +1125,7 @@ static int xml_num(const struct xread *r, int node, const char *base, const char
     int n = xml_path(r->d, node, path);
     if (n < 0) {
         if (required) {
-            raw_err(r->err, r->errlen, "%s: XML header: <%s/%s> is missing", r->file, base, path);
+            errf(r->err, r->errlen, "%s: XML header: <%s/%s> is missing", r->file, base, path);
             return -1;
         }
         return 0;
@@ -1151,7 +1138,7 @@ static int xml_num(const struct xread *r, int node, const char *base, const char
     if (ok && integer)
         ok = isfinite(x) && x == floor(x);
     if (!ok) {
-        raw_err(r->err, r->errlen, "%s: XML header: <%s/%s> holds \"%.40s\", not %s", r->file, base,
+        errf(r->err, r->errlen, "%s: XML header: <%s/%s> holds \"%.40s\", not %s", r->file, base,
                 path, t, integer ? "an integer" : "a number");
         free(t);
         return -1;
@@ -1170,7 +1157,7 @@ static int xml_int_in(const struct xread *r, int node, const char *base, const c
     if (k <= 0)
         return k;
     if (x < lo || x > hi) {
-        raw_err(r->err, r->errlen, "%s: XML header: <%s/%s> = %.0f is not %.0f to %.0f", r->file,
+        errf(r->err, r->errlen, "%s: XML header: <%s/%s> = %.0f is not %.0f to %.0f", r->file,
                 base, path, x, lo, hi);
         return -1;
     }
@@ -1203,7 +1190,7 @@ static int xml_space_read(const struct xread *r, int enc, const char *name, int 
     snprintf(base, sizeof base, "encoding/%s", name);
     int sp = xml_child(r->d, enc, name);
     if (sp < 0) {
-        raw_err(r->err, r->errlen, "%s: XML header: <%s> is missing", r->file, base);
+        errf(r->err, r->errlen, "%s: XML header: <%s> is missing", r->file, base);
         return -1;
     }
     for (int i = 0; i < 3; i++) {
@@ -1228,19 +1215,19 @@ static int raw_parse_header(struct raw_file_priv *p, const char *file, char *err
     for (int l = 0; l < VM_LABEL__COUNT; l++)
         h->limits[l] = (struct raw_limit){ 0, -1, 0 };
     if (xml_parse(&d, p->f.xml, strlen(p->f.xml), why, sizeof why) < 0) {
-        raw_err(err, errlen, "%s: XML header is not well-formed: %s", file, why);
+        errf(err, errlen, "%s: XML header is not well-formed: %s", file, why);
         goto out;
     }
     struct xread r = { &d, file, err, errlen };
     int root = d.root;
     if (strcmp(d.n[root].name, "ismrmrdHeader") != 0) {
-        raw_err(err, errlen, "%s: XML header: the root element is <%s>, not <ismrmrdHeader>", file,
+        errf(err, errlen, "%s: XML header: the root element is <%s>, not <ismrmrdHeader>", file,
                 d.n[root].qname);
         goto out;
     }
     int enc = xml_child(&d, root, "encoding");
     if (enc < 0) {
-        raw_err(err, errlen, "%s: XML header: <encoding> is missing", file);
+        errf(err, errlen, "%s: XML header: <encoding> is missing", file);
         goto out;
     }
     if (xml_space_read(&r, enc, "encodedSpace", h->matrix, h->fov) < 0)
@@ -1310,7 +1297,7 @@ static int raw_parse_header(struct raw_file_priv *p, const char *file, char *err
                                : "userParameters/userParameterLong";
         char *name = NULL;
         if (!xml_string(&r, c, "name", &name)) {
-            raw_err(err, errlen, "%s: XML header: <%s> without <name>", file, base);
+            errf(err, errlen, "%s: XML header: <%s> without <name>", file, base);
             goto out;
         }
         if (xml_num(&r, c, base, "value", true, isl, &x) < 0) {
@@ -1357,23 +1344,23 @@ static int raw_read_xml(hid_t grp, const char *gname, const char *file, char **o
     int ret = -1;
     char detail[256];
     if (H5Lexists(grp, "xml", H5P_DEFAULT) <= 0) {
-        raw_err(err, errlen, "%s: /%s/xml is missing: no ISMRMRD header (a file whose writer "
+        errf(err, errlen, "%s: /%s/xml is missing: no ISMRMRD header (a file whose writer "
                 "never closed it?)", file, gname);
         return -1;
     }
     if ((ds = H5Dopen2(grp, "xml", H5P_DEFAULT)) < 0) {
-        raw_err(err, errlen, "%s: /%s/xml is not a dataset", file, gname);
+        errf(err, errlen, "%s: /%s/xml is not a dataset", file, gname);
         goto out;
     }
     ft = H5Dget_type(ds);
     sp = H5Dget_space(ds);
     if (ft < 0 || sp < 0 || H5Tget_class(ft) != H5T_STRING) {
-        raw_err(err, errlen, "%s: /%s/xml is not a string", file, gname);
+        errf(err, errlen, "%s: /%s/xml is not a string", file, gname);
         goto out;
     }
     hssize_t npts = H5Sget_simple_extent_npoints(sp);
     if (npts != 1) {
-        raw_err(err, errlen, "%s: /%s/xml holds %lld strings, not 1", file, gname, (long long)npts);
+        errf(err, errlen, "%s: /%s/xml holds %lld strings, not 1", file, gname, (long long)npts);
         goto out;
     }
     htri_t var = H5Tis_variable_str(ft);
@@ -1382,12 +1369,12 @@ static int raw_read_xml(hid_t grp, const char *gname, const char *file, char **o
         char *s = NULL;
         if (mt < 0 || H5Tset_size(mt, H5T_VARIABLE) < 0 ||
             H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, &s) < 0) {
-            raw_err(err, errlen, "%s: cannot read /%s/xml: %s", file, gname,
+            errf(err, errlen, "%s: cannot read /%s/xml: %s", file, gname,
                     h5_detail(detail, sizeof detail));
             goto out;
         }
         if (!s) {
-            raw_err(err, errlen, "%s: /%s/xml is a null string", file, gname);
+            errf(err, errlen, "%s: /%s/xml is a null string", file, gname);
             goto out;
         }
         *out = xstrdup(s);
@@ -1395,13 +1382,13 @@ static int raw_read_xml(hid_t grp, const char *gname, const char *file, char **o
     } else {
         size_t n = H5Tget_size(ft);
         if (var < 0 || n == 0 || n > ((size_t)1 << 30)) {
-            raw_err(err, errlen, "%s: /%s/xml: a string of %zu bytes", file, gname, n);
+            errf(err, errlen, "%s: /%s/xml: a string of %zu bytes", file, gname, n);
             goto out;
         }
         char *s = xcalloc(n + 2, 1);
         if (mt < 0 || H5Tset_size(mt, n + 1) < 0 || H5Tset_strpad(mt, H5T_STR_NULLTERM) < 0 ||
             H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, s) < 0) {
-            raw_err(err, errlen, "%s: cannot read /%s/xml: %s", file, gname,
+            errf(err, errlen, "%s: cannot read /%s/xml: %s", file, gname,
                     h5_detail(detail, sizeof detail));
             free(s);
             goto out;
@@ -1547,14 +1534,14 @@ static int raw_read_acqs(hid_t grp, const char *gname, const char *file, struct 
     if (H5Lexists(grp, "data", H5P_DEFAULT) <= 0)
         return 0;                   /* closed after zero appends */
     if ((ds = H5Dopen2(grp, "data", H5P_DEFAULT)) < 0) {
-        raw_err(err, errlen, "%s: /%s/data is not a dataset", file, gname);
+        errf(err, errlen, "%s: /%s/data is not a dataset", file, gname);
         goto out;
     }
     ft = H5Dget_type(ds);
     int hi = ft >= 0 && H5Tget_class(ft) == H5T_COMPOUND ? H5Tget_member_index(ft, "head") : -1;
     int di = hi >= 0 ? H5Tget_member_index(ft, "data") : -1;
     if (hi < 0 || di < 0) {
-        raw_err(err, errlen, "%s: /%s/data is not a table of ISMRMRD acquisitions (no head and "
+        errf(err, errlen, "%s: /%s/data is not a table of ISMRMRD acquisitions (no head and "
                 "data members)", file, gname);
         goto out;
     }
@@ -1562,7 +1549,7 @@ static int raw_read_acqs(hid_t grp, const char *gname, const char *file, struct 
     fdata = H5Tget_member_type(ft, (unsigned)di);
     if (fhead < 0 || H5Tget_class(fhead) != H5T_COMPOUND || fdata < 0 ||
         H5Tget_class(fdata) != H5T_VLEN || (fbase = H5Tget_super(fdata)) < 0) {
-        raw_err(err, errlen, "%s: /%s/data: head is not a compound or data not a variable-length "
+        errf(err, errlen, "%s: /%s/data: head is not a compound or data not a variable-length "
                 "array", file, gname);
         goto out;
     }
@@ -1581,7 +1568,7 @@ static int raw_read_acqs(hid_t grp, const char *gname, const char *file, struct 
         re_name = H5Tget_member_name(fbase, 0);
         im_name = H5Tget_member_name(fbase, 1);
         if (!floats || !re_name || !im_name) {
-            raw_err(err, errlen, "%s: /%s/data: samples of an unknown type", file, gname);
+            errf(err, errlen, "%s: /%s/data: samples of an unknown type", file, gname);
             goto out;
         }
         cplx = true;
@@ -1590,13 +1577,13 @@ static int raw_read_acqs(hid_t grp, const char *gname, const char *file, struct 
                            H5Tinsert(mbase, im_name, sizeof(float), H5T_NATIVE_FLOAT) < 0))
             h5close_t(&mbase);
     } else {
-        raw_err(err, errlen, "%s: /%s/data: samples of an unknown type", file, gname);
+        errf(err, errlen, "%s: /%s/data: samples of an unknown type", file, gname);
         goto out;
     }
     bool has_sizes = false;
     mhead = raw_head_memtype(fhead, &has_sizes);
     if (mhead >= 0 && !has_sizes) {
-        raw_err(err, errlen, "%s: /%s/data: the acquisition header has no number_of_samples or "
+        errf(err, errlen, "%s: /%s/data: the acquisition header has no number_of_samples or "
                 "active_channels", file, gname);
         goto out;
     }
@@ -1606,7 +1593,7 @@ static int raw_read_acqs(hid_t grp, const char *gname, const char *file, struct 
     if (mhead < 0 || mvlen < 0 || mrec < 0 ||
         H5Tinsert(mrec, "head", offsetof(struct raw_rec, head), mhead) < 0 ||
         H5Tinsert(mrec, "data", offsetof(struct raw_rec, data), mvlen) < 0) {
-        raw_err(err, errlen, "%s: /%s/data: cannot build the memory type: %s", file, gname,
+        errf(err, errlen, "%s: /%s/data: cannot build the memory type: %s", file, gname,
                 h5_detail(detail, sizeof detail));
         goto out;
     }
@@ -1615,11 +1602,11 @@ static int raw_read_acqs(hid_t grp, const char *gname, const char *file, struct 
     hsize_t dims[1] = { 0 };
     if (sp < 0 || H5Sget_simple_extent_ndims(sp) != 1 ||
         H5Sget_simple_extent_dims(sp, dims, NULL) != 1) {
-        raw_err(err, errlen, "%s: /%s/data is not a one-dimensional table", file, gname);
+        errf(err, errlen, "%s: /%s/data is not a one-dimensional table", file, gname);
         goto out;
     }
     if (dims[0] > SIZE_MAX / sizeof(struct raw_acq)) {
-        raw_err(err, errlen, "%s: /%s/data: %llu acquisitions are too many", file, gname,
+        errf(err, errlen, "%s: /%s/data: %llu acquisitions are too many", file, gname,
                 (unsigned long long)dims[0]);
         goto out;
     }
@@ -1632,12 +1619,12 @@ static int raw_read_acqs(hid_t grp, const char *gname, const char *file, struct 
         memset(buf, 0, BLOCK * sizeof *buf);
         if (H5Sselect_hyperslab(sp, H5S_SELECT_SET, &start, NULL, &count, NULL) < 0 ||
             (ms = H5Screate_simple(1, &count, NULL)) < 0) {
-            raw_err(err, errlen, "%s: /%s/data: cannot select acquisitions %zu..: %s", file, gname,
+            errf(err, errlen, "%s: /%s/data: cannot select acquisitions %zu..: %s", file, gname,
                     i0, h5_detail(detail, sizeof detail));
             goto out;
         }
         if (H5Dread(ds, mrec, ms, sp, H5P_DEFAULT, buf) < 0) {
-            raw_err(err, errlen, "%s: /%s/data: cannot read acquisitions %zu to %zu: %s", file,
+            errf(err, errlen, "%s: /%s/data: cannot read acquisitions %zu to %zu: %s", file,
                     gname, i0, i0 + (size_t)count - 1, h5_detail(detail, sizeof detail));
             raw_vlen_reclaim(mrec, ms, buf);
             goto out;
@@ -1648,7 +1635,7 @@ static int raw_read_acqs(hid_t grp, const char *gname, const char *file, struct 
             size_t want = 2 * (size_t)rec->head.number_of_samples * rec->head.active_channels;
             size_t have = rec->data.len * (cplx ? 2 : 1);
             if (have != want || (want && !rec->data.p)) {
-                raw_err(err, errlen, "%s: /%s/data: acquisition %zu holds %zu floats of data; its "
+                errf(err, errlen, "%s: /%s/data: acquisition %zu holds %zu floats of data; its "
                         "header says %u samples x %u channels (%zu floats)", file, gname, i0 + j,
                         have, rec->head.number_of_samples, rec->head.active_channels, want);
                 bad = 1;
@@ -1713,12 +1700,12 @@ static herr_t raw_scan_group(hid_t g, const char *name, const H5L_info_t *info, 
 struct raw_file *raw_read(const char *path, char *err, size_t errlen)
 {
     if (!path) {
-        raw_err(err, errlen, "raw data: no file name");
+        errf(err, errlen, "raw data: no file name");
         return NULL;
     }
     FILE *fp = fopen(path, "rb");
     if (!fp) {
-        raw_err(err, errlen, "%s: %s", path, strerror(errno));
+        errf(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;
     }
     fclose(fp);
@@ -1738,11 +1725,11 @@ struct raw_file *raw_read(const char *path, char *err, size_t errlen)
     htri_t is_hdf5 = H5Fis_hdf5(path);
 #endif
     if (is_hdf5 <= 0) {
-        raw_err(err, errlen, "%s: not an HDF5 file (an ISMRMRD file is HDF5)", path);
+        errf(err, errlen, "%s: not an HDF5 file (an ISMRMRD file is HDF5)", path);
         goto out;
     }
     if ((fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0) {
-        raw_err(err, errlen, "%s: cannot open the HDF5 file: %s", path,
+        errf(err, errlen, "%s: cannot open the HDF5 file: %s", path,
                 h5_detail(detail, sizeof detail));
         goto out;
     }
@@ -1753,10 +1740,10 @@ struct raw_file *raw_read(const char *path, char *err, size_t errlen)
         H5Literate(fid, H5_INDEX_NAME, H5_ITER_INC, NULL, raw_scan_group, &s);
         if (s.count != 1) {
             if (s.count)
-                raw_err(err, errlen, "%s: no group /" RAW_GROUP " and %d groups holding an "
+                errf(err, errlen, "%s: no group /" RAW_GROUP " and %d groups holding an "
                         "ISMRMRD header (/%s first): which one is meant?", path, s.count, s.first);
             else
-                raw_err(err, errlen, "%s: not an ISMRMRD file: no group /" RAW_GROUP
+                errf(err, errlen, "%s: not an ISMRMRD file: no group /" RAW_GROUP
                         " (nor any group holding an xml header)", path);
             free(s.first);
             goto out;
@@ -1764,7 +1751,7 @@ struct raw_file *raw_read(const char *path, char *err, size_t errlen)
         gname = s.first;
     }
     if ((grp = H5Gopen2(fid, gname, H5P_DEFAULT)) < 0) {
-        raw_err(err, errlen, "%s: /%s is not a group", path, gname);
+        errf(err, errlen, "%s: /%s is not a group", path, gname);
         goto out;
     }
     if (raw_read_xml(grp, gname, path, &f->xml, err, errlen) < 0)

@@ -53,6 +53,16 @@ char *xstrndup(const char *s, size_t n)
     return p;
 }
 
+void errf(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
 char *xasprintf(const char *fmt, ...)
 {
     va_list ap;

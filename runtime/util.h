@@ -21,6 +21,9 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* printf into a new heap string. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* An error message into a caller's buffer (err, errlen); nothing when err
+   is NULL or errlen 0. */
+void errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Whether s ends with suf ("seq.lbc", ".lbc"). */
 bool str_has_suffix(const char *s, const char *suf);
 

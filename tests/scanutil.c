@@ -43,6 +43,32 @@ static void scratch_remove(void)
     scratch[0] = 0;
 }
 
+char *sequence_path(const char *name)
+{
+    if (strchr(name, '/'))
+        return xstrdup(name);
+    const char *sl = test_stdlib_dir();
+    return xasprintf("%s/../sequences/%s.psq", sl ? sl : "stdlib", name);
+}
+
+struct lbc_program *compile_sequence(const char *name, const char **defines, int ndefines,
+                                     const struct system *sys, struct check **ck,
+                                     struct diag_ctx *d)
+{
+    char *path = sequence_path(name);
+    struct compile_opts co;
+    memset(&co, 0, sizeof co);
+    co.path = path;
+    co.defines = defines;
+    co.ndefines = ndefines;
+    co.stdlib_dir = test_stdlib_dir();
+    co.sys = sys;
+    co.check_out = ck;
+    struct lbc_program *p = compile_file(&co, d);
+    free(path);
+    return p;
+}
+
 struct image_vol *scan_sequence(const char *name, const char **defines, int ndefines,
                                 const struct phantom *ph, const struct scan_opts *opt)
 {
@@ -50,7 +76,6 @@ struct image_vol *scan_sequence(const char *name, const char **defines, int ndef
     if (!opt)
         opt = &none;
     const char *sl = test_stdlib_dir();
-    char *path = xasprintf("%s/../sequences/%s.psq", sl ? sl : "stdlib", name);
     struct diag_ctx d;
     diag_init(&d);
     struct system sys;
@@ -59,14 +84,7 @@ struct image_vol *scan_sequence(const char *name, const char **defines, int ndef
         diag_print_all(&d, stderr, false);
         CU_FAIL_FATAL("the system does not load");
     }
-    struct compile_opts co;
-    memset(&co, 0, sizeof co);
-    co.path = path;
-    co.defines = defines;
-    co.ndefines = ndefines;
-    co.stdlib_dir = sl;
-    co.sys = &sys;
-    struct lbc_program *p = compile_file(&co, &d);
+    struct lbc_program *p = compile_sequence(name, defines, ndefines, &sys, NULL, &d);
     if (!p)
         diag_print_all(&d, stderr, false);
     diag_fini(&d);
@@ -107,7 +125,6 @@ struct image_vol *scan_sequence(const char *name, const char **defines, int ndef
     raw_file_free(f);
     lbc_free(p);
     free(raw);
-    free(path);
     scratch_remove();
     return v;
 }
@@ -217,6 +234,20 @@ void expect_geometry(const struct image_vol *v, const int *map, int tol, double 
 
 /* The mean |I| over each tissue's core (voxels whose 5 x 5 neighbourhood is
    all that tissue). */
+bool tissue_core(const int *map, int nx, int ny, int i, int j, int r)
+{
+    if (i < r || j < r || i >= nx - r || j >= ny - r)
+        return false;
+    int c = map[j * nx + i];
+    if (c < 0)
+        return false;
+    for (int dj = -r; dj <= r; dj++)
+        for (int di = -r; di <= r; di++)
+            if (map[(j + dj) * nx + i + di] != c)
+                return false;
+    return true;
+}
+
 void tissue_means(const struct image_vol *v, size_t plane, const int *map, struct tissue *t,
                   int nt)
 {
@@ -226,11 +257,7 @@ void tissue_means(const struct image_vol *v, size_t plane, const int *map, struc
     for (int j = 2; j < v->ny - 2; j++)
         for (int i = 2; i < v->nx - 2; i++) {
             int c = map[j * v->nx + i];
-            bool core = c >= 0;
-            for (int dj = -2; dj <= 2 && core; dj++)
-                for (int di = -2; di <= 2 && core; di++)
-                    core = map[(j + dj) * v->nx + i + di] == c;
-            if (core) {
+            if (tissue_core(map, v->nx, v->ny, i, j, 2)) {
                 t[c].sum += cabsf(img[j * v->nx + i]);
                 t[c].n++;
             }

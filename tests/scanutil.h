@@ -9,6 +9,8 @@
 
 #include <stdbool.h>
 
+#include "runtime/check.h"
+#include "runtime/diag.h"
 #include "runtime/phantom.h"
 #include "runtime/recon/image.h"
 #include "runtime/system.h"
@@ -21,6 +23,17 @@ struct scan_opts {
     int spins;               /* isochromats per voxel along x and y (0: the default) */
     bool no_ideal_spoiling;
 };
+
+/* The path of sequences/NAME.psq (or of NAME when it holds a '/'); the
+   caller frees it. */
+char *sequence_path(const char *name);
+
+/* Compile sequences/NAME.psq (see sequence_path) with defines for sys,
+   diagnostics into d; *ck (when ck is not NULL) gets the dry run's check.
+   Returns the program, or NULL with errors in d. */
+struct lbc_program *compile_sequence(const char *name, const char **defines, int ndefines,
+                                     const struct system *sys, struct check **ck,
+                                     struct diag_ctx *d);
 
 /* sequences/NAME.psq with defines, on ph: the image (fatal CUnit failure on
    any error). The raw data goes to a scratch folder that is removed. */
@@ -40,6 +53,11 @@ int *tissue_map(const struct phantom *ph, const struct image_vol *v, struct tiss
    outer tissue's (the scalp's) share of the brightest: 0.5 where the scalp
    is among the brightest tissues. */
 void expect_geometry(const struct image_vol *v, const int *map, int tol, double frac);
+
+/* Whether voxel (i, j) of an nx x ny tissue map lies in the core of its
+   tissue: every voxel within r along x and y (a (2r+1)² square) is that
+   tissue. */
+bool tissue_core(const int *map, int nx, int ny, int i, int j, int r);
 
 /* The mean |I| over each tissue's core (voxels whose 5 x 5 neighbourhood
    is all that tissue) of slice/frame `plane` (z-slices of frame 0 first). */

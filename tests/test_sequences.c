@@ -449,12 +449,7 @@ static void test_systems(void)
             diag_init(&d);
             struct system sys;
             CU_ASSERT_EQUAL_FATAL(system_resolve(name, sl, &sys, &d), 0);
-            struct compile_opts co;
-            memset(&co, 0, sizeof co);
-            co.path = path;
-            co.stdlib_dir = sl;
-            co.sys = &sys;
-            struct lbc_program *p = compile_file(&co, &d);
+            struct lbc_program *p = compile_sequence(path, NULL, 0, &sys, NULL, &d);
             CU_ASSERT_PTR_NOT_NULL(p);
             CU_ASSERT_EQUAL(d.nwarnings, 0);
             if (!p || d.nwarnings) {
@@ -478,22 +473,12 @@ static void test_systems(void)
    lines, which differ by well under 0.1 % with the lobes on z. */
 static double played_b(const char *define)
 {
-    const char *sl = test_stdlib_dir();
-    char *path = xasprintf("%s/../sequences/diffusion_se.psq", sl ? sl : "stdlib");
     struct diag_ctx d;
     diag_init(&d);
     struct system sys;
     system_default(&sys);
     struct check *ck = NULL;
-    struct compile_opts co;
-    memset(&co, 0, sizeof co);
-    co.path = path;
-    co.defines = &define;
-    co.ndefines = 1;
-    co.stdlib_dir = sl;
-    co.sys = &sys;
-    co.check_out = &ck;
-    struct lbc_program *p = compile_file(&co, &d);
+    struct lbc_program *p = compile_sequence("diffusion_se", &define, 1, &sys, &ck, &d);
     if (!p)
         diag_print_all(&d, stderr, false);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
@@ -505,7 +490,6 @@ static double played_b(const char *define)
     check_free(ck);
     lbc_free(p);
     diag_fini(&d);
-    free(path);
     return b;
 }
 
@@ -521,11 +505,7 @@ static void tissue_ratios(const struct image_vol *a, const struct image_vol *r, 
     for (int j = 2; j < r->ny - 2; j++)
         for (int i = 2; i < r->nx - 2; i++) {
             int c = map[j * r->nx + i];
-            bool core = c >= 0;
-            for (int dj = -2; dj <= 2 && core; dj++)
-                for (int di = -2; di <= 2 && core; di++)
-                    core = map[(j + dj) * r->nx + i + di] == c;
-            if (!core)
+            if (!tissue_core(map, r->nx, r->ny, i, j, 2))
                 continue;
             float complex va = a->data[j * r->nx + i], vr = r->data[j * r->nx + i];
             num[c] += creal(va * conjf(vr));

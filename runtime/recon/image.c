@@ -102,45 +102,32 @@ void image_free(struct image_vol *v)
 /* Errors, checks, temporary files                                         */
 /* ---------------------------------------------------------------------- */
 
-static void img_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void img_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* The number of voxels of all frames, or 0 with a message naming file when
    v cannot be written. */
 static size_t img_check(const struct image_vol *v, const char *file, char *err, size_t errlen)
 {
     if (!file || !*file) {
-        img_err(err, errlen, "image: no output file name");
+        errf(err, errlen, "image: no output file name");
         return 0;
     }
     if (!v) {
-        img_err(err, errlen, "%s: no image volume to write", file);
+        errf(err, errlen, "%s: no image volume to write", file);
         return 0;
     }
     if (v->nx <= 0 || v->ny <= 0 || v->nz <= 0 || v->nframes <= 0) {
-        img_err(err, errlen, "%s: image of %d x %d x %d voxels and %d frames: every size must "
+        errf(err, errlen, "%s: image of %d x %d x %d voxels and %d frames: every size must "
                 "be at least 1", file, v->nx, v->ny, v->nz, v->nframes);
         return 0;
     }
     if (!v->data) {
-        img_err(err, errlen, "%s: the image volume has no data", file);
+        errf(err, errlen, "%s: the image volume has no data", file);
         return 0;
     }
     size_t n = (size_t)v->nx;
     if (n > SIZE_MAX / (size_t)v->ny || (n *= (size_t)v->ny) > SIZE_MAX / (size_t)v->nz ||
         (n *= (size_t)v->nz) > SIZE_MAX / (size_t)v->nframes ||
         (n *= (size_t)v->nframes) > SIZE_MAX / sizeof(float complex)) {
-        img_err(err, errlen, "%s: image of %d x %d x %d voxels and %d frames is too large", file,
+        errf(err, errlen, "%s: image of %d x %d x %d voxels and %d frames is too large", file,
                 v->nx, v->ny, v->nz, v->nframes);
         return 0;
     }
@@ -176,7 +163,7 @@ static int tmp_open(struct img_tmp *t, const char *path, char *err, size_t errle
                 close(fd);
                 unlink(tmp);
                 free(tmp);
-                img_err(err, errlen, "%s: cannot create the file: %s", path, strerror(e));
+                errf(err, errlen, "%s: cannot create the file: %s", path, strerror(e));
                 return -1;
             }
             t->tmp = tmp;
@@ -185,11 +172,11 @@ static int tmp_open(struct img_tmp *t, const char *path, char *err, size_t errle
         int e = errno;
         free(tmp);
         if (e != EEXIST) {
-            img_err(err, errlen, "%s: cannot create the file: %s", path, strerror(e));
+            errf(err, errlen, "%s: cannot create the file: %s", path, strerror(e));
             return -1;
         }
     }
-    img_err(err, errlen, "%s: cannot create a temporary file next to it", path);
+    errf(err, errlen, "%s: cannot create a temporary file next to it", path);
     return -1;
 }
 
@@ -220,12 +207,12 @@ static int tmp_commit(struct img_tmp *t, char *err, size_t errlen)
         t->fp = NULL;
     }
     if (e) {
-        img_err(err, errlen, "%s: cannot write the file: %s", t->path, strerror(e));
+        errf(err, errlen, "%s: cannot write the file: %s", t->path, strerror(e));
         tmp_abort(t);
         return -1;
     }
     if (rename(t->tmp, t->path) != 0) {
-        img_err(err, errlen, "%s: cannot put the file in place (rename from %s): %s", t->path,
+        errf(err, errlen, "%s: cannot put the file in place (rename from %s): %s", t->path,
                 t->tmp, strerror(errno));
         tmp_abort(t);
         return -1;
@@ -382,7 +369,7 @@ static int img_png_file(const char *name, const unsigned char *buf, size_t w, si
     im.height = (png_uint_32)h;
     im.format = PNG_FORMAT_GRAY;
     if (!png_image_write_to_stdio(&im, t.fp, 0, buf, (png_int_32)w, NULL)) {
-        img_err(err, errlen, "%s: libpng cannot write the image: %s", name,
+        errf(err, errlen, "%s: libpng cannot write the image: %s", name,
                 im.message[0] ? im.message : "unknown error");
         png_image_free(&im);
         tmp_abort(&t);
@@ -411,7 +398,7 @@ int img_write_png(const struct image_vol *v, const char *path, const struct png_
     if (lo == 0 && hi == 0) {
         hi = img_quantile(v->data, n, 0.995);
     } else if (!isfinite(lo) || !isfinite(hi) || !(hi > lo)) {
-        img_err(err, errlen, "%s: window %g to %g is empty: the upper end must be above the "
+        errf(err, errlen, "%s: window %g to %g is empty: the upper end must be above the "
                 "lower", path, lo, hi);
         return -1;
     }
@@ -425,7 +412,7 @@ int img_write_png(const struct image_vol *v, const char *path, const struct png_
     }
     size_t w = (size_t)cols * (size_t)v->nx, h = (size_t)rows * (size_t)v->ny;
     if (w > 0x7fffffffu || h > 0x7fffffffu || w > SIZE_MAX / h) {
-        img_err(err, errlen, "%s: a PNG of %zu x %zu pixels is too large", path, w, h);
+        errf(err, errlen, "%s: a PNG of %zu x %zu pixels is too large", path, w, h);
         return -1;
     }
     unsigned char *buf = xmalloc(w * h);
@@ -589,26 +576,26 @@ int img_write_nifti(const struct image_vol *v, const char *path, char *err, size
     const int dims[4] = { v->nx, v->ny, v->nz, v->nframes };
     for (int a = 0; a < 4; a++) {
         if (dims[a] > 32767) {
-            img_err(err, errlen, "%s: %d voxels along dimension %d: NIfTI-1 holds at most "
+            errf(err, errlen, "%s: %d voxels along dimension %d: NIfTI-1 holds at most "
                     "32767", path, dims[a], a + 1);
             return -1;
         }
     }
     for (int a = 0; a < 3; a++) {
         if (!(v->voxel[a] > 0) || !isfinite(v->voxel[a])) {
-            img_err(err, errlen, "%s: voxel size %g m along axis %d is not a positive length",
+            errf(err, errlen, "%s: voxel size %g m along axis %d is not a positive length",
                     path, v->voxel[a], a + 1);
             return -1;
         }
         if (!isfinite(v->position[a]) || !isfinite(v->read_dir[a]) ||
             !isfinite(v->phase_dir[a]) || !isfinite(v->slice_dir[a])) {
-            img_err(err, errlen, "%s: the position or a direction is not finite", path);
+            errf(err, errlen, "%s: the position or a direction is not finite", path);
             return -1;
         }
     }
     double quat[3], qfac;
     if (img_quatern(v, quat, &qfac) < 0) {
-        img_err(err, errlen, "%s: the read, phase and slice directions (%g %g %g), (%g %g %g), "
+        errf(err, errlen, "%s: the read, phase and slice directions (%g %g %g), (%g %g %g), "
                 "(%g %g %g) do not span space", path, v->read_dir[0], v->read_dir[1],
                 v->read_dir[2], v->phase_dir[0], v->phase_dir[1], v->phase_dir[2],
                 v->slice_dir[0], v->slice_dir[1], v->slice_dir[2]);
@@ -701,28 +688,28 @@ int cfl_write(const char *base, int ndims, const long *dims, const float complex
               char *err, size_t errlen)
 {
     if (!base || !*base) {
-        img_err(err, errlen, "BART array: no output file name");
+        errf(err, errlen, "BART array: no output file name");
         return -1;
     }
     if (ndims < 1 || ndims > CFL_MAX_DIMS || !dims) {
-        img_err(err, errlen, "%s.hdr: %d dimensions; BART arrays have 1 to %d", base, ndims,
+        errf(err, errlen, "%s.hdr: %d dimensions; BART arrays have 1 to %d", base, ndims,
                 CFL_MAX_DIMS);
         return -1;
     }
     for (int i = 0; i < ndims; i++) {
         if (dims[i] < 1) {
-            img_err(err, errlen, "%s.hdr: dimension %d is %ld; each must be at least 1", base, i,
+            errf(err, errlen, "%s.hdr: dimension %d is %ld; each must be at least 1", base, i,
                     dims[i]);
             return -1;
         }
     }
     size_t n = cfl_count(ndims, dims);
     if (!n) {
-        img_err(err, errlen, "%s.cfl: the array is too large", base);
+        errf(err, errlen, "%s.cfl: the array is too large", base);
         return -1;
     }
     if (!data) {
-        img_err(err, errlen, "%s.cfl: no data to write", base);
+        errf(err, errlen, "%s.cfl: no data to write", base);
         return -1;
     }
     char *cfl = xasprintf("%s.cfl", base), *hdr = xasprintf("%s.hdr", base);
@@ -759,7 +746,7 @@ static int cfl_parse_hdr(const char *file, const char *s, size_t len, long dims[
                          char *err, size_t errlen)
 {
     if (strlen(s) != len) {
-        img_err(err, errlen, "%s: binary data; not a BART header", file);
+        errf(err, errlen, "%s: binary data; not a BART header", file);
         return -1;
     }
     for (int i = 0; i < CFL_MAX_DIMS; i++)
@@ -789,7 +776,7 @@ static int cfl_parse_hdr(const char *file, const char *s, size_t len, long dims[
                 long d = strtol(q, &end, 10);
                 if (end == q || (*end && *end != ' ' && *end != '\t') || errno || d < 1) {
                     size_t tl = strcspn(q, " \t");
-                    img_err(err, errlen, "%s:%d: '%.*s' is not a dimension (a positive integer)",
+                    errf(err, errlen, "%s:%d: '%.*s' is not a dimension (a positive integer)",
                             file, line, (int)(tl > 40 ? 40 : tl), q);
                     free(l);
                     return -1;
@@ -797,7 +784,7 @@ static int cfl_parse_hdr(const char *file, const char *s, size_t len, long dims[
                 if (nd < CFL_MAX_DIMS) {
                     dims[nd] = d;
                 } else if (d != 1) {
-                    img_err(err, errlen, "%s:%d: dimension %d is %ld; BART arrays have %d "
+                    errf(err, errlen, "%s:%d: dimension %d is %ld; BART arrays have %d "
                             "dimensions (any past them must be 1)", file, line, nd, d,
                             CFL_MAX_DIMS);
                     free(l);
@@ -807,7 +794,7 @@ static int cfl_parse_hdr(const char *file, const char *s, size_t len, long dims[
                 q = end;
             }
             if (!nd) {
-                img_err(err, errlen, "%s:%d: no dimensions after '# Dimensions'", file, line);
+                errf(err, errlen, "%s:%d: no dimensions after '# Dimensions'", file, line);
                 free(l);
                 return -1;
             }
@@ -820,14 +807,14 @@ static int cfl_parse_hdr(const char *file, const char *s, size_t len, long dims[
             size_t kl = strcspn(k, " \t");
             if (kl == 10 && strncmp(k, "Dimensions", 10) == 0) {
                 if (have_dims) {
-                    img_err(err, errlen, "%s:%d: a second '# Dimensions'", file, line);
+                    errf(err, errlen, "%s:%d: a second '# Dimensions'", file, line);
                     free(l);
                     return -1;
                 }
                 want_dims = true;
             }
         } else if (!in_section && strspn(l, " \t") != strlen(l)) {
-            img_err(err, errlen, "%s:%d: text before any '# ...' line; a BART header starts "
+            errf(err, errlen, "%s:%d: text before any '# ...' line; a BART header starts "
                     "with '# Dimensions'", file, line);
             free(l);
             return -1;
@@ -835,12 +822,12 @@ static int cfl_parse_hdr(const char *file, const char *s, size_t len, long dims[
         free(l);
     }
     if (want_dims) {
-        img_err(err, errlen, "%s:%d: '# Dimensions' is not followed by the dimensions", file,
+        errf(err, errlen, "%s:%d: '# Dimensions' is not followed by the dimensions", file,
                 line);
         return -1;
     }
     if (!have_dims) {
-        img_err(err, errlen, "%s: no '# Dimensions' line", file);
+        errf(err, errlen, "%s: no '# Dimensions' line", file);
         return -1;
     }
     return 0;
@@ -851,7 +838,7 @@ int cfl_read(const char *base, long dims[16], float complex **data, char *err, s
     if (data)
         *data = NULL;
     if (!base || !*base || !dims || !data) {
-        img_err(err, errlen, "BART array: no file name or nowhere to put it");
+        errf(err, errlen, "BART array: no file name or nowhere to put it");
         return -1;
     }
     char *hdr = xasprintf("%s.hdr", base), *cfl = xasprintf("%s.cfl", base);
@@ -860,7 +847,7 @@ int cfl_read(const char *base, long dims[16], float complex **data, char *err, s
     size_t len;
     char *text = read_file(hdr, &len);
     if (!text) {
-        img_err(err, errlen, "%s: cannot read it: %s", hdr, strerror(errno));
+        errf(err, errlen, "%s: cannot read it: %s", hdr, strerror(errno));
         goto out;
     }
     long d[CFL_MAX_DIMS];
@@ -868,23 +855,23 @@ int cfl_read(const char *base, long dims[16], float complex **data, char *err, s
         goto out;
     size_t n = cfl_count(CFL_MAX_DIMS, d);
     if (!n) {
-        img_err(err, errlen, "%s: the dimensions make an array too large", hdr);
+        errf(err, errlen, "%s: the dimensions make an array too large", hdr);
         goto out;
     }
     fp = fopen(cfl, "rb");
     struct stat st;
     if (!fp || fstat(fileno(fp), &st) != 0) {
-        img_err(err, errlen, "%s: cannot read it: %s", cfl, strerror(errno));
+        errf(err, errlen, "%s: cannot read it: %s", cfl, strerror(errno));
         goto out;
     }
     if (!S_ISREG(st.st_mode) || (unsigned long long)st.st_size != (unsigned long long)n * 8) {
-        img_err(err, errlen, "%s: %lld bytes; the dimensions in %s make %zu complex floats "
+        errf(err, errlen, "%s: %lld bytes; the dimensions in %s make %zu complex floats "
                 "(%llu bytes)", cfl, (long long)st.st_size, hdr, n, (unsigned long long)n * 8);
         goto out;
     }
     float complex *buf = xmalloc(n * sizeof *buf);
     if (fread(buf, sizeof *buf, n, fp) != n) {
-        img_err(err, errlen, "%s: cannot read it: %s", cfl,
+        errf(err, errlen, "%s: cannot read it: %s", cfl,
                 ferror(fp) ? strerror(errno) : "the file is shorter than it was");
         free(buf);
         goto out;
@@ -1044,12 +1031,12 @@ static char *img_minimal_xml(const struct image_vol *v)
 static int img_ismrmrd_check(const struct image_vol *v, const char *path, char *err, size_t errlen)
 {
     if (v->nx > IMG_U16_MAX || v->ny > IMG_U16_MAX || v->nz > IMG_U16_MAX) {
-        img_err(err, errlen, "%s: %d x %d x %d voxels: ISMRMRD holds at most %d along each axis",
+        errf(err, errlen, "%s: %d x %d x %d voxels: ISMRMRD holds at most %d along each axis",
                 path, v->nx, v->ny, v->nz, IMG_U16_MAX);
         return -1;
     }
     if ((long long)v->nz * v->nframes > IMG_U16_MAX) {
-        img_err(err, errlen, "%s: %d slices x %d frames: ISMRMRD's image index holds at most %d "
+        errf(err, errlen, "%s: %d slices x %d frames: ISMRMRD's image index holds at most %d "
                 "images", path, v->nz, v->nframes, IMG_U16_MAX);
         return -1;
     }
@@ -1058,7 +1045,7 @@ static int img_ismrmrd_check(const struct image_vol *v, const char *path, char *
         const int32_t *l = img_labels(v, f);
         for (size_t u = 0; u < ARRAY_LEN(used); u++) {
             if (l[used[u]] < 0 || l[used[u]] > IMG_U16_MAX) {
-                img_err(err, errlen, "%s: frame %d: label %s = %d; ISMRMRD counters are 0 to %d",
+                errf(err, errlen, "%s: frame %d: label %s = %d; ISMRMRD counters are 0 to %d",
                         path, f, vm_label_names[used[u]], (int)l[used[u]], IMG_U16_MAX);
                 return -1;
             }
@@ -1160,7 +1147,7 @@ int img_write_ismrmrd(const struct image_vol *v, const char *path, const char *x
 #endif
         img_lib_end(&c, msg, sizeof msg, "");
         if (is_hdf5 <= 0) {
-            img_err(err, errlen, "%s: not an HDF5 file; images are appended only to an ISMRMRD "
+            errf(err, errlen, "%s: not an HDF5 file; images are appended only to an ISMRMRD "
                     "(HDF5) file", path);
             return -1;
         }
@@ -1174,7 +1161,7 @@ int img_write_ismrmrd(const struct image_vol *v, const char *path, const char *x
         herr_t closed = fid >= 0 ? H5Fclose(fid) : -1;
         img_lib_end(&c, msg, sizeof msg, "HDF5 cannot create it");
         if (closed < 0) {
-            img_err(err, errlen, "%s: cannot create the file: %s", path, msg);
+            errf(err, errlen, "%s: cannot create the file: %s", path, msg);
             tmp_abort(&t);
             return -1;
         }
@@ -1194,14 +1181,14 @@ int img_write_ismrmrd(const struct image_vol *v, const char *path, const char *x
         rc = ismrmrd_open_dataset(&ds, false);
     if (rc != ISMRMRD_NOERROR) {
         img_lib_end(&c, msg, sizeof msg, "libismrmrd cannot open it");
-        img_err(err, errlen, "%s: %s", path, msg);
+        errf(err, errlen, "%s: %s", path, msg);
         goto out;
     }
     opened = true;
     char why[400];
     if (img_series_fits(ds.fileid, v, why, sizeof why) < 0) {
         img_lib_end(&c, msg, sizeof msg, "");
-        img_err(err, errlen, "%s: %s", path, why);
+        errf(err, errlen, "%s: %s", path, why);
         goto out;
     }
     if (H5Lexists(ds.fileid, "/" IMG_GROUP "/xml", H5P_DEFAULT) <= 0) {
@@ -1211,7 +1198,7 @@ int img_write_ismrmrd(const struct image_vol *v, const char *path, const char *x
         rc = ismrmrd_write_header(&ds, xml_header ? xml_header : xml);
         if (rc != ISMRMRD_NOERROR) {
             img_lib_end(&c, msg, sizeof msg, "libismrmrd cannot write the XML header");
-            img_err(err, errlen, "%s: XML header: %s", path, msg);
+            errf(err, errlen, "%s: XML header: %s", path, msg);
             goto out;
         }
     }
@@ -1232,7 +1219,7 @@ int img_write_ismrmrd(const struct image_vol *v, const char *path, const char *x
             rc = ismrmrd_append_image(&ds, IMG_SERIES, &im);
             if (rc != ISMRMRD_NOERROR) {
                 img_lib_end(&c, msg, sizeof msg, "libismrmrd cannot append the image");
-                img_err(err, errlen, "%s: image %d (slice %d, frame %d) in /%s/%s: %s", path,
+                errf(err, errlen, "%s: image %d (slice %d, frame %d) in /%s/%s: %s", path,
                         f * v->nz + k + 1, k, f, IMG_GROUP, IMG_SERIES, msg);
                 goto out;
             }
@@ -1248,7 +1235,7 @@ out:
         rc = ismrmrd_close_dataset(&ds);
         img_lib_end(&c, msg, sizeof msg, "libismrmrd cannot close it");
         if (rc != ISMRMRD_NOERROR && ret == 0) {
-            img_err(err, errlen, "%s: %s", path, msg);
+            errf(err, errlen, "%s: %s", path, msg);
             ret = -1;
         }
     }

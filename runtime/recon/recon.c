@@ -8,6 +8,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "runtime/recon/fft.h"
 #include "runtime/util.h"
@@ -101,7 +104,6 @@ struct placement {
 };
 
 #ifdef _OPENMP
-#include <omp.h>
 static int omp_thread(void) { return omp_get_thread_num(); }
 static int omp_threads(void) { return omp_get_num_threads(); }
 #else
