@@ -364,6 +364,33 @@ static void test_fft_direct(void)
     fft_free(c);
 }
 
+/* A large array freed and asked for again (the kept mapping) comes back
+   cleared, also when the second request is smaller; one much smaller is a
+   fresh mapping, equally cleared. */
+static void test_fft_alloc_reuse(void)
+{
+    size_t n = (size_t)1 << 18;               /* 2 MiB: a mapping */
+    float complex *a = fft_alloc(n);
+    for (size_t i = 0; i < n; i++)
+        a[i] = 1 + 2 * I;
+    fft_free(a);
+    float complex *b = fft_alloc(n - 1000);
+    CU_ASSERT_PTR_EQUAL(b, a);                /* the kept mapping came back */
+    size_t nonzero = 0;
+    for (size_t i = 0; i < n - 1000; i++)
+        nonzero += b[i] != 0;
+    CU_ASSERT_EQUAL(nonzero, 0);
+    for (size_t i = 0; i < n - 1000; i++)
+        b[i] = 3;
+    fft_free(b);
+    float complex *c = fft_alloc(n / 4);      /* would waste 3/4 of it: fresh */
+    nonzero = 0;
+    for (size_t i = 0; i < n / 4; i++)
+        nonzero += c[i] != 0;
+    CU_ASSERT_EQUAL(nonzero, 0);
+    fft_free(c);
+}
+
 /* --- analytic ellipses ---------------------------------------------------- */
 
 static void run_ellipse_2d(int nx, int ny)
@@ -1006,6 +1033,8 @@ int register_recon_tests(void)
         return -1;
     if (!CU_add_test(s, "centred FFT equals the direct sum (even, odd, 1-3D, batches)",
                      test_fft_direct) ||
+        !CU_add_test(s, "a large array freed and allocated again is cleared",
+                     test_fft_alloc_reuse) ||
         !CU_add_test(s, "2D ellipse, 64 x 64: analytic image, no half-voxel shift",
                      test_ellipse_2d_even) ||
         !CU_add_test(s, "2D ellipse, 63 x 65", test_ellipse_2d_odd) ||

@@ -40,6 +40,13 @@ static bool threads_ready;
 static int nthreads = 1;
 static char *wisdom;          /* path, or NULL */
 
+/* fft_alloc's header (see there) */
+#define ALLOC_HDR 64
+#define ALLOC_MMAP_MIN (1u << 20)
+struct alloc_hdr { uint64_t magic, kind, bytes; uintptr_t base; };
+#define ALLOC_MAGIC 0x4c61726d6f724654ull
+static struct alloc_hdr kept;   /* the mapping kept by fft_free (kind 0: none) */
+
 int fft_init(int threads, const char *wisdom_path, char *err, size_t errlen)
 {
     int rc = 0;
@@ -77,6 +84,9 @@ int fft_init(int threads, const char *wisdom_path, char *err, size_t errlen)
 void fft_cleanup(void)
 {
     pthread_mutex_lock(&lock);
+    if (kept.kind == 1)
+        munmap((void *)kept.base, kept.bytes);
+    kept.kind = 0;
     while (plans) {
         struct plan *n = plans->next;
         fftwf_destroy_plan(plans->p);
@@ -110,21 +120,52 @@ void fft_cleanup(void)
    for transparent huge pages: with 2 MiB pages the power-of-two strides of
    a 256³ transform fall into the same cache sets and the transform ran
    1.4× slower (bench/bench_recon). Small arrays come from fftwf_malloc,
-   cleared. A header just before the array says which. */
-#define ALLOC_HDR 64
-#define ALLOC_MMAP_MIN (1u << 20)
-struct alloc_hdr { uint64_t magic, kind, bytes; uintptr_t base; };
-#define ALLOC_MAGIC 0x4c61726d6f724654ull
+   cleared. A header just before the array says which.
+
+   The kernel's first touch costs about 0.5 ms per MiB here (faulting in
+   and zeroing 4 KiB pages: 70 ms for a 256³ grid), four times what
+   zeroing resident memory costs. So the last large mapping freed is kept
+   (one, and only while no larger than 4 GiB) and the next large request
+   that fits it without wasting more than half of it gets it back, cleared
+   in parallel: a process that reconstructs several volumes of one size
+   (repetitions, contrasts, the benchmark) maps its grid once. fft_cleanup
+   unmaps it. */
+
+#define KEEP_MAX ((size_t)4 << 30)
+
+
+/* Clears n bytes with all threads (a resident grid: bandwidth-bound). */
+static void clear_parallel(char *p, size_t n)
+{
+    size_t chunk = (size_t)1 << 20, nchunks = (n + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static) if (nchunks >= 8)
+    for (size_t i = 0; i < nchunks; i++) {
+        size_t off = i * chunk;
+        memset(p + off, 0, off + chunk <= n ? chunk : n - off);
+    }
+}
 
 float complex *fft_alloc(size_t n)
 {
     size_t bytes = (n ? n : 1) * sizeof(float complex);
     if (bytes >= ALLOC_MMAP_MIN) {
         size_t page = (size_t)sysconf(_SC_PAGESIZE), len = bytes + page;
+        struct alloc_hdr h = { 0, 0, 0, 0 };
+        pthread_mutex_lock(&lock);
+        if (kept.kind == 1 && kept.bytes >= len && kept.bytes / 2 <= len) {
+            h = kept;
+            kept.kind = 0;
+        }
+        pthread_mutex_unlock(&lock);
+        if (h.kind == 1) {
+            char *p = (char *)h.base + page;
+            clear_parallel(p, bytes);
+            return (float complex *)(void *)p;
+        }
         void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (m != MAP_FAILED) {
             char *p = (char *)m + page;
-            struct alloc_hdr h = { ALLOC_MAGIC, 1, len, (uintptr_t)m };
+            h = (struct alloc_hdr){ ALLOC_MAGIC, 1, len, (uintptr_t)m };
             memcpy(p - ALLOC_HDR, &h, sizeof h);
             return (float complex *)(void *)p;
         }
@@ -149,10 +190,21 @@ void fft_free(void *ptr)
     memcpy(&h, p - ALLOC_HDR, sizeof h);
     if (h.magic != ALLOC_MAGIC)
         abort();                  /* not ours: a bug */
-    if (h.kind == 1)
-        munmap((void *)h.base, h.bytes);
-    else
+    if (h.kind == 1) {
+        struct alloc_hdr old = { 0, 0, 0, 0 };
+        if (h.bytes <= KEEP_MAX) {
+            pthread_mutex_lock(&lock);
+            old = kept;
+            kept = h;
+            pthread_mutex_unlock(&lock);
+            if (old.kind == 1)
+                munmap((void *)old.base, old.bytes);
+        } else {
+            munmap((void *)h.base, h.bytes);
+        }
+    } else {
         fftwf_free(p - ALLOC_HDR);
+    }
 }
 
 static fftwf_plan get_plan(float complex *data, int rank, const int *dims, size_t howmany,
