@@ -121,7 +121,32 @@ KATTR static void KFN(kern_adc_const)(struct kspins *s, const double k[3], doubl
         pi[j] = sn * e2;
     }
     KFN(kern_sample)(s, acc);
-    for (uint32_t i = 1; i < n; i++) {
+    uint32_t i = 1;
+    if (!s->sre) {
+        /* four samples per pass over the spins: the magnetisation and the
+           phasor are loaded and the magnetisation stored once per four
+           samples, and eight independent sums keep the adders busy */
+        for (; i + 4 <= n; i += 4) {
+            float r0 = 0, q0 = 0, r1 = 0, q1 = 0, r2 = 0, q2 = 0, r3 = 0, q3 = 0;
+#pragma omp simd reduction(+ : r0, q0, r1, q1, r2, q2, r3, q3)
+            for (size_t j = 0; j < N; j++) {
+                float c = pr[j], sn = pi[j];
+                float X = mx[j], Y = my[j];
+                float X1 = X * c - Y * sn, Y1 = X * sn + Y * c;
+                float X2 = X1 * c - Y1 * sn, Y2 = X1 * sn + Y1 * c;
+                float X3 = X2 * c - Y2 * sn, Y3 = X2 * sn + Y2 * c;
+                float X4 = X3 * c - Y3 * sn, Y4 = X3 * sn + Y3 * c;
+                mx[j] = X4;
+                my[j] = Y4;
+                r0 += X1, q0 += Y1, r1 += X2, q1 += Y2;
+                r2 += X3, q2 += Y3, r3 += X4, q3 += Y4;
+            }
+            double *a = acc + (size_t)2 * i;
+            a[0] += r0, a[1] += q0, a[2] += r1, a[3] += q1;
+            a[4] += r2, a[5] += q2, a[6] += r3, a[7] += q3;
+        }
+    }
+    for (; i < n; i++) {
         double *a = acc + (size_t)2 * nc * i;
         if (!s->sre) {
             float sr = 0, si = 0;
