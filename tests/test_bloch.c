@@ -150,6 +150,70 @@ static void test_kernel_math(void)
     CHECK_NEAR(worst_e, 0, 5e-7, "exp worst relative error");
 }
 
+/* The random walk's deviates: with √(2D)·a = 1 and no phase, one step
+   moves each of 2^18 spins by z1 per axis, which must be standard normal:
+   mean 0 (standard error 0.002, tolerance 0.01), variance 1 (s.e. 0.0028,
+   tolerance 0.015), fourth moment 3 (s.e. 0.019, tolerance 0.1), the three
+   axes uncorrelated (tolerance 0.01), and P(|z| > 3) = 0.0027 within 15 %.
+   With a phase (b = 1 on x, c = 1 on y) Mx + iMy turns by e^{-iφ}, φ the
+   sum, whose variance is 2 (z1, z2 of one axis independent): the mean of
+   cos φ over the spins is e^{-1} within 0.01. */
+static void test_kernel_walk(void)
+{
+    size_t n = (size_t)1 << 18;
+    float *buf = xcalloc(n * 9, sizeof *buf);
+    float *dc = buf + 8 * n;
+    struct kspins ks = { .n = n, .x = buf, .y = buf + n, .z = buf + 2 * n, .mx = buf + 3 * n,
+                         .my = buf + 4 * n, .mz = buf + 5 * n };
+    for (size_t j = 0; j < n; j++) {
+        dc[j] = 0.5f;                           /* √(2D) = 1 */
+        ks.mx[j] = 1;
+    }
+    struct kwalk w = { .a = 1, .key0 = 12345, .base = 0 };
+    kern_walk(&ks, dc, &w);
+    double m[3] = { 0 }, v[3] = { 0 }, k4[3] = { 0 }, xy = 0, yz = 0, tail = 0;
+    size_t turned = 0;
+    float *pos[3] = { ks.x, ks.y, ks.z };
+    for (size_t j = 0; j < n; j++) {
+        for (int a = 0; a < 3; a++) {
+            double z = pos[a][j];
+            m[a] += z, v[a] += z * z, k4[a] += z * z * z * z;
+            tail += fabs(z) > 3;
+        }
+        xy += (double)ks.x[j] * ks.y[j];
+        yz += (double)ks.y[j] * ks.z[j];
+        turned += ks.mx[j] != 1;                /* no phase asked for */
+    }
+    CU_ASSERT_EQUAL(turned, 0);
+    for (int a = 0; a < 3; a++) {
+        CHECK_NEAR(m[a] / n, 0, 0.01, "walk: mean");
+        CHECK_NEAR(v[a] / n, 1, 0.015, "walk: variance");
+        CHECK_NEAR(k4[a] / n, 3, 0.1, "walk: fourth moment");
+    }
+    CHECK_NEAR(xy / n, 0, 0.01, "walk: x-y correlation");
+    CHECK_NEAR(yz / n, 0, 0.01, "walk: y-z correlation");
+    CHECK_NEAR(tail / (3.0 * n) / 0.0026998, 1, 0.15, "walk: P(|z| > 3)");
+    /* the phase */
+    w.phase = true;
+    w.b[0] = 1;
+    w.c[1] = 1;
+    w.key0 = 777;
+    kern_walk(&ks, dc, &w);
+    double mc = 0, mm = 0;
+    for (size_t j = 0; j < n; j++) {
+        mc += ks.mx[j];
+        mm += hypot(ks.mx[j], ks.my[j]);
+    }
+    CHECK_NEAR(mc / n, exp(-1), 0.01, "walk: mean cos of the diffusion phase");
+    CHECK_NEAR(mm / n, 1, 1e-5, "walk: the rotation keeps |Mxy|");
+    /* a spin with D = 0 stays put */
+    dc[0] = 0;
+    float x0 = ks.x[0];
+    kern_walk(&ks, dc, &w);
+    CU_ASSERT_EQUAL(ks.x[0], x0);
+    free(buf);
+}
+
 /* --- physics ----------------------------------------------------------------- */
 
 /* A hard 90° then a 50 ms readout: one on-resonance spin gives
@@ -978,6 +1042,7 @@ static void test_stdlib_flips(void)
 static void register_tests(CU_pSuite s)
 {
     CU_add_test(s, "kernel sin/cos and exp", test_kernel_math);
+    CU_add_test(s, "random walk: normal deviates, diffusion phase", test_kernel_walk);
     CU_add_test(s, "FID: T2 and a Lorentzian T2*", test_fid_t2star);
     CU_add_test(s, "spin echo: T2 decay and T1 recovery at short TR", test_spin_echo);
     CU_add_test(s, "spoiled gradient echo: Ernst steady state", test_ernst);

@@ -49,6 +49,40 @@ static inline void sincos_mod_pi(float h, float *s, float *c)
     sincos_poly(r, s, c);
 }
 
+/* log x for a normal float x > 0: x = m·2^e with m in [√½, √2), then
+   log m = 2 atanh(f/(2+f)), f = m − 1, by its series to s⁹ (|s| < 0.172:
+   the next term is below 4e-10). */
+static inline float logf_poly(float x)
+{
+    union { float f; int32_t i; } v = { .f = x };
+    int32_t e = ((v.i >> 23) & 0xff) - 127;
+    v.i = (v.i & 0x007fffff) | 0x3f800000;          /* m in [1, 2) */
+    float m = v.f;
+    if (m > 1.41421356f) {
+        m *= 0.5f;
+        e += 1;
+    }
+    float f = m - 1.0f, s = f / (2.0f + f), s2 = s * s;
+    float lm = 2.0f * s * (1.0f + s2 * (0.33333333f + s2 * (0.2f + s2 * (0.14285714f +
+                                                                          s2 * 0.11111111f))));
+    return (float)e * 0.69314718f + lm;
+}
+
+/* Two standard normal deviates from one hash (Box-Muller): u1 in (0, 1)
+   and u2 in [0, 1) from 24 bits each; the angle 2πu2 − π by its half
+   angle, so that sincos_poly's range suffices (the shift by π flips the
+   signs of both deviates, which leaves their joint law unchanged). */
+static inline void gauss2(uint64_t h, float *z1, float *z2)
+{
+    float u1 = ((float)(int32_t)(h >> 40) + 0.5f) * (1.0f / 16777216.0f);
+    float u2 = (float)(int32_t)(h & 0xffffff) * (1.0f / 16777216.0f);
+    float r = sqrtf(-2.0f * logf_poly(u1));
+    float hh = 3.14159265f * u2 - 1.57079633f, sh, ch;
+    sincos_poly(hh, &sh, &ch);
+    *z1 = r * (1.0f - 2.0f * sh * sh);
+    *z2 = r * (2.0f * sh * ch);
+}
+
 static inline float pow2i(int n)
 {
     union { uint32_t u; float f; } v = { .u = (uint32_t)(n + 127) << 23 };
@@ -81,7 +115,8 @@ float kern_expf(float x)
    supports is chosen once (kern_init), by feature rather than by CPU model. */
 #define KERNEL_SET(sfx, attr)                                                 \
     static struct kern_set kset_##sfx = { #sfx, kern_rf_##sfx, kern_free_##sfx, \
-                                          kern_sample_##sfx, kern_adc_const_##sfx }
+                                          kern_sample_##sfx, kern_adc_const_##sfx, \
+                                          kern_walk_##sfx }
 
 struct kern_set {
     const char *name;
@@ -89,6 +124,7 @@ struct kern_set {
     void (*free)(struct kspins *, const double *, double);
     void (*sample)(const struct kspins *, double *);
     void (*adc)(struct kspins *, const double *, double, uint32_t, double *);
+    void (*walk)(struct kspins *, const float *, const struct kwalk *);
 };
 
 #define KFN(f) f##_generic
@@ -141,20 +177,35 @@ const char *kern_init(void)
 
 void kern_rf(struct kspins *s, const struct krf_step *steps, uint32_t n, double dt)
 {
+    if (!kset)
+        kern_init();
     kset->rf(s, steps, n, dt);
 }
 
 void kern_free(struct kspins *s, const double k[3], double T)
 {
+    if (!kset)
+        kern_init();
     kset->free(s, k, T);
 }
 
 void kern_sample(const struct kspins *s, double *acc)
 {
+    if (!kset)
+        kern_init();
     kset->sample(s, acc);
 }
 
 void kern_adc_const(struct kspins *s, const double k[3], double dwell, uint32_t n, double *acc)
 {
+    if (!kset)
+        kern_init();
     kset->adc(s, k, dwell, n, acc);
+}
+
+void kern_walk(struct kspins *s, const float *dc, const struct kwalk *w)
+{
+    if (!kset)
+        kern_init();
+    kset->walk(s, dc, w);
 }

@@ -15,6 +15,7 @@
 #ifndef LARMOR_BLOCH_KERNELS_H
 #define LARMOR_BLOCH_KERNELS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,9 +55,32 @@ void kern_sample(const struct kspins *s, double *acc);
    sample (Mz relaxed over (n-1)·dwell). */
 void kern_adc_const(struct kspins *s, const double k[3], double dwell, uint32_t n, double *acc);
 
+/* One interval of the random walk of free diffusion (sim.c works out the
+   coefficients): for each spin with D > 0 and each axis, two standard
+   normal deviates z1, z2 (Box-Muller on two uniforms from one hash of
+   (key0, base + j, axis)) move it by √(2D)·a·z1 and add √(2D)·(b·z1 + c·z2)
+   to its diffusion phase; the transverse magnetisation then turns by that
+   phase (when phase is set). dc holds n diffusion coefficients (m²/s). */
+/* The simulator's hash of counters (splitmix64's finaliser): random
+   numbers that depend only on the seed and the spin, not on threads. */
+static inline uint64_t kern_mix64(uint64_t z)
+{
+    z += 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+struct kwalk {
+    float a, b[3], c[3];
+    bool phase;
+    uint64_t key0, base;
+};
+void kern_walk(struct kspins *s, const float *dc, const struct kwalk *w);
+
 /* Choose the kernels for this CPU (AVX-512, AVX2+FMA or generic; the
    environment variable LARMOR_KERNELS=generic|avx2 forces a narrower set);
-   returns the name. Call once before the kernels (sim_new does). */
+   returns the name. sim_new calls it; the kernels call it on first use. */
 const char *kern_init(void);
 
 /* Vectorisable helpers, exposed for the tests. */

@@ -177,3 +177,44 @@ KATTR static void KFN(kern_adc_const)(struct kspins *s, const double k[3], doubl
     for (size_t j = 0; j < N; j++)
         mz[j] = s->m0[j] + (mz[j] - s->m0[j]) * expf_poly(-Ttot * s->r1[j]);
 }
+
+KATTR static inline void KFN(walk_loop)(struct kspins *s, const float *dc, const struct kwalk *w,
+                                        const bool phase)
+{
+    const size_t N = s->n;
+    float *restrict pos[3] = { s->x, s->y, s->z };
+    float *restrict mx = s->mx, *restrict my = s->my;
+    const uint64_t key0 = w->key0, base = w->base;
+    const float a = w->a;
+#pragma omp simd
+    for (size_t j = 0; j < N; j++) {
+        float D = dc[j];
+        float sd = D > 0 ? sqrtf(2.0f * D) : 0.0f;
+        uint64_t key = key0 ^ ((base + j) * 0xd1b54a32d192ed03ull);
+        float ph = 0;
+        for (int ax = 0; ax < 3; ax++) {
+            float z1, z2;
+            gauss2(kern_mix64(key + (uint64_t)ax), &z1, &z2);
+            ph += sd * (w->b[ax] * z1 + w->c[ax] * z2);
+            pos[ax][j] += sd * a * z1;
+        }
+        if (phase) {
+            /* e^{-i ph} through the half angle of ph reduced modulo 2π */
+            float k = rintf(ph * 0.15915494f);
+            float hh = ((ph - k * 6.28125f) - k * 1.9353072e-3f) * 0.5f, sh, ch;
+            sincos_poly(hh, &sh, &ch);
+            float c = 1.0f - 2.0f * sh * sh, sn = -2.0f * sh * ch;
+            float X = mx[j], Y = my[j];
+            mx[j] = X * c - Y * sn;
+            my[j] = X * sn + Y * c;
+        }
+    }
+}
+
+KATTR static void KFN(kern_walk)(struct kspins *s, const float *dc, const struct kwalk *w)
+{
+    if (w->phase)
+        KFN(walk_loop)(s, dc, w, true);
+    else
+        KFN(walk_loop)(s, dc, w, false);
+}

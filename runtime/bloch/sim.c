@@ -899,18 +899,10 @@ void sim_backend(struct sim *s, struct vm_backend *be)
 
 /* --- running a batch ------------------------------------------------------ */
 
-static inline uint64_t mix64(uint64_t z)
-{
-    z += 0x9e3779b97f4a7c15ull;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 /* Two standard normal deviates from a counter (Box-Muller). */
 static void normal2(uint64_t key, double *z1, double *z2)
 {
-    uint64_t a = mix64(key), b = mix64(key ^ 0x5851f42d4c957f2dull);
+    uint64_t a = kern_mix64(key), b = kern_mix64(key ^ 0x5851f42d4c957f2dull);
     double u1 = ((a >> 11) + 0.5) * (1.0 / 9007199254740992.0);
     double u2 = (b >> 11) * (1.0 / 9007199254740992.0);
     double r = sqrt(-2 * log(u1));
@@ -924,34 +916,13 @@ static void normal2(uint64_t key, double *z1, double *z2)
 static void walk_chunk(struct sim *s, struct kspins *ks, size_t base, const struct walk *wk,
                        uint64_t serial)
 {
-    float *pos[3] = { ks->x, ks->y, ks->z };
-    const bool phase = wk->phase;
-    const uint64_t key0 = mix64(s->o.seed ^ (serial * 0x9e3779b97f4a7c15ull));
-    for (size_t j = 0; j < ks->n; j++) {
-        float D = s->dc[base + j];
-        if (D <= 0)
-            continue;
-        float sd = sqrtf(2.0f * D);
-        float ph = 0;
-        uint64_t key = key0 ^ ((base + j) * 0xd1b54a32d192ed03ull);
-        for (int ax = 0; ax < 3; ax++) {
-            /* one hash, two 32-bit uniforms, Box-Muller in float */
-            uint64_t h = mix64(key + (uint64_t)ax);
-            float u1 = ((float)(uint32_t)(h >> 40) + 0.5f) * (1.0f / 16777216.0f);
-            float u2 = (float)(uint32_t)(h & 0xffffff) * (1.0f / 16777216.0f);
-            float r = sqrtf(-2.0f * logf(u1));
-            float z1 = r * cosf(6.2831853f * u2), z2 = r * sinf(6.2831853f * u2);
-            if (phase)
-                ph += sd * (float)(wk->b[ax] * z1 + wk->c[ax] * z2);
-            pos[ax][j] += sd * (float)wk->a * z1;
-        }
-        if (phase) {
-            float c = cosf(ph), sn = -sinf(ph);
-            float X = ks->mx[j], Y = ks->my[j];
-            ks->mx[j] = X * c - Y * sn;
-            ks->my[j] = X * sn + Y * c;
-        }
+    struct kwalk kw = { .a = (float)wk->a, .phase = wk->phase, .base = base,
+                        .key0 = kern_mix64(s->o.seed ^ (serial * 0x9e3779b97f4a7c15ull)) };
+    for (int ax = 0; ax < 3; ax++) {
+        kw.b[ax] = (float)wk->b[ax];
+        kw.c[ax] = (float)wk->c[ax];
     }
+    kern_walk(ks, s->dc + base, &kw);
 }
 
 static void run_chunk(struct sim *s, size_t ci, double *acc, float *scratch)
@@ -1093,7 +1064,7 @@ static void run_batch(struct sim *s)
                 double re = v[0] * c + v[1] * sn, im = v[1] * c - v[0] * sn;
                 if (s->noise_sigma > 0) {
                     double z1, z2;
-                    normal2(mix64(s->o.seed ^ 0xa0761d6478bd642full) ^
+                    normal2(kern_mix64(s->o.seed ^ 0xa0761d6478bd642full) ^
                                 (r->acq.index * 131071 + (uint64_t)coil) * 0x100000001b3ull ^
                                 ((uint64_t)k << 40),
                             &z1, &z2);
