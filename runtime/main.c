@@ -1019,18 +1019,19 @@ static int cmd_scan(int argc, char **argv)
                                   "a sequence (.psq or .lbc) is needed", &rc);
     if (!seq)
         goto out;
+    /* 1. compile and check: nothing runs that did not pass (and a sequence
+       that does not compile leaves no folder behind) */
+    struct system sys;
+    rc = compile_checked("scan", seq, &so, &sys, &p, &ck, &mins, &d);
+    diag_print_all(&d, stderr, diag_want_color(stderr));
+    if (rc)
+        goto out;
     dir = so.out ? xstrdup(so.out) : default_out(seq, "");
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "larmor scan: cannot create the folder %s: %s\n", dir, strerror(errno));
         rc = EXIT_INPUT;
         goto out;
     }
-    /* 1. compile and check: nothing runs that did not pass */
-    struct system sys;
-    rc = compile_checked("scan", seq, &so, &sys, &p, &ck, &mins, &d);
-    diag_print_all(&d, stderr, diag_want_color(stderr));
-    if (rc)
-        goto out;
     path = xasprintf("%s/check.txt", dir);
     FILE *f = fopen(path, "w");
     if (!f) {
