@@ -428,30 +428,6 @@ static struct value negate(struct cg *c, struct value a, struct node *n)
     return v;
 }
 
-/* Edit distance, for "did you mean". */
-static int edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 40 || lb > 40)
-        return 99;
-    int d[41][41];
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = (int)i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = (int)j;
-    for (size_t i = 1; i <= la; i++)
-        for (size_t j = 1; j <= lb; j++) {
-            int cost = a[i - 1] != b[j - 1];
-            int m = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < m)
-                m = d[i][j - 1] + 1;
-            if (d[i - 1][j - 1] + cost < m)
-                m = d[i - 1][j - 1] + cost;
-            d[i][j] = m;
-        }
-    return d[la][lb];
-}
-
 /* A known name close to `name`, for "did you mean". Only for the first
    errors of a compilation: the scan is costly, and a failing function
    called many times would repeat it for every call. */
@@ -464,7 +440,7 @@ static const char *suggest_env(struct cg *c, struct env *e, const char *name)
     for (; e; e = e->parent)
         for (uint32_t i = 0; i < e->nb; i++)
             for (struct binding *b = e->tab[i]; b; b = b->next) {
-                int dd = edit_distance(name, b->name);
+                int dd = (int)str_distance(name, b->name, false);
                 if (dd < bd && dd < (int)strlen(name)) {
                     bd = dd;
                     best = b->name;

@@ -1,12 +1,11 @@
 /*
  * phantom_load: the reader of YAML phantom descriptions (analytic shapes
- * and their tissues), phantom_load_text. The text is parsed by libyaml's
- * event parser into a small tree with byte spans, then checked against a
- * schema that reports every problem it finds with its place in the file;
- * the shapes are then sampled by phantom_sample (phantom.c). The other
- * formats and phantom_load's dispatch are in phantom.c. Like
- * runtime/sysconf.c (the scanner descriptions) this file includes
- * <yaml.h>.
+ * and their tissues), phantom_load_text. The text is parsed into a small
+ * tree with byte spans (runtime/ytree.c, shared with the scanner
+ * descriptions), then checked against a schema that reports every problem
+ * it finds with its place in the file; the shapes are then sampled by
+ * phantom_sample (phantom.c). The other formats and phantom_load's
+ * dispatch are in phantom.c.
  *
  * The YAML format (README.md, "Phantoms"):
  *
@@ -43,15 +42,24 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 #include "runtime/units.h"
 #include "runtime/util.h"
+#include "runtime/ytree.h"
 
 #define PI 3.14159265358979323846
 #define PH_MAX_FILE (1u << 20)   /* bytes of YAML */
 #define PH_MAX_DEPTH 16
 #define PH_MAX_NAME 200
+
+static const struct ydoc_kind phantom_yaml = {
+    .syntax_code = 801, .structure_code = 816, .max_depth = PH_MAX_DEPTH,
+    .what = "a phantom description",
+    .syntax_help = "a phantom description is a YAML mapping: `fov:`, `resolution:`, "
+                   "`tissues:`, `objects:` (README.md, \"Phantoms\")",
+    .second_doc_help = "one phantom per file: remove the `---` line and what follows",
+    .depth_help = "a phantom description nests a few levels: objects, an object, its centre",
+};
 
 static const char *base_name(const char *path)
 {
@@ -67,302 +75,7 @@ static char *stem(const char *path)
     return xstrndup(b, dot && dot != b ? (size_t)(dot - b) : strlen(b));
 }
 
-static unsigned edit_distance(const char *a, const char *b)
-{
-    size_t n = strlen(a), m = strlen(b);
-    if (n > 40 || m > 40)
-        return 99;
-    unsigned row[41];
-    for (size_t j = 0; j <= m; j++)
-        row[j] = (unsigned)j;
-    for (size_t i = 1; i <= n; i++) {
-        unsigned prev = row[0];
-        row[0] = (unsigned)i;
-        for (size_t j = 1; j <= m; j++) {
-            unsigned keep = row[j];
-            unsigned best = prev + (tolower((unsigned char)a[i - 1]) !=
-                                    tolower((unsigned char)b[j - 1]));
-            if (keep + 1 < best)
-                best = keep + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            prev = keep;
-        }
-    }
-    return row[m];
-}
-
-/* The name among names closest to s, if close enough to be a typo. */
-static const char *nearest(const char *s, const char *const *names, size_t n)
-{
-    const char *best = NULL;
-    unsigned bd = 99;
-    for (size_t i = 0; i < n; i++) {
-        unsigned e = edit_distance(s, names[i]);
-        if (e < bd) {
-            bd = e;
-            best = names[i];
-        }
-    }
-    size_t l = strlen(s);
-    return bd <= (l <= 3 ? 1u : l <= 8 ? 2u : 3u) ? best : NULL;
-}
-
-static char *join(const char *const *names, size_t n)
-{
-    struct strbuf b;
-    sb_init(&b);
-    for (size_t i = 0; i < n; i++)
-        sb_printf(&b, "%s%s", i ? ", " : "", names[i]);
-    return sb_take(&b);
-}
-
-/* ================================================================ YAML */
-
-enum ykind { YK_SCALAR, YK_SEQ, YK_MAP };
-
-struct ynode {
-    enum ykind kind;
-    uint32_t start, end;      /* bytes */
-    const char *str;          /* a scalar's text */
-    size_t len;
-    bool plain;
-    uint32_t vstart;          /* where str's bytes sit verbatim in the file, or UINT32_MAX */
-    struct ynode **kids;      /* items; or keys and values alternating */
-    size_t nkids;
-};
-
-struct ld {
-    struct diag_ctx *d;
-    int file;
-    const char *text;
-    size_t len;
-    uint32_t *cpos;           /* libyaml's character index -> byte offset */
-    size_t ncpos;
-    struct arena a;
-};
-
-static struct span sp(const struct ld *L, uint32_t s, uint32_t e)
-{
-    return (struct span){ L->file, s, e };
-}
-
-static struct span nsp(const struct ld *L, const struct ynode *n)
-{
-    return sp(L, n->start, n->end);
-}
-
-static uint32_t byte_at(const struct ld *L, size_t ci)
-{
-    return (uint32_t)(ci < L->ncpos ? L->cpos[ci] : L->len);
-}
-
-/* libyaml's marks count characters; diagnostics want bytes. */
-static void map_chars(struct ld *L)
-{
-    size_t i = 0, k = 0;
-    if (L->len >= 3 && !memcmp(L->text, "\xEF\xBB\xBF", 3))
-        i = 3;
-    L->cpos = xmalloc((L->len + 1) * sizeof *L->cpos);
-    while (i < L->len) {
-        unsigned char c = (unsigned char)L->text[i];
-        size_t w = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 :
-                   (c & 0xF8) == 0xF0 ? 4 : 1;
-        L->cpos[k++] = (uint32_t)i;
-        i = i + w > L->len ? L->len : i + w;
-    }
-    L->cpos[k++] = (uint32_t)L->len;
-    L->ncpos = k;
-}
-
-static struct ynode *mknode(struct ld *L, enum ykind k, const yaml_event_t *ev)
-{
-    struct ynode *n = arena_alloc(&L->a, sizeof *n);
-    n->kind = k;
-    n->start = byte_at(L, ev->start_mark.index);
-    n->end = byte_at(L, ev->end_mark.index);
-    if (n->end < n->start)
-        n->end = n->start;
-    n->vstart = UINT32_MAX;
-    return n;
-}
-
-static void syntax_error(struct ld *L, const yaml_parser_t *p)
-{
-    uint32_t off = p->error == YAML_READER_ERROR
-        ? (uint32_t)(p->problem_offset < L->len ? p->problem_offset : L->len)
-        : byte_at(L, p->problem_mark.index);
-    struct diag *g = diag_error(L->d, 801, sp(L, off, off + 1), "YAML syntax error: %s",
-                                p->problem ? p->problem : "malformed YAML");
-    if (p->context && p->error != YAML_READER_ERROR) {
-        uint32_t c = byte_at(L, p->context_mark.index);
-        diag_note(g, sp(L, c, c + 1), "%s", p->context);
-    }
-    if (off < L->len && L->text[off] == '\t')
-        diag_help(g, "indent with spaces: YAML does not allow tabs");
-    else if (p->error == YAML_READER_ERROR)
-        diag_help(g, "a phantom description is UTF-8 text");
-    else
-        diag_help(g, "a phantom description is a YAML mapping: `fov:`, `resolution:`, "
-                  "`tissues:`, `objects:` (README.md, \"Phantoms\")");
-}
-
-struct yframe {
-    struct ynode *node;
-    struct ynode **kids;
-    size_t n, cap;
-    const char *anchor;
-};
-
-struct yanchor {
-    const char *name;
-    struct ynode *node;
-};
-
-static void yattach(struct yframe *fr, size_t nfr, struct ynode *n, struct ynode **root)
-{
-    if (nfr) {
-        struct yframe *f = &fr[nfr - 1];
-        VEC_PUSH(f->kids, f->n, f->cap, n);
-    } else if (!*root) {
-        *root = n;
-    }
-}
-
-/* Build the tree; 0, or 1 with the error reported. */
-static int ytree(struct ld *L, struct ynode **root)
-{
-    yaml_parser_t p;
-    if (!yaml_parser_initialize(&p)) {
-        fprintf(stderr, "larmor: out of memory (YAML parser)\n");
-        abort();
-    }
-    yaml_parser_set_input_string(&p, (const unsigned char *)L->text, L->len);
-    struct yframe *fr = NULL;
-    size_t nfr = 0, capfr = 0;
-    struct yanchor *an = NULL;
-    size_t nan = 0, capan = 0;
-    int docs = 0, rc = 0;
-    *root = NULL;
-    for (bool done = false; !done;) {
-        yaml_event_t ev;
-        if (!yaml_parser_parse(&p, &ev)) {
-            syntax_error(L, &p);
-            rc = 1;
-            break;
-        }
-        struct ynode *n = NULL;
-        const yaml_char_t *anchor = NULL;
-        switch (ev.type) {
-        case YAML_DOCUMENT_START_EVENT:
-            if (++docs > 1) {
-                uint32_t o = byte_at(L, ev.start_mark.index);
-                struct diag *g = diag_error(L->d, 816, sp(L, o, o + 3),
-                                            "a second YAML document in a phantom description");
-                diag_help(g, "one phantom per file: remove the `---` line and what follows");
-                rc = 1;
-                done = true;
-            }
-            break;
-        case YAML_SCALAR_EVENT: {
-            n = mknode(L, YK_SCALAR, &ev);
-            n->len = ev.data.scalar.length;
-            n->str = arena_strndup(&L->a, (const char *)ev.data.scalar.value, n->len);
-            n->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-            bool quoted = ev.data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
-                          ev.data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
-            uint32_t in = n->plain ? n->start : n->start + 1;
-            if ((n->plain || quoted) && in + n->len <= L->len &&
-                n->end - n->start == n->len + (n->plain ? 0 : 2) &&
-                !memcmp(L->text + in, n->str, n->len))
-                n->vstart = in;
-            anchor = ev.data.scalar.anchor;
-            yattach(fr, nfr, n, root);
-            break;
-        }
-        case YAML_SEQUENCE_START_EVENT:
-        case YAML_MAPPING_START_EVENT: {
-            bool seq = ev.type == YAML_SEQUENCE_START_EVENT;
-            n = mknode(L, seq ? YK_SEQ : YK_MAP, &ev);
-            if (nfr >= PH_MAX_DEPTH) {
-                struct diag *g = diag_error(L->d, 816, nsp(L, n), "YAML nested more than %d "
-                                            "levels deep", PH_MAX_DEPTH);
-                diag_help(g, "a phantom description nests a few levels: objects, an object, "
-                          "its centre");
-                rc = 1;
-                done = true;
-                break;
-            }
-            const yaml_char_t *a = seq ? ev.data.sequence_start.anchor
-                                       : ev.data.mapping_start.anchor;
-            struct yframe f = { n, NULL, 0, 0, a ? arena_strdup(&L->a, (const char *)a) : NULL };
-            VEC_PUSH(fr, nfr, capfr, f);
-            n = NULL;
-            break;
-        }
-        case YAML_SEQUENCE_END_EVENT:
-        case YAML_MAPPING_END_EVENT: {
-            if (!nfr)
-                break;
-            struct yframe f = fr[--nfr];
-            n = f.node;
-            uint32_t e = byte_at(L, ev.end_mark.index);
-            n->end = e > n->start ? e : n->start;
-            n->nkids = f.n;
-            n->kids = arena_alloc(&L->a, (f.n ? f.n : 1) * sizeof *n->kids);
-            if (f.n)
-                memcpy(n->kids, f.kids, f.n * sizeof *n->kids);
-            free(f.kids);
-            yattach(fr, nfr, n, root);
-            anchor = (const yaml_char_t *)f.anchor;
-            break;
-        }
-        case YAML_ALIAS_EVENT: {
-            const char *name = (const char *)ev.data.alias.anchor;
-            for (size_t i = nan; i-- > 0 && !n;)
-                if (!strcmp(an[i].name, name))
-                    n = an[i].node;
-            if (!n) {
-                struct diag *g = diag_error(L->d, 816, sp(L, byte_at(L, ev.start_mark.index),
-                                                          byte_at(L, ev.end_mark.index)),
-                                            "alias *%s has no anchor &%s before it", name, name);
-                diag_help(g, "define `&%s` on a value earlier in the file, or write the value "
-                          "out", name);
-                rc = 1;
-                done = true;
-                break;
-            }
-            yattach(fr, nfr, n, root);
-            n = NULL;
-            break;
-        }
-        case YAML_STREAM_END_EVENT:
-            done = true;
-            break;
-        default:
-            break;
-        }
-        if (n && anchor) {
-            struct yanchor y = { arena_strdup(&L->a, (const char *)anchor), n };
-            VEC_PUSH(an, nan, capan, y);
-        }
-        yaml_event_delete(&ev);
-    }
-    for (size_t i = 0; i < nfr; i++)
-        free(fr[i].kids);
-    free(fr);
-    free(an);
-    yaml_parser_delete(&p);
-    return rc;
-}
-
 /* ------------------------------------------------------------- schema */
-
-static bool is_null(const struct ynode *n)
-{
-    return n->kind == YK_SCALAR && n->plain && n->len == 0;
-}
 
 static const char *kind_name(const struct ynode *n)
 {
@@ -370,7 +83,7 @@ static const char *kind_name(const struct ynode *n)
         return "a mapping";
     if (n->kind == YK_SEQ)
         return "a list";
-    return is_null(n) ? "nothing" : "a single value";
+    return ynull(n) ? "nothing" : "a single value";
 }
 
 /* The last part of a key path: "radius" of "objects[2].radius". */
@@ -394,7 +107,7 @@ struct sec {
 
 /* Open mapping m with the valid keys names: unknown and duplicate keys are
    reported. false (reported) if m is not a mapping. */
-static bool sec_open(struct ld *L, struct sec *s, const char *where, const struct ynode *key,
+static bool sec_open(struct ydoc *L, struct sec *s, const char *where, const struct ynode *key,
                      const struct ynode *m, const char *const *names, size_t n)
 {
     memset(s, 0, sizeof *s);
@@ -405,10 +118,10 @@ static bool sec_open(struct ld *L, struct sec *s, const char *where, const struc
     s->n = n;
     const char *wn = where[0] ? where : "the top level";
     if (m->kind != YK_MAP) {
-        struct diag *g = diag_error(L->d, 805, is_null(m) && key ? nsp(L, key) : nsp(L, m),
+        struct diag *g = diag_error(L->d, 805, ynull(m) && key ? ynspan(L, key) : ynspan(L, m),
                                     "%s must be a mapping of `key: value`, not %s",
                                     where[0] ? where : "a phantom description", kind_name(m));
-        char *all = join(names, n);
+        char *all = str_join(names, n);
         diag_help(g, "%s takes: %s", wn, all);
         free(all);
         return false;
@@ -416,7 +129,7 @@ static bool sec_open(struct ld *L, struct sec *s, const char *where, const struc
     for (size_t i = 0; i + 1 < m->nkids; i += 2) {
         const struct ynode *k = m->kids[i], *v = m->kids[i + 1];
         if (k->kind != YK_SCALAR) {
-            struct diag *g = diag_error(L->d, 805, nsp(L, k), "a key in %s must be a name, "
+            struct diag *g = diag_error(L->d, 805, ynspan(L, k), "a key in %s must be a name, "
                                         "not %s", wn, kind_name(k));
             diag_help(g, "write `name: value`");
             continue;
@@ -425,10 +138,10 @@ static bool sec_open(struct ld *L, struct sec *s, const char *where, const struc
         while (j < n && strcmp(names[j], k->str))
             j++;
         if (j == n) {
-            struct diag *g = diag_error(L->d, 802, nsp(L, k), "unknown key '%s' %s %s",
+            struct diag *g = diag_error(L->d, 802, ynspan(L, k), "unknown key '%s' %s %s",
                                         k->str, where[0] ? "in" : "at", wn);
-            const char *near = nearest(k->str, names, n);
-            char *all = join(names, n);
+            const char *near = str_nearest(k->str, names, n);
+            char *all = str_join(names, n);
             if (near) {
                 diag_help(g, "did you mean '%s'? %s takes: %s", near, wn, all);
                 for (size_t t = 0; t < n; t++)
@@ -441,9 +154,9 @@ static bool sec_open(struct ld *L, struct sec *s, const char *where, const struc
             continue;
         }
         if (s->k[j]) {
-            struct diag *g = diag_error(L->d, 803, nsp(L, k), "'%s' is given twice in %s",
+            struct diag *g = diag_error(L->d, 803, ynspan(L, k), "'%s' is given twice in %s",
                                         k->str, wn);
-            diag_note(g, nsp(L, s->k[j]), "first given here");
+            diag_note(g, ynspan(L, s->k[j]), "first given here");
             diag_help(g, "keep one of them");
             continue;
         }
@@ -482,12 +195,12 @@ static void key_path(const struct sec *s, const char *key, char *buf, size_t n)
 }
 
 /* Report a missing key (unless an unknown key looked like it). */
-static void missing(struct ld *L, const struct sec *s, const char *key, const char *example)
+static void missing(struct ydoc *L, const struct sec *s, const char *key, const char *example)
 {
     int i = sec_idx(s, key);
     if (i >= 0 && s->typo[i])
         return;
-    struct span at = s->key ? nsp(L, s->key) : sp(L, s->map->start, s->map->start);
+    struct span at = s->key ? ynspan(L, s->key) : yspan(L, s->map->start, s->map->start);
     struct diag *g = s->where[0]
         ? diag_error(L->d, 804, at, "%s has no '%s'", s->where, key)
         : diag_error(L->d, 804, at, "the phantom description has no '%s'", key);
@@ -606,14 +319,14 @@ static void fmt_q(double si, enum qk k, char *buf, size_t n)
 
 /* Parse scalar v as a quantity of kind k into SI. lo..hi (SI) bound it, lo
    excluded if lo_open. Reports errors; returns success. */
-static bool qparse(struct ld *L, const struct ynode *v, const char *key, enum qk k, double lo,
+static bool qparse(struct ydoc *L, const struct ynode *v, const char *key, enum qk k, double lo,
                    double hi, bool lo_open, double *out)
 {
     const char *what = qkinds[k].what, *ex = qkinds[k].example;
-    if (v->kind != YK_SCALAR || is_null(v)) {
-        struct diag *g = is_null(v)
-            ? diag_error(L->d, 805, nsp(L, v), "%s has no value", key)
-            : diag_error(L->d, 805, nsp(L, v), "%s must be %s, not %s", key, what, kind_name(v));
+    if (v->kind != YK_SCALAR || ynull(v)) {
+        struct diag *g = ynull(v)
+            ? diag_error(L->d, 805, ynspan(L, v), "%s has no value", key)
+            : diag_error(L->d, 805, ynspan(L, v), "%s must be %s, not %s", key, what, kind_name(v));
         diag_help(g, "write it as `%s: %s`", leaf(key), ex);
         return false;
     }
@@ -625,7 +338,7 @@ static bool qparse(struct ld *L, const struct ynode *v, const char *key, enum qk
         n--;
     size_t nl = scan_number(s + a, n - a);
     if (!nl) {
-        struct diag *g = diag_error(L->d, 806, nsp(L, v), "%s: '%s' is not a number", key, s);
+        struct diag *g = diag_error(L->d, 806, ynspan(L, v), "%s: '%s' is not a number", key, s);
         if (k == Q_NUMBER || k == Q_COUNT)
             diag_help(g, "%s is %s, e.g. %s", leaf(key), what, ex);
         else
@@ -638,7 +351,7 @@ static bool qparse(struct ld *L, const struct ynode *v, const char *key, enum qk
     const char *unit = s + u0;
     size_t ul = n - u0;
     struct span uspan = v->vstart != UINT32_MAX
-        ? sp(L, v->vstart + (uint32_t)u0, v->vstart + (uint32_t)n) : nsp(L, v);
+        ? yspan(L, v->vstart + (uint32_t)u0, v->vstart + (uint32_t)n) : ynspan(L, v);
     char *num = xstrndup(s + a, nl);
     double x = strtod(num, NULL);
     free(num);
@@ -651,7 +364,7 @@ static bool qparse(struct ld *L, const struct ynode *v, const char *key, enum qk
             return false;
         }
     } else if (!ul) {
-        struct diag *g = diag_error(L->d, 807, nsp(L, v), "%s: %.*s has no unit", key, (int)nl,
+        struct diag *g = diag_error(L->d, 807, ynspan(L, v), "%s: %.*s has no unit", key, (int)nl,
                                     s + a);
         diag_help(g, "%s is %s; write it with a unit (%s), e.g. %s", leaf(key), what,
                   qkinds[k].units, ex);
@@ -725,13 +438,13 @@ static bool qparse(struct ld *L, const struct ynode *v, const char *key, enum qk
     }
     x *= scale;
     if (!isfinite(x)) {
-        struct diag *g = diag_error(L->d, 806, nsp(L, v), "%s: %.*s is too large a number",
+        struct diag *g = diag_error(L->d, 806, ynspan(L, v), "%s: %.*s is too large a number",
                                     key, (int)nl, s + a);
         diag_help(g, "%s is %s, e.g. %s", leaf(key), what, ex);
         return false;
     }
     if (k == Q_COUNT && x != floor(x)) {
-        struct diag *g = diag_error(L->d, 806, nsp(L, v), "%s: %s is not a whole number", key,
+        struct diag *g = diag_error(L->d, 806, ynspan(L, v), "%s: %s is not a whole number", key,
                                     s);
         diag_help(g, "%s counts voxels; give a whole number", leaf(key));
         return false;
@@ -743,10 +456,10 @@ static bool qparse(struct ld *L, const struct ynode *v, const char *key, enum qk
         fmt_q(hi, k, hs, sizeof hs);
         struct diag *g;
         if (x <= lo && lo == 0)
-            g = diag_error(L->d, 810, nsp(L, v), "%s must be %s, not %s", key,
+            g = diag_error(L->d, 810, ynspan(L, v), "%s must be %s, not %s", key,
                            lo_open ? "positive" : "zero or positive", xs);
         else
-            g = diag_error(L->d, 810, nsp(L, v), "%s %s is out of range", key, xs);
+            g = diag_error(L->d, 810, ynspan(L, v), "%s %s is out of range", key, xs);
         diag_help(g, "%s must be in %s%s, %s]%s", leaf(key), lo_open ? "(" : "[", ls, hs,
                   x <= lo && lo == 0 ? "" : "; check the number and its unit");
         return false;
@@ -757,14 +470,14 @@ static bool qparse(struct ld *L, const struct ynode *v, const char *key, enum qk
 
 /* A list of min..max quantities (or a single one if one_ok, giving count
    1). Returns the number read, or -1 (reported). */
-static int qlist(struct ld *L, const struct ynode *v, const char *key, enum qk k, double lo,
+static int qlist(struct ydoc *L, const struct ynode *v, const char *key, enum qk k, double lo,
                  double hi, bool lo_open, int min, int max, bool one_ok, double *out)
 {
     const char *ex = qkinds[k].example;
-    if (v->kind == YK_SCALAR && one_ok && !is_null(v))
+    if (v->kind == YK_SCALAR && one_ok && !ynull(v))
         return qparse(L, v, key, k, lo, hi, lo_open, out) ? 1 : -1;
     if (v->kind != YK_SEQ) {
-        struct diag *g = diag_error(L->d, 805, nsp(L, v), "%s must be a list [..], not %s", key,
+        struct diag *g = diag_error(L->d, 805, ynspan(L, v), "%s must be a list [..], not %s", key,
                                     kind_name(v));
         if (min == max)
             diag_help(g, "write %d values, e.g. `%s: [%s%s%s%s%s]`", min, leaf(key), ex,
@@ -782,7 +495,7 @@ static int qlist(struct ld *L, const struct ynode *v, const char *key, enum qk k
             snprintf(takes, sizeof takes, "%d or %d", min, max);
         else
             snprintf(takes, sizeof takes, "%d", min);
-        struct diag *g = diag_error(L->d, 817, nsp(L, v), "%s has %d value%s; it takes %s",
+        struct diag *g = diag_error(L->d, 817, ynspan(L, v), "%s has %d value%s; it takes %s",
                                     key, n, n == 1 ? "" : "s", takes);
         diag_help(g, "write `%s: [%s, %s%s%s]`", leaf(key), ex, ex, min > 2 ? ", " : "",
                   min > 2 ? ex : "");
@@ -798,14 +511,14 @@ static int qlist(struct ld *L, const struct ynode *v, const char *key, enum qk k
 }
 
 /* A scalar string; NULL (reported) if not one. */
-static const char *get_str(struct ld *L, const struct ynode *v, const char *key,
+static const char *get_str(struct ydoc *L, const struct ynode *v, const char *key,
                            const char *example)
 {
-    if (v->kind == YK_SCALAR && !is_null(v) && !memchr(v->str, 0, v->len))
+    if (v->kind == YK_SCALAR && !ynull(v) && !memchr(v->str, 0, v->len))
         return v->str;
-    struct diag *g = is_null(v)
-        ? diag_error(L->d, 805, nsp(L, v), "%s has no value", key)
-        : diag_error(L->d, 805, nsp(L, v), "%s must be a single value, not %s", key,
+    struct diag *g = ynull(v)
+        ? diag_error(L->d, 805, ynspan(L, v), "%s has no value", key)
+        : diag_error(L->d, 805, ynspan(L, v), "%s must be a single value, not %s", key,
                      kind_name(v));
     diag_help(g, "write it as `%s: %s`", leaf(key), example);
     return NULL;
@@ -847,7 +560,7 @@ static const char *const tissue_keys[] = { "pd", "t1", "t2", "t2star", "df", "ch
                                            "diffusion" };
 
 /* Read a tissue mapping at where into t; false (reported) if it has errors. */
-static bool load_tissue(struct ld *L, const char *where, const struct ynode *key,
+static bool load_tissue(struct ydoc *L, const char *where, const struct ynode *key,
                         const struct ynode *m, struct phantom_tissue *t)
 {
     struct sec s;
@@ -898,18 +611,18 @@ static bool load_tissue(struct ld *L, const char *where, const struct ynode *key
         char a[48], b[48];
         fmt_q(t->t2, Q_TIME, a, sizeof a);
         fmt_q(t->t1, Q_TIME, b, sizeof b);
-        struct diag *g = diag_error(L->d, 811, nsp(L, sec_v(&s, "t2")), "%s.t2 %s is more than "
+        struct diag *g = diag_error(L->d, 811, ynspan(L, sec_v(&s, "t2")), "%s.t2 %s is more than "
                                     "twice t1 %s", where, a, b);
-        diag_note(g, nsp(L, sec_v(&s, "t1")), "t1 is given here");
+        diag_note(g, ynspan(L, sec_v(&s, "t1")), "t1 is given here");
         diag_help(g, "T2 <= 2 T1 for any relaxation mechanism; are t1 and t2 swapped?");
     }
     if (t2ok && t2sok && t->t2s > t->t2) {
         char a[48], b[48];
         fmt_q(t->t2s, Q_TIME, a, sizeof a);
         fmt_q(t->t2, Q_TIME, b, sizeof b);
-        struct diag *g = diag_error(L->d, 811, nsp(L, sec_v(&s, "t2star")), "%s.t2star %s is "
+        struct diag *g = diag_error(L->d, 811, ynspan(L, sec_v(&s, "t2star")), "%s.t2star %s is "
                                     "longer than t2 %s", where, a, b);
-        diag_note(g, nsp(L, sec_v(&s, "t2")), "t2 is given here");
+        diag_note(g, ynspan(L, sec_v(&s, "t2")), "t2 is given here");
         diag_help(g, "1/T2* = 1/T2 + 1/T2': T2* cannot exceed T2 (leave t2star out for "
                   "T2* = T2)");
     }
@@ -920,12 +633,12 @@ static bool load_tissue(struct ld *L, const char *where, const struct ynode *key
     return L->d->nerrors == e0;
 }
 
-static void load_tissues(struct ld *L, struct desc *D, const struct ynode *key,
+static void load_tissues(struct ydoc *L, struct desc *D, const struct ynode *key,
                          const struct ynode *m)
 {
     if (m->kind != YK_MAP) {
         D->tissues_bad = true;
-        struct diag *g = diag_error(L->d, 805, is_null(m) ? nsp(L, key) : nsp(L, m),
+        struct diag *g = diag_error(L->d, 805, ynull(m) ? ynspan(L, key) : ynspan(L, m),
                                     "tissues must be a mapping of names to properties, not %s",
                                     kind_name(m));
         diag_help(g, "write `tissues:` then lines like `  water: { t1: 2500 ms, t2: 1500 ms, "
@@ -934,8 +647,8 @@ static void load_tissues(struct ld *L, struct desc *D, const struct ynode *key,
     }
     for (size_t i = 0; i + 1 < m->nkids; i += 2) {
         const struct ynode *k = m->kids[i], *v = m->kids[i + 1];
-        if (k->kind != YK_SCALAR || is_null(k)) {
-            struct diag *g = diag_error(L->d, 805, nsp(L, k), "a tissue's name must be a "
+        if (k->kind != YK_SCALAR || ynull(k)) {
+            struct diag *g = diag_error(L->d, 805, ynspan(L, k), "a tissue's name must be a "
                                         "single word, not %s", kind_name(k));
             diag_help(g, "write `water: { t1: 2500 ms, t2: 1500 ms, pd: 1 }`");
             continue;
@@ -943,9 +656,9 @@ static void load_tissues(struct ld *L, struct desc *D, const struct ynode *key,
         bool dup = false;
         for (size_t j = 0; j < D->ntis; j++)
             if (D->tis[j].key && !strcmp(D->tis[j].name, k->str)) {
-                struct diag *g = diag_error(L->d, 803, nsp(L, k), "tissue '%s' is defined "
+                struct diag *g = diag_error(L->d, 803, ynspan(L, k), "tissue '%s' is defined "
                                             "twice", k->str);
-                diag_note(g, nsp(L, D->tis[j].key), "first defined here");
+                diag_note(g, ynspan(L, D->tis[j].key), "first defined here");
                 diag_help(g, "give each tissue its own name");
                 dup = true;
             }
@@ -961,7 +674,7 @@ static void load_tissues(struct ld *L, struct desc *D, const struct ynode *key,
 
 /* The tissue an object (or the background) names, or defines inline.
    Returns its index, or -1 (reported). */
-static int resolve_tissue(struct ld *L, struct desc *D, const char *where,
+static int resolve_tissue(struct ydoc *L, struct desc *D, const char *where,
                           const struct ynode *key, const struct ynode *v)
 {
     if (v->kind == YK_MAP) {
@@ -997,9 +710,9 @@ static int resolve_tissue(struct ld *L, struct desc *D, const char *where,
         if (D->tis[j].key)
             names[nn++] = D->tis[j].name;
     names[nn++] = "air";
-    struct diag *g = diag_error(L->d, 812, nsp(L, v), "unknown tissue '%s'", name);
-    const char *near = nearest(name, names, nn);
-    char *all = join(names, nn);
+    struct diag *g = diag_error(L->d, 812, ynspan(L, v), "unknown tissue '%s'", name);
+    const char *near = str_nearest(name, names, nn);
+    char *all = str_join(names, nn);
     if (near)
         diag_help(g, "did you mean '%s'? the tissues are: %s", near, all);
     else
@@ -1057,7 +770,7 @@ static const char *key_example(enum okey k, const struct shape_spec *ss)
 
 /* One object of the list; adds its shape to D (even when it has errors,
    so that the indices match: the caller stops on errors anyway). */
-static void load_object(struct ld *L, struct desc *D, size_t idx, const struct ynode *m)
+static void load_object(struct ydoc *L, struct desc *D, size_t idx, const struct ynode *m)
 {
     char where[48];
     snprintf(where, sizeof where, "objects[%zu]", idx);
@@ -1087,9 +800,9 @@ static void load_object(struct ld *L, struct desc *D, size_t idx, const struct y
             const char *names[ARRAY_LEN(shape_specs)];
             for (size_t i = 0; i < ARRAY_LEN(shape_specs); i++)
                 names[i] = shape_specs[i].name;
-            struct diag *g = diag_error(L->d, 813, nsp(L, v), "unknown shape '%s'", name);
-            const char *near = nearest(name, names, ARRAY_LEN(names));
-            char *all = join(names, ARRAY_LEN(names));
+            struct diag *g = diag_error(L->d, 813, ynspan(L, v), "unknown shape '%s'", name);
+            const char *near = str_nearest(name, names, ARRAY_LEN(names));
+            char *all = str_join(names, ARRAY_LEN(names));
             if (near)
                 diag_help(g, "did you mean '%s'? shapes: %s", near, all);
             else
@@ -1102,16 +815,16 @@ static void load_object(struct ld *L, struct desc *D, size_t idx, const struct y
         if (ss->only2d && D->dims == 3) {
             static const char *const instead[] = { "sphere or cylinder", "ellipsoid", "box" };
             int w = ss == &shape_specs[0] ? 0 : ss == &shape_specs[1] ? 1 : 2;
-            struct diag *g = diag_error(L->d, 818, nsp(L, v), "a %s is a 2D shape, but the "
+            struct diag *g = diag_error(L->d, 818, ynspan(L, v), "a %s is a 2D shape, but the "
                                         "phantom is 3D (fov has 3 values)", ss->name);
             diag_help(g, "use a %s, or give fov two values for a 2D phantom", instead[w]);
             ss = NULL;
         }
     }
     if (s.v[K_CENTRE] && s.v[K_CENTER]) {
-        struct diag *g = diag_error(L->d, 803, nsp(L, s.k[K_CENTER]), "%s gives both centre "
+        struct diag *g = diag_error(L->d, 803, ynspan(L, s.k[K_CENTER]), "%s gives both centre "
                                     "and center", where);
-        diag_note(g, nsp(L, s.k[K_CENTRE]), "centre is given here");
+        diag_note(g, ynspan(L, s.k[K_CENTRE]), "centre is given here");
         diag_help(g, "keep one of them");
     }
     if (ss) {
@@ -1128,7 +841,7 @@ static void load_object(struct ld *L, struct desc *D, size_t idx, const struct y
                         size_t l = strlen(have);
                         snprintf(have + l, sizeof have - l, ", %s", object_keys[j]);
                     }
-                struct diag *g = diag_error(L->d, 802, nsp(L, s.k[k]), "a %s takes no '%s'",
+                struct diag *g = diag_error(L->d, 802, ynspan(L, s.k[k]), "a %s takes no '%s'",
                                             ss->name, object_keys[k]);
                 if (k == K_RADIUS && (ss->keys & B(K_RADII)))
                     diag_help(g, "a %s takes radii, its semi-axes: `%s`", ss->name,
@@ -1218,7 +931,7 @@ static void load_object(struct ld *L, struct desc *D, size_t idx, const struct y
         if (a && strlen(a) == 1 && a[0] >= 'x' && a[0] <= 'z')
             axis = a[0] - 'x';
         else if (a) {
-            struct diag *g = diag_error(L->d, 813, nsp(L, s.v[K_AXIS]), "%s: unknown axis '%s'",
+            struct diag *g = diag_error(L->d, 813, ynspan(L, s.v[K_AXIS]), "%s: unknown axis '%s'",
                                         p, a);
             diag_help(g, "a cylinder's axis is x, y or z");
         }
@@ -1256,7 +969,7 @@ static bool meets_fov(const struct phantom_shape *s, const double half_fov[3])
     return true;
 }
 
-static struct phantom *load_root(struct ld *L, const struct ynode *root, double res_m,
+static struct phantom *load_root(struct ydoc *L, const struct ynode *root, double res_m,
                                  const char *path)
 {
     struct sec s;
@@ -1269,7 +982,7 @@ static struct phantom *load_root(struct ld *L, const struct ynode *root, double 
     if ((v = sec_v(&s, "name"))) {
         const char *nm = get_str(L, v, "name", "two vials");
         if (nm && strlen(nm) > PH_MAX_NAME) {
-            struct diag *g = diag_error(L->d, 810, nsp(L, v), "name is %zu bytes long (at most "
+            struct diag *g = diag_error(L->d, 810, ynspan(L, v), "name is %zu bytes long (at most "
                                         "%d)", strlen(nm), PH_MAX_NAME);
             diag_help(g, "shorten it");
         } else if (nm) {
@@ -1296,9 +1009,9 @@ static struct phantom *load_root(struct ld *L, const struct ynode *root, double 
     const struct ynode *rv = sec_v(&s, "resolution"), *mv = sec_v(&s, "matrix");
     bool grid_ok = D.dims != 0;
     if (rv && mv) {
-        struct diag *g = diag_error(L->d, 811, nsp(L, sec_k(&s, "matrix")), "both resolution "
+        struct diag *g = diag_error(L->d, 811, ynspan(L, sec_k(&s, "matrix")), "both resolution "
                                     "and matrix are given");
-        diag_note(g, nsp(L, sec_k(&s, "resolution")), "resolution is given here");
+        diag_note(g, ynspan(L, sec_k(&s, "resolution")), "resolution is given here");
         diag_help(g, "give the voxel size (resolution) or the number of voxels (matrix), not "
                   "both");
         grid_ok = false;
@@ -1357,7 +1070,7 @@ static struct phantom *load_root(struct ld *L, const struct ynode *root, double 
                 snprintf(cnt + l, sizeof cnt - l, "%s%d", a ? " x " : "", n[a]);
                 snprintf(got + m, sizeof got - m, "%s%.6g", a ? " x " : "", vox[a] * 1e3);
             }
-            struct diag *g = diag_warning(L->d, 827, nsp(L, sec_v(&s, "fov")),
+            struct diag *g = diag_warning(L->d, 827, ynspan(L, sec_v(&s, "fov")),
                                           "fov is not a whole number of %s voxels on %s; "
                                           "using %s voxels of %s mm", want, axes, cnt, got);
             if (res_m > 0)
@@ -1369,7 +1082,7 @@ static struct phantom *load_root(struct ld *L, const struct ynode *root, double 
     /* thickness */
     if ((v = sec_v(&s, "thickness"))) {
         if (D.dims == 3) {
-            struct diag *g = diag_error(L->d, 802, nsp(L, sec_k(&s, "thickness")), "thickness "
+            struct diag *g = diag_error(L->d, 802, ynspan(L, sec_k(&s, "thickness")), "thickness "
                                         "is for 2D phantoms; this one is 3D (fov has 3 values)");
             diag_help(g, "a 3D phantom's voxel size in z comes from resolution or matrix");
         } else {
@@ -1384,8 +1097,8 @@ static struct phantom *load_root(struct ld *L, const struct ynode *root, double 
         char msg[256];
         if (!phantom_grid_check((uint64_t)n[0], (uint64_t)n[1], (uint64_t)n[2], msg,
                                 sizeof msg)) {
-            struct diag *g = diag_error(L->d, 815, rv ? nsp(L, rv) : mv ? nsp(L, mv)
-                                                     : nsp(L, sec_v(&s, "fov")),
+            struct diag *g = diag_error(L->d, 815, rv ? ynspan(L, rv) : mv ? ynspan(L, mv)
+                                                     : ynspan(L, sec_v(&s, "fov")),
                                         "%s", msg);
             diag_help(g, "use a coarser resolution (e.g. --res 2mm) or a smaller fov");
             grid_ok = false;
@@ -1402,13 +1115,13 @@ static struct phantom *load_root(struct ld *L, const struct ynode *root, double 
     if (!ov) {
         missing(L, &s, "objects", "[{ shape: sphere, radius: 20 mm, tissue: water }]");
     } else if (ov->kind != YK_SEQ) {
-        struct diag *g = diag_error(L->d, 805, is_null(ov) ? nsp(L, sec_k(&s, "objects"))
-                                                           : nsp(L, ov),
+        struct diag *g = diag_error(L->d, 805, ynull(ov) ? ynspan(L, sec_k(&s, "objects"))
+                                                           : ynspan(L, ov),
                                     "objects must be a list of shapes, not %s", kind_name(ov));
         diag_help(g, "write `objects:` then lines like `  - { shape: sphere, radius: 20 mm, "
                   "tissue: water }`");
     } else if (!ov->nkids && !(sec_v(&s, "background"))) {
-        struct diag *g = diag_error(L->d, 814, nsp(L, ov), "the phantom has no objects");
+        struct diag *g = diag_error(L->d, 814, ynspan(L, ov), "the phantom has no objects");
         diag_help(g, "add a shape: `- { shape: sphere, radius: 20 mm, tissue: water }`");
     } else {
         for (size_t i = 0; i < ov->nkids; i++)
@@ -1416,7 +1129,7 @@ static struct phantom *load_root(struct ld *L, const struct ynode *root, double 
     }
     for (size_t j = 0; j < D.ntis && L->d->nerrors == e0; j++)
         if (D.tis[j].key && !D.tis[j].used && D.tis[j].ok) {
-            struct diag *g = diag_warning(L->d, 826, nsp(L, D.tis[j].key), "tissue '%s' is "
+            struct diag *g = diag_warning(L->d, 826, ynspan(L, D.tis[j].key), "tissue '%s' is "
                                           "defined but no object uses it", D.tis[j].name);
             diag_help(g, "remove it, or give an object `tissue: %s`", D.tis[j].name);
         }
@@ -1440,7 +1153,7 @@ static struct phantom *load_root(struct ld *L, const struct ynode *root, double 
             double hz[3] = { INFINITY, INFINITY, D.dims == 2 ? 0 : half_fov[2] };
             bool out = !meets_fov(sh, hxy) || (D.dims == 3 && !meets_fov(sh, hz));
             bool off = !out && D.dims == 2 && !meets_fov(sh, hz);
-            struct diag *g = diag_warning(L->d, 826, nsp(L, D.objs[i].node), "%s decides no "
+            struct diag *g = diag_warning(L->d, 826, ynspan(L, D.objs[i].node), "%s decides no "
                                           "voxel: %s", D.objs[i].label,
                                           out ? "it lies outside the field of view"
                                           : off ? "it does not meet the plane z = 0"
@@ -1455,8 +1168,8 @@ static struct phantom *load_root(struct ld *L, const struct ynode *root, double 
         free(hits);
         free(tt);
         if (p && p->n == 0) {
-            struct diag *g = diag_error(L->d, 814, ov ? nsp(L, sec_k(&s, "objects"))
-                                                      : sp(L, 0, 0),
+            struct diag *g = diag_error(L->d, 814, ov ? ynspan(L, sec_k(&s, "objects"))
+                                                      : yspan(L, 0, 0),
                                         "the phantom has no voxel with signal");
             diag_help(g, "check that the objects lie inside fov and that their tissues have "
                       "pd > 0");
@@ -1509,16 +1222,15 @@ struct phantom *phantom_load_text(const char *path, const char *text, size_t len
         diag_help(g, "a description holds shapes, not voxels: a few kilobytes of YAML");
         return NULL;
     }
-    struct ld L = { d, diag_add_file(d, path, text, len), text, len, NULL, 0, { NULL } };
-    arena_init(&L.a);
-    map_chars(&L);
+    struct ydoc L;
+    ydoc_init(&L, d, path, text, len);
     size_t n0 = d->ndiags;
     int e0 = d->nerrors;
     struct ynode *root = NULL;
     struct phantom *p = NULL;
-    if (ytree(&L, &root) == 0) {
-        if (!root || is_null(root)) {
-            struct diag *g = diag_error(d, 804, sp(&L, 0, 0), "the phantom description is "
+    if (ydoc_parse(&L, &phantom_yaml, &root) == 0) {
+        if (!root || ynull(root)) {
+            struct diag *g = diag_error(d, 804, yspan(&L, 0, 0), "the phantom description is "
                                         "empty");
             diag_help(g, "a description is a YAML mapping with fov:, resolution:, tissues: "
                       "and objects: (README.md, \"Phantoms\")");
@@ -1526,8 +1238,7 @@ struct phantom *phantom_load_text(const char *path, const char *text, size_t len
             p = load_root(&L, root, res_m, path);
         }
     }
-    free(L.cpos);
-    arena_fini(&L.a);
+    ydoc_fini(&L);
     sort_diags(d, n0);
     if (d->nerrors != e0) {
         phantom_free(p);

@@ -1,10 +1,10 @@
 /*
  * sysconf: the scanner description in YAML (stdlib/systems/NAME.yaml) read
- * into struct system, and the resolution of --system NAME|PATH. The only
- * module that includes <yaml.h>; runtime/sysprint.c prints the result.
+ * into struct system, and the resolution of --system NAME|PATH;
+ * runtime/sysprint.c prints the result.
  *
- * libyaml's event parser builds a small tree (scalars, sequences, mappings
- * with byte spans; anchors and aliases resolved, nesting capped); a schema
+ * runtime/ytree.c builds a small tree (scalars, sequences, mappings with
+ * byte spans; anchors and aliases resolved, nesting capped); a schema
  * walk then checks every key and value against tables of fields, each with
  * its kind of quantity (and so its units) and its sane range, and reports
  * every problem it finds, not only the first. Values carry units as text
@@ -41,269 +41,24 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 #include "compiler/compile.h"
 #include "runtime/units.h"
 #include "runtime/util.h"
+#include "runtime/ytree.h"
 
 #define SYS_MAX_FILE (1u << 20)  /* bytes; a system file is a few KB */
 #define SYS_MAX_DEPTH 32         /* the schema nests 5 deep */
 
-/* ---------------------------------------------------------------- tree */
-
-enum ykind { YK_SCALAR, YK_SEQ, YK_MAP };
-
-struct ynode {
-    enum ykind kind;
-    uint32_t start, end;      /* byte offsets of the node in the text */
-    const char *str;          /* scalar value, NUL-terminated */
-    size_t len;
-    bool plain;               /* plain style: an empty plain scalar is YAML's null */
-    uint32_t vstart;          /* offset of str's first byte if the text holds it
-                                 verbatim (sub-spans for units), else UINT32_MAX */
-    struct ynode **kids;      /* sequence items, or mapping keys and values alternating */
-    size_t nkids;
+static const struct ydoc_kind sys_yaml = {
+    .syntax_code = 711, .structure_code = 726, .max_depth = SYS_MAX_DEPTH,
+    .what = "a system file",
+    .syntax_help = "a system file is a YAML mapping of `key: value` lines (README.md, "
+                   "\"Scanner descriptions\")",
+    .second_doc_help = "a system file holds one document: remove the `---` line and what "
+                       "follows, or put the second system in a file of its own",
+    .depth_help = "a system file nests at most a few levels (section, key, axis)",
 };
-
-struct anchor {
-    const char *name;
-    struct ynode *node;
-};
-
-struct frame {
-    struct ynode *node;
-    struct ynode **kids;
-    size_t n, cap;
-    const char *anchor;
-};
-
-struct ld {
-    struct diag_ctx *d;
-    int file;
-    const char *text;
-    size_t len;
-    uint32_t *cpos;           /* character index (libyaml marks) -> byte offset */
-    size_t ncpos;
-    struct arena a;
-};
-
-static uint32_t byte_at(const struct ld *L, size_t index)
-{
-    return (uint32_t)(index < L->ncpos ? L->cpos[index] : L->len);
-}
-
-static struct span sp(const struct ld *L, uint32_t start, uint32_t end)
-{
-    return (struct span){ L->file, start, end };
-}
-
-static struct span node_span(const struct ld *L, const struct ynode *n)
-{
-    return sp(L, n->start, n->end);
-}
-
-/* libyaml counts characters; spans are bytes. Map every character of the
-   UTF-8 text (after a byte order mark, which libyaml does not count). */
-static void build_cpos(struct ld *L)
-{
-    size_t i = 0, k = 0;
-    if (L->len >= 3 && !memcmp(L->text, "\xEF\xBB\xBF", 3))
-        i = 3;
-    L->cpos = xmalloc((L->len + 1) * sizeof *L->cpos);
-    while (i < L->len) {
-        unsigned char c = (unsigned char)L->text[i];
-        size_t w = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 :
-                   (c & 0xF8) == 0xF0 ? 4 : 1;
-        L->cpos[k++] = (uint32_t)i;
-        i = i + w > L->len ? L->len : i + w;
-    }
-    L->cpos[k++] = (uint32_t)L->len;
-    L->ncpos = k;
-}
-
-static struct ynode *new_node(struct ld *L, enum ykind k, const yaml_mark_t *start,
-                              const yaml_mark_t *end)
-{
-    struct ynode *n = arena_alloc(&L->a, sizeof *n);
-    n->kind = k;
-    n->start = byte_at(L, start->index);
-    n->end = byte_at(L, end->index);
-    if (n->end < n->start)
-        n->end = n->start;
-    n->vstart = UINT32_MAX;
-    return n;
-}
-
-static void report_syntax(struct ld *L, const yaml_parser_t *p)
-{
-    uint32_t off;
-    if (p->error == YAML_READER_ERROR)
-        off = (uint32_t)(p->problem_offset < L->len ? p->problem_offset : L->len);
-    else
-        off = byte_at(L, p->problem_mark.index);
-    const char *problem = p->problem ? p->problem : "malformed YAML";
-    struct diag *g;
-    if (p->error == YAML_READER_ERROR && p->problem_value != -1)
-        g = diag_error(L->d, 711, sp(L, off, off + 1), "YAML syntax error: %s (byte 0x%02X)",
-                       problem, (unsigned)p->problem_value & 0xFF);
-    else
-        g = diag_error(L->d, 711, sp(L, off, off + 1), "YAML syntax error: %s", problem);
-    if (p->context && p->error != YAML_READER_ERROR) {
-        uint32_t c = byte_at(L, p->context_mark.index);
-        diag_note(g, sp(L, c, c + 1), "%s", p->context);
-    }
-    if (off < L->len && L->text[off] == '\t')
-        diag_help(g, "indent with spaces: YAML does not allow tabs");
-    else if (p->error == YAML_READER_ERROR)
-        diag_help(g, "a system file is UTF-8 text");
-    else
-        diag_help(g, "a system file is a YAML mapping of `key: value` lines "
-                  "(README.md, \"Scanner descriptions\")");
-}
-
-/* Add a finished node to the open collection, or make it the root. */
-static void attach(struct frame *fr, size_t nfr, struct ynode *n, struct ynode **root)
-{
-    if (nfr) {
-        struct frame *f = &fr[nfr - 1];
-        VEC_PUSH(f->kids, f->n, f->cap, n);
-    } else if (!*root) {
-        *root = n;
-    }
-}
-
-static void add_anchor(struct ld *L, struct anchor **an, size_t *nan, size_t *capan,
-                       const yaml_char_t *name, struct ynode *n)
-{
-    if (!name)
-        return;
-    struct anchor a = { arena_strdup(&L->a, (const char *)name), n };
-    VEC_PUSH(*an, *nan, *capan, a);
-}
-
-/* Parse the text into a tree. Returns 0, or 1 with the error reported. */
-static int build_tree(struct ld *L, struct ynode **root)
-{
-    yaml_parser_t p;
-    if (!yaml_parser_initialize(&p)) {
-        fprintf(stderr, "larmor: out of memory (YAML parser)\n");
-        abort();
-    }
-    yaml_parser_set_input_string(&p, (const unsigned char *)L->text, L->len);
-    struct frame *fr = NULL;
-    size_t nfr = 0, capfr = 0;
-    struct anchor *an = NULL;
-    size_t nan = 0, capan = 0;
-    int ndocs = 0, rc = 0;
-    *root = NULL;
-    for (bool done = false; !done;) {
-        yaml_event_t ev;
-        if (!yaml_parser_parse(&p, &ev)) {
-            report_syntax(L, &p);
-            rc = 1;
-            break;
-        }
-        struct ynode *n = NULL;
-        switch (ev.type) {
-        case YAML_DOCUMENT_START_EVENT:
-            if (++ndocs > 1) {
-                uint32_t o = byte_at(L, ev.start_mark.index);
-                struct diag *g = diag_error(L->d, 726, sp(L, o, o + 3),
-                                            "a second YAML document in a system file");
-                diag_help(g, "a system file holds one document: remove the `---` line and "
-                          "what follows, or put the second system in a file of its own");
-                rc = 1;
-                done = true;
-            }
-            break;
-        case YAML_SCALAR_EVENT: {
-            n = new_node(L, YK_SCALAR, &ev.start_mark, &ev.end_mark);
-            n->len = ev.data.scalar.length;
-            n->str = arena_strndup(&L->a, (const char *)ev.data.scalar.value, n->len);
-            n->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-            uint32_t in = n->plain ? n->start : n->start + 1;
-            bool quoted = ev.data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
-                          ev.data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
-            if ((n->plain || quoted) && in + n->len <= L->len &&
-                n->end - n->start == n->len + (n->plain ? 0 : 2) &&
-                !memcmp(L->text + in, n->str, n->len))
-                n->vstart = in;
-            attach(fr, nfr, n, root);
-            add_anchor(L, &an, &nan, &capan, ev.data.scalar.anchor, n);
-            break;
-        }
-        case YAML_SEQUENCE_START_EVENT:
-        case YAML_MAPPING_START_EVENT: {
-            bool seq = ev.type == YAML_SEQUENCE_START_EVENT;
-            n = new_node(L, seq ? YK_SEQ : YK_MAP, &ev.start_mark, &ev.end_mark);
-            if (nfr >= SYS_MAX_DEPTH) {
-                struct diag *g = diag_error(L->d, 726, node_span(L, n),
-                                            "YAML nested more than %d levels deep", SYS_MAX_DEPTH);
-                diag_help(g, "a system file nests at most a few levels (section, key, axis)");
-                rc = 1;
-                done = true;
-                break;
-            }
-            const yaml_char_t *anc = seq ? ev.data.sequence_start.anchor
-                                         : ev.data.mapping_start.anchor;
-            struct frame f = { n, NULL, 0, 0,
-                               anc ? arena_strdup(&L->a, (const char *)anc) : NULL };
-            VEC_PUSH(fr, nfr, capfr, f);
-            break;
-        }
-        case YAML_SEQUENCE_END_EVENT:
-        case YAML_MAPPING_END_EVENT: {
-            if (!nfr)
-                break;
-            struct frame f = fr[--nfr];
-            n = f.node;
-            n->end = byte_at(L, ev.end_mark.index);
-            if (n->end < n->start)
-                n->end = n->start;
-            n->nkids = f.n;
-            n->kids = arena_alloc(&L->a, (f.n ? f.n : 1) * sizeof *n->kids);
-            if (f.n)
-                memcpy(n->kids, f.kids, f.n * sizeof *n->kids);
-            free(f.kids);
-            attach(fr, nfr, n, root);
-            if (f.anchor)
-                add_anchor(L, &an, &nan, &capan, (const yaml_char_t *)f.anchor, n);
-            break;
-        }
-        case YAML_ALIAS_EVENT: {
-            const char *name = (const char *)ev.data.alias.anchor;
-            for (size_t i = nan; i-- > 0 && !n;)
-                if (!strcmp(an[i].name, name))
-                    n = an[i].node;
-            if (!n) {
-                uint32_t s0 = byte_at(L, ev.start_mark.index), e0 = byte_at(L, ev.end_mark.index);
-                struct diag *g = diag_error(L->d, 726, sp(L, s0, e0),
-                                            "alias *%s has no anchor &%s before it", name, name);
-                diag_help(g, "define `&%s` on a complete value earlier in the file, or write "
-                          "the value out", name);
-                rc = 1;
-                done = true;
-                break;
-            }
-            attach(fr, nfr, n, root);
-            break;
-        }
-        case YAML_STREAM_END_EVENT:
-            done = true;
-            break;
-        default:
-            break;
-        }
-        yaml_event_delete(&ev);
-    }
-    for (size_t i = 0; i < nfr; i++)
-        free(fr[i].kids);
-    free(fr);
-    free(an);
-    yaml_parser_delete(&p);
-    return rc;
-}
 
 /* ---------------------------------------------------- kinds of quantity */
 
@@ -457,74 +212,18 @@ static const char *ykind_name(const struct ynode *n)
     return "a single value";
 }
 
-static bool is_null(const struct ynode *n)
-{
-    return n->kind == YK_SCALAR && n->plain && n->len == 0;
-}
-
 /* An error for a value that is not a scalar (or is empty). */
-static bool want_scalar(struct ld *L, const struct ynode *v, const char *key, enum qk k)
+static bool want_scalar(struct ydoc *L, const struct ynode *v, const char *key, enum qk k)
 {
-    if (v->kind == YK_SCALAR && !is_null(v))
+    if (v->kind == YK_SCALAR && !ynull(v))
         return true;
-    struct diag *g = is_null(v) ?
-        diag_error(L->d, 715, node_span(L, v), "%s has no value", key) :
-        diag_error(L->d, 715, node_span(L, v), "%s must be %s, not %s", key, qkinds[k].what,
+    struct diag *g = ynull(v) ?
+        diag_error(L->d, 715, ynspan(L, v), "%s has no value", key) :
+        diag_error(L->d, 715, ynspan(L, v), "%s must be %s, not %s", key, qkinds[k].what,
                    ykind_name(v));
     diag_help(g, "write it as `%s: %s`", strrchr(key, '.') ? strrchr(key, '.') + 1 : key,
               qkinds[k].example);
     return false;
-}
-
-static unsigned edit_distance(const char *a, const char *b)
-{
-    size_t n = strlen(a), m = strlen(b);
-    if (n > 40 || m > 40)
-        return 99;
-    unsigned row[41];
-    for (size_t j = 0; j <= m; j++)
-        row[j] = (unsigned)j;
-    for (size_t i = 1; i <= n; i++) {
-        unsigned diag = row[0];
-        row[0] = (unsigned)i;
-        for (size_t j = 1; j <= m; j++) {
-            unsigned up = row[j];
-            unsigned best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[m];
-}
-
-/* The closest of names to s if it is close enough to be a typo. */
-static const char *nearest(const char *s, const char *const *names, size_t n)
-{
-    const char *best = NULL;
-    unsigned bd = 99;
-    for (size_t i = 0; i < n; i++) {
-        unsigned dd = edit_distance(s, names[i]);
-        if (dd < bd) {
-            bd = dd;
-            best = names[i];
-        }
-    }
-    size_t l = strlen(s);
-    unsigned lim = l <= 3 ? 1 : l <= 8 ? 2 : 3;
-    return bd <= lim ? best : NULL;
-}
-
-static char *join(const char *const *names, size_t n)
-{
-    struct strbuf b;
-    sb_init(&b);
-    for (size_t i = 0; i < n; i++)
-        sb_printf(&b, "%s%s", i ? ", " : "", names[i]);
-    return sb_take(&b);
 }
 
 #define SEC_MAX 16
@@ -554,7 +253,7 @@ static void where_in(const struct section *sec, char *buf, size_t n)
 /* Open the mapping m as a section with the given keys: unknown, duplicate
    and non-scalar keys are reported. Returns false (reported) if m is not a
    mapping. */
-static bool sec_open(struct ld *L, struct section *sec, const char *where,
+static bool sec_open(struct ydoc *L, struct section *sec, const char *where,
                      const struct ynode *key, const struct ynode *m,
                      const char *const *names, size_t n)
 {
@@ -565,12 +264,12 @@ static bool sec_open(struct ld *L, struct section *sec, const char *where,
     sec->names = names;
     sec->n = n;
     if (m->kind != YK_MAP) {
-        struct span s = node_span(L, m);
-        if (is_null(m) && key)
-            s = node_span(L, key);
+        struct span s = ynspan(L, m);
+        if (ynull(m) && key)
+            s = ynspan(L, key);
         struct diag *g = diag_error(L->d, 715, s, "%s must be a mapping of `key: value` lines, "
                                     "not %s", where[0] ? where : "a system file", ykind_name(m));
-        char *all = join(names, n);
+        char *all = str_join(names, n);
         diag_help(g, "%s takes: %s", where[0] ? where : "the top level", all);
         free(all);
         return false;
@@ -580,7 +279,7 @@ static bool sec_open(struct ld *L, struct section *sec, const char *where,
         char in[64];
         where_in(sec, in, sizeof in);
         if (k->kind != YK_SCALAR) {
-            struct diag *g = diag_error(L->d, 715, node_span(L, k), "a key %s must be a "
+            struct diag *g = diag_error(L->d, 715, ynspan(L, k), "a key %s must be a "
                                         "name, not %s", in, ykind_name(k));
             diag_help(g, "write `name: value`");
             continue;
@@ -589,10 +288,10 @@ static bool sec_open(struct ld *L, struct section *sec, const char *where,
         while (j < n && strcmp(names[j], k->str))
             j++;
         if (j == n) {
-            struct diag *g = diag_error(L->d, 712, node_span(L, k), "unknown key '%s' %s",
+            struct diag *g = diag_error(L->d, 712, ynspan(L, k), "unknown key '%s' %s",
                                         k->str, in);
-            const char *near = nearest(k->str, names, n);
-            char *all = join(names, n);
+            const char *near = str_nearest(k->str, names, n);
+            char *all = str_join(names, n);
             if (near) {
                 diag_help(g, "did you mean '%s'? %s takes: %s", near, where_name(sec), all);
                 for (size_t t = 0; t < n; t++)
@@ -604,9 +303,9 @@ static bool sec_open(struct ld *L, struct section *sec, const char *where,
             continue;
         }
         if (sec->k[j]) {
-            struct diag *g = diag_error(L->d, 713, node_span(L, k), "'%s' is given twice %s",
+            struct diag *g = diag_error(L->d, 713, ynspan(L, k), "'%s' is given twice %s",
                                         k->str, in);
-            diag_note(g, node_span(L, sec->k[j]), "first given here");
+            diag_note(g, ynspan(L, sec->k[j]), "first given here");
             diag_help(g, "keep one of them");
             continue;
         }
@@ -645,13 +344,13 @@ static void key_path(const struct section *sec, const char *key, char *buf, size
         snprintf(buf, n, "%s", key);
 }
 
-static void report_missing(struct ld *L, const struct section *sec, const char *key,
+static void report_missing(struct ydoc *L, const struct section *sec, const char *key,
                            const char *example)
 {
     int i = sec_index(sec, key);
     if (i >= 0 && sec->typo[i])
         return;         /* reported as a misspelling */
-    struct span s = sec->key ? node_span(L, sec->key) : sp(L, sec->map->start, sec->map->start);
+    struct span s = sec->key ? ynspan(L, sec->key) : yspan(L, sec->map->start, sec->map->start);
     struct diag *g;
     if (sec->where[0])
         g = diag_error(L->d, 714, s, "%s has no '%s'", sec->where, key);
@@ -666,7 +365,7 @@ static void report_missing(struct ld *L, const struct section *sec, const char *
 /* Parse scalar v as a quantity of kind k into SI (*si) and, for times, an
    exact count of ns (*ns, if non-NULL; needs a whole number). Range [lo,
    hi], lo excluded if lo_open. Reports errors; returns success. */
-static bool parse_q(struct ld *L, const struct ynode *v, const char *key, enum qk k,
+static bool parse_q(struct ydoc *L, const struct ynode *v, const char *key, enum qk k,
                     double lo, double hi, bool lo_open, double *si, int64_t *ns)
 {
     if (!want_scalar(L, v, key, k))
@@ -682,7 +381,7 @@ static bool parse_q(struct ld *L, const struct ynode *v, const char *key, enum q
     long exp;
     size_t nl = scan_number(s + a, n - a, &mant, &exp);
     if (!nl) {
-        struct diag *g = diag_error(L->d, 716, node_span(L, v), "%s: '%s' is not a number",
+        struct diag *g = diag_error(L->d, 716, ynspan(L, v), "%s: '%s' is not a number",
                                     key, v->str);
         if (k == Q_NUMBER)
             diag_help(g, "%s is a plain number, e.g. %s", key, q->example);
@@ -695,9 +394,9 @@ static bool parse_q(struct ld *L, const struct ynode *v, const char *key, enum q
         u0++;
     const char *unit = s + u0;
     size_t ul = n - u0;
-    struct span uspan = node_span(L, v);
+    struct span uspan = ynspan(L, v);
     if (v->vstart != UINT32_MAX)
-        uspan = sp(L, v->vstart + (uint32_t)u0, v->vstart + (uint32_t)n);
+        uspan = yspan(L, v->vstart + (uint32_t)u0, v->vstart + (uint32_t)n);
     double scale = 1;
     if (k == Q_NUMBER) {
         if (ul) {
@@ -708,7 +407,7 @@ static bool parse_q(struct ld *L, const struct ynode *v, const char *key, enum q
             return false;
         }
     } else if (!ul) {
-        struct diag *g = diag_error(L->d, 717, node_span(L, v), "%s: %.*s has no unit", key,
+        struct diag *g = diag_error(L->d, 717, ynspan(L, v), "%s: %.*s has no unit", key,
                                     (int)nl, s + a);
         diag_help(g, "%s is %s; write it with a unit, e.g. %s", key, q->what, q->example);
         return false;
@@ -756,7 +455,7 @@ static bool parse_q(struct ld *L, const struct ynode *v, const char *key, enum q
     else
         x = decimal_value(s + a, mant, exp, 0) * scale;
     if (!isfinite(x)) {
-        struct diag *g = diag_error(L->d, 716, node_span(L, v), "%s: %.*s is too large a "
+        struct diag *g = diag_error(L->d, 716, ynspan(L, v), "%s: %.*s is too large a "
                                     "number", key, (int)nl, s + a);
         diag_help(g, "%s is %s, e.g. %s", key, q->what, q->example);
         return false;
@@ -768,10 +467,10 @@ static bool parse_q(struct ld *L, const struct ynode *v, const char *key, enum q
         fmt_q(hi, k, hs, sizeof hs);
         struct diag *g;
         if (x <= lo && lo == 0)
-            g = diag_error(L->d, 720, node_span(L, v), "%s must be %s, not %s", key,
+            g = diag_error(L->d, 720, ynspan(L, v), "%s must be %s, not %s", key,
                            lo_open ? "positive" : "zero or positive", xs);
         else
-            g = diag_error(L->d, 720, node_span(L, v), "%s %s is out of range", key, xs);
+            g = diag_error(L->d, 720, ynspan(L, v), "%s %s is out of range", key, xs);
         diag_help(g, "%s must be in %s%s, %s]%s", key, lo_open ? "(" : "[", ls, hs,
                   x <= lo && lo == 0 ? "" : "; check the number and its unit");
         return false;
@@ -779,7 +478,7 @@ static bool parse_q(struct ld *L, const struct ynode *v, const char *key, enum q
     if (ns) {
         double t = dec ? decimal_value(s + a, mant, exp, (long)k10 + 9) : x * 1e9;
         if (t != floor(t) || !(fabs(t) < 9e18)) {
-            struct diag *g = diag_error(L->d, 721, node_span(L, v), "%s %.*s is not a whole "
+            struct diag *g = diag_error(L->d, 721, ynspan(L, v), "%s %.*s is not a whole "
                                         "number of nanoseconds", key, (int)(n - a), s + a);
             diag_help(g, "times are held as integer nanoseconds; round it, e.g. to %.0f ns",
                       floor(t + 0.5) > 0 ? floor(t + 0.5) : 1.0);
@@ -807,14 +506,14 @@ struct field {
 #define OFF(f) offsetof(struct system, f)
 
 /* Per-axis value: one scalar for x, y and z, or a mapping {x:, y:, z:}. */
-static bool parse_axes(struct ld *L, const struct section *sec, const struct field *f,
+static bool parse_axes(struct ydoc *L, const struct section *sec, const struct field *f,
                        const struct ynode *kn, const struct ynode *v, double out[3])
 {
     char path[128];
     key_path(sec, f->key, path, sizeof path);
     if (v->kind != YK_MAP) {
         if (v->kind == YK_SEQ) {
-            struct diag *g = diag_error(L->d, 715, node_span(L, v), "%s must be one value or a "
+            struct diag *g = diag_error(L->d, 715, ynspan(L, v), "%s must be one value or a "
                                         "mapping {x: .., y: .., z: ..}, not a sequence", path);
             diag_help(g, "write `%s: {x: %s, y: %s, z: %s}`", f->key, qkinds[f->kind].example,
                       qkinds[f->kind].example, qkinds[f->kind].example);
@@ -835,7 +534,7 @@ static bool parse_axes(struct ld *L, const struct section *sec, const struct fie
         char p2[160];
         snprintf(p2, sizeof p2, "%s.%s", path, axes[i]);
         if (!ax.v[i]) {
-            struct diag *g = diag_error(L->d, 714, node_span(L, kn), "%s has no '%s'", path,
+            struct diag *g = diag_error(L->d, 714, ynspan(L, kn), "%s has no '%s'", path,
                                         axes[i]);
             diag_help(g, "give x, y and z, or one value for all three axes");
             ok = false;
@@ -850,7 +549,7 @@ static bool parse_axes(struct ld *L, const struct section *sec, const struct fie
 
 /* Load the table fields of a section into s. Missing required fields are
    reported. Returns the number of fields that failed. */
-static int load_fields(struct ld *L, const struct section *sec, const struct field *fs,
+static int load_fields(struct ydoc *L, const struct section *sec, const struct field *fs,
                        size_t nf, struct system *s)
 {
     int bad = 0;
@@ -890,7 +589,7 @@ static int load_fields(struct ld *L, const struct section *sec, const struct fie
             if (!parse_q(L, v, path, f->kind, f->lo, f->hi, f->lo_open, &x, NULL)) {
                 bad++;
             } else if (x != floor(x)) {
-                struct diag *g = diag_error(L->d, 721, node_span(L, v), "%s %s is not a whole "
+                struct diag *g = diag_error(L->d, 721, ynspan(L, v), "%s %s is not a whole "
                                             "number", path, v->str);
                 diag_help(g, "%s counts; give a whole number", path);
                 bad++;
@@ -905,14 +604,14 @@ static int load_fields(struct ld *L, const struct section *sec, const struct fie
 }
 
 /* A scalar string value (a name, a choice). NULL (reported) if not one. */
-static const char *get_str(struct ld *L, const struct ynode *v, const char *key,
+static const char *get_str(struct ydoc *L, const struct ynode *v, const char *key,
                            const char *example)
 {
-    if (v->kind == YK_SCALAR && !is_null(v))
+    if (v->kind == YK_SCALAR && !ynull(v))
         return v->str;
-    struct diag *g = is_null(v) ?
-        diag_error(L->d, 715, node_span(L, v), "%s has no value", key) :
-        diag_error(L->d, 715, node_span(L, v), "%s must be a single value, not %s", key,
+    struct diag *g = ynull(v) ?
+        diag_error(L->d, 715, ynspan(L, v), "%s has no value", key) :
+        diag_error(L->d, 715, ynspan(L, v), "%s must be a single value, not %s", key,
                    ykind_name(v));
     diag_help(g, "write it as `%s: %s`", strrchr(key, '.') ? strrchr(key, '.') + 1 : key,
               example);
@@ -920,7 +619,7 @@ static const char *get_str(struct ld *L, const struct ynode *v, const char *key,
 }
 
 /* A choice among names; returns its index or -1 (reported). */
-static int get_enum(struct ld *L, const struct ynode *v, const char *key,
+static int get_enum(struct ydoc *L, const struct ynode *v, const char *key,
                     const char *const *names, size_t n)
 {
     const char *s = get_str(L, v, key, names[0]);
@@ -929,9 +628,9 @@ static int get_enum(struct ld *L, const struct ynode *v, const char *key,
     for (size_t i = 0; i < n; i++)
         if (!strcmp(s, names[i]))
             return (int)i;
-    struct diag *g = diag_error(L->d, 722, node_span(L, v), "%s: unknown value '%s'", key, s);
-    const char *near = nearest(s, names, n);
-    char *all = join(names, n);
+    struct diag *g = diag_error(L->d, 722, ynspan(L, v), "%s: unknown value '%s'", key, s);
+    const char *near = str_nearest(s, names, n);
+    char *all = str_join(names, n);
     if (near)
         diag_help(g, "did you mean '%s'? %s is one of: %s", near, key, all);
     else
@@ -1008,21 +707,21 @@ static const struct {
 
 /* Open a sub-section given as the value of key in parent; false if absent
    (reported if required) or not a mapping. */
-static bool sub_open(struct ld *L, const struct section *parent, const char *key,
+static bool sub_open(struct ydoc *L, const struct section *parent, const char *key,
                      bool required, struct section *sec, const char *const *names, size_t n)
 {
     const struct ynode *v = sec_val(parent, key);
     int ki = sec_index(parent, key);
     if (!v) {
         if (required && !(ki >= 0 && parent->typo[ki])) {
-            struct span sp0 = parent->key ? node_span(L, parent->key)
-                                          : sp(L, parent->map->start, parent->map->start);
+            struct span sp0 = parent->key ? ynspan(L, parent->key)
+                                          : yspan(L, parent->map->start, parent->map->start);
             struct diag *g;
             if (parent->where[0])
                 g = diag_error(L->d, 714, sp0, "%s has no '%s'", parent->where, key);
             else
                 g = diag_error(L->d, 714, sp0, "the system file has no '%s' section", key);
-            char *all = join(names, n);
+            char *all = str_join(names, n);
             diag_help(g, "add a `%s:` section with %s (stdlib/systems/generic_3t.yaml has one)",
                       key, all);
             free(all);
@@ -1036,7 +735,7 @@ static bool sub_open(struct ld *L, const struct section *parent, const char *key
 
 /* The sar section. region[r] is set to the key that configures region r.
    Returns true if it loaded without errors. */
-static bool load_sar(struct ld *L, const struct section *root, struct system *s,
+static bool load_sar(struct ydoc *L, const struct section *root, struct system *s,
                      const struct ynode *region[SAR__COUNT])
 {
     struct section sec;
@@ -1062,7 +761,7 @@ static bool load_sar(struct ld *L, const struct section *root, struct system *s,
         const struct ynode *k = sec_key(&sec, wrong[i]);
         if (!k)
             continue;
-        struct diag *g = diag_error(L->d, 712, node_span(L, k), "sar.%s belongs to the %s model, "
+        struct diag *g = diag_error(L->d, 712, ynspan(L, k), "sar.%s belongs to the %s model, "
                                     "but sar.model is %s", wrong[i], models[!model], models[model]);
         if (model)
             diag_help(g, "the reference_pulse model takes `reference: {b1: .., duration: ..}` "
@@ -1108,7 +807,7 @@ static bool load_sar(struct ld *L, const struct section *root, struct system *s,
     return L->d->nerrors == e0;
 }
 
-static void load_bands(struct ld *L, const struct section *root, struct system *s)
+static void load_bands(struct ydoc *L, const struct section *root, struct system *s)
 {
     static const char *const keys[] = { "forbidden_bands" };
     struct section sec;
@@ -1120,13 +819,13 @@ static void load_bands(struct ld *L, const struct section *root, struct system *
     const char *help = "write `forbidden_bands: [[550 Hz, 650 Hz], [1100 Hz, 1300 Hz]]`, "
                        "or [] for none";
     if (v->kind != YK_SEQ) {
-        struct diag *g = diag_error(L->d, 715, node_span(L, v), "acoustic.forbidden_bands must "
+        struct diag *g = diag_error(L->d, 715, ynspan(L, v), "acoustic.forbidden_bands must "
                                     "be a sequence of [lo, hi] pairs, not %s", ykind_name(v));
         diag_help(g, "%s", help);
         return;
     }
     if (v->nkids > SYS_MAX_BANDS) {
-        struct diag *g = diag_error(L->d, 725, node_span(L, v->kids[SYS_MAX_BANDS]),
+        struct diag *g = diag_error(L->d, 725, ynspan(L, v->kids[SYS_MAX_BANDS]),
                                     "more than %d forbidden bands", SYS_MAX_BANDS);
         diag_help(g, "merge neighbouring bands");
     }
@@ -1136,7 +835,7 @@ static void load_bands(struct ld *L, const struct section *root, struct system *
         char path[64];
         snprintf(path, sizeof path, "acoustic.forbidden_bands[%zu]", i);
         if (b->kind != YK_SEQ || b->nkids != 2) {
-            struct diag *g = diag_error(L->d, 715, node_span(L, b), "%s must be a pair [lo, hi], "
+            struct diag *g = diag_error(L->d, 715, ynspan(L, b), "%s must be a pair [lo, hi], "
                                         "not %s", path, b->kind == YK_SEQ ? "a sequence of "
                                         "another length" : ykind_name(b));
             diag_help(g, "%s", help);
@@ -1151,7 +850,7 @@ static void load_bands(struct ld *L, const struct section *root, struct system *
             char ls[64], hs[64];
             fmt_q(lo, Q_FREQ, ls, sizeof ls);
             fmt_q(hi, Q_FREQ, hs, sizeof hs);
-            struct diag *g = diag_error(L->d, 723, node_span(L, b), "%s is empty: lo %s is not "
+            struct diag *g = diag_error(L->d, 723, ynspan(L, b), "%s is empty: lo %s is not "
                                         "below hi %s", path, ls, hs);
             diag_help(g, "write the band as [lower, upper]");
             continue;
@@ -1164,10 +863,10 @@ static void load_bands(struct ld *L, const struct section *root, struct system *
 }
 
 /* Copy a validated name into a fixed buffer; false (reported) if too long. */
-static bool put_name(struct ld *L, const struct ynode *v, const char *key, char *dst, size_t cap)
+static bool put_name(struct ydoc *L, const struct ynode *v, const char *key, char *dst, size_t cap)
 {
     if (v->len >= cap || memchr(v->str, '\0', v->len)) {
-        struct diag *g = diag_error(L->d, 725, node_span(L, v), "%s is too long (at most %zu "
+        struct diag *g = diag_error(L->d, 725, ynspan(L, v), "%s is too long (at most %zu "
                                     "bytes)", key, cap - 1);
         diag_help(g, "shorten it");
         return false;
@@ -1176,7 +875,7 @@ static bool put_name(struct ld *L, const struct ynode *v, const char *key, char 
     return true;
 }
 
-static void load_root(struct ld *L, const struct ynode *root, struct system *s)
+static void load_root(struct ydoc *L, const struct ynode *root, struct system *s)
 {
     struct section sec;
     if (!sec_open(L, &sec, "", NULL, root, root_keys, ARRAY_LEN(root_keys)))
@@ -1190,7 +889,7 @@ static void load_root(struct ld *L, const struct ynode *root, struct system *s)
             for (const char *c = nm; *c; c++)
                 if (!(*c == '_' || *c == '-' || *c == '.' || (*c >= '0' && *c <= '9') ||
                       (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z'))) {
-                    struct diag *g = diag_error(L->d, 715, node_span(L, v), "name '%s' has a "
+                    struct diag *g = diag_error(L->d, 715, ynspan(L, v), "name '%s' has a "
                                                 "character other than letters, digits, _ . -",
                                                 nm);
                     diag_help(g, "name the system like its file: `name: my_scanner`");
@@ -1221,7 +920,7 @@ static void load_root(struct ld *L, const struct ynode *root, struct system *s)
         if (i < ARRAY_LEN(nuclei) && !have_gamma) {
             s->gamma = nuclei[i].gamma;
         } else if (i == ARRAY_LEN(nuclei) && !have_gamma) {
-            struct diag *g = diag_error(L->d, 722, node_span(L, nv), "unknown nucleus '%s'",
+            struct diag *g = diag_error(L->d, 722, ynspan(L, nv), "unknown nucleus '%s'",
                                         s->nucleus);
             diag_help(g, "known nuclei: 1H, 13C, 19F, 23Na, 31P; for another, give its "
                       "gyromagnetic ratio too, e.g. `gamma: 11.777 MHz/T`");
@@ -1257,9 +956,9 @@ static void load_root(struct ld *L, const struct ynode *root, struct system *s)
             char lo[64], hi[64];
             fmt_q((double)s->min_dwell_ns * 1e-9, Q_TIME, lo, sizeof lo);
             fmt_q((double)s->max_dwell_ns * 1e-9, Q_TIME, hi, sizeof hi);
-            struct diag *d = diag_error(L->d, 723, node_span(L, sec_val(&adc, "min_dwell")),
+            struct diag *d = diag_error(L->d, 723, ynspan(L, sec_val(&adc, "min_dwell")),
                                         "adc.min_dwell %s is above adc.max_dwell %s", lo, hi);
-            diag_note(d, node_span(L, sec_val(&adc, "max_dwell")), "max_dwell is given here");
+            diag_note(d, ynspan(L, sec_val(&adc, "max_dwell")), "max_dwell is given here");
             diag_help(d, "min_dwell is the shortest dwell time (widest bandwidth)");
         }
     }
@@ -1277,14 +976,14 @@ static void load_root(struct ld *L, const struct ynode *root, struct system *s)
         }
         pat_ok = L->d->nerrors == e1;
         if (pat_ok && sec_val(&pat, "exposed_mass") && s->exposed_mass > s->patient_mass) {
-            struct diag *d = diag_error(L->d, 723, node_span(L, sec_val(&pat, "exposed_mass")),
+            struct diag *d = diag_error(L->d, 723, ynspan(L, sec_val(&pat, "exposed_mass")),
                                         "patient.exposed_mass %.10g kg is above the patient's "
                                         "mass %.10g kg", s->exposed_mass, s->patient_mass);
             diag_help(d, "the exposed mass is the part of the patient inside the body coil");
             pat_ok = false;
         }
         if (pat_ok && sec_val(&pat, "head_mass") && s->head_mass >= s->patient_mass) {
-            struct diag *d = diag_error(L->d, 723, node_span(L, sec_val(&pat, "head_mass")),
+            struct diag *d = diag_error(L->d, 723, ynspan(L, sec_val(&pat, "head_mass")),
                                         "patient.head_mass %.10g kg is not below the patient's "
                                         "mass %.10g kg", s->head_mass, s->patient_mass);
             diag_help(d, "an adult head is about 5 kg");
@@ -1298,18 +997,18 @@ static void load_root(struct ld *L, const struct ynode *root, struct system *s)
         const struct ynode *pk = region[SAR_PARTIAL_BODY];
         const struct ynode *hk = region[SAR_HEAD];
         if (pk && !sec_val(&pat, "exposed_mass")) {
-            struct diag *d = diag_error(L->d, 723, node_span(L, pk), "partial-body SAR needs "
+            struct diag *d = diag_error(L->d, 723, ynspan(L, pk), "partial-body SAR needs "
                                         "patient.exposed_mass");
             diag_help(d, "add `exposed_mass: 30 kg` under patient: (the mass inside the "
                       "body coil), or remove partial_body");
         } else if (!pk && sec_val(&pat, "exposed_mass")) {
-            struct diag *d = diag_error(L->d, 723, node_span(L, sec_key(&pat, "exposed_mass")),
+            struct diag *d = diag_error(L->d, 723, ynspan(L, sec_key(&pat, "exposed_mass")),
                                         "patient.exposed_mass is given but sar has no "
                                         "partial_body");
             diag_help(d, "add the partial-body SAR constant to sar:, or remove exposed_mass");
         }
         if (hk && s->sar_model == SAR_MODEL_REFERENCE && !sec_val(&pat, "head_mass")) {
-            struct diag *d = diag_error(L->d, 723, node_span(L, hk), "a head reference energy "
+            struct diag *d = diag_error(L->d, 723, ynspan(L, hk), "a head reference energy "
                                         "needs patient.head_mass");
             diag_help(d, "add `head_mass: 5 kg` under patient:");
         }
@@ -1371,7 +1070,6 @@ int system_load_text(const char *path, const char *text, size_t len, struct syst
         diag_help(g, "a system file is a few kilobytes of YAML");
         return 1;
     }
-    struct ld L = { d, diag_add_file(d, path, text, len), text, len, NULL, 0, { NULL } };
     if (strlen(path) >= sizeof s->path) {
         struct diag *g = diag_error(d, 725, SPAN_NONE, "the path %s is too long (at most %zu "
                                     "bytes)", path, sizeof s->path - 1);
@@ -1380,21 +1078,20 @@ int system_load_text(const char *path, const char *text, size_t len, struct syst
     }
     strcpy(s->path, path);
     s->hash = fnv1a64(FNV1A64_INIT, text, len);
-    arena_init(&L.a);
-    build_cpos(&L);
+    struct ydoc L;
+    ydoc_init(&L, d, path, text, len);
     struct ynode *root = NULL;
     size_t n0 = d->ndiags;
-    if (build_tree(&L, &root) == 0) {
-        if (!root || is_null(root)) {
-            struct diag *g = diag_error(d, 714, sp(&L, 0, 0), "the system file is empty");
+    if (ydoc_parse(&L, &sys_yaml, &root) == 0) {
+        if (!root || ynull(root)) {
+            struct diag *g = diag_error(d, 714, yspan(&L, 0, 0), "the system file is empty");
             diag_help(g, "a system file is a YAML mapping starting with `name: my_scanner` "
                       "(README.md, \"Scanner descriptions\"; stdlib/systems/ has examples)");
         } else {
             load_root(&L, root, s);
         }
     }
-    free(L.cpos);
-    arena_fini(&L.a);
+    ydoc_fini(&L);
     sort_diags(d, n0);
     if (d->nerrors != e0)
         return 1;
@@ -1481,9 +1178,9 @@ int system_resolve(const char *arg, const char *stdlib_dir, struct system *s,
             diag_help(g, "point LARMOR_STDLIB or --stdlib at the stdlib folder, or give the "
                       "path of a system file (containing '/' or ending in .yaml)");
         } else {
-            char *all = join((const char *const *)names, n);
+            char *all = str_join((const char *const *)names, n);
             struct diag *g = diag_error(d, 724, SPAN_NONE, "no system named '%s'", arg);
-            const char *near = nearest(arg, (const char *const *)names, n);
+            const char *near = str_nearest(arg, (const char *const *)names, n);
             if (near)
                 diag_help(g, "did you mean '%s'? shipped systems: %s; or give the path of a "
                           "system file (containing '/' or ending in .yaml), e.g. "

@@ -4,6 +4,7 @@
  */
 #include "runtime/util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -247,4 +248,58 @@ bool str_has_suffix(const char *s, const char *suf)
 {
     size_t n = strlen(s), m = strlen(suf);
     return n >= m && strcmp(s + n - m, suf) == 0;
+}
+
+unsigned str_distance(const char *a, const char *b, bool fold_case)
+{
+    size_t n = strlen(a), m = strlen(b);
+    if (n > 40 || m > 40)
+        return 99;
+    unsigned row[41];
+    for (size_t j = 0; j <= m; j++)
+        row[j] = (unsigned)j;
+    for (size_t i = 1; i <= n; i++) {
+        unsigned prev = row[0];
+        row[0] = (unsigned)i;
+        for (size_t j = 1; j <= m; j++) {
+            unsigned keep = row[j];
+            unsigned char ca = (unsigned char)a[i - 1], cb = (unsigned char)b[j - 1];
+            if (fold_case) {
+                ca = (unsigned char)tolower(ca);
+                cb = (unsigned char)tolower(cb);
+            }
+            unsigned best = prev + (ca != cb);
+            if (keep + 1 < best)
+                best = keep + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            prev = keep;
+        }
+    }
+    return row[m];
+}
+
+const char *str_nearest(const char *s, const char *const *names, size_t n)
+{
+    const char *best = NULL;
+    unsigned bd = 99;
+    for (size_t i = 0; i < n; i++) {
+        unsigned e = str_distance(s, names[i], true);
+        if (e < bd) {
+            bd = e;
+            best = names[i];
+        }
+    }
+    size_t l = strlen(s);
+    return bd <= (l <= 3 ? 1u : l <= 8 ? 2u : 3u) ? best : NULL;
+}
+
+char *str_join(const char *const *names, size_t n)
+{
+    struct strbuf b;
+    sb_init(&b);
+    for (size_t i = 0; i < n; i++)
+        sb_printf(&b, "%s%s", i ? ", " : "", names[i]);
+    return sb_take(&b);
 }

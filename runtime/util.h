@@ -27,6 +27,15 @@ void errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(
 /* Whether s ends with suf ("seq.lbc", ".lbc"). */
 bool str_has_suffix(const char *s, const char *suf);
 
+/* Levenshtein distance (capped: 99 for strings over 40 bytes), optionally
+   ignoring ASCII case. */
+unsigned str_distance(const char *a, const char *b, bool fold_case);
+/* The closest of names to s if it is close enough to be a typo (1 edit for
+   up to 3 letters, 2 up to 8, else 3; case ignored), else NULL. */
+const char *str_nearest(const char *s, const char *const *names, size_t n);
+/* "a, b, c": a new string. */
+char *str_join(const char *const *names, size_t n);
+
 /* Grow *arr (element size esz) so that it holds at least need elements. */
 void vec_reserve(void **arr, size_t *cap, size_t need, size_t esz);
 #define VEC_PUSH(arr, n, cap, val) do { \
