@@ -1064,8 +1064,8 @@ static int32_t make_rf(struct builder *bd, int32_t idx)
     int64_t time_id = v14 ? (int64_t)row->v[3] : 0;
     double center_us = v15 ? row->v[4] : -1;
     double delay_us = v15 ? row->v[5] : v14 ? row->v[4] : row->v[3];
-    double freq = v15 ? row->v[9] : v14 ? row->v[5] : row->v[4];
-    double phase = v15 ? row->v[10] : v14 ? row->v[6] : row->v[5];
+    double freq = v15 ? row->v[8] : v14 ? row->v[5] : row->v[4];
+    double phase = v15 ? row->v[9] : v14 ? row->v[6] : row->v[5];
     double ppm_f = v15 ? row->v[6] : 0, ppm_p = v15 ? row->v[7] : 0;
     if ((ppm_f != 0 || ppm_p != 0) && !bd->warned_ppm) {
         bd->warned_ppm = true;
