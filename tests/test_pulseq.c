@@ -171,7 +171,7 @@ static void rf_at(const struct stream *s, size_t k, int64_t t_ns, double *re, do
    1e-7 of their peak, amplitudes written with 12 digits). RF is compared
    as the complex B1 at every raster step (Pulseq stores magnitude and
    phase, Larmor may hold a signed magnitude); with centre=false the RF
-   centre is not compared (format 1.4 has no column for it). */
+   centre and use are not compared (format 1.4 has no columns for them). */
 static int streams_equal(const struct stream *x, const struct stream *y, bool centre)
 {
     if (x->n != y->n || x->total != y->total) {

@@ -1358,7 +1358,11 @@ static int32_t lookup(struct builder *bd, const struct blockrow *b, int col, str
                       const char *sec)
 {
     int32_t i = idmap_get(&tb->map, b->c[col]);
-    if (i < 0) {
+    if (i < 0 && !tb->present) {
+        rerr(bd->r, 734, b->start, b->end, "add the section, or use 0 for no event",
+             "the block names %s %d but the file has no %s section (is it truncated?)", sec,
+             b->c[col], sec);
+    } else if (i < 0) {
         static const char *const cols[] = { "duration", "RF", "GX", "GY", "GZ", "ADC", "EXT" };
         char help[128];
         snprintf(help, sizeof help, "define %s %d or use 0 for no event", sec, b->c[col]);
