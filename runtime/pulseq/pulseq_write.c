@@ -68,7 +68,18 @@ static void intern_fini(struct intern *t)
     free(t->slot);
 }
 
+/* Shapes already written, by the program's shape pool index: the pool
+   deduplicates, so one index is one waveform (key: mag index, phase index
+   and raster multiple). */
+struct shape_memo {
+    uint64_t key;
+    int32_t mag, phase;
+    double peak;
+};
+
 struct writer {
+    struct shape_memo *memo;
+    size_t nmemo;            /* a power of two: the table size */
     const struct lbc_program *p;
     const struct system *sys;
     const struct pulseq_write_opts *o;
@@ -199,6 +210,26 @@ static const char *rf_use_letter(enum vm_rfuse u)
     }
 }
 
+/* The memo entry for key (key + 1 stored; 0 = empty). A full table
+   evicts by overwriting: it is only a cache. */
+static struct shape_memo *memo_slot(struct writer *w, uint64_t key)
+{
+    if (!w->nmemo) {
+        w->nmemo = 4096;
+        w->memo = xcalloc(w->nmemo, sizeof *w->memo);
+    }
+    size_t h = (size_t)(fnv1a64(FNV1A64_INIT, &key, sizeof key) & (w->nmemo - 1));
+    for (size_t i = 0; i < 8; i++) {
+        struct shape_memo *m = &w->memo[(h + i) & (w->nmemo - 1)];
+        if (m->key == key + 1 || m->key == 0)
+            return m;
+    }
+    return &w->memo[h];
+}
+
+static int32_t rf_row(struct writer *w, const struct vm_rf *rf, int32_t ms, int32_t ps,
+                      double peak);
+
 static int32_t put_rf(struct writer *w, const struct vm_rf *rf)
 {
     int64_t r = w->sys->rf_raster_ns;
@@ -209,23 +240,28 @@ static int32_t put_rf(struct writer *w, const struct vm_rf *rf)
         return 0;
     }
     size_t k = (size_t)(rf->dt_ns / r), n = (size_t)rf->n * k;
+    uint64_t key = ((uint64_t)(uint32_t)rf->shape_id << 40) ^
+                   ((uint64_t)(uint32_t)(rf->phase_shape_id + 1) << 16) ^ (uint64_t)k;
+    struct shape_memo *m = memo_slot(w, key);
+    if (m->key == key + 1)
+        return rf_row(w, rf, m->mag, m->phase, m->peak);
     double *mag = xmalloc((n ? n : 1) * sizeof *mag), *ph = xmalloc((n ? n : 1) * sizeof *ph);
     double peak = 0;
     bool any_phase = false;
     for (size_t i = 0; i < n; i++) {
-        double m = rf->mag[i / k], a = rf->phase_shape ? rf->phase_shape[i / k] : 0;
-        if (m < 0) {
-            m = -m;
+        double v = rf->mag[i / k], a = rf->phase_shape ? rf->phase_shape[i / k] : 0;
+        if (v < 0) {
+            v = -v;
             a += M_PI;
         }
         double c = a / (2 * M_PI);
         c -= floor(c);
-        mag[i] = m;
+        mag[i] = v;
         ph[i] = c;
         if (c != 0)
             any_phase = true;
-        if (m > peak)
-            peak = m;
+        if (v > peak)
+            peak = v;
     }
     if (peak > 0)
         for (size_t i = 0; i < n; i++)
@@ -234,6 +270,13 @@ static int32_t put_rf(struct writer *w, const struct vm_rf *rf)
     int32_t ps = any_phase ? put_shape(w, ph, n) : 0;
     free(mag);
     free(ph);
+    *m = (struct shape_memo){ key + 1, ms, ps, peak };
+    return rf_row(w, rf, ms, ps, peak);
+}
+
+static int32_t rf_row(struct writer *w, const struct vm_rf *rf, int32_t ms, int32_t ps,
+                      double peak)
+{
     struct strbuf *b = &w->tmp;
     b->len = 0;
     put_num(b, rf->amp * peak * PULSEQ_GAMMA_BAR);
@@ -283,15 +326,24 @@ static int32_t put_grad(struct writer *w, const struct vm_grad *g)
              PRId64 " ns gradient raster", g->dt_ns, w->sys->grad_raster_ns);
         return 0;
     }
+    uint64_t key = ((uint64_t)(uint32_t)g->shape_id << 40) ^ 0xffffULL;
+    struct shape_memo *m = memo_slot(w, key);
     double peak = 0;
-    for (uint32_t i = 0; i < g->n; i++)
-        if (fabs(g->shape[i]) > peak)
-            peak = fabs(g->shape[i]);
-    double *v = xmalloc((g->n ? g->n : 1) * sizeof *v);
-    for (uint32_t i = 0; i < g->n; i++)
-        v[i] = peak > 0 ? g->shape[i] / peak : 0;
-    int32_t s = put_shape(w, v, g->n);
-    free(v);
+    int32_t s;
+    if (m->key == key + 1) {
+        s = m->mag;
+        peak = m->peak;
+    } else {
+        for (uint32_t i = 0; i < g->n; i++)
+            if (fabs(g->shape[i]) > peak)
+                peak = fabs(g->shape[i]);
+        double *v = xmalloc((g->n ? g->n : 1) * sizeof *v);
+        for (uint32_t i = 0; i < g->n; i++)
+            v[i] = peak > 0 ? g->shape[i] / peak : 0;
+        s = put_shape(w, v, g->n);
+        free(v);
+        *m = (struct shape_memo){ key + 1, s, 0, peak };
+    }
     b->len = 0;
     put_num(b, g->amp * peak * PULSEQ_GAMMA_BAR);
     if (w->o->format == PULSEQ_1_5) {
@@ -577,5 +629,6 @@ done:
     intern_fini(&w.trig);
     intern_fini(&w.lset);
     intern_fini(&w.ext);
+    free(w.memo);
     return rc;
 }
