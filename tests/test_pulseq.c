@@ -634,6 +634,44 @@ static void test_signature_mismatch(void)
     free(path);
 }
 
+/* Every prefix of a small file, and single-byte corruptions of another:
+   imported or refused, an error exactly when refused, and an imported
+   program plays (ASan/valgrind builds make this a memory test). */
+static void test_prefixes_and_corruptions(void)
+{
+    static const char *const f[] = { "pulseq/seq_make_radial.seq", "pypulseq/seq6.seq" };
+    static const char junk[] = { '\n', ' ', '0', '9', '-', '[', '#', 'x', '.', 'e' };
+    for (size_t which = 0; which < 2; which++) {
+        char *path = data_path(f[which]);
+        size_t len;
+        char *text = read_file(path, &len);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+        size_t cases = which == 0 ? len + 1 : len;
+        for (size_t i = 0; i < cases; i++) {
+            char *buf = xmalloc(len + 1);
+            memcpy(buf, text, len);
+            size_t n = len;
+            if (which == 0)
+                n = i;
+            else
+                buf[i] = junk[i % ARRAY_LEN(junk)];
+            struct diag_ctx d;
+            diag_init(&d);
+            struct lbc_program *p = pulseq_read_buf("x.seq", buf, n, NULL, &d);
+            CU_ASSERT_EQUAL(p == NULL, d.nerrors > 0);
+            if (p) {
+                struct vm_opts vo = { NULL, NULL, 0 };
+                vm_run_limited(p, NULL, &vo, 100000, NULL);
+            }
+            lbc_free(p);
+            diag_fini(&d);
+            free(buf);
+        }
+        free(text);
+        free(path);
+    }
+}
+
 /* ---------- a Pulseq GRE to an image ---------- */
 
 static void test_write_gre_scans(void)
@@ -668,6 +706,7 @@ int register_pulseq_tests(void)
         !CU_add_test(s, "roundtrip_sequences", test_roundtrip_sequences) ||
         !CU_add_test(s, "malformed", test_malformed) ||
         !CU_add_test(s, "signature_mismatch", test_signature_mismatch) ||
+        !CU_add_test(s, "prefixes_and_corruptions", test_prefixes_and_corruptions) ||
         !CU_add_test(s, "write_gre_scans", test_write_gre_scans))
         return -1;
     return 0;
