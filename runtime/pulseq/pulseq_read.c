@@ -1533,6 +1533,21 @@ static bool same_trap_timing(const double *a, const double *b)
     return a[1] == b[1] && a[2] == b[2] && a[3] == b[3] && a[4] == b[4];
 }
 
+/* The span of an event's defining row (checks group an event's
+   violations by it). */
+static struct lbc_span row_span(struct builder *bd, uint32_t start, uint32_t end)
+{
+    int line, col;
+    diag_linecol(bd->r->d, bd->r->file, start, &line, &col);
+    return (struct lbc_span){ bd->file, (uint32_t)line, 1, start, end };
+}
+
+static struct lbc_span grad_span(struct builder *bd, bool trap, int32_t idx)
+{
+    const struct row *row = trap ? &bd->r->trap.r[idx] : &bd->r->grad.r[idx];
+    return row_span(bd, row->start, row->end);
+}
+
 /* Emit one block. Returns false after an error. */
 static bool emit_block(struct builder *bd, size_t bi)
 {
@@ -1628,7 +1643,8 @@ static bool emit_block(struct builder *bd, size_t bi)
             return false;
         if (bd->rf_t[i] < 0 && (bd->rf_t[i] = make_rf(bd, i)) < 0)
             return false;
-        lbc_emit(bd->p, OP_RF, bd->rf_t[i], 0, 0, &sp);
+        struct lbc_span es = row_span(bd, r->rf.r[i].start, r->rf.r[i].end);
+        lbc_emit(bd->p, OP_RF, bd->rf_t[i], 0, 0, &es);
         if (pre14) {
             const struct lbc_tmpl *t = &bd->p->tmpls[bd->rf_t[i]];
             const struct lbc_field *f = &bd->p->fields[t->off];
@@ -1689,7 +1705,8 @@ static bool emit_block(struct builder *bd, size_t bi)
                 int32_t t = make_grad(bd, a, g[src].trap, g[src].idx, s);
                 if (t < 0)
                     return false;
-                lbc_emit(bd->p, OP_GRAD, t, 0, 0, &sp);
+                struct lbc_span es = grad_span(bd, g[src].trap, g[src].idx);
+                lbc_emit(bd->p, OP_GRAD, t, 0, 0, &es);
             }
         } else if (non > 1) {
             for (int a = 0; a < 3; a++) {
@@ -1703,7 +1720,8 @@ static bool emit_block(struct builder *bd, size_t bi)
                 int32_t t = make_grad(bd, a, true, g[src].idx, s);
                 if (t < 0)
                     return false;
-                lbc_emit(bd->p, OP_GRAD, t, 0, 0, &sp);
+                struct lbc_span es = grad_span(bd, true, g[src].idx);
+                lbc_emit(bd->p, OP_GRAD, t, 0, 0, &es);
             }
         }
     } else {
@@ -1714,7 +1732,8 @@ static bool emit_block(struct builder *bd, size_t bi)
                                             (size_t)g[a].idx];
             if (*cache < 0 && (*cache = make_grad(bd, a, g[a].trap, g[a].idx, 1)) < 0)
                 return false;
-            lbc_emit(bd->p, OP_GRAD, *cache, 0, 0, &sp);
+            struct lbc_span es = grad_span(bd, g[a].trap, g[a].idx);
+            lbc_emit(bd->p, OP_GRAD, *cache, 0, 0, &es);
         }
     }
     if (pre14)
@@ -1735,7 +1754,8 @@ static bool emit_block(struct builder *bd, size_t bi)
             return false;
         if (bd->adc_t[i] < 0 && (bd->adc_t[i] = make_adc(bd, i)) < 0)
             return false;
-        lbc_emit(bd->p, OP_ADC, bd->adc_t[i], 0, 0, &sp);
+        struct lbc_span es = row_span(bd, r->adc.r[i].start, r->adc.r[i].end);
+        lbc_emit(bd->p, OP_ADC, bd->adc_t[i], 0, 0, &es);
         if (pre14) {
             const double *v = r->adc.r[i].v;
             int64_t e = us2ns(v[2]) + (int64_t)v[0] * llround(v[1]);
@@ -1756,7 +1776,8 @@ static bool emit_block(struct builder *bd, size_t bi)
         f[TF_CHANNEL] = (struct lbc_field){ FK_IMM, (int32_t)((type - 1) * 16 + ch) };
         f[TF_DELAY] = (struct lbc_field){ FK_TIME, lbc_add_time(bd->p, us2ns(trig->v[2])) };
         f[TF_DUR] = (struct lbc_field){ FK_TIME, lbc_add_time(bd->p, us2ns(trig->v[3])) };
-        lbc_emit(bd->p, OP_TRIG, lbc_add_tmpl(bd->p, TMPL_TRIG, f), 0, 0, &sp);
+        struct lbc_span es = row_span(bd, trig->start, trig->end);
+        lbc_emit(bd->p, OP_TRIG, lbc_add_tmpl(bd->p, TMPL_TRIG, f), 0, 0, &es);
         int64_t e = us2ns(trig->v[2]) + us2ns(trig->v[3]);
         if (e > content)
             content = e;
