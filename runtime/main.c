@@ -433,7 +433,7 @@ static int cmd_trace(int argc, char **argv)
     };
     int rc = 0;
     const char *seq = one_operand("trace", argc, argv, &so, extra, trace_opt, &to,
-                                  "a sequence (.psq or .lbc) is needed", &rc);
+                                  "a sequence (.psq, .lbc or .seq) is needed", &rc);
     if (!seq)
         goto out;
     struct lbc_program *p = load_program(seq, &so, &rc);
@@ -560,7 +560,7 @@ static int cmd_check(int argc, char **argv)
     struct check *ck = NULL;
     struct mins mins = { .n = 0 };
     const char *seq = one_operand("check", argc, argv, &so, extra, check_opt, &json,
-                                  "a sequence (.psq or .lbc) is needed", &rc);
+                                  "a sequence (.psq, .lbc or .seq) is needed", &rc);
     if (!seq)
         goto out;
     struct system sys;
@@ -846,7 +846,7 @@ static int cmd_simulate(int argc, char **argv)
     char *out = NULL;
     struct lbc_program *p = NULL;
     const char *seq = one_operand("simulate", argc, argv, &so, sim_options, sim_opt, &c,
-                                  "a sequence (.psq or .lbc) is needed", &rc);
+                                  "a sequence (.psq, .lbc or .seq) is needed", &rc);
     if (!seq)
         goto out;
     p = load_program(seq, &so, &rc);
@@ -1049,7 +1049,7 @@ static int cmd_scan(int argc, char **argv)
     struct diag_ctx d;
     diag_init(&d);
     const char *seq = one_operand("scan", argc, argv, &so, extra, scan_opt, &sc,
-                                  "a sequence (.psq or .lbc) is needed", &rc);
+                                  "a sequence (.psq, .lbc or .seq) is needed", &rc);
     if (!seq)
         goto out;
     dir = so.out ? xstrdup(so.out) : default_out(seq, "");
@@ -1178,7 +1178,7 @@ static int cmd_plot(int argc, char **argv)
     struct diag_ctx d;
     diag_init(&d);
     const char *seq = one_operand("plot", argc, argv, &so, extra, plot_opt, &c,
-                                  "a sequence (.psq or .lbc) is needed", &rc);
+                                  "a sequence (.psq, .lbc or .seq) is needed", &rc);
     if (!seq)
         goto out;
     if (c.window && c.po.rep >= 0) {
@@ -1439,7 +1439,7 @@ static const struct cmd cmds[] = {
       "  -o FILE         write the listing to FILE",
       "larmor disasm SEQ.lbc [-o FILE]", cmd_disasm },
     { "trace", "List the blocks and events the timing VM plays.\n"
-      "Times are integer nanoseconds; SEQ is a .psq or a .lbc.\n\n"
+      "Times are integer nanoseconds; SEQ is a .psq, a .lbc or a Pulseq .seq.\n\n"
       "  --from T, --to T   only blocks overlapping this time window (e.g. --from 10ms)\n"
       "  --blocks A..B      only blocks A to B (0-based; or a single block N)\n"
       "  --reps A..B        only repetitions A to B (0-based; or a single one N): a\n"
@@ -1458,7 +1458,7 @@ static const struct cmd cmds[] = {
       "dB/dt, acoustic bands. The report gives the peaks against their limits, the\n"
       "duration and the minimum of each param a timing constraint uses (TE, TR);\n"
       "violations follow on stderr, grouped, with their source location and loop\n"
-      "indices. SEQ is a .psq or a .lbc. Exit status 1 if any check fails.\n\n"
+      "indices. SEQ is a .psq, a .lbc or a Pulseq .seq. Exit status 1 if any check fails.\n\n"
       "  --json          the report as JSON (violations included)\n"
       "  -D name=value   override a param\n"
       "  --system S      check against scanner S (default generic_3t)\n"
@@ -1551,7 +1551,7 @@ static const struct cmd cmds[] = {
       "--sar the SAR of the 10 s and 6 min windows ending at each time, --pns the\n"
       "nerve-stimulation level, each against its limits (the model of larmor\n"
       "check). The extension of -o picks the format: .png, .svg or .pdf. SEQ is a\n"
-      ".psq or a .lbc; a sequence that fails its checks is plotted all the same.\n\n"
+      ".psq, .lbc or .seq; a sequence that fails its checks is plotted all the same.\n\n"
       "  -o FILE         the picture (default: SEQ's name with .png, _kspace.png,\n"
       "                  _sar.png, _pns.png or _safety.png)\n"
       "  --from T, --to T  only this time window (e.g. --from 10ms --to 25ms)\n"
