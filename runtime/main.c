@@ -510,7 +510,9 @@ static int compile_checked(const char *cmd, const char *seq, const struct seq_op
         }
         *pp = p;
         const char *was = p->sys_name >= 0 ? lbc_str(p, p->sys_name) : "(none)";
-        if (!is_seq && (p->sys_hash != sys->hash || strcmp(was, sys->name))) {
+        /* an imported Pulseq program (no system) is checked without a warning */
+        if (!is_seq && p->sys_name >= 0 &&
+            (p->sys_hash != sys->hash || strcmp(was, sys->name))) {
             struct diag *g = diag_warning(d, 676, SPAN_NONE, "%s was compiled for system '%s' "
                                           "(hash 0x%016" PRIx64 "); checking it against '%s' "
                                           "(hash 0x%016" PRIx64 ")", seq, was, p->sys_hash,

@@ -187,8 +187,9 @@ static int streams_equal(const struct stream *x, const struct stream *y, bool ce
             ok = ok && a->has_grad[i] == b->has_grad[i];
         if (ok && a->has_rf) {
             const struct vm_rf *p = &a->rf, *q = &b->rf;
-            ok = p->delay_ns == q->delay_ns && p->dur_ns == q->dur_ns && (!centre || p->use == q->use) &&
-                 (!centre || p->centre_ns == q->centre_ns) && SAME(p->freq, q->freq, 1e-9 * fabs(p->freq) + 1e-9) &&
+            ok = p->delay_ns == q->delay_ns && p->dur_ns == q->dur_ns &&
+                 (!centre || (p->use == q->use && p->centre_ns == q->centre_ns)) &&
+                 SAME(p->freq, q->freq, 1e-9 * fabs(p->freq) + 1e-9) &&
                  SAME(remainder(p->phase - q->phase, 2 * M_PI), 0, 1e-9);
             double peak = 0;
             for (uint32_t i = 0; i < p->n; i++)
@@ -221,7 +222,8 @@ static int streams_equal(const struct stream *x, const struct stream *y, bool ce
         if (ok && a->has_adc) {
             const struct vm_adc *p = &a->adc, *q = &b->adc;
             ok = p->samples == q->samples && p->dwell_ns == q->dwell_ns &&
-                 p->delay_ns == q->delay_ns && SAME(p->freq, q->freq, 1e-9 * fabs(p->freq) + 1e-9) &&
+                 p->delay_ns == q->delay_ns &&
+                 SAME(p->freq, q->freq, 1e-9 * fabs(p->freq) + 1e-9) &&
                  SAME(p->phase, q->phase, 1e-11 * fabs(p->phase) + 1e-12) &&
                  !memcmp(p->labels, q->labels, sizeof p->labels);
         }

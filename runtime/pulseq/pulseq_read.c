@@ -408,12 +408,13 @@ static void event_row(struct reader *r, enum sec s, uint32_t ls, uint32_t le, st
     if (s == S_RF && r->ver >= 10500) {
         nv--;
         const struct tok *u = &t[n - 1];
-        if (u->end - u->start != 1 || !strchr("ersipou", tolower((unsigned char)r->text[u->start]))) {
+        int c = tolower((unsigned char)r->text[u->start]);
+        if (u->end - u->start != 1 || !strchr("ersipou", c)) {
             rerr(r, 731, u->start, u->end, "the last RF column is one of e r s i p o u",
                  "[RF]: '%.*s' is not an RF use", (int)(u->end - u->start), r->text + u->start);
             return;
         }
-        row.use = (char)tolower((unsigned char)r->text[u->start]);
+        row.use = (char)c;
     }
     for (int i = 0; i < nv; i++)
         if (!num_or_err(r, &t[i + 1], &row.v[i], sec_name(s)))
@@ -1294,9 +1295,11 @@ static int32_t make_grad(struct builder *bd, int axis, bool trap, int32_t idx, d
             f[GF_AMP] = (struct lbc_field){ FK_NUM, lbc_add_num(bd->p, scale * amp * v[1] /
                                                                         PULSEQ_GAMMA_BAR) };
             int64_t g = r->graster;
-            f[GF_RISE] = (struct lbc_field){ FK_TIME, lbc_add_time(bd->p, (int64_t)(t[1] - t[0]) * g) };
-            f[GF_FLAT] = (struct lbc_field){ FK_TIME, lbc_add_time(bd->p, (int64_t)(t[2] - t[1]) * g) };
-            f[GF_FALL] = (struct lbc_field){ FK_TIME, lbc_add_time(bd->p, (int64_t)(t[3] - t[2]) * g) };
+            int64_t rise = (int64_t)(t[1] - t[0]) * g, flat = (int64_t)(t[2] - t[1]) * g;
+            int64_t fall = (int64_t)(t[3] - t[2]) * g;
+            f[GF_RISE] = (struct lbc_field){ FK_TIME, lbc_add_time(bd->p, rise) };
+            f[GF_FLAT] = (struct lbc_field){ FK_TIME, lbc_add_time(bd->p, flat) };
+            f[GF_FALL] = (struct lbc_field){ FK_TIME, lbc_add_time(bd->p, fall) };
             f[GF_DELAY] = (struct lbc_field){ FK_TIME, lbc_add_time(bd->p, us2ns(delay) +
                                                                     (int64_t)t[0] * g) };
             return lbc_add_tmpl(bd->p, TMPL_GRAD, f);
