@@ -32,7 +32,7 @@ lib="runtime/util.c runtime/diag.c runtime/units.c runtime/system.c runtime/sysc
  grammar/parser.c grammar/lexer.c \
  compiler/compile.c compiler/value.c compiler/eval.c compiler/exec.c \
  vm/program.c vm/lbc_io.c vm/verify.c vm/disasm.c vm/vm.c runtime/trace.c runtime/check.c \
- runtime/md5.c runtime/pulseq/pulseq_read.c"
+ runtime/md5.c runtime/pulseq/pulseq_read.c runtime/pulseq/pulseq_build.c"
 
 build() {   # build NAME SOURCE [EXTRA FLAGS...]
     name=$1 src=$2
