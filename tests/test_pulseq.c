@@ -493,12 +493,14 @@ static void test_hand_read_labels(void)
 
 /* ---------- export -> import ---------- */
 
-static void roundtrip(const char *name, enum pulseq_format fmt)
+static void roundtrip_on(const char *name, enum pulseq_format fmt, const char *system)
 {
     struct system sys;
     system_default(&sys);
     struct diag_ctx d;
     diag_init(&d);
+    if (system)
+        CU_ASSERT_EQUAL_FATAL(system_resolve(system, test_stdlib_dir(), &sys, &d), 0);
     struct lbc_program *p = compile_sequence(name, NULL, 0, &sys, NULL, &d);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     struct pulseq_write_opts wo = { fmt, name };
@@ -507,6 +509,10 @@ static void roundtrip(const char *name, enum pulseq_format fmt)
     CU_ASSERT_EQUAL_FATAL(pulseq_write(p, &sys, &wo, &text, &len, &d), 0);
     char found[33];
     CU_ASSERT_EQUAL(pulseq_verify_md5(text, len, found), 1);
+    /* the definitions carry the target's rasters (GE: 4 us gradients) */
+    char want[64];
+    snprintf(want, sizeof want, "\nGradientRasterTime %.9g\n", (double)sys.grad_raster_ns * 1e-9);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, want));
     struct pulseq_read_opts ro = { .strict = true, .no_derive_lin = true };
     char *seqname = xasprintf("%s.seq", name);
     struct lbc_program *q = pulseq_read_buf(seqname, text, len, &ro, &d);
@@ -533,6 +539,11 @@ static void roundtrip(const char *name, enum pulseq_format fmt)
     diag_fini(&d);
 }
 
+static void roundtrip(const char *name, enum pulseq_format fmt)
+{
+    roundtrip_on(name, fmt, NULL);
+}
+
 static void test_roundtrip_sequences(void)
 {
     static const char *const seqs[] = { "gradient_echo", "spin_echo", "turbo_spin_echo", "epi",
@@ -541,6 +552,11 @@ static void test_roundtrip_sequences(void)
         roundtrip(seqs[i], PULSEQ_1_5);
         roundtrip(seqs[i], PULSEQ_1_4);
     }
+    /* designed for GE's rasters, the gradient echo and spin echo export on
+       them (the EPI's 5 us dwell does not: tests/golden/cli/
+       pulseq_export_ge_rasters) */
+    roundtrip_on("gradient_echo", PULSEQ_1_5, "generic_3t_ge");
+    roundtrip_on("spin_echo", PULSEQ_1_4, "generic_3t_ge");
 }
 
 /* ---------- malformed input ---------- */
