@@ -247,7 +247,6 @@ static int32_t put_rf(struct writer *w, const struct vm_rf *rf)
         return rf_row(w, rf, m->mag, m->phase, m->peak);
     double *mag = xmalloc((n ? n : 1) * sizeof *mag), *ph = xmalloc((n ? n : 1) * sizeof *ph);
     double peak = 0;
-    bool any_phase = false;
     for (size_t i = 0; i < n; i++) {
         double v = rf->mag[i / k], a = rf->phase_shape ? rf->phase_shape[i / k] : 0;
         if (v < 0) {
@@ -258,8 +257,6 @@ static int32_t put_rf(struct writer *w, const struct vm_rf *rf)
         c -= floor(c);
         mag[i] = v;
         ph[i] = c;
-        if (c != 0)
-            any_phase = true;
         if (v > peak)
             peak = v;
     }
@@ -267,7 +264,8 @@ static int32_t put_rf(struct writer *w, const struct vm_rf *rf)
         for (size_t i = 0; i < n; i++)
             mag[i] /= peak;
     int32_t ms = put_shape(w, mag, n);
-    int32_t ps = any_phase ? put_shape(w, ph, n) : 0;
+    /* a phase shape always, zeros included: interpreters expect one */
+    int32_t ps = put_shape(w, ph, n);
     free(mag);
     free(ph);
     *m = (struct shape_memo){ key + 1, ms, ps, peak };
