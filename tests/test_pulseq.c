@@ -690,6 +690,29 @@ static void test_prefixes_and_corruptions(void)
     }
 }
 
+/* Inputs the fuzzer (tests/fuzz_seq.c) found to crash an earlier reader:
+   each is refused with an error, or imported and played. */
+static void test_fuzz_regressions(void)
+{
+    size_t n;
+    char **files = list_seq("fuzz", &n);
+    CU_ASSERT(n >= 1);
+    for (size_t i = 0; i < n; i++) {
+        struct diag_ctx d;
+        diag_init(&d);
+        struct lbc_program *p = pulseq_read_file(files[i], NULL, &d);
+        CU_ASSERT_EQUAL(p == NULL, d.nerrors > 0);
+        if (p) {
+            struct vm_opts vo = { NULL, NULL, 0 };
+            vm_run_limited(p, NULL, &vo, 100000, NULL);
+        }
+        lbc_free(p);
+        diag_fini(&d);
+        free(files[i]);
+    }
+    free(files);
+}
+
 /* ---------- a Pulseq GRE to an image ---------- */
 
 static void test_write_gre_scans(void)
@@ -725,6 +748,7 @@ int register_pulseq_tests(void)
         !CU_add_test(s, "malformed", test_malformed) ||
         !CU_add_test(s, "signature_mismatch", test_signature_mismatch) ||
         !CU_add_test(s, "prefixes_and_corruptions", test_prefixes_and_corruptions) ||
+        !CU_add_test(s, "fuzz_regressions", test_fuzz_regressions) ||
         !CU_add_test(s, "write_gre_scans", test_write_gre_scans))
         return -1;
     return 0;

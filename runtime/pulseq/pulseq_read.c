@@ -321,6 +321,25 @@ static void event_row(struct reader *r, enum sec s, uint32_t ls, uint32_t le, st
     for (int i = 0; i < nv; i++)
         if (!num_or_err(r, &t[i + 1], &row.v[i], sec_name(s)))
             return;
+    /* the columns that hold IDs (shapes, extension types and rows) are
+       whole numbers, so that the builder may use them as such */
+    static const int rf15[] = { 1, 2, 3, -1 }, rf14[] = { 1, 2, 3, -1 }, rf13[] = { 1, 2, -1 },
+                     g15[] = { 3, 4, -1 }, g14[] = { 1, 2, -1 }, g13[] = { 1, -1 },
+                     adc15[] = { 7, -1 }, ext[] = { 0, 1, 2, -1 }, none[] = { -1 };
+    bool v15 = r->ver >= 10500, v14 = r->ver >= 10400;
+    const int *ids = s == S_RF ? (v15 ? rf15 : v14 ? rf14 : rf13) :
+                     s == S_GRAD ? (v15 ? g15 : v14 ? g14 : g13) :
+                     s == S_ADC && v15 ? adc15 : s == S_EXTLIST ? ext : none;
+    for (int k = 0; ids[k] >= 0; k++) {
+        double v = row.v[ids[k]];
+        if (!(v == floor(v) && v >= -1 && v <= INT32_MAX)) {
+            const struct tok *bad = &t[ids[k] + 1];
+            pq_err(r, 731, bad->start, bad->end, "IDs are whole numbers (0: none)",
+                   "%s: '%.*s' is not a valid ID", sec_name(s), (int)(bad->end - bad->start),
+                   r->text + bad->start);
+            return;
+        }
+    }
     int32_t have = pq_idmap_get(&tb->map, row.id);
     if (have >= 0) {
         int line;
