@@ -115,11 +115,26 @@ static void where_text(const struct check *ck, const struct vm_block *b, char *b
                                 lbc_str(ck->p, b->loops[i].name), b->loops[i].value);
 }
 
+/* Whether instructions a and b stand for one event of an imported Pulseq
+   file: such a program is straight-line (an instruction per occurrence),
+   and the reader points every occurrence of an event at the .seq row that
+   defines it, so its violations are grouped by that row. */
+static bool same_seq_row(const struct check *ck, uint32_t a, uint32_t b)
+{
+    const struct lbc_program *p = ck->p;
+    if (!p || !p->lines || a >= p->ncode || b >= p->ncode || p->source < 0 ||
+        !str_has_suffix(lbc_str(p, p->source), ".seq"))
+        return false;
+    const struct lbc_span *x = &p->lines[a], *y = &p->lines[b];
+    return x->file >= 0 && x->file == y->file && x->start == y->start && x->end == y->end &&
+           p->code[a].op == p->code[b].op;
+}
+
 static struct group *find_group(struct check *ck, int code, uint32_t pc, int sub)
 {
     for (int i = 0; i < ck->ngroups; i++) {
         struct group *g = &ck->groups[i];
-        if (g->code == code && g->pc == pc && g->sub == sub)
+        if (g->code == code && g->sub == sub && (g->pc == pc || same_seq_row(ck, g->pc, pc)))
             return g;
     }
     return NULL;

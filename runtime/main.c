@@ -20,6 +20,7 @@
 #include "runtime/diag.h"
 #include "runtime/phantom.h"
 #include "runtime/plot/plot.h"
+#include "runtime/pulseq/pulseq.h"
 #include "runtime/reconstruct.h"
 #include "runtime/simulate.h"
 #include "runtime/system.h"
@@ -71,9 +72,36 @@ static int load_system(const struct seq_opts *so, struct system *sys, struct dia
     return system_resolve(so->system, so->stdlib, sys, d);
 }
 
-/* Compile a .psq or load a .lbc; diagnostics are printed. */
+/* Import a Pulseq .seq (--strict: a signature mismatch is an error);
+   diagnostics go to d. */
+static bool seq_strict;
+
+static struct lbc_program *import_seq(const char *path, struct diag_ctx *d)
+{
+    struct pulseq_read_opts ro = { .strict = seq_strict };
+    return pulseq_read_file(path, &ro, d);
+}
+
+/* Compile a .psq, import a .seq or load a .lbc; diagnostics are printed. */
 static struct lbc_program *load_program(const char *path, const struct seq_opts *so, int *rc)
 {
+    if (str_has_suffix(path, ".seq")) {
+        if (so->ndefines) {
+            fprintf(stderr, "larmor: -D applies to .psq sources; %s is a Pulseq file\n", path);
+            *rc = EXIT_USAGE;
+            return NULL;
+        }
+        struct diag_ctx d;
+        diag_init(&d);
+        struct lbc_program *p = import_seq(path, &d);
+        diag_print_all(&d, stderr, diag_want_color(stderr));
+        if (!p) {
+            fprintf(stderr, "%d error%s\n", d.nerrors, d.nerrors == 1 ? "" : "s");
+            *rc = EXIT_INPUT;
+        }
+        diag_fini(&d);
+        return p;
+    }
     if (str_has_suffix(path, ".lbc")) {
         if (so->ndefines || so->system) {
             fprintf(stderr, "larmor: %s applies to .psq sources; %s is already compiled\n",
@@ -114,7 +142,8 @@ enum { OPT_PHANTOM = 180, OPT_SPINS, OPT_COILS, OPT_SNR, OPT_SEED, OPT_THREADS, 
        OPT_NODIFF, OPT_RES = 200, OPT_STDLIB = 256, OPT_SYSTEM, OPT_FROM, OPT_TO, OPT_BLOCKS, OPT_DELAYS, OPT_LIST,
        OPT_JSON, OPT_REPS, OPT_FORMAT = 300, OPT_WINDOW, OPT_MOSAIC, OPT_PF, OPT_POCS_IT,
        OPT_KEEP_OS, OPT_SENS, OPT_KSPACE, OPT_WISDOM, OPT_DIFF, OPT_SPOILING,
-       OPT_REP = 340, OPT_SAR, OPT_PNS, OPT_SIZE, OPT_MARKS };
+       OPT_REP = 340, OPT_SAR, OPT_PNS, OPT_SIZE, OPT_MARKS,
+       OPT_STRICT = 380, OPT_SEQFORMAT };
 
 /* What an option's value must look like, for "bad value" messages. */
 static const char *opt_hint(int ch)
@@ -122,6 +151,8 @@ static const char *opt_hint(int ch)
     switch (ch) {
     case OPT_FORMAT:
         return "--format takes png, nii, cfl, h5 or all, comma-separated (--format png,nii)";
+    case OPT_SEQFORMAT:
+        return "--format takes 1.4 or 1.5";
     case OPT_WINDOW:
         return "--window takes LO:HI with LO < HI (--window 0:0.5)";
     case OPT_PF:
@@ -402,7 +433,7 @@ static int cmd_trace(int argc, char **argv)
     };
     int rc = 0;
     const char *seq = one_operand("trace", argc, argv, &so, extra, trace_opt, &to,
-                                  "a sequence (.psq or .lbc) is needed", &rc);
+                                  "a sequence (.psq, .lbc or .seq) is needed", &rc);
     if (!seq)
         goto out;
     struct lbc_program *p = load_program(seq, &so, &rc);
@@ -466,18 +497,22 @@ static int compile_checked(const char *cmd, const char *seq, const struct seq_op
     *ckp = NULL;
     if (load_system(so, sys, d) != 0)
         return EXIT_INPUT;
-    if (str_has_suffix(seq, ".lbc")) {
+    bool is_seq = str_has_suffix(seq, ".seq");
+    if (str_has_suffix(seq, ".lbc") || is_seq) {
         if (so->ndefines)
             return usage_error(cmd, "-D applies to .psq sources; '%s' is already compiled", seq);
         char err[512];
-        struct lbc_program *p = lbc_read_file(seq, err, sizeof err);
+        struct lbc_program *p = is_seq ? import_seq(seq, d) : lbc_read_file(seq, err, sizeof err);
         if (!p) {
-            fprintf(stderr, "larmor: error[E0701]: %s\n", err);
+            if (!is_seq)
+                fprintf(stderr, "larmor: error[E0701]: %s\n", err);
             return EXIT_INPUT;
         }
         *pp = p;
         const char *was = p->sys_name >= 0 ? lbc_str(p, p->sys_name) : "(none)";
-        if (p->sys_hash != sys->hash || strcmp(was, sys->name)) {
+        /* an imported Pulseq program (no system) is checked without a warning */
+        if (!is_seq && p->sys_name >= 0 &&
+            (p->sys_hash != sys->hash || strcmp(was, sys->name))) {
             struct diag *g = diag_warning(d, 676, SPAN_NONE, "%s was compiled for system '%s' "
                                           "(hash 0x%016" PRIx64 "); checking it against '%s' "
                                           "(hash 0x%016" PRIx64 ")", seq, was, p->sys_hash,
@@ -527,7 +562,7 @@ static int cmd_check(int argc, char **argv)
     struct check *ck = NULL;
     struct mins mins = { .n = 0 };
     const char *seq = one_operand("check", argc, argv, &so, extra, check_opt, &json,
-                                  "a sequence (.psq or .lbc) is needed", &rc);
+                                  "a sequence (.psq, .lbc or .seq) is needed", &rc);
     if (!seq)
         goto out;
     struct system sys;
@@ -813,7 +848,7 @@ static int cmd_simulate(int argc, char **argv)
     char *out = NULL;
     struct lbc_program *p = NULL;
     const char *seq = one_operand("simulate", argc, argv, &so, sim_options, sim_opt, &c,
-                                  "a sequence (.psq or .lbc) is needed", &rc);
+                                  "a sequence (.psq, .lbc or .seq) is needed", &rc);
     if (!seq)
         goto out;
     p = load_program(seq, &so, &rc);
@@ -1016,7 +1051,7 @@ static int cmd_scan(int argc, char **argv)
     struct diag_ctx d;
     diag_init(&d);
     const char *seq = one_operand("scan", argc, argv, &so, extra, scan_opt, &sc,
-                                  "a sequence (.psq or .lbc) is needed", &rc);
+                                  "a sequence (.psq, .lbc or .seq) is needed", &rc);
     if (!seq)
         goto out;
     /* 1. compile and check: nothing runs that did not pass (and a sequence
@@ -1146,7 +1181,7 @@ static int cmd_plot(int argc, char **argv)
     struct diag_ctx d;
     diag_init(&d);
     const char *seq = one_operand("plot", argc, argv, &so, extra, plot_opt, &c,
-                                  "a sequence (.psq or .lbc) is needed", &rc);
+                                  "a sequence (.psq, .lbc or .seq) is needed", &rc);
     if (!seq)
         goto out;
     if (c.window && c.po.rep >= 0) {
@@ -1199,6 +1234,124 @@ out:
 
 /* larmor phantom [P] [--res LEN]: load a phantom (the built-in Shepp-Logan
    when none is named) and describe it, or print its errors. */
+/* ---- Pulseq: import and export ---- */
+
+static int import_opt(int ch, const char *arg, void *ctx)
+{
+    (void)arg;
+    (void)ctx;
+    if (ch == OPT_STRICT) {
+        seq_strict = true;
+        return 0;
+    }
+    return -1;
+}
+
+static int cmd_import(int argc, char **argv)
+{
+    struct seq_opts so = { 0 };
+    static const struct option extra[] = {
+        { "strict", no_argument, NULL, OPT_STRICT },
+        { NULL, 0, NULL, 0 },
+    };
+    int rc = 0;
+    const char *seq = one_operand("import", argc, argv, &so, extra, import_opt, NULL,
+                                  "a Pulseq .seq file is needed", &rc);
+    if (!seq)
+        goto out;
+    if (!str_has_suffix(seq, ".seq")) {
+        rc = usage_error("import", "'%s' is not a .seq file", seq);
+        goto out;
+    }
+    struct lbc_program *p = load_program(seq, &so, &rc);
+    if (!p)
+        goto out;
+    char *o = so.out ? xstrdup(so.out) : default_out(seq, ".lbc");
+    char err[512];
+    if (lbc_write_file(p, o, err, sizeof err) != 0) {
+        fprintf(stderr, "larmor import: cannot write %s: %s\n", o, err);
+        rc = EXIT_INPUT;
+    }
+    free(o);
+    lbc_free(p);
+out:
+    free(so.defines);
+    return rc;
+}
+
+static int export_opt(int ch, const char *arg, void *ctx)
+{
+    enum pulseq_format *f = ctx;
+    if (ch != OPT_SEQFORMAT)
+        return -1;
+    if (!strcmp(arg, "1.4"))
+        *f = PULSEQ_1_4;
+    else if (!strcmp(arg, "1.5"))
+        *f = PULSEQ_1_5;
+    else
+        return -1;
+    return 0;
+}
+
+static int cmd_export(int argc, char **argv)
+{
+    struct seq_opts so = { 0 };
+    enum pulseq_format fmt = PULSEQ_1_5;
+    static const struct option extra[] = {
+        { "format", required_argument, NULL, OPT_SEQFORMAT },
+        { NULL, 0, NULL, 0 },
+    };
+    int rc = 0;
+    struct diag_ctx d;
+    diag_init(&d);
+    struct lbc_program *p = NULL;
+    struct check *ck = NULL;
+    char *text = NULL, *name = NULL;
+    const char *seq = one_operand("export", argc, argv, &so, extra, export_opt, &fmt,
+                                  "a sequence (.psq, .lbc or .seq) is needed", &rc);
+    if (!seq)
+        goto out;
+    struct system sys;
+    rc = compile_checked("export", seq, &so, &sys, &p, &ck, NULL, &d);
+    if (rc == EXIT_USAGE)
+        goto out;
+    if (!rc && check_count(ck, false)) {
+        struct diag *g = diag_error(&d, 760, SPAN_NONE, "%s does not pass its checks on '%s'; "
+                                    "not exported", seq, sys.name);
+        diag_help(g, "fix the violations above (or export --system for the scanner it is "
+                  "meant for)");
+        rc = EXIT_INPUT;
+    }
+    if (rc)
+        goto print;
+    name = default_out(seq, "");
+    struct pulseq_write_opts wo = { fmt, name };
+    size_t len;
+    if (pulseq_write(p, &sys, &wo, &text, &len, &d) != 0) {
+        rc = EXIT_INPUT;
+        goto print;
+    }
+    char *o = so.out ? xstrdup(so.out) : default_out(seq, ".seq");
+    FILE *f = fopen(o, "w");
+    if (!f || fwrite(text, 1, len, f) != len || fclose(f) != 0) {
+        fprintf(stderr, "larmor export: cannot write %s: %s\n", o, strerror(errno));
+        rc = EXIT_INPUT;
+    }
+    free(o);
+print:
+    diag_print_all(&d, stderr, diag_want_color(stderr));
+    if (d.nerrors)
+        fprintf(stderr, "%d error%s\n", d.nerrors, d.nerrors == 1 ? "" : "s");
+out:
+    free(text);
+    free(name);
+    check_free(ck);
+    lbc_free(p);
+    diag_fini(&d);
+    free(so.defines);
+    return rc;
+}
+
 static int cmd_phantom(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -1267,12 +1420,29 @@ static const struct cmd cmds[] = {
       "                  or a YAML file; default generic_3t\n"
       "  --stdlib DIR    look for stdlib modules (and systems/) in DIR",
       "larmor compile SEQ.psq [-D name=value ...] [--system S] [-o SEQ.lbc]", cmd_compile },
+    { "import", "Import a Pulseq .seq file (format 1.2 to 1.5) as bytecode.\n"
+      "Every command that takes a sequence also takes a .seq directly. Malformed\n"
+      "files are refused with the line at fault; a signature (MD5) mismatch is a\n"
+      "warning, an error with --strict.\n\n"
+      "  --strict        a signature mismatch is an error\n"
+      "  -o FILE         write the bytecode to FILE (default: the name with .lbc)",
+      "larmor import IN.seq [--strict] [-o OUT.lbc]", cmd_import },
+    { "export", "Write a checked sequence as a Pulseq .seq file, signed with its MD5.\n"
+      "The sequence is compiled and checked against the scanner (--system); one that\n"
+      "fails a check, or does not fit the scanner's rasters, is refused at the\n"
+      "offending event's source line. For GE's 4/2/2/4 us rasters use --system\n"
+      "generic_3t_ge.\n\n"
+      "  --format V      1.5 (default) or 1.4\n"
+      "  --system S      the target scanner (default generic_3t)\n"
+      "  -D name=value   override a param\n"
+      "  -o FILE         write to FILE (default: the name with .seq)",
+      "larmor export SEQ [--format 1.4|1.5] [--system S] [-o OUT.seq]", cmd_export },
     { "disasm", "Print a readable listing of a bytecode file.\n"
       "A .psq is compiled first.\n\n"
       "  -o FILE         write the listing to FILE",
       "larmor disasm SEQ.lbc [-o FILE]", cmd_disasm },
     { "trace", "List the blocks and events the timing VM plays.\n"
-      "Times are integer nanoseconds; SEQ is a .psq or a .lbc.\n\n"
+      "Times are integer nanoseconds; SEQ is a .psq, a .lbc or a Pulseq .seq.\n\n"
       "  --from T, --to T   only blocks overlapping this time window (e.g. --from 10ms)\n"
       "  --blocks A..B      only blocks A to B (0-based; or a single block N)\n"
       "  --reps A..B        only repetitions A to B (0-based; or a single one N): a\n"
@@ -1291,7 +1461,7 @@ static const struct cmd cmds[] = {
       "dB/dt, acoustic bands. The report gives the peaks against their limits, the\n"
       "duration and the minimum of each param a timing constraint uses (TE, TR);\n"
       "violations follow on stderr, grouped, with their source location and loop\n"
-      "indices. SEQ is a .psq or a .lbc. Exit status 1 if any check fails.\n\n"
+      "indices. SEQ is a .psq, a .lbc or a Pulseq .seq. Exit status 1 if any check fails.\n\n"
       "  --json          the report as JSON (violations included)\n"
       "  -D name=value   override a param\n"
       "  --system S      check against scanner S (default generic_3t)\n"
@@ -1384,7 +1554,7 @@ static const struct cmd cmds[] = {
       "--sar the SAR of the 10 s and 6 min windows ending at each time, --pns the\n"
       "nerve-stimulation level, each against its limits (the model of larmor\n"
       "check). The extension of -o picks the format: .png, .svg or .pdf. SEQ is a\n"
-      ".psq or a .lbc; a sequence that fails its checks is plotted all the same.\n\n"
+      ".psq, .lbc or .seq; a sequence that fails its checks is plotted all the same.\n\n"
       "  -o FILE         the picture (default: SEQ's name with .png, _kspace.png,\n"
       "                  _sar.png, _pns.png or _safety.png)\n"
       "  --from T, --to T  only this time window (e.g. --from 10ms --to 25ms)\n"

@@ -15,6 +15,7 @@
 #include "compiler/compile.h"
 #include "runtime/diag.h"
 #include "runtime/rawdata.h"
+#include "runtime/pulseq/pulseq.h"
 #include "runtime/recon/recon.h"
 #include "runtime/simulate.h"
 #include "runtime/util.h"
@@ -56,6 +57,11 @@ struct lbc_program *compile_sequence(const char *name, const char **defines, int
                                      struct diag_ctx *d)
 {
     char *path = sequence_path(name);
+    if (str_has_suffix(path, ".seq")) {      /* a Pulseq file: imported */
+        struct lbc_program *p = pulseq_read_file(path, NULL, d);
+        free(path);
+        return p;
+    }
     struct compile_opts co;
     memset(&co, 0, sizeof co);
     co.path = path;
@@ -92,7 +98,8 @@ struct image_vol *scan_sequence(const char *name, const char **defines, int ndef
     const char *t = getenv("TMPDIR");
     snprintf(scratch, sizeof scratch, "%s/larmor-scan-XXXXXX", t && *t ? t : "/tmp");
     CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(scratch));
-    char *raw = xasprintf("%s/%s.h5", scratch, name);
+    const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+    char *raw = xasprintf("%s/%s.h5", scratch, base);
     struct simulate_opts so;
     memset(&so, 0, sizeof so);
     so.out = raw;

@@ -1,7 +1,7 @@
 #!/bin/sh
 # run.sh [SECONDS]: build the libFuzzer targets (fuzz_compile: the whole
 # compiler from source text; fuzz_lbc: the bytecode loader; fuzz_system:
-# the YAML scanner-description loader) with clang,
+# the YAML scanner-description loader; fuzz_seq: the Pulseq .seq reader) with clang,
 # ASan and UBSan, seed their corpora and run each for SECONDS (default 60).
 #
 # Everything goes into build-fuzz/ (ignored): the binaries, the corpora
@@ -31,7 +31,8 @@ lib="runtime/util.c runtime/diag.c runtime/units.c runtime/system.c runtime/sysc
  runtime/sysprint.c \
  grammar/parser.c grammar/lexer.c \
  compiler/compile.c compiler/value.c compiler/eval.c compiler/exec.c \
- vm/program.c vm/lbc_io.c vm/verify.c vm/disasm.c vm/vm.c runtime/trace.c runtime/check.c"
+ vm/program.c vm/lbc_io.c vm/verify.c vm/disasm.c vm/vm.c runtime/trace.c runtime/check.c \
+ runtime/md5.c runtime/pulseq/pulseq_read.c runtime/pulseq/pulseq_build.c"
 
 build() {   # build NAME SOURCE [EXTRA FLAGS...]
     name=$1 src=$2
@@ -42,11 +43,12 @@ build() {   # build NAME SOURCE [EXTRA FLAGS...]
 build fuzz_compile tests/fuzz_compile.c "-DLARMOR_FUZZ_STDLIB=\"$top/stdlib\""
 build fuzz_lbc tests/fuzz_lbc.c
 build fuzz_system tests/fuzz_system.c
+build fuzz_seq tests/fuzz_seq.c
 
 # Seeds: the sequences, the stdlib modules, the golden inputs, and earlier
 # reproducers; for the loader the seed programs plus the regressions.
 mkdir -p "$out/corpus-compile" "$out/corpus-lbc" "$out/artifacts-compile" "$out/artifacts-lbc" \
-    "$out/corpus-system" "$out/artifacts-system"
+    "$out/corpus-system" "$out/artifacts-system" "$out/corpus-seq" "$out/artifacts-seq"
 for f in "$top"/sequences/*.psq "$top"/stdlib/*.psq "$top"/tests/fuzz/compile-regress/*.psq; do
     [ -f "$f" ] && cp "$f" "$out/corpus-compile/"
 done
@@ -77,6 +79,10 @@ for f in "$top"/stdlib/systems/*.yaml "$top"/tests/golden/systems/*.yaml; do
 done
 run fuzz_compile
 run fuzz_lbc
+for f in "$top"/tests/data/pulseq/*/*.seq; do
+    [ -f "$f" ] && cp "$f" "$out/corpus-seq/$(basename "$(dirname "$f")")-$(basename "$f")"
+done
 run fuzz_system
-ls "$out"/artifacts-compile "$out"/artifacts-lbc "$out"/artifacts-system
+run fuzz_seq
+ls "$out"/artifacts-compile "$out"/artifacts-lbc "$out"/artifacts-system "$out"/artifacts-seq
 exit $status
