@@ -511,7 +511,7 @@ int pulseq_write(const struct lbc_program *p, const struct system *sys,
     struct strbuf f;
     sb_init(&f);
     bool v15 = o->format == PULSEQ_1_5;
-    sb_puts(&f, "# Pulseq sequence file\n# Created by Larmor\n\n");
+    sb_puts(&f, "# A Pulseq .seq file, written by Larmor (larmor export)\n\n");
     sb_printf(&f, "[VERSION]\nmajor 1\nminor %d\nrevision %d\n\n", v15 ? 5 : 4, v15 ? 0 : 2);
     sb_puts(&f, "[DEFINITIONS]\n");
     sb_printf(&f, "AdcRasterTime %.9g\n", (double)sys->adc_raster_ns * 1e-9);
@@ -524,47 +524,42 @@ int pulseq_write(const struct lbc_program *p, const struct system *sys,
         sb_printf(&f, "Name %s\n", o->name);
     sb_printf(&f, "RadiofrequencyRasterTime %.9g\n", (double)sys->rf_raster_ns * 1e-9);
     sb_printf(&f, "TotalDuration %.9g\n\n", (double)w.total_ns * 1e-9);
-    sb_puts(&f, "# Format of blocks:\n# NUM DUR RF  GX  GY  GZ  ADC  EXT\n[BLOCKS]\n");
+    sb_puts(&f, "# blocks: id, duration (block rasters), rf, gx, gy, gz, adc, ext\n[BLOCKS]\n");
     renumber(&w, &f);
     if (w.rf.n) {
-        sb_puts(&f, v15 ? "\n# Format of RF events:\n# id amplitude mag_id phase_id time_shape_id "
-                          "center delay freqPPM phasePPM freq phase use\n"
-                          "# ..        Hz      ..       ..            ..     us    us     ppm  "
-                          "rad/MHz   Hz  rad  ..\n[RF]\n"
-                        : "\n# Format of RF events:\n# id amplitude mag_id phase_id time_shape_id "
-                          "delay freq phase\n# ..        Hz   ....     ....          ....    us"
-                          "   Hz   rad\n[RF]\n");
+        sb_puts(&f, v15 ? "\n# RF: id, amplitude (Hz), magnitude shape, phase shape, time shape, "
+                          "centre (us), delay (us), frequency (ppm), phase (rad/MHz), "
+                          "frequency (Hz), phase (rad), use\n[RF]\n"
+                        : "\n# RF: id, amplitude (Hz), magnitude shape, phase shape, time shape, "
+                          "delay (us), frequency (Hz), phase (rad)\n[RF]\n");
         for (size_t i = 0; i < w.rf.n; i++)
             sb_printf(&f, "%zu %s\n", i + 1, w.rf.s[i]);
     }
     if (w.grad.n) {
-        sb_puts(&f, v15 ? "\n# Format of arbitrary gradients:\n# id amplitude first last "
-                          "amp_shape_id time_shape_id delay\n# ..      Hz/m  Hz/m Hz/m ..  ..  us\n"
-                          "[GRADIENTS]\n"
-                        : "\n# Format of arbitrary gradients:\n# id amplitude amp_shape_id "
-                          "time_shape_id delay\n# ..      Hz/m       ..         ..          us\n"
-                          "[GRADIENTS]\n");
+        sb_puts(&f, v15 ? "\n# arbitrary gradients: id, amplitude (Hz/m), first and last "
+                          "value (Hz/m), amplitude shape, time shape, delay (us)\n[GRADIENTS]\n"
+                        : "\n# arbitrary gradients: id, amplitude (Hz/m), amplitude shape, "
+                          "time shape, delay (us)\n[GRADIENTS]\n");
         for (size_t i = 0; i < w.grad.n; i++)
             sb_printf(&f, "%zu %s\n", i + 1, w.grad.s[i]);
     }
     if (w.trap.n) {
-        sb_puts(&f, "\n# Format of trapezoid gradients:\n# id amplitude rise flat fall delay\n"
-                    "# ..      Hz/m   us   us   us    us\n[TRAP]\n");
+        sb_puts(&f, "\n# trapezoids: id, amplitude (Hz/m), rise, flat top, fall, delay (us)\n"
+                    "[TRAP]\n");
         for (size_t i = 0; i < w.trap.n; i++)
             sb_printf(&f, "%zu %s\n", w.grad.n + i + 1, w.trap.s[i]);
     }
     if (w.adc.n) {
-        sb_puts(&f, v15 ? "\n# Format of ADC events:\n# id num dwell delay freqPPM phasePPM freq "
-                          "phase phase_id\n# ..  ..    ns    us     ppm  rad/MHz   Hz  rad   ..\n"
-                          "[ADC]\n"
-                        : "\n# Format of ADC events:\n# id num dwell delay freq phase\n"
-                          "# ..  ..    ns    us   Hz   rad\n[ADC]\n");
+        sb_puts(&f, v15 ? "\n# ADC: id, samples, dwell (ns), delay (us), frequency (ppm), "
+                          "phase (rad/MHz), frequency (Hz), phase (rad), phase shape\n[ADC]\n"
+                        : "\n# ADC: id, samples, dwell (ns), delay (us), frequency (Hz), "
+                          "phase (rad)\n[ADC]\n");
         for (size_t i = 0; i < w.adc.n; i++)
             sb_printf(&f, "%zu %s\n", i + 1, w.adc.s[i]);
     }
     if (w.ext.n) {
-        sb_puts(&f, "\n# Format of extension lists:\n# id type ref next_id\n"
-                    "# next_id of 0 terminates the list\n[EXTENSIONS]\n");
+        sb_puts(&f, "\n# extension lists: id, extension type, its row, the next id (0: the "
+                    "end)\n[EXTENSIONS]\n");
         size_t next = w.ext.n + 1;   /* list rows past the heads */
         struct strbuf tail;
         sb_init(&tail);
@@ -588,31 +583,28 @@ int pulseq_write(const struct lbc_program *p, const struct system *sys,
             sb_puts(&f, tail.s);
         sb_fini(&tail);
         if (w.trig.n) {
-            sb_printf(&f, "\n# Extension specification for digital output and input triggers:\n"
-                          "# id type channel delay (us) duration (us)\nextension TRIGGERS %d\n",
+            sb_printf(&f, "\n# triggers: id, type, channel, delay (us), duration (us)\n"
+                          "extension TRIGGERS %d\n",
                       EXT_TRIG);
             for (size_t i = 0; i < w.trig.n; i++)
                 sb_printf(&f, "%zu %s\n", i + 1, w.trig.s[i]);
         }
         if (w.lset.n) {
-            sb_printf(&f, "\n# Extension specification for setting labels:\n# id set labelstring\n"
+            sb_printf(&f, "\n# labels set: id, value, label\n"
                           "extension LABELSET %d\n", EXT_LSET);
             for (size_t i = 0; i < w.lset.n; i++)
                 sb_printf(&f, "%zu %s\n", i + 1, w.lset.s[i]);
         }
     }
     if (w.shapes.n) {
-        sb_puts(&f, "\n# Sequence Shapes\n[SHAPES]\n");
+        sb_puts(&f, "\n# shapes, compressed (derivative, then run lengths)\n[SHAPES]\n");
         for (size_t i = 0; i < w.shapes.n; i++)
             sb_printf(&f, "\nshape_id %zu\n%s", i + 1, w.shapes.s[i]);
     }
     char hex[33];
     md5_hex(hex, f.s, f.len);
-    sb_printf(&f, "\n[SIGNATURE]\n# This is the hash of the Pulseq file, calculated right before "
-                  "the [SIGNATURE] section was added\n# It can be reproduced/verified with md5sum "
-                  "if the file trimmed to the position right above [SIGNATURE]\n# The new line "
-                  "character preceding [SIGNATURE] BELONGS to the signature (and needs to be "
-                  "stripped away for recalculating/verification)\nType md5\nHash %s\n", hex);
+    sb_printf(&f, "\n[SIGNATURE]\n# the MD5 of this file's bytes up to, not including, the "
+                  "newline before [SIGNATURE]\nType md5\nHash %s\n", hex);
     *outlen = f.len;
     *out = sb_take(&f);
     rc = 0;
