@@ -133,17 +133,18 @@ static size_t loopback(const struct mm_result *r, double **re, double **im)
             }
         double amp = 0, ph = 0;
         if (fall >= 0) {
-            const struct ev_list *ti = &r->ch[EV_TX_I];
-            for (size_t k = 0; k < ti->n; k++) {
-                int64_t t = ti->v[k].tick;
-                if (t < rise || t >= fall)
-                    continue;
-                double x = (double)ti->v[k].value, y = (double)value_at(&r->ch[EV_TX_Q], t);
-                if (hypot(x, y) > amp) {
-                    amp = hypot(x, y);
-                    ph = atan2(y, x);
+            for (int q = EV_TX_I; q <= EV_TX_Q; q++)
+                for (size_t k = 0; k < r->ch[q].n; k++) {
+                    int64_t t = r->ch[q].v[k].tick;
+                    if (t < rise || t >= fall)
+                        continue;
+                    double x = (double)value_at(&r->ch[EV_TX_I], t);
+                    double y = (double)value_at(&r->ch[EV_TX_Q], t);
+                    if (hypot(x, y) > amp) {
+                        amp = hypot(x, y);
+                        ph = atan2(y, x);
+                    }
                 }
-            }
         }
         double k0[3];
         for (int ax = 0; ax < 3; ax++)

@@ -12,6 +12,7 @@
 #include "runtime/diag.h"
 #include "runtime/simulate.h"
 #include "runtime/util.h"
+#include "vm/vm.h"
 
 static struct span pc_span(const struct lbc_program *p, uint32_t pc, struct diag_ctx *d)
 {
@@ -70,6 +71,7 @@ struct sink {
     struct raw_writer *w;
     const struct acq_plan *pl;
     const struct drv_caps *caps;
+    int32_t (*labels)[VM_LABEL__COUNT];  /* per ADC: its labels */
     int64_t *adc_t_ns;           /* per ADC: start time */
     int64_t *dwell_ns;
     size_t n, written;
@@ -88,9 +90,8 @@ static int sink(void *ctx, size_t index, uint32_t n, const float *iq)
     q.data = iq;
     q.dwell = index < s->n ? (double)s->dwell_ns[index] * 1e-9 : 1e-6;
     q.time_ns = index < s->n ? s->adc_t_ns[index] : 0;
-    if (index < s->pl->n) {
-        /* labels from the plan's first pass are those of the ADC */
-    }
+    if (index < s->n)
+        memcpy(q.labels, s->labels[index], sizeof q.labels);
     acq_plan_fill(s->pl, index, &q);
     if (raw_append(s->w, &q, s->err, sizeof s->err) != 0) {
         s->failed = true;
@@ -107,8 +108,6 @@ struct adcs {
     int64_t *t_ns, *dwell;
     size_t n, cap, cap2, cap3;
 };
-
-#include "vm/vm.h"
 
 static int adcs_adc(void *ctx, const struct vm_block *b, const struct vm_adc *a)
 {
@@ -176,6 +175,7 @@ int driver_run(const struct lbc_program *p, const struct system *sys, const stru
         }
         s.pl = &pl;
         s.caps = &caps;
+        s.labels = ax.labels;
         s.adc_t_ns = ax.t_ns;
         s.dwell_ns = ax.dwell;
         s.n = ax.n;
