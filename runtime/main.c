@@ -1293,13 +1293,21 @@ static int cmd_run(int argc, char **argv)
     /* the driver's own system: MaRCoS consoles are low-field */
     if (!so.system && (!strncmp(uri, "marcos:", 7) || !strncmp(uri, "record:", 7)))
         so.system = "marcos_lowfield";
+    struct system sys;
+    char e[1024];
+    if (load_system(&so, &sys, &d) != 0 || driver_check_uri(uri, &sys, e, sizeof e) != 0) {
+        if (!d.nerrors)
+            fprintf(stderr, "larmor run: %s\n", e);
+        diag_print_all(&d, stderr, diag_want_color(stderr));
+        rc = EXIT_INPUT;
+        goto out;
+    }
     dir = so.out ? xstrdup(so.out) : default_out(seq, "");
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "larmor run: cannot create the folder %s: %s\n", dir, strerror(errno));
         rc = EXIT_INPUT;
         goto out;
     }
-    struct system sys;
     rc = compile_checked("run", seq, &so, &sys, &p, &ck, NULL, &d);
     diag_print_all(&d, stderr, diag_want_color(stderr));
     if (rc)

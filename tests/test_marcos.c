@@ -548,6 +548,50 @@ static void test_model_faults(void)
     mm_free(&r);
 }
 
+/* Built-in drivers by scheme; plugins by dlopen behind the ABI check. */
+static void test_registry(void)
+{
+    void *dl = (void *)1;
+    char err[512];
+    CU_ASSERT_PTR_EQUAL(drv_find("marcos://h", &dl, err, sizeof err), &drv_marcos_ops);
+    CU_ASSERT_PTR_NULL(dl);
+    CU_ASSERT_PTR_EQUAL(drv_find("record:x.txt", &dl, err, sizeof err), &drv_record_ops);
+    CU_ASSERT_PTR_NULL(drv_find("no-colon", &dl, err, sizeof err));
+    CU_ASSERT_PTR_NULL(drv_find("we/ird://x", &dl, err, sizeof err));
+    const char *b = getenv("top_builddir");
+    char *dir = xasprintf("%s/tests", b && *b ? b : ".");
+    char *old = getenv("LARMOR_DRIVER_PATH") ? xstrdup(getenv("LARMOR_DRIVER_PATH")) : NULL;
+    unsetenv("LARMOR_DRIVER_PATH");
+    CU_ASSERT_PTR_NULL(drv_find("loop://x", &dl, err, sizeof err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "LARMOR_DRIVER_PATH"));
+    setenv("LARMOR_DRIVER_PATH", dir, 1);
+    const struct drv_ops *ops = drv_find("loop://x", &dl, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL(ops);
+    if (!ops)
+        fprintf(stderr, "\n%s\n", err);
+    CU_ASSERT_PTR_NOT_NULL(dl);
+    if (ops) {
+        CU_ASSERT_STRING_EQUAL(ops->scheme, "loop");
+        void *h = ops->open("loop://x", &msys, err, sizeof err);
+        CU_ASSERT_PTR_NOT_NULL(h);
+        struct drv_status st;
+        CU_ASSERT_EQUAL(ops->run(h, NULL, NULL, &st), 0);
+        ops->close(h);
+        drv_unload(dl);
+    }
+    CU_ASSERT_PTR_NULL(drv_find("oldabi://x", &dl, err, sizeof err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "ABI 0"));
+    CU_ASSERT_PTR_NULL(drv_find("nosuch://x", &dl, err, sizeof err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "larmor-driver-nosuch.so"));
+    if (old) {
+        setenv("LARMOR_DRIVER_PATH", old, 1);
+        free(old);
+    } else {
+        unsetenv("LARMOR_DRIVER_PATH");
+    }
+    free(dir);
+}
+
 /* --- the emulator and the larmor binary ------------------------------------ */
 
 static const char *builddir(void)
@@ -957,6 +1001,7 @@ int register_marcos_tests(void)
         return 1;
     if (!CU_add_test(s, "machine words, URIs, board timing", test_words) ||
         !CU_add_test(s, "WAIT splitting", test_wait_split) ||
+        !CU_add_test(s, "driver registry and plugins", test_registry) ||
         !CU_add_test(s, "same-tick packing with buffer delays", test_same_tick) ||
         !CU_add_test(s, "gradient latency compensation", test_latency) ||
         !CU_add_test(s, "refusals at the event's source line", test_refusals) ||

@@ -122,6 +122,19 @@ static int adcs_adc(void *ctx, const struct vm_block *b, const struct vm_adc *a)
     return 0;
 }
 
+int driver_check_uri(const char *uri, const struct system *sys, char *err, size_t errlen)
+{
+    void *dl = NULL;
+    const struct drv_ops *ops = drv_find(uri, &dl, err, errlen);
+    if (!ops)
+        return -1;
+    void *h = ops->open(uri, sys, err, errlen);
+    if (h)
+        ops->close(h);
+    drv_unload(dl);
+    return h ? 0 : -1;
+}
+
 int driver_run(const struct lbc_program *p, const struct system *sys, const struct drv_ticket *t,
                const struct run_opts *o, bool *wrote_raw, FILE *err)
 {
@@ -145,8 +158,12 @@ int driver_run(const struct lbc_program *p, const struct system *sys, const stru
     int prc = ops->prepare(h, p, t, &m);
     driver_print_msgs(&m, p, err);
     if (prc != 0 || m.nerrors) {
-        fprintf(err, "larmor run: the %s driver refused the program (%zu error%s); nothing was "
-                "sent\n", ops->scheme, m.nerrors, m.nerrors == 1 ? "" : "s");
+        size_t kinds = 0;
+        for (size_t i = 0; i < m.n; i++)
+            kinds += !m.v[i].note;
+        fprintf(err, "larmor run: the %s driver refused the program (%zu error%s, %zu "
+                "occurrence%s); nothing was sent\n", ops->scheme, kinds, kinds == 1 ? "" : "s",
+                m.nerrors, m.nerrors == 1 ? "" : "s");
         drv_msgs_fini(&m);
         ops->close(h);
         drv_unload(dl);

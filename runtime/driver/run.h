@@ -27,6 +27,10 @@ struct run_opts {
 int driver_run(const struct lbc_program *p, const struct system *sys, const struct drv_ticket *t,
                const struct run_opts *o, bool *wrote_raw, FILE *err);
 
+/* Whether uri names a driver that opens (no I/O): 0, or -1 with a
+   message. */
+int driver_check_uri(const char *uri, const struct system *sys, char *err, size_t errlen);
+
 /* Print prepare's messages with the source line of each event. */
 void driver_print_msgs(const struct drv_msgs *m, const struct lbc_program *p, FILE *err);
 
