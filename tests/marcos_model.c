@@ -96,7 +96,8 @@ int mm_run(struct mm_result *r, const uint32_t *w, size_t n)
     r->cycles = c;
     if (!finished)
         fault(r, "the program has no FINISH (%lld words, %lld cycles)", (long long)n, c);
-    qsort(o, no, sizeof *o, bo_cmp);
+    if (no)
+        qsort(o, no, sizeof *o, bo_cmp);
     unsigned st[MB__COUNT] = { 0 };
     int64_t ocra_pending[4] = { 0 };
     int64_t last_xfer = INT64_MIN / 2;
@@ -153,7 +154,8 @@ int mm_run(struct mm_result *r, const uint32_t *w, size_t n)
         ev_list_set(&r->ch[EV_TRIG], tick, (st[MB_GATES] & MG_TRIG) ? 1 : 0, UINT32_MAX);
         i = j;
     }
-    qsort(d, nd, sizeof *d, dac_cmp);
+    if (nd)
+        qsort(d, nd, sizeof *d, dac_cmp);
     for (size_t i = 0; i < nd; i++)
         if (d[i].ch < 3)
             ev_list_set(&r->ch[EV_GX + d[i].ch], d[i].at - MARCOS_T0, d[i].code, UINT32_MAX);

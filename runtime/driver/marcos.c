@@ -399,6 +399,9 @@ static size_t deliver(struct mc *m, const msgpack_object *rx, drv_sample_fn cb, 
         done++;
     }
     free(buf);
+    if (!*short_data && done == m->ev.nadc && have > off)
+        fprintf(stderr, "marcos: warning: the console returned %zu samples more than the "
+                "program's ADC windows hold (%zu); they were dropped\n", have - off, off);
     return done;
 }
 
