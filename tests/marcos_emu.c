@@ -18,7 +18,8 @@
  * --fault makes run number K (default 1) fail: underrun, rxfull, overflow,
  * ocra1, fhdo (the server's error strings, with half the samples), warning
  * (a warning, the run completes), drop (the connection closes without a
- * reply), hang (no reply until the client goes). --idle: exit after S
+ * reply), hang (no reply until the client goes), die (the emulator exits:
+ * the safe stop finds nobody). --idle: exit after S
  * seconds without a request (default 60). A close-server request (type 2)
  * ends it.
  */
@@ -277,6 +278,10 @@ static int handle(const msgpack_object *o, msgpack_sbuffer *sb)
                 free(im);
                 return CLOSE;
             }
+            if (f && !strcmp(f, "die")) {
+                logf_("died");
+                _exit(0);      /* the console is gone: nothing answers the safe stop */
+            }
             if (f && !strcmp(f, "hang")) {
                 logf_("hanging");
                 mm_free(&r);
@@ -356,7 +361,7 @@ int main(int argc, char **argv)
             }
         } else {
             fprintf(stderr, "usage: marcos-emu --port N [--port-file F] [--log F] [--fault "
-                    "underrun|rxfull|overflow|ocra1|fhdo|warning|drop|hang] [--fault-run K] "
+                    "underrun|rxfull|overflow|ocra1|fhdo|warning|drop|hang|die] [--fault-run K] "
                     "[--k-scale CX,CY,CZ] [--idle S]\n");
             return 2;
         }

@@ -266,7 +266,8 @@ static void test_latency(void)
 
 /* --- programs compiled for the MaRCoS system ------------------------------ */
 
-static struct lbc_program *compile_src(const char *src, const struct system *sys)
+static struct lbc_program *compile_src_opt(const char *src, const struct system *sys,
+                                           bool no_check)
 {
     struct diag_ctx d;
     diag_init(&d);
@@ -275,11 +276,17 @@ static struct lbc_program *compile_src(const char *src, const struct system *sys
     o.path = "marcos_test.psq";
     o.stdlib_dir = test_stdlib_dir();
     o.sys = sys;
+    o.no_check = no_check;
     struct lbc_program *p = compile_text("marcos_test.psq", src, strlen(src), &o, &d);
     if (!p)
         diag_print_all(&d, stderr, false);
     diag_fini(&d);
     return p;
+}
+
+static struct lbc_program *compile_src(const char *src, const struct system *sys)
+{
+    return compile_src_opt(src, sys, false);
 }
 
 static struct lbc_program *compile_seq(const char *name, const char **defs, int ndefs,
@@ -418,6 +425,30 @@ static void test_refusals(void)
     CU_ASSERT_NOT_EQUAL(prepare(p, "marcos://x", &m), 0);
     CU_ASSERT(has_msg(&m, 805));
     CU_ASSERT_EQUAL(msg_line(p, find_msg(&m, 805)), 3);
+    drv_msgs_fini(&m);
+    lbc_free(p);
+    /* 807: two long ADCs 20 us apart: 16384 dwells of 1229 ticks run
+       26.7 us past the programmed end */
+    p = compile_src("sequence {\n  block { adc { samples: 16384, dwell: 10 us, delay: 10 us } }\n"
+                    "  block { adc { samples: 16384, dwell: 10 us, delay: 10 us } }\n}\n", &msys);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_NOT_EQUAL(prepare(p, "marcos://x", &m), 0);
+    CU_ASSERT(has_msg(&m, 807));
+    CU_ASSERT_EQUAL(msg_line(p, find_msg(&m, 807)), 3);
+    drv_msgs_fini(&m);
+    lbc_free(p);
+    /* 806: RF and ADC overlapping with different offsets share one LO (the
+       checks refuse the overlap on this system; the driver refuses it on
+       its own too, so the program here skips the checks) */
+    p = compile_src_opt("import rf\nsequence {\n  block {\n    rf rf.hard(flip = 10 deg, dur = "
+                        "500 us) with { freq: 1 kHz }\n    adc { samples: 8, dwell: 10 us, delay: "
+                        "200 us }\n  }\n}\n", &msys, true);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    marcos_caps(&caps, &c, &msys);
+    CU_ASSERT_NOT_EQUAL(ev_build(&e, p, &caps, &m), 0);
+    CU_ASSERT(has_msg(&m, 806));
+    CU_ASSERT_EQUAL(msg_line(p, find_msg(&m, 806)), 5);
+    ev_fini(&e);
     drv_msgs_fini(&m);
     lbc_free(p);
 }
@@ -920,6 +951,27 @@ static void test_emu_lost(void)
     }
 }
 
+/* The console vanishes: the safe stop cannot be sent, and the message
+   says so. */
+static void test_emu_gone(void)
+{
+    const char *extra[] = { "--fault", "die", NULL };
+    struct emu e;
+    emu_start(&e, extra);
+    char *out = xasprintf("%s/run", e.dir);
+    char *err = NULL;
+    CU_ASSERT_EQUAL(larmor_run(&e, "gradient_echo", "?timeout=1", out, NULL, NULL, &err), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "THE SAFE STOP FAILED"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "by hand"));
+    CU_ASSERT_PTR_NULL(strstr(err, "safe stop done"));
+    bool inc;
+    CU_ASSERT_EQUAL(raw_info(out, &inc), 0);
+    CU_ASSERT(inc);
+    free(err);
+    free(out);
+    emu_stop(&e);
+}
+
 /* Ctrl-C while the console runs: safe stop, exit status 130. */
 static void test_emu_sigint(void)
 {
@@ -1015,6 +1067,7 @@ int register_marcos_tests(void)
         !CU_add_test(s, "emulator: a warning is shown, the run completes", test_emu_warning) ||
         !CU_add_test(s, "emulator: lost connection and timeout", test_emu_lost) ||
         !CU_add_test(s, "emulator: Ctrl-C", test_emu_sigint) ||
+        !CU_add_test(s, "emulator: the console vanishes", test_emu_gone) ||
         !CU_add_test(s, "emulator: back-to-back runs after a fault", test_emu_back_to_back) ||
         !CU_add_test(s, "emulator: nothing sent when refused or unreachable",
                      test_emu_nothing_sent))

@@ -291,8 +291,13 @@ static int be_adc(void *ctx, const struct vm_block *b, const struct vm_adc *a)
     }
     int64_t t1 = t0 + (int64_t)a->samples * d;
     if (list_last_tick(&e->ch[EV_RX_EN]) > t0 || list_value(&e->ch[EV_RX_EN])) {
-        drv_msg_add(B->m, false, 807, a->pc, start, "this ADC window overlaps the one before "
-                    "it once its dwell is placed on the clock");
+        struct drv_msg *g = drv_msg_add(B->m, false, 807, a->pc, start, "this ADC window "
+                                        "overlaps the one before it once the dwells are placed "
+                                        "on the clock");
+        if (g)
+            snprintf(g->help, sizeof g->help, "a placed dwell differs from the programmed one by "
+                     "a fraction of a tick per sample (see the note E0850): leave more time after "
+                     "a long ADC, or use a dwell of whole ticks");
         return 0;
     }
     set_lo(B, a->freq, t0, t1, a->pc, start, "ADC");
