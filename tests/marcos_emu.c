@@ -11,7 +11,8 @@
  * with the server's error for it.
  *
  *   tests/marcos-emu --port N [--port-file F] [--log F] [--fault KIND]
- *                    [--fault-run K] [--k-scale CX,CY,CZ] [--idle S]
+ *                    [--fault-run K] [--k-scale CX,CY,CZ] [--server-version M.m.d]
+ *                    [--idle S]
  *
  * --port 0 picks a free port (written to --port-file). --log appends one
  * line per request (run_seq, halt_and_reset, direct 0x..., emergency_stop).
@@ -19,9 +20,10 @@
  * ocra1, fhdo (the server's error strings, with half the samples), warning
  * (a warning, the run completes), drop (the connection closes without a
  * reply), hang (no reply until the client goes), die (the emulator exits:
- * the safe stop finds nobody). --idle: exit after S
- * seconds without a request (default 60). A close-server request (type 2)
- * ends it.
+ * the safe stop finds nobody). --server-version answers as that version (a
+ * client of another version gets an error string and its request still
+ * runs, as the real server does). --idle: exit after S seconds without a
+ * request (default 60). A close-server request (type 2) ends it.
  */
 #include <errno.h>
 #include <math.h>
@@ -47,6 +49,7 @@ static const char *fault_kind;
 static int fault_run = 1;
 static int runs;
 static double kscale[3];
+static uint32_t server_version = MARCOS_VERSION;
 
 static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logf_(const char *fmt, ...)
@@ -175,14 +178,19 @@ static void reply_head(msgpack_packer *pk, int code, uint64_t idx)
     msgpack_pack_uint32(pk, (uint32_t)code);
     msgpack_pack_uint64(pk, idx + 1);
     msgpack_pack_uint32(pk, 0);
-    msgpack_pack_uint32(pk, MARCOS_VERSION);
+    msgpack_pack_uint32(pk, server_version);
 }
 
-static void pack_status(msgpack_packer *pk, const char *error, const char *warning)
+/* The status map: the run's error (or NULL), the version mismatch's (or
+   NULL), a warning (or NULL). */
+static void pack_status(msgpack_packer *pk, const char *error, const char *verr,
+                        const char *warning)
 {
     msgpack_pack_map(pk, 3);
     pack_str(pk, "errors");
-    msgpack_pack_array(pk, error ? 1 : 0);
+    msgpack_pack_array(pk, (error ? 1 : 0) + (verr ? 1 : 0));
+    if (verr)
+        pack_str(pk, verr);
     if (error)
         pack_str(pk, error);
     pack_str(pk, "warnings");
@@ -228,15 +236,26 @@ static int handle(const msgpack_object *o, msgpack_sbuffer *sb)
         logf_("emergency_stop");
         reply_head(&pk, 129, idx);
         msgpack_pack_map(&pk, 0);
-        pack_status(&pk, NULL, NULL);
+        pack_status(&pk, NULL, NULL, NULL);
         return KEEP;
     }
     if (type == 2) {
         logf_("close_server");
         reply_head(&pk, 128, idx);
         msgpack_pack_map(&pk, 0);
-        pack_status(&pk, NULL, NULL);
+        pack_status(&pk, NULL, NULL, NULL);
         return QUIT;
+    }
+    /* a client of another version: an error, and the request still runs */
+    static char vbuf[160];
+    const char *verr = NULL;
+    const msgpack_object *cv = &o->via.array.ptr[3];
+    if (cv->type == MSGPACK_OBJECT_POSITIVE_INTEGER && cv->via.u64 != server_version) {
+        snprintf(vbuf, sizeof vbuf, "client version %u.%u.%u differs from server version "
+                 "%u.%u.%u", (unsigned)(cv->via.u64 >> 16) & 0xff,
+                 (unsigned)(cv->via.u64 >> 8) & 0xff, (unsigned)cv->via.u64 & 0xff,
+                 server_version >> 16, (server_version >> 8) & 0xff, server_version & 0xff);
+        verr = vbuf;
     }
     reply_head(&pk, 128, idx);
     uint32_t nk = m->type == MSGPACK_OBJECT_MAP ? m->via.map.size : 0;
@@ -331,7 +350,7 @@ static int handle(const msgpack_object *o, msgpack_sbuffer *sb)
             warning = "unknown command";
         }
     }
-    pack_status(&pk, error, warning);
+    pack_status(&pk, error, verr, warning);
     return ret;
 }
 
@@ -352,7 +371,15 @@ int main(int argc, char **argv)
             fault_kind = argv[++i];
         else if (!strcmp(a, "--fault-run") && v)
             fault_run = atoi(argv[++i]);
-        else if (!strcmp(a, "--idle") && v)
+        else if (!strcmp(a, "--server-version") && v) {
+            unsigned ma, mi, db;
+            if (sscanf(argv[++i], "%u.%u.%u", &ma, &mi, &db) != 3 || ma > 255 || mi > 255 ||
+                db > 255) {
+                fprintf(stderr, "marcos-emu: --server-version takes MAJOR.MINOR.DEBUG\n");
+                return 2;
+            }
+            server_version = ma << 16 | mi << 8 | db;
+        } else if (!strcmp(a, "--idle") && v)
             idle = atof(argv[++i]);
         else if (!strcmp(a, "--k-scale") && v) {
             if (sscanf(argv[++i], "%lf,%lf,%lf", &kscale[0], &kscale[1], &kscale[2]) != 3) {
@@ -362,7 +389,7 @@ int main(int argc, char **argv)
         } else {
             fprintf(stderr, "usage: marcos-emu --port N [--port-file F] [--log F] [--fault "
                     "underrun|rxfull|overflow|ocra1|fhdo|warning|drop|hang|die] [--fault-run K] "
-                    "[--k-scale CX,CY,CZ] [--idle S]\n");
+                    "[--k-scale CX,CY,CZ] [--server-version M.m.d] [--idle S]\n");
             return 2;
         }
     }

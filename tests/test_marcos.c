@@ -925,6 +925,36 @@ static void test_emu_warning(void)
     emu_stop(&e);
 }
 
+/* A server of another minor version: warned, the run completes; of
+   another major version: nothing is sent. */
+static void test_emu_version(void)
+{
+    const char *minor[] = { "--server-version", "1.0.6", NULL };
+    struct emu e;
+    emu_start(&e, minor);
+    char *out = xasprintf("%s/run", e.dir);
+    char *err = NULL;
+    CU_ASSERT_EQUAL(larmor_run(&e, "gradient_echo", NULL, out, NULL, NULL, &err), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "the server is version 1.0.6"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "server warning: client version 1.0.5 differs"));
+    bool inc;
+    CU_ASSERT_EQUAL(raw_info(out, &inc), 16);
+    CU_ASSERT_FALSE(inc);
+    free(err);
+    free(out);
+    emu_stop(&e);
+    const char *major[] = { "--server-version", "2.0.0", NULL };
+    emu_start(&e, major);
+    out = xasprintf("%s/run", e.dir);
+    CU_ASSERT_EQUAL(larmor_run(&e, "gradient_echo", NULL, out, NULL, NULL, &err), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "protocol version 2.0.0"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "nothing was sent"));
+    CU_ASSERT_FALSE(file_has(e.log, "run_seq"));
+    free(err);
+    free(out);
+    emu_stop(&e);
+}
+
 /* A dropped connection and a console that stops answering: safe stop,
    an empty file marked incomplete, exit status 1. */
 static void test_emu_lost(void)
@@ -1066,6 +1096,7 @@ int register_marcos_tests(void)
                      test_emu_server_errors) ||
         !CU_add_test(s, "emulator: a warning is shown, the run completes", test_emu_warning) ||
         !CU_add_test(s, "emulator: lost connection and timeout", test_emu_lost) ||
+        !CU_add_test(s, "emulator: server versions", test_emu_version) ||
         !CU_add_test(s, "emulator: Ctrl-C", test_emu_sigint) ||
         !CU_add_test(s, "emulator: the console vanishes", test_emu_gone) ||
         !CU_add_test(s, "emulator: back-to-back runs after a fault", test_emu_back_to_back) ||

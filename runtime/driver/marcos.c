@@ -6,7 +6,10 @@
  * index + 1, 0, server version, {command: result}, {"errors": [...],
  * "warnings": [...], "infos": [...]}].
  *
- * A run sends the lowered words (marcos_lower.c) as run_seq, waits for the
+ * A run first asks are_you_real, to learn the server's version (another
+ * major version: nothing is sent; another minor one: a warning, and the
+ * server's error about it is shown as a warning), then sends the lowered
+ * words (marcos_lower.c) as run_seq, waits for the
  * reply (the run's length plus the URI's timeout; every socket operation
  * has a deadline), splits rx0_i/rx0_q into the program's ADC windows and
  * hands each to the sample callback. Any fault - a server error (shown with
@@ -214,8 +217,10 @@ static const msgpack_object *map_get(const msgpack_object *m, const char *key)
 }
 
 /* Show the reply's errors, warnings and infos; the number of errors, with
-   the first ones' text in msg. */
-static int show_messages(const msgpack_object *st, char *msg, size_t msglen)
+   the first ones' text in msg. With lenient_version, an error about the
+   version (the server adds one when the client's minor version differs,
+   and still executes the request) counts as a warning. */
+static int show_messages(const msgpack_object *st, bool lenient_version, char *msg, size_t msglen)
 {
     static const char *const kinds[] = { "errors", "warnings", "infos" };
     static const char *const label[] = { "error", "warning", "info" };
@@ -230,8 +235,11 @@ static int show_messages(const msgpack_object *st, char *msg, size_t msglen)
             if (s->type != MSGPACK_OBJECT_STR)
                 continue;
             int len = s->via.str.size > 400 ? 400 : (int)s->via.str.size;
-            fprintf(stderr, "marcos: server %s: %.*s\n", label[k], len, s->via.str.ptr);
-            if (k == 0) {
+            bool about_version = lenient_version && memmem(s->via.str.ptr, s->via.str.size,
+                                                           "version", 7);
+            fprintf(stderr, "marcos: server %s: %.*s\n", about_version ? "warning" : label[k],
+                    len, s->via.str.ptr);
+            if (k == 0 && !about_version) {
                 nerr++;
                 if (used + 8 < msglen) {
                     int w = snprintf(msg + used, msglen - used, "%sserver error: %.*s",
@@ -423,13 +431,41 @@ static int mc_run(void *h, drv_sample_fn cb, void *ctx, struct drv_status *st)
     msgpack_unpacker_init(&u, 65536);
     msgpack_unpacked res;
     msgpack_unpacked_init(&res);
+    /* who is there: the server's version first (nothing is sent to a
+       server of another major version) */
+    int rc = exchange(m, fd, &u, &res, 0, "are_you_real", 0, NULL, 0, m->cfg.timeout_s, true,
+                      err, sizeof err);
+    uint64_t sv = 0;
+    if (rc == RX_OK && res.data.via.array.ptr[3].type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+        sv = res.data.via.array.ptr[3].via.u64;
+    if (rc == RX_OK && (sv >> 16) != (MARCOS_VERSION >> 16)) {
+        snprintf(err, sizeof err, "the server speaks protocol version %u.%u.%u, this driver "
+                 "%u.%u.%u", (unsigned)(sv >> 16) & 0xff, (unsigned)(sv >> 8) & 0xff,
+                 (unsigned)sv & 0xff, MARCOS_VERSION >> 16, (MARCOS_VERSION >> 8) & 0xff,
+                 MARCOS_VERSION & 0xff);
+        rc = RX_BAD;
+    }
+    if (rc != RX_OK) {
+        snprintf(st->msg, sizeof st->msg, "%s; nothing was sent", err);
+        st->interrupted = rc == RX_ABORT;
+        msgpack_unpacked_destroy(&res);
+        msgpack_unpacker_destroy(&u);
+        close(fd);
+        return 1;
+    }
+    bool lenient = sv != MARCOS_VERSION;
+    if (lenient)
+        fprintf(stderr, "marcos: warning: the server is version %u.%u.%u, this driver speaks "
+                "%u.%u.%u\n", (unsigned)(sv >> 16) & 0xff, (unsigned)(sv >> 8) & 0xff,
+                (unsigned)sv & 0xff, MARCOS_VERSION >> 16, (MARCOS_VERSION >> 8) & 0xff,
+                MARCOS_VERSION & 0xff);
     double run_s = (double)m->prog.cycles / MARCOS_CLOCK_HZ;
-    int rc = exchange(m, fd, &u, &res, 0, "run_seq", 0, m->prog.w, m->prog.n,
+    rc = exchange(m, fd, &u, &res, 0, "run_seq", 0, m->prog.w, m->prog.n,
                       run_s + m->cfg.timeout_s, true, err, sizeof err);
     bool fault = rc != RX_OK;
     if (rc == RX_OK) {
         const msgpack_object *o = &res.data;
-        int nerr = show_messages(&o->via.array.ptr[5], st->msg, sizeof st->msg);
+        int nerr = show_messages(&o->via.array.ptr[5], lenient, st->msg, sizeof st->msg);
         const msgpack_object *rx = map_get(&o->via.array.ptr[4], "run_seq");
         bool short_data = false;
         st->adcs_received = deliver(m, rx && rx->type == MSGPACK_OBJECT_MAP ? rx : NULL, cb,
