@@ -20,7 +20,8 @@
  * ocra1, fhdo (the server's error strings, with half the samples), warning
  * (a warning, the run completes), drop (the connection closes without a
  * reply), hang (no reply until the client goes), die (the emulator exits:
- * the safe stop finds nobody). --server-version answers as that version (a
+ * the safe stop finds nobody), garbage (a reply that is not a MaRCoS
+ * reply). --server-version answers as that version (a
  * client of another version gets an error string and its request still
  * runs, as the real server does). --idle: exit after S seconds without a
  * request (default 60). A close-server request (type 2) ends it.
@@ -297,6 +298,15 @@ static int handle(const msgpack_object *o, msgpack_sbuffer *sb)
                 free(im);
                 return CLOSE;
             }
+            if (f && !strcmp(f, "garbage")) {
+                logf_("answered garbage");
+                msgpack_sbuffer_clear(sb);
+                pack_str(&pk, "this is not a MaRCoS reply");
+                mm_free(&r);
+                free(re);
+                free(im);
+                return KEEP;
+            }
             if (f && !strcmp(f, "die")) {
                 logf_("died");
                 _exit(0);      /* the console is gone: nothing answers the safe stop */
@@ -388,7 +398,7 @@ int main(int argc, char **argv)
             }
         } else {
             fprintf(stderr, "usage: marcos-emu --port N [--port-file F] [--log F] [--fault "
-                    "underrun|rxfull|overflow|ocra1|fhdo|warning|drop|hang|die] [--fault-run K] "
+                    "underrun|rxfull|overflow|ocra1|fhdo|warning|drop|hang|die|garbage] [--fault-run K] "
                     "[--k-scale CX,CY,CZ] [--server-version M.m.d] [--idle S]\n");
             return 2;
         }

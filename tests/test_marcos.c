@@ -955,13 +955,15 @@ static void test_emu_version(void)
     emu_stop(&e);
 }
 
-/* A dropped connection and a console that stops answering: safe stop,
+/* A dropped connection, a console that stops answering, a reply that is
+   not one: safe stop,
    an empty file marked incomplete, exit status 1. */
 static void test_emu_lost(void)
 {
     static const char *const kinds[][3] = {
         { "drop", "", "connection to the console lost" },
         { "hang", "?timeout=0.3", "did not answer run_seq" },
+        { "garbage", "", "not a MaRCoS reply" },
     };
     for (size_t k = 0; k < ARRAY_LEN(kinds); k++) {
         const char *extra[] = { "--fault", kinds[k][0], NULL };

@@ -22,7 +22,8 @@
  *     GPA-FHDO ((0x0008 | channel | channel << 9) << 16) | (code16 + 0x8000)
  *             (offset binary; each write updates its channel);
  *   3 rx0 decimation; 5/6 tx0 I/Q (two's complement 16 bit);
- *   9/10 LO0 phase increment LSB/MSB (bit 15 of the MSB resets the phase);
+ *   9/10 LO0 phase increment LSB/MSB (bit 15 of the MSB resets the phase;
+ *        Larmor sets it on every change);
  *   15 gates: bit 0 tx_gate, bit 1 rx_gate, bit 2 trig_out, 8..15 LEDs;
  *   16 rx control: bit 0 rx0_rate_valid, bit 2 rx0_rst_n, bit 4 rx0_en.
  * Timing: the sequence's time 0 is cycle MARCOS_T0 of the program (the

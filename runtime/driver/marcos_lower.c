@@ -3,7 +3,10 @@
  *
  * Every channel change becomes buffer writes with the cycle at which the
  * buffer's output must change: TX I/Q, the LO increment (LSB and MSB on
- * one cycle), the RX decimation, the gates and RX control words (merged
+ * one cycle, the MSB resetting the phase: every LO change restarts it at
+ * zero, so that the phase between an excitation and its readout is the
+ * same in every repetition whatever frequencies came before), the RX
+ * decimation, the gates and RX control words (merged
  * from their channels), and the gradients, written `latency` cycles early
  * so that the DAC changes on the tick (OCRA1: each changed channel's word
  * two cycles apart, the last one broadcasting; GPA-FHDO: one write per
@@ -301,9 +304,10 @@ int marcos_lower(struct marcos_prog *out, const struct ev_program *e, const stru
             e->ch[EV_TX_Q].v[i].pc);
     for (size_t i = 0; i < e->ch[EV_LO].n; i++) {
         const struct ev_change *x = &e->ch[EV_LO].v[i];
+        /* the phase restarts at each change (see the top of the file) */
         uint32_t v = (uint32_t)x->value;
         add(&W, x->tick, MB_LO0_LSB, v & 0xffffu, x->pc);
-        add(&W, x->tick, MB_LO0_MSB, ((v >> 16) & 0x7fffu) | (i == 0 ? MLO_RESET : 0), x->pc);
+        add(&W, x->tick, MB_LO0_MSB, ((v >> 16) & 0x7fffu) | MLO_RESET, x->pc);
     }
     for (size_t i = 0; i < e->ch[EV_RX_RATE].n; i++)
         add(&W, e->ch[EV_RX_RATE].v[i].tick, MB_RX0_RATE, (unsigned)e->ch[EV_RX_RATE].v[i].value,
