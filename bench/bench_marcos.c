@@ -64,7 +64,7 @@ int main(int argc, char **argv)
         }
         struct marcos_cfg c;
         char err[256];
-        marcos_parse_uri(&c, "marcos://bench", err, sizeof err);
+        marcos_parse_uri(&c, "marcos://bench", &sys, err, sizeof err);
         struct drv_caps caps;
         marcos_caps(&caps, &c, &sys);
         double te[1000], tl[1000];

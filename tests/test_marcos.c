@@ -70,7 +70,7 @@ static const struct drv_msg *find_msg(const struct drv_msgs *m, int code)
 static void ev_empty(struct ev_program *e, struct marcos_cfg *c, const char *uri)
 {
     char err[256];
-    CU_ASSERT_EQUAL_FATAL(marcos_parse_uri(c, uri, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(marcos_parse_uri(c, uri, &msys, err, sizeof err), 0);
     memset(e, 0, sizeof *e);
     marcos_caps(&e->caps, c, &msys);
 }
@@ -126,19 +126,78 @@ static void test_words(void)
     CU_ASSERT_EQUAL(marcos_grad_latency(MARCOS_FHDO, 10), 276);
     struct marcos_cfg c;
     char err[256];
-    CU_ASSERT_EQUAL(marcos_parse_uri(&c, "marcos://10.0.0.2", err, sizeof err), 0);
+    CU_ASSERT_EQUAL(marcos_parse_uri(&c, "marcos://10.0.0.2", &msys, err, sizeof err), 0);
     CU_ASSERT_EQUAL(c.port, 11111);
     CU_ASSERT_STRING_EQUAL(c.host, "10.0.0.2");
-    CU_ASSERT_EQUAL(marcos_parse_uri(&c, "marcos://rp:2000?board=gpa-fhdo&spi_div=4", err,
+    CU_ASSERT_EQUAL(marcos_parse_uri(&c, "marcos://rp:2000?board=gpa-fhdo&spi_div=4", &msys, err,
                                      sizeof err), 0);
     CU_ASSERT_EQUAL(c.port, 2000);
     CU_ASSERT_EQUAL(c.board, MARCOS_FHDO);
     CU_ASSERT_EQUAL(c.spi_div, 4);
-    CU_ASSERT_NOT_EQUAL(marcos_parse_uri(&c, "marcos://rp:0", err, sizeof err), 0);
-    CU_ASSERT_NOT_EQUAL(marcos_parse_uri(&c, "marcos://rp?board=ocra2", err, sizeof err), 0);
-    CU_ASSERT_NOT_EQUAL(marcos_parse_uri(&c, "marcos://rp?colour=red", err, sizeof err), 0);
+    CU_ASSERT_NOT_EQUAL(marcos_parse_uri(&c, "marcos://rp:0", &msys, err, sizeof err), 0);
+    CU_ASSERT_NOT_EQUAL(marcos_parse_uri(&c, "marcos://rp?board=ocra2", &msys, err, sizeof err), 0);
+    CU_ASSERT_NOT_EQUAL(marcos_parse_uri(&c, "marcos://rp?colour=red", &msys, err, sizeof err), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "colour"));
-    CU_ASSERT_NOT_EQUAL(marcos_parse_uri(&c, "marcos://", err, sizeof err), 0);
+    CU_ASSERT_NOT_EQUAL(marcos_parse_uri(&c, "marcos://", &msys, err, sizeof err), 0);
+}
+
+/* The system's console section gives the driver's defaults; the URI
+   overrides them; a system without one is refused by the MaRCoS drivers. */
+static void test_console_section(void)
+{
+    const char *text =
+        "name: fhdo_scanner\nb0: 50 mT\n"
+        "gradient: { max_amplitude: 10 mT/m, max_slew: 40 T/m/s, raster: 10 us }\n"
+        "rf: { raster: 1 us, dead_time: 10 us, ringdown: 50 us, max_b1: 200 uT, "
+        "max_duration: 10 ms }\n"
+        "adc: { raster: 100 ns, dead_time: 10 us, max_samples: 16384, min_dwell: 100 ns, "
+        "max_dwell: 33.3 us }\nblock_raster: 10 us\npatient: { mass: 70 kg, mode: normal }\n"
+        "sar: { model: b1rms, whole_body: 6.7e-5 W/kg/uT^2 }\n"
+        "pns: { model: iec2022, rheobase: 200 T/m/s, chronaxie: 360 us, dbdt_rheobase: 20 T/s, "
+        "dbdt_chronaxie: 360 us, dbdt_radius: 0.1 m }\n"
+        "console: { type: marcos, gradient_board: gpa-fhdo, spi_div: 4, "
+        "grad_full_scale: {x: 12 mT/m, y: 11 mT/m, z: 9 mT/m}, rx_full_scale: 1000 }\n";
+    struct system fs;
+    struct diag_ctx d;
+    diag_init(&d);
+    int rc = system_load_text("fhdo.yaml", text, strlen(text), &fs, &d);
+    if (rc)
+        diag_print_all(&d, stderr, false);
+    diag_fini(&d);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    CU_ASSERT_EQUAL(fs.console, SYS_CONSOLE_MARCOS);
+    struct marcos_cfg c;
+    char err[512];
+    CU_ASSERT_EQUAL(marcos_parse_uri(&c, "marcos://rp", &fs, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(c.board, MARCOS_FHDO);
+    CU_ASSERT_EQUAL(c.spi_div, 4);
+    CU_ASSERT_DOUBLE_EQUAL(c.rx_fs, 1000, 0);
+    struct drv_caps caps;
+    marcos_caps(&caps, &c, &fs);
+    CU_ASSERT_DOUBLE_EQUAL(caps.grad_fs[0], 12e-3, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(caps.grad_fs[2], 9e-3, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(caps.b1_fs, 200e-6, 1e-15);     /* max_b1: no rf_full_scale */
+    CU_ASSERT_EQUAL(caps.grad_min_spacing, 24 * 5 + 2);
+    CU_ASSERT(caps.grad_serial);
+    CU_ASSERT_EQUAL(caps.dac_bits, 16);
+    CU_ASSERT_EQUAL(marcos_parse_uri(&c, "marcos://rp?board=ocra1&spi_div=10", &fs, err,
+                                     sizeof err), 0);
+    CU_ASSERT_EQUAL(c.board, MARCOS_OCRA1);
+    CU_ASSERT_EQUAL(c.spi_div, 10);
+    /* the shipped low-field system's */
+    CU_ASSERT_EQUAL(marcos_parse_uri(&c, "marcos://rp", &msys, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(c.board, MARCOS_OCRA1);
+    CU_ASSERT_EQUAL(c.spi_div, 10);
+    /* no console section: refused */
+    struct system g3;
+    system_default(&g3);
+    CU_ASSERT_EQUAL(g3.console, SYS_CONSOLE_NONE);
+    CU_ASSERT_PTR_NULL(drv_marcos_ops.open("marcos://rp", &g3, err, sizeof err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "describes no MaRCoS console"));
+    CU_ASSERT_PTR_NULL(drv_record_ops.open("record:x", &g3, err, sizeof err));
+    void *h = drv_marcos_ops.open("marcos://rp", &fs, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL(h);
+    drv_marcos_ops.close(h);
 }
 
 static void test_wait_split(void)
@@ -381,7 +440,7 @@ static void test_refusals(void)
     struct drv_caps caps;
     struct marcos_cfg c;
     char err[256];
-    marcos_parse_uri(&c, "marcos://x", err, sizeof err);
+    marcos_parse_uri(&c, "marcos://x", &msys, err, sizeof err);
     marcos_caps(&caps, &c, &msys);
     caps.decim_max = 1000;
     CU_ASSERT_NOT_EQUAL(ev_build(&e, ge, &caps, &m), 0);
@@ -513,7 +572,7 @@ static void test_model_equals_record(void)
         for (size_t b = 0; b < ARRAY_LEN(boards); b++) {
             struct marcos_cfg c;
             char err[256];
-            marcos_parse_uri(&c, boards[b], err, sizeof err);
+            marcos_parse_uri(&c, boards[b], &msys, err, sizeof err);
             struct drv_caps caps;
             marcos_caps(&caps, &c, &msys);
             struct ev_program e;
@@ -1094,6 +1153,7 @@ int register_marcos_tests(void)
         return 1;
     if (!CU_add_test(s, "machine words, URIs, board timing", test_words) ||
         !CU_add_test(s, "WAIT splitting", test_wait_split) ||
+        !CU_add_test(s, "the system's console section", test_console_section) ||
         !CU_add_test(s, "driver registry and plugins", test_registry) ||
         !CU_add_test(s, "same-tick packing with buffer delays", test_same_tick) ||
         !CU_add_test(s, "gradient latency compensation", test_latency) ||

@@ -164,7 +164,8 @@ static void *rec_open(const char *uri, const struct system *sys, char *err, size
     }
     struct rec *r = xcalloc(1, sizeof *r);
     char *mu = xasprintf("marcos://record%s", q ? q : "");
-    if (marcos_parse_uri(&r->cfg, mu, err, errlen) != 0) {
+    if (marcos_check_system(sys, err, errlen) != 0 ||
+        marcos_parse_uri(&r->cfg, mu, sys, err, errlen) != 0) {
         free(mu);
         free(r);
         return NULL;

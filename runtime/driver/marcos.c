@@ -335,7 +335,8 @@ static int safe_stop(struct mc *m, char *err, size_t errlen)
 static void *mc_open(const char *uri, const struct system *sys, char *err, size_t errlen)
 {
     struct mc *m = xcalloc(1, sizeof *m);
-    if (marcos_parse_uri(&m->cfg, uri, err, errlen) != 0) {
+    if (marcos_check_system(sys, err, errlen) != 0 ||
+        marcos_parse_uri(&m->cfg, uri, sys, err, errlen) != 0) {
         free(m);
         return NULL;
     }

@@ -84,7 +84,8 @@ static inline uint32_t marcos_word_b(unsigned buf, unsigned delay, unsigned data
 int64_t marcos_grad_spacing(int spi_div);
 int64_t marcos_grad_latency(enum marcos_board b, int spi_div);
 
-/* The console set-up a URI describes (marcos://HOST:PORT?board=...). */
+/* The console set-up: the system's console section, then the URI's
+   options (marcos://HOST:PORT?board=...). */
 struct marcos_cfg {
     char host[256];
     int port;
@@ -96,9 +97,14 @@ struct marcos_cfg {
     double timeout_s;            /* per socket operation beyond the run's length */
 };
 
-/* Parse a marcos:// URI into c (defaults: port 11111, ocra1, spi_div 10,
-   rx_fs 2^17, timeout 5 s). 0, or -1 with a message. */
-int marcos_parse_uri(struct marcos_cfg *c, const char *uri, char *err, size_t errlen);
+/* Parse a marcos:// URI into c. The defaults come from sys's console
+   section (NULL or none: port 11111, ocra1, spi_div 10, the system's
+   limits as full scales, rx_fs 2^17), timeout 5 s; the URI's options
+   override them. 0, or -1 with a message. */
+int marcos_parse_uri(struct marcos_cfg *c, const char *uri, const struct system *sys, char *err,
+                     size_t errlen);
+/* 0 if sys describes a MaRCoS console, else -1 with a message. */
+int marcos_check_system(const struct system *sys, char *err, size_t errlen);
 /* The capabilities of the configured console for system sys. */
 void marcos_caps(struct drv_caps *caps, const struct marcos_cfg *c, const struct system *sys);
 

@@ -47,7 +47,8 @@ static int parse_num(const char *v, double lo, double hi, double *out)
     return 0;
 }
 
-int marcos_parse_uri(struct marcos_cfg *c, const char *uri, char *err, size_t errlen)
+int marcos_parse_uri(struct marcos_cfg *c, const char *uri, const struct system *sys, char *err,
+                     size_t errlen)
 {
     memset(c, 0, sizeof *c);
     c->port = MARCOS_PORT;
@@ -55,6 +56,14 @@ int marcos_parse_uri(struct marcos_cfg *c, const char *uri, char *err, size_t er
     c->spi_div = 10;
     c->rx_fs = 131072;
     c->timeout_s = 5;
+    if (sys && sys->console == SYS_CONSOLE_MARCOS) {
+        c->board = sys->grad_board == SYS_BOARD_GPA_FHDO ? MARCOS_FHDO : MARCOS_OCRA1;
+        c->spi_div = (int)sys->spi_div;
+        for (int a = 0; a < 3; a++)
+            c->grad_fs[a] = sys->grad_full_scale[a];
+        c->rf_fs = sys->rf_full_scale;
+        c->rx_fs = sys->rx_full_scale;
+    }
     if (strncmp(uri, "marcos://", 9) != 0) {
         errf(err, errlen, "'%s' is not a marcos:// URI", uri);
         return -1;
@@ -127,6 +136,16 @@ int marcos_parse_uri(struct marcos_cfg *c, const char *uri, char *err, size_t er
     }
     free(opts);
     return rc;
+}
+
+int marcos_check_system(const struct system *sys, char *err, size_t errlen)
+{
+    if (sys->console == SYS_CONSOLE_MARCOS)
+        return 0;
+    errf(err, errlen, "system '%s' describes no MaRCoS console (its YAML has no `console:` "
+         "section with `type: marcos`): run with --system marcos_lowfield, or add the section "
+         "to a copy of the system", sys->name);
+    return -1;
 }
 
 void marcos_caps(struct drv_caps *caps, const struct marcos_cfg *c, const struct system *sys)
