@@ -925,6 +925,64 @@ static void test_emu_image(void)
     }
 }
 
+/* `larmor run` writes the raw data `larmor simulate` writes: the same
+   header (matrix, FOV, limits, trajectory) and, per acquisition, the same
+   labels, flags, sizes, centre sample, dwell and time; only the samples
+   differ. */
+static void test_run_raw_like_simulate(void)
+{
+    struct emu e;
+    emu_start(&e, NULL);
+    char *out = xasprintf("%s/run", e.dir);
+    char *err = NULL;
+    CU_ASSERT_EQUAL_FATAL(larmor_run(&e, "spin_echo", NULL, out, "matrix=32", NULL, &err), 0);
+    free(err);
+    char *sim = xasprintf("%s/sim.h5", e.dir);
+    char *exe = xasprintf("%s/larmor", builddir());
+    char *seq = sequence_path("spin_echo");
+    char *cmd = xasprintf("'%s' simulate '%s' -D matrix=32 --system marcos_lowfield --phantom "
+                          "shepp-logan:32 --quiet -o '%s' 2>/dev/null", exe, seq, sim);
+    CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+    char *rp = xasprintf("%s/raw.h5", out);
+    char e1[512], e2[512];
+    struct raw_file *a = raw_read(rp, e1, sizeof e1), *b = raw_read(sim, e2, sizeof e2);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    CU_ASSERT_EQUAL(a->nacq, 32);
+    CU_ASSERT_EQUAL_FATAL(a->nacq, b->nacq);
+    for (int k = 0; k < 3; k++) {
+        CU_ASSERT_EQUAL(a->hdr.matrix[k], b->hdr.matrix[k]);
+        CU_ASSERT_DOUBLE_EQUAL(a->hdr.fov[k], b->hdr.fov[k], 1e-9);
+    }
+    CU_ASSERT_STRING_EQUAL(a->hdr.trajectory ? a->hdr.trajectory : "",
+                           b->hdr.trajectory ? b->hdr.trajectory : "");
+    for (int l = 0; l < VM_LABEL__COUNT; l++) {
+        CU_ASSERT_EQUAL(a->hdr.limits[l].min, b->hdr.limits[l].min);
+        CU_ASSERT_EQUAL(a->hdr.limits[l].max, b->hdr.limits[l].max);
+    }
+    for (size_t i = 0; i < a->nacq; i++) {
+        const struct raw_acq *x = &a->acq[i], *y = &b->acq[i];
+        CU_ASSERT_EQUAL(x->samples, y->samples);
+        CU_ASSERT_EQUAL(x->flags, y->flags);
+        CU_ASSERT_EQUAL(x->centre_sample, y->centre_sample);
+        CU_ASSERT_EQUAL(x->time_ns, y->time_ns);
+        CU_ASSERT_DOUBLE_EQUAL(x->dwell, y->dwell, 1e-12);
+        CU_ASSERT_EQUAL(memcmp(x->labels, y->labels, sizeof x->labels), 0);
+        CU_ASSERT_EQUAL(memcmp(x->position, y->position, sizeof x->position), 0);
+    }
+    /* the lines were played in order 0..31 */
+    CU_ASSERT_EQUAL(a->acq[31].labels[VM_LABEL_LIN], 31);
+    raw_file_free(a);
+    raw_file_free(b);
+    free(rp);
+    free(cmd);
+    free(seq);
+    free(exe);
+    free(sim);
+    free(out);
+    emu_stop(&e);
+}
+
 /* The safe stop reached the console: halt, zeroing writes, emergency stop. */
 static void expect_safe_stop(const struct emu *e)
 {
@@ -1163,6 +1221,8 @@ int register_marcos_tests(void)
         !CU_add_test(s, "model(lower(seq)) == record(seq), every sequence",
                      test_model_equals_record) ||
         !CU_add_test(s, "emulator: larmor run reconstructs the image, twice", test_emu_image) ||
+        !CU_add_test(s, "larmor run writes the raw data larmor simulate writes",
+                     test_run_raw_like_simulate) ||
         !CU_add_test(s, "emulator: every server error ends in a safe stop",
                      test_emu_server_errors) ||
         !CU_add_test(s, "emulator: a warning is shown, the run completes", test_emu_warning) ||
