@@ -43,6 +43,8 @@ struct drv_caps {
     double b1_fs;                /* T at TX full scale */
     double lo_hz;                /* the carrier (LO) frequency, Hz */
     int lo_bits;                 /* LO phase increment = round(2^lo_bits * f / clock) */
+    int64_t tx_gate_lead_ns;     /* the TX gate opens this long before a pulse (the
+                                    system's RF dead time: the amplifier's unblanking) */
 };
 
 /* Made by the caller when the checks passed (drv_ticket_make). */

@@ -163,7 +163,8 @@ static int be_rf(void *ctx, const struct vm_block *b, const struct vm_rf *rf)
     const struct drv_caps *c = &e->caps;
     int64_t start = b->start_ns + rf->delay_ns;
     int64_t t0 = ev_tick(c, start), t1 = ev_tick(c, start + (int64_t)rf->n * rf->dt_ns);
-    if (list_last_tick(&e->ch[EV_TX_GATE]) > t0 || list_value(&e->ch[EV_TX_GATE])) {
+    if (list_last_tick(&e->ch[EV_TX_GATE]) > ev_tick(c, b->start_ns) ||
+        list_value(&e->ch[EV_TX_GATE])) {
         drv_msg_add(B->m, false, 807, rf->pc, start, "this RF pulse overlaps the one before "
                     "it once placed on the %.6g MHz clock", (double)c->clock_hz * 1e-6);
         return 0;
@@ -191,7 +192,11 @@ static int be_rf(void *ctx, const struct vm_block *b, const struct vm_rf *rf)
     }
     ev_list_set(&e->ch[EV_TX_I], t1, 0, rf->pc);
     ev_list_set(&e->ch[EV_TX_Q], t1, 0, rf->pc);
-    ev_list_set(&e->ch[EV_TX_GATE], t0, 1, rf->pc);
+    /* the gate opens the amplifier's unblanking time ahead (inside the block:
+       the checks keep an RF pulse that far from its block's start) */
+    int64_t g0 = start - c->tx_gate_lead_ns >= b->start_ns ? start - c->tx_gate_lead_ns
+                                                           : b->start_ns;
+    ev_list_set(&e->ch[EV_TX_GATE], ev_tick(c, g0), 1, rf->pc);
     ev_list_set(&e->ch[EV_TX_GATE], t1, 0, rf->pc);
     return 0;
 }

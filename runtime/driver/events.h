@@ -12,6 +12,8 @@
  * - a time t (ns) is tick round(t * clock / 1e9): the clock's own grid;
  * - RF sample i holds amp*mag[i]*exp(i(phase + phase_shape[i])) over its
  *   raster step, as round((2^(tx_bits-1) - 1) * B1 / b1_fs) per I and Q;
+ *   the TX gate opens tx_gate_lead_ns before the pulse (not before its
+ *   block) and closes at its end;
  * - a trapezoid is held piecewise constant per gradient raster step at the
  *   value of its centre (exact area for corners on the raster); an
  *   arbitrary gradient holds sample i over step i;

@@ -3,8 +3,8 @@
  *
  * Every channel change becomes buffer writes with the cycle at which the
  * buffer's output must change: TX I/Q, the LO increment (LSB and MSB on
- * one cycle, the MSB resetting the phase: every LO change restarts it at
- * zero, so that the phase between an excitation and its readout is the
+ * one cycle, the MSB resetting the phase for one cycle: every LO change
+ * restarts it at zero, so that the phase between an excitation and its readout is the
  * same in every repetition whatever frequencies came before), the RX
  * decimation, the gates and RX control words (merged
  * from their channels), and the gradients, written `latency` cycles early
@@ -168,6 +168,7 @@ void marcos_caps(struct drv_caps *caps, const struct marcos_cfg *c, const struct
     caps->b1_fs = c->rf_fs > 0 ? c->rf_fs : sys->max_b1;
     caps->lo_hz = sys->gamma * sys->b0;
     caps->lo_bits = 31;
+    caps->tx_gate_lead_ns = sys->rf_dead_ns;
 }
 
 void marcos_prog_fini(struct marcos_prog *mp)
@@ -327,6 +328,9 @@ int marcos_lower(struct marcos_prog *out, const struct ev_program *e, const stru
         uint32_t v = (uint32_t)x->value;
         add(&W, x->tick, MB_LO0_LSB, v & 0xffffu, x->pc);
         add(&W, x->tick, MB_LO0_MSB, ((v >> 16) & 0x7fffu) | MLO_RESET, x->pc);
+        /* the reset bit for one cycle only, whether the hardware takes it
+           as a level or as an edge */
+        add(&W, x->tick + 1, MB_LO0_MSB, (v >> 16) & 0x7fffu, x->pc);
     }
     for (size_t i = 0; i < e->ch[EV_RX_RATE].n; i++)
         add(&W, e->ch[EV_RX_RATE].v[i].tick, MB_RX0_RATE, (unsigned)e->ch[EV_RX_RATE].v[i].value,
