@@ -21,9 +21,9 @@
  * (a warning, the run completes), drop (the connection closes without a
  * reply), hang (no reply until the client goes), die (the emulator exits:
  * the safe stop finds nobody), garbage (a reply that is not a MaRCoS
- * reply). --server-version answers as that version (a
- * client of another version gets an error string and its request still
- * runs, as the real server does). --idle: exit after S seconds without a
+ * reply). --server-version answers as that version (a client of another
+ * major, minor or debug version gets an error, a warning or an info and
+ * its request still runs, as marcos_server does). --idle: exit after S seconds without a
  * request (default 60). A close-server request (type 2) ends it.
  */
 #include <errno.h>
@@ -182,24 +182,32 @@ static void reply_head(msgpack_packer *pk, int code, uint64_t idx)
     msgpack_pack_uint32(pk, server_version);
 }
 
-/* The status map: the run's error (or NULL), the version mismatch's (or
-   NULL), a warning (or NULL). */
-static void pack_status(msgpack_packer *pk, const char *error, const char *verr,
-                        const char *warning)
+/* The status map, with only the non-empty lists as the server sends it:
+   an error, a warning, an info (each NULL or a text), and the version
+   mismatch's text in the list its size calls for (vlevel 0 error, 1
+   warning, 2 info; -1 none). */
+static void pack_status(msgpack_packer *pk, const char *error, const char *warning,
+                        const char *info, const char *vtext, int vlevel)
 {
-    msgpack_pack_map(pk, 3);
-    pack_str(pk, "errors");
-    msgpack_pack_array(pk, (error ? 1 : 0) + (verr ? 1 : 0));
-    if (verr)
-        pack_str(pk, verr);
-    if (error)
-        pack_str(pk, error);
-    pack_str(pk, "warnings");
-    msgpack_pack_array(pk, warning ? 1 : 0);
-    if (warning)
-        pack_str(pk, warning);
-    pack_str(pk, "infos");
-    msgpack_pack_array(pk, 0);
+    const char *lists[3][2] = { { vlevel == 0 ? vtext : NULL, error },
+                                { vlevel == 1 ? vtext : NULL, warning },
+                                { vlevel == 2 ? vtext : NULL, info } };
+    static const char *const names[] = { "errors", "warnings", "infos" };
+    int n[3], nmap = 0;
+    for (int k = 0; k < 3; k++) {
+        n[k] = (lists[k][0] != NULL) + (lists[k][1] != NULL);
+        nmap += n[k] > 0;
+    }
+    msgpack_pack_map(pk, (size_t)nmap);
+    for (int k = 0; k < 3; k++) {
+        if (!n[k])
+            continue;
+        pack_str(pk, names[k]);
+        msgpack_pack_array(pk, (size_t)n[k]);
+        for (int j = 0; j < 2; j++)
+            if (lists[k][j])
+                pack_str(pk, lists[k][j]);
+    }
 }
 
 static int send_all(int fd, const char *p, size_t n)
@@ -237,26 +245,31 @@ static int handle(const msgpack_object *o, msgpack_sbuffer *sb)
         logf_("emergency_stop");
         reply_head(&pk, 129, idx);
         msgpack_pack_map(&pk, 0);
-        pack_status(&pk, NULL, NULL, NULL);
+        pack_status(&pk, NULL, "emergency stop: outputs halted (emulated)", NULL, NULL, -1);
         return KEEP;
     }
     if (type == 2) {
         logf_("close_server");
         reply_head(&pk, 128, idx);
         msgpack_pack_map(&pk, 0);
-        pack_status(&pk, NULL, NULL, NULL);
+        pack_status(&pk, NULL, NULL, "Shutting down server.", NULL, -1);
         return QUIT;
     }
-    /* a client of another version: an error, and the request still runs */
+    /* a client of another version: an error (major), a warning (minor) or
+       an info (debug), as marcos_server's iface.cpp does; the request
+       still runs */
     static char vbuf[160];
-    const char *verr = NULL;
+    int vlevel = -1;
     const msgpack_object *cv = &o->via.array.ptr[3];
     if (cv->type == MSGPACK_OBJECT_POSITIVE_INTEGER && cv->via.u64 != server_version) {
-        snprintf(vbuf, sizeof vbuf, "client version %u.%u.%u differs from server version "
-                 "%u.%u.%u", (unsigned)(cv->via.u64 >> 16) & 0xff,
-                 (unsigned)(cv->via.u64 >> 8) & 0xff, (unsigned)cv->via.u64 & 0xff,
+        uint64_t c = cv->via.u64;
+        vlevel = (c >> 16) != (server_version >> 16) ? 0
+                 : ((c >> 8) & 0xff) != ((server_version >> 8) & 0xff) ? 1 : 2;
+        snprintf(vbuf, sizeof vbuf, "Client version %u.%u.%u %s server version %u.%u.%u",
+                 (unsigned)(c >> 16) & 0xff, (unsigned)(c >> 8) & 0xff, (unsigned)c & 0xff,
+                 vlevel == 0 ? "significantly different from" : vlevel == 1 ? "different from"
+                                                                           : "differs slightly from",
                  server_version >> 16, (server_version >> 8) & 0xff, server_version & 0xff);
-        verr = vbuf;
     }
     reply_head(&pk, 128, idx);
     uint32_t nk = m->type == MSGPACK_OBJECT_MAP ? m->via.map.size : 0;
@@ -360,7 +373,7 @@ static int handle(const msgpack_object *o, msgpack_sbuffer *sb)
             warning = "unknown command";
         }
     }
-    pack_status(&pk, error, verr, warning);
+    pack_status(&pk, error, warning, NULL, vlevel >= 0 ? vbuf : NULL, vlevel);
     return ret;
 }
 

@@ -1055,14 +1055,15 @@ static void test_emu_warning(void)
    another major version: nothing is sent. */
 static void test_emu_version(void)
 {
-    const char *minor[] = { "--server-version", "1.0.6", NULL };
+    const char *minor[] = { "--server-version", "1.1.0", NULL };
     struct emu e;
     emu_start(&e, minor);
     char *out = xasprintf("%s/run", e.dir);
     char *err = NULL;
     CU_ASSERT_EQUAL(larmor_run(&e, "gradient_echo", NULL, out, NULL, NULL, &err), 0);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "the server is version 1.0.6"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "server warning: client version 1.0.5 differs"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "the server is version 1.1.0"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "server warning: Client version 1.0.5 different from "
+                                       "server version 1.1.0"));
     bool inc;
     CU_ASSERT_EQUAL(raw_info(out, &inc), 16);
     CU_ASSERT_FALSE(inc);

@@ -7,8 +7,9 @@
  * "warnings": [...], "infos": [...]}].
  *
  * A run first asks are_you_real, to learn the server's version (another
- * major version: nothing is sent; another minor one: a warning, and the
- * server's error about it is shown as a warning), then sends the lowered
+ * major version: nothing is sent; another minor one: a warning; the server
+ * itself adds an error, a warning or an info for a major, minor or debug
+ * mismatch, marcos_server src/iface.cpp), then sends the lowered
  * words (marcos_lower.c) as run_seq, waits for the
  * reply (the run's length plus the URI's timeout; every socket operation
  * has a deadline), splits rx0_i/rx0_q into the program's ADC windows and
@@ -216,11 +217,10 @@ static const msgpack_object *map_get(const msgpack_object *m, const char *key)
     return NULL;
 }
 
-/* Show the reply's errors, warnings and infos; the number of errors, with
-   the first ones' text in msg. With lenient_version, an error about the
-   version (the server adds one when the client's minor version differs,
-   and still executes the request) counts as a warning. */
-static int show_messages(const msgpack_object *st, bool lenient_version, char *msg, size_t msglen)
+/* Show the reply's errors, warnings and infos (the status map holds only
+   the non-empty ones); the number of errors, with the first ones' text in
+   msg. */
+static int show_messages(const msgpack_object *st, char *msg, size_t msglen)
 {
     static const char *const kinds[] = { "errors", "warnings", "infos" };
     static const char *const label[] = { "error", "warning", "info" };
@@ -235,11 +235,8 @@ static int show_messages(const msgpack_object *st, bool lenient_version, char *m
             if (s->type != MSGPACK_OBJECT_STR)
                 continue;
             int len = s->via.str.size > 400 ? 400 : (int)s->via.str.size;
-            bool about_version = lenient_version && memmem(s->via.str.ptr, s->via.str.size,
-                                                           "version", 7);
-            fprintf(stderr, "marcos: server %s: %.*s\n", about_version ? "warning" : label[k],
-                    len, s->via.str.ptr);
-            if (k == 0 && !about_version) {
+            fprintf(stderr, "marcos: server %s: %.*s\n", label[k], len, s->via.str.ptr);
+            if (k == 0) {
                 nerr++;
                 if (used + 8 < msglen) {
                     int w = snprintf(msg + used, msglen - used, "%sserver error: %.*s",
@@ -262,7 +259,8 @@ static int exchange(struct mc *m, int fd, msgpack_unpacker *u, msgpack_unpacked 
 {
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
-    pack_request(&sb, type, m->idx++, cmd, arg, w, nw);
+    uint32_t idx = m->idx++;
+    pack_request(&sb, type, idx, cmd, arg, w, nw);
     double t = now_s();
     int rc = net_send(fd, sb.data, sb.size, t + m->cfg.timeout_s + (double)sb.size / 1e6, err,
                       errlen);
@@ -276,6 +274,11 @@ static int exchange(struct mc *m, int fd, msgpack_unpacker *u, msgpack_unpacked 
             o->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
             (o->via.array.ptr[0].via.u64 != 128 && o->via.array.ptr[0].via.u64 != 129)) {
             errf(err, errlen, "the console's reply is not a MaRCoS reply");
+            return RX_BAD;
+        }
+        const msgpack_object *ri = &o->via.array.ptr[1];
+        if (ri->type != MSGPACK_OBJECT_POSITIVE_INTEGER || ri->via.u64 != (uint64_t)idx + 1) {
+            errf(err, errlen, "the console's reply does not answer request %u", (unsigned)idx);
             return RX_BAD;
         }
     } else if (rc == RX_TIMEOUT) {
@@ -317,13 +320,19 @@ static int safe_stop(struct mc *m, char *err, size_t errlen)
     direct[nd++] = MB_TX0_I << 24;
     direct[nd++] = MB_TX0_Q << 24;
     direct[nd++] = MB_GATES << 24;
+    char ignored[256] = "";
     int rc = exchange(m, fd, &u, &res, 0, "halt_and_reset", 0, NULL, 0, m->cfg.timeout_s, false,
                       err, errlen);
+    if (rc == RX_OK)
+        show_messages(&res.data.via.array.ptr[5], ignored, sizeof ignored);
     for (int i = 0; i < nd && rc == RX_OK; i++)
         rc = exchange(m, fd, &u, &res, 0, "direct", direct[i], NULL, 0, m->cfg.timeout_s, false,
                       err, errlen);
     if (rc == RX_OK)
         rc = exchange(m, fd, &u, &res, 1, NULL, 0, NULL, 0, m->cfg.timeout_s, false, err, errlen);
+    /* what the server says of its emergency stop is for the operator */
+    if (rc == RX_OK)
+        show_messages(&res.data.via.array.ptr[5], ignored, sizeof ignored);
     msgpack_unpacked_destroy(&res);
     msgpack_unpacker_destroy(&u);
     close(fd);
@@ -454,8 +463,7 @@ static int mc_run(void *h, drv_sample_fn cb, void *ctx, struct drv_status *st)
         close(fd);
         return 1;
     }
-    bool lenient = sv != MARCOS_VERSION;
-    if (lenient)
+    if (sv != MARCOS_VERSION)
         fprintf(stderr, "marcos: warning: the server is version %u.%u.%u, this driver speaks "
                 "%u.%u.%u\n", (unsigned)(sv >> 16) & 0xff, (unsigned)(sv >> 8) & 0xff,
                 (unsigned)sv & 0xff, MARCOS_VERSION >> 16, (MARCOS_VERSION >> 8) & 0xff,
@@ -466,7 +474,7 @@ static int mc_run(void *h, drv_sample_fn cb, void *ctx, struct drv_status *st)
     bool fault = rc != RX_OK;
     if (rc == RX_OK) {
         const msgpack_object *o = &res.data;
-        int nerr = show_messages(&o->via.array.ptr[5], lenient, st->msg, sizeof st->msg);
+        int nerr = show_messages(&o->via.array.ptr[5], st->msg, sizeof st->msg);
         const msgpack_object *rx = map_get(&o->via.array.ptr[4], "run_seq");
         bool short_data = false;
         st->adcs_received = deliver(m, rx && rx->type == MSGPACK_OBJECT_MAP ? rx : NULL, cb,

@@ -70,7 +70,6 @@ static void on_sigint(int sig)
 struct sink {
     struct raw_writer *w;
     const struct acq_plan *pl;
-    const struct drv_caps *caps;
     int32_t (*labels)[VM_LABEL__COUNT];  /* per ADC: its labels */
     int64_t *adc_t_ns;           /* per ADC: start time */
     int64_t *dwell_ns;
@@ -101,8 +100,8 @@ static int sink(void *ctx, size_t index, uint32_t n, const float *iq)
     return 0;
 }
 
-/* Per ADC: labels, start, dwell (a VM pass; the event program has them,
-   but plugins keep theirs private). */
+/* Per ADC: labels, start, dwell, from a VM pass (the driver's event
+   program has them too, but a driver's program is its own business). */
 struct adcs {
     int32_t (*labels)[VM_LABEL__COUNT];
     int64_t *t_ns, *dwell;
@@ -191,7 +190,6 @@ int driver_run(const struct lbc_program *p, const struct system *sys, const stru
             goto out;
         }
         s.pl = &pl;
-        s.caps = &caps;
         s.labels = ax.labels;
         s.adc_t_ns = ax.t_ns;
         s.dwell_ns = ax.dwell;
