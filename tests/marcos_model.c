@@ -111,11 +111,15 @@ int mm_run(struct mm_result *r, const uint32_t *w, size_t n)
             if (j > i && o[j].buf == o[j - 1].buf)
                 fault(r, "buffer %lld output twice on cycle %lld", o[j].buf, t);
             st[o[j].buf] = o[j].data;
-            strobes += o[j].buf == MB_GRAD_LSB;
+            strobes += o[j].buf == MB_GRAD_LSB || o[j].buf == MB_GRAD_MSB;
         }
         r->board = (int)(st[MB_GRAD_CTRL] & 3);
         r->spi_div = (int)((st[MB_GRAD_CTRL] >> 2) & 63);
-        if (strobes && (r->board == MARCOS_OCRA1 || r->board == MARCOS_FHDO)) {
+        /* a data write (LSB, MSB or both on one cycle) makes one transfer
+           once the core is out of reset and set to transfer on writes */
+        bool xfer = (st[MB_GRAD_CTRL] & (MG_CTRL_RESET_N | MG_CTRL_XFER)) ==
+                    (MG_CTRL_RESET_N | MG_CTRL_XFER);
+        if (strobes && xfer && (r->board == MARCOS_OCRA1 || r->board == MARCOS_FHDO)) {
             uint32_t word = (uint32_t)st[MB_GRAD_MSB] << 16 | st[MB_GRAD_LSB];
             int64_t L = marcos_grad_latency((enum marcos_board)r->board, r->spi_div);
             int64_t sp = marcos_grad_spacing(r->spi_div);

@@ -2,9 +2,10 @@
  * marcos_model: an instruction-level model of the MaRCoS sequencer (marga)
  * for the tests and the emulator: one word per cycle, WAIT n lasting n + 3
  * cycles, each type-B word's data reaching its buffer's output `delay`
- * cycles after it issues, the gradient serialiser strobed by writes to the
- * LSB buffer and the DACs changing `latency` cycles later (OCRA1: all at a
- * broadcast write; GPA-FHDO: each write). It replays words into the
+ * cycles after it issues, the gradient serialiser making one transfer per
+ * cycle on which a data buffer (LSB, MSB or both) is written and the DACs
+ * changing `latency` cycles later (OCRA1: all at a broadcast write;
+ * GPA-FHDO: each write). It replays words into the
  * per-cycle output changes of the event program's channels (events.h),
  * relative to MARCOS_T0, and reports what real hardware would lose: a
  * buffer written again before its pending value came out, gradient

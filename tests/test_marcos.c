@@ -617,9 +617,9 @@ static void test_model_faults(void)
     CU_ASSERT_NOT_EQUAL(mm_run(&r, w, 1), 0);
     mm_free(&r);
     /* OCRA1 broadcasts 100 cycles apart at spi_div 10 (266 needed) */
-    w[0] = marcos_word_b(MB_GRAD_CTRL, 0, MARCOS_OCRA1 | 10 << 2 | 1 << 8);
-    w[1] = marcos_word_b(MB_GRAD_MSB, 0, 0x0110);
-    w[2] = marcos_word_b(MB_GRAD_LSB, 0, 0x0004);
+    w[0] = marcos_word_b(MB_GRAD_CTRL, 0, MARCOS_OCRA1 | 10 << 2 | MG_CTRL_RESET_N | MG_CTRL_XFER);
+    w[1] = marcos_word_b(MB_GRAD_MSB, 1, 0x0110);      /* MSB and LSB out on cycle 2: */
+    w[2] = marcos_word_b(MB_GRAD_LSB, 0, 0x0004);      /* one transfer */
     w[3] = marcos_word_a(MI_WAIT, 97);
     w[4] = marcos_word_b(MB_GRAD_LSB, 0, 0x0008);
     w[5] = marcos_word_a(MI_FINISH, 0);

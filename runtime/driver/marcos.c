@@ -309,7 +309,7 @@ static int safe_stop(struct mc *m, char *err, size_t errlen)
     uint32_t direct[16];
     int nd = 0;
     direct[nd++] = (MB_GRAD_CTRL << 24) | (unsigned)m->cfg.board | (unsigned)m->cfg.spi_div << 2 |
-                   1u << 8;
+                   MG_CTRL_RESET_N | MG_CTRL_XFER;
     for (unsigned ch = 0; ch < 3; ch++) {
         uint32_t w = m->cfg.board == MARCOS_OCRA1
                          ? (ch << 25) | ((uint32_t)(ch == 2) << 24) | (1u << 20)

@@ -10,22 +10,24 @@
  *           word issues n + 3 cycles after the WAIT), TRIG 3, TRIG_FOREVER 4;
  *   type B: 0x80000000 | (buffer << 24) | (delay << 16) | data16 - the
  *           buffer's output takes data `delay` cycles after the word issues.
- * Buffers, and the bits Larmor gives them (the layout of the control words
- * follows marcos_client's grad_board.py and flocompile.py key lists; the
- * bit numbers inside buffers 15 and 16 are this driver's reading and must
- * be confirmed against marga before first use on a console):
+ * Buffers and their bits (marcos_client: marcompile.py's col2buf, the
+ * bin_config of grad_board.py; the newer marga programs its CIC decimator
+ * through a sequence of rate words, which this driver does not: it writes
+ * the decimation, as notes/marcos.md describes):
  *   0 gradient control: board (1 OCRA1, 2 GPA-FHDO) | spi_div << 2 |
- *     1 << 8 (the serialiser is strobed by writes to the LSB buffer);
+ *     1 << 8 (the interface core out of reset) | 1 << 9 (transfers on data
+ *     writes: an MSB and LSB written on one cycle make one transfer);
  *   1/2 gradient data LSB/MSB of one 32-bit serialiser word:
- *     OCRA1   (channel << 25) | (broadcast << 24) | 1 << 20 | code18 << 2
- *             (an AD5781 DAC-register write; broadcast updates all four DACs);
- *     GPA-FHDO ((0x0008 | channel | channel << 9) << 16) | (code16 + 0x8000)
- *             (offset binary; each write updates its channel);
+ *     OCRA1    (channel << 25) | (broadcast << 24) | 1 << 20 | code18 << 2
+ *              (an AD5781 DAC-register write; broadcast updates all DACs);
+ *     GPA-FHDO (channel << 25) | 0x80000 | (channel << 16) | (code16 + 0x8000)
+ *              (offset binary; each write updates its channel);
  *   3 rx0 decimation; 5/6 tx0 I/Q (two's complement 16 bit);
  *   9/10 LO0 phase increment LSB/MSB (bit 15 of the MSB resets the phase;
- *        Larmor sets it on every change);
+ *        Larmor sets it for one cycle at every change);
  *   15 gates: bit 0 tx_gate, bit 1 rx_gate, bit 2 trig_out, 8..15 LEDs;
- *   16 rx control: bit 0 rx0_rate_valid, bit 2 rx0_rst_n, bit 4 rx0_en.
+ *   16 rx control: bits 0-1 rx0's LO (0: LO0), 4 rx0_rate_valid,
+ *      6 rx0_rst_n, 8 rx0_en.
  * Timing: the sequence's time 0 is cycle MARCOS_T0 of the program (the
  * cycles before it set the board up and give the gradient latency room).
  * A gradient DAC changes `latency` cycles after the LSB write that strobes
@@ -60,9 +62,11 @@ enum marcos_buf {
 #define MG_TX_GATE 0x0001u
 #define MG_RX_GATE 0x0002u
 #define MG_TRIG 0x0004u
-#define MR_RATE_VALID 0x0001u
-#define MR_RST_N 0x0004u
-#define MR_EN 0x0010u
+#define MR_RATE_VALID 0x0010u
+#define MR_RST_N 0x0040u
+#define MR_EN 0x0100u
+#define MG_CTRL_RESET_N 0x0100u   /* buffer 0 */
+#define MG_CTRL_XFER 0x0200u
 #define MLO_RESET 0x8000u
 
 enum marcos_board { MARCOS_OCRA1 = 1, MARCOS_FHDO = 2 };

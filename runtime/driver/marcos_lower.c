@@ -312,7 +312,8 @@ int marcos_lower(struct marcos_prog *out, const struct ev_program *e, const stru
     size_t e0 = m->nerrors;
     const struct drv_caps *caps = &e->caps;
     /* set-up at cycles 0, 1, 2 */
-    add(&W, -MARCOS_T0 + 0, MB_GRAD_CTRL, (unsigned)c->board | (unsigned)c->spi_div << 2 | 1u << 8,
+    add(&W, -MARCOS_T0 + 0, MB_GRAD_CTRL,
+        (unsigned)c->board | (unsigned)c->spi_div << 2 | MG_CTRL_RESET_N | MG_CTRL_XFER,
         UINT32_MAX);
     add(&W, -MARCOS_T0 + 1, MB_RX_CTRL, MR_RATE_VALID | MR_RST_N, UINT32_MAX);
     add(&W, -MARCOS_T0 + 2, MB_GATES, 0, UINT32_MAX);
