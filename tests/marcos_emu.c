@@ -353,8 +353,9 @@ static int handle(const msgpack_object *o, msgpack_sbuffer *sb)
                 pack_str(&pk, names[c]);
                 size_t cnt = c < 2 ? ns : 0;
                 msgpack_pack_array(&pk, (uint32_t)cnt);
+                /* 32-bit two's complement sent as unsigned, as the server does */
                 for (size_t j = 0; j < cnt; j++)
-                    msgpack_pack_int64(&pk, llround(c == 0 ? re[j] : im[j]));
+                    msgpack_pack_uint32(&pk, (uint32_t)(int32_t)llround(c == 0 ? re[j] : im[j]));
             }
             mm_free(&r);
             free(re);

@@ -376,6 +376,21 @@ static int mc_prepare(void *h, const struct lbc_program *p, const struct drv_tic
     return 0;
 }
 
+/* One RX sample: the server sends the 32-bit two's complement words as
+   unsigned integers (marcos_server's read_rx; marcos_client reads them
+   back as int32), so a value past 2^31 is negative. */
+static double rx_value(const msgpack_object *o)
+{
+    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return o->via.u64 <= 0xffffffffu ? (double)(int32_t)(uint32_t)o->via.u64
+                                         : (double)o->via.u64;
+    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        return (double)o->via.i64;
+    if (o->type == MSGPACK_OBJECT_FLOAT64 || o->type == MSGPACK_OBJECT_FLOAT32)
+        return o->via.f64;
+    return 0;
+}
+
 /* Deliver the received samples window by window; the number of whole
    windows. */
 static size_t deliver(struct mc *m, const msgpack_object *rx, drv_sample_fn cb, void *ctx,
@@ -399,15 +414,8 @@ static size_t deliver(struct mc *m, const msgpack_object *rx, drv_sample_fn cb, 
         vec_reserve((void **)&buf, &cap, 2 * (size_t)w->samples, sizeof *buf);
         double c = cos(-w->phase) / m->cfg.rx_fs, s = sin(-w->phase) / m->cfg.rx_fs;
         for (uint32_t j = 0; j < w->samples; j++) {
-            const msgpack_object *oi = &ri->via.array.ptr[off + j], *oq = &rq->via.array.ptr[off + j];
-            double re = oi->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? (double)oi->via.u64
-                        : oi->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? (double)oi->via.i64
-                        : oi->type == MSGPACK_OBJECT_FLOAT64 || oi->type == MSGPACK_OBJECT_FLOAT32
-                            ? oi->via.f64 : 0;
-            double im = oq->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? (double)oq->via.u64
-                        : oq->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? (double)oq->via.i64
-                        : oq->type == MSGPACK_OBJECT_FLOAT64 || oq->type == MSGPACK_OBJECT_FLOAT32
-                            ? oq->via.f64 : 0;
+            double re = rx_value(&ri->via.array.ptr[off + j]);
+            double im = rx_value(&rq->via.array.ptr[off + j]);
             buf[2 * j] = (float)(re * c - im * s);
             buf[2 * j + 1] = (float)(re * s + im * c);
         }
