@@ -162,7 +162,7 @@ static size_t loopback(const struct mm_result *r, double **re, double **im)
                     phase -= kscale[ax] * (integral(&G[ax], c) - k0[ax]);
             vec_reserve((void **)re, &cap, n + 1, sizeof **re);
             vec_reserve((void **)im, &cap2, n + 1, sizeof **im);
-            double A = amp / 32767 * 8192;
+            double A = amp / 32767 * 1048576;   /* 2^20 at TX full scale */
             (*re)[n] = A * cos(phase);
             (*im)[n] = A * sin(phase);
             n++;

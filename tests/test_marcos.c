@@ -841,6 +841,25 @@ static size_t raw_info(const char *out, bool *incomplete)
     return n;
 }
 
+/* The smallest and largest |sample| of a run's raw data. */
+static void raw_magnitudes(const char *out, double *lo, double *hi)
+{
+    char *p = xasprintf("%s/raw.h5", out);
+    char err[512];
+    struct raw_file *f = raw_read(p, err, sizeof err);
+    free(p);
+    *lo = INFINITY;
+    *hi = 0;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    for (size_t i = 0; i < f->nacq; i++)
+        for (uint32_t j = 0; j < f->acq[i].samples; j++) {
+            double m = hypot(f->acq[i].data[2 * j], f->acq[i].data[2 * j + 1]);
+            *lo = m < *lo ? m : *lo;
+            *hi = m > *hi ? m : *hi;
+        }
+    raw_file_free(f);
+}
+
 /* The peak of a NIfTI-1 magnitude image: its x, y; the ratio of the peak
    to the mean of the voxels more than 2 away from it. */
 static double nifti_peak(const char *path, int *px, int *py)
@@ -908,6 +927,12 @@ static void test_emu_image(void)
             bool inc;
             CU_ASSERT_EQUAL(raw_info(out, &inc), 32);
             CU_ASSERT_FALSE(inc);
+            /* a point's signal is a pure phase: every sample has the same
+               magnitude (the TX peak's, scaled by rx_full_scale), to the
+               emulator's integer rounding */
+            double lo, hi;
+            raw_magnitudes(out, &lo, &hi);
+            CU_ASSERT(lo > 0 && hi < lo * 1.01);
             char *nii = xasprintf("%s/image.nii", out);
             int px, py;
             double ratio = nifti_peak(nii, &px, &py);
