@@ -394,7 +394,7 @@ static double rx_value(const msgpack_object *o)
 /* Deliver the received samples window by window; the number of whole
    windows. */
 static size_t deliver(struct mc *m, const msgpack_object *rx, drv_sample_fn cb, void *ctx,
-                      bool *short_data)
+                      bool *short_data, bool *stopped)
 {
     const msgpack_object *ri = rx ? map_get(rx, "rx0_i") : NULL;
     const msgpack_object *rq = rx ? map_get(rx, "rx0_q") : NULL;
@@ -402,7 +402,7 @@ static size_t deliver(struct mc *m, const msgpack_object *rx, drv_sample_fn cb, 
     if (ri && rq && ri->type == MSGPACK_OBJECT_ARRAY && rq->type == MSGPACK_OBJECT_ARRAY)
         have = ri->via.array.size < rq->via.array.size ? ri->via.array.size : rq->via.array.size;
     size_t off = 0, done = 0;
-    *short_data = false;
+    *short_data = *stopped = false;
     float *buf = NULL;
     size_t cap = 0;
     for (size_t a = 0; a < m->ev.nadc; a++) {
@@ -420,12 +420,14 @@ static size_t deliver(struct mc *m, const msgpack_object *rx, drv_sample_fn cb, 
             buf[2 * j + 1] = (float)(re * s + im * c);
         }
         off += w->samples;
-        if (cb && cb(ctx, a, w->samples, buf) != 0)
+        if (cb && cb(ctx, a, w->samples, buf) != 0) {
+            *stopped = true;
             break;
+        }
         done++;
     }
     free(buf);
-    if (!*short_data && done == m->ev.nadc && have > off)
+    if (!*short_data && !*stopped && done == m->ev.nadc && have > off)
         fprintf(stderr, "marcos: warning: the console returned %zu samples more than the "
                 "program's ADC windows hold (%zu); they were dropped\n", have - off, off);
     return done;
@@ -484,12 +486,21 @@ static int mc_run(void *h, drv_sample_fn cb, void *ctx, struct drv_status *st)
         const msgpack_object *o = &res.data;
         int nerr = show_messages(&o->via.array.ptr[5], st->msg, sizeof st->msg);
         const msgpack_object *rx = map_get(&o->via.array.ptr[4], "run_seq");
-        bool short_data = false;
+        bool short_data = false, stopped = false;
         st->adcs_received = deliver(m, rx && rx->type == MSGPACK_OBJECT_MAP ? rx : NULL, cb,
-                                    ctx, &short_data);
-        if (nerr)
+                                    ctx, &short_data, &stopped);
+        if (nerr) {
             fault = true;
-        else if (short_data || st->adcs_received < m->ev.nadc) {
+        } else if (stopped) {
+            /* the run is over and the console idle: the receiving end
+               failed (the caller says why); no stop is needed */
+            snprintf(st->msg, sizeof st->msg, "the samples could not be stored after ADC %zu",
+                     st->adcs_received);
+            msgpack_unpacked_destroy(&res);
+            msgpack_unpacker_destroy(&u);
+            close(fd);
+            return 1;
+        } else if (short_data || st->adcs_received < m->ev.nadc) {
             fault = true;
             snprintf(st->msg, sizeof st->msg, "the console returned %zu of %zu ADC windows",
                      st->adcs_received, m->ev.nadc);
