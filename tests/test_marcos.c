@@ -1114,7 +1114,7 @@ static void test_emu_lost(void)
 {
     static const char *const kinds[][3] = {
         { "drop", "", "connection to the console lost" },
-        { "hang", "?timeout=0.3", "did not answer run_seq" },
+        { "hang", "?timeout=1", "did not answer run_seq" },
         { "garbage", "", "not a MaRCoS reply" },
     };
     for (size_t k = 0; k < ARRAY_LEN(kinds); k++) {
