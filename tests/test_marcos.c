@@ -469,12 +469,25 @@ static void test_refusals(void)
     CU_ASSERT_EQUAL(msg_line(p, find_msg(&m, 804)), 1);
     drv_msgs_fini(&m);
     lbc_free(p);
-    /* a whole number of ticks is placed without a note: 3.125 us = 384 ticks */
+    /* 3.2 us = 393.216 ticks: placed as 393 (-0.05 %), said in a note, as
+       is the largest shift of an event time (at most half a tick) */
     p = compile_src("sequence { block { adc { samples: 8, dwell: 3.2 us, delay: 10 us } } }\n", &msys);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     CU_ASSERT_EQUAL(prepare(p, "marcos://x", &m), 0);
-    CU_ASSERT_EQUAL(m.n, 1);       /* 3.2 us = 393.216 ticks: a note (+0.05 %) */
-    CU_ASSERT(m.n == 1 && m.v[0].note && m.v[0].code == 850);
+    CU_ASSERT_EQUAL(m.nerrors, 0);
+    CU_ASSERT_EQUAL(m.n, 2);
+    bool dwell_note = false, shift_note = false;
+    for (size_t i = 0; i < m.n; i++) {
+        dwell_note |= m.v[i].note && m.v[i].code == 850 && strstr(m.v[i].msg, "393 ticks");
+        shift_note |= m.v[i].note && m.v[i].code == 852;
+        if (m.v[i].code == 852) {
+            const char *x = strstr(m.v[i].msg, "shift is ");
+            double ns = x ? atof(x + 9) : -1;
+            CU_ASSERT(ns > 0 && ns <= 1e9 / MARCOS_CLOCK_HZ / 2 + 0.005);
+        }
+    }
+    CU_ASSERT(dwell_note);
+    CU_ASSERT(shift_note);
     drv_msgs_fini(&m);
     lbc_free(p);
     /* 805: an RF frequency below zero once the offset is added */

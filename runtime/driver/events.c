@@ -116,7 +116,18 @@ struct bld {
     int64_t lo_busy_until;       /* tick: the RF or ADC using the LO ends */
     double noted_dwell[8];
     int nnoted;
+    double max_shift_ns;         /* the largest |placed - programmed| time */
 };
+
+/* The tick of an event time, keeping the largest shift for the note. */
+static int64_t tick_of(struct bld *B, int64_t t_ns)
+{
+    int64_t t = ev_tick(&B->e->caps, t_ns);
+    double shift = fabs((double)t * 1e9 / (double)B->e->caps.clock_hz - (double)t_ns);
+    if (shift > B->max_shift_ns)
+        B->max_shift_ns = shift;
+    return t;
+}
 
 static int64_t code_of(double x, int bits)
 {
@@ -162,8 +173,8 @@ static int be_rf(void *ctx, const struct vm_block *b, const struct vm_rf *rf)
     struct ev_program *e = B->e;
     const struct drv_caps *c = &e->caps;
     int64_t start = b->start_ns + rf->delay_ns;
-    int64_t t0 = ev_tick(c, start), t1 = ev_tick(c, start + (int64_t)rf->n * rf->dt_ns);
-    if (list_last_tick(&e->ch[EV_TX_GATE]) > ev_tick(c, b->start_ns) ||
+    int64_t t0 = tick_of(B, start), t1 = tick_of(B, start + (int64_t)rf->n * rf->dt_ns);
+    if (list_last_tick(&e->ch[EV_TX_GATE]) > tick_of(B, b->start_ns) ||
         list_value(&e->ch[EV_TX_GATE])) {
         drv_msg_add(B->m, false, 807, rf->pc, start, "this RF pulse overlaps the one before "
                     "it once placed on the %.6g MHz clock", (double)c->clock_hz * 1e-6);
@@ -178,7 +189,7 @@ static int be_rf(void *ctx, const struct vm_block *b, const struct vm_rf *rf)
             worst = fabs(x);
         if (fabs(x) > 1 + 1e-9)
             continue;
-        int64_t t = ev_tick(c, start + (int64_t)i * rf->dt_ns);
+        int64_t t = tick_of(B, start + (int64_t)i * rf->dt_ns);
         ev_list_set(&e->ch[EV_TX_I], t, code_of(x * cos(ph), c->tx_bits), rf->pc);
         ev_list_set(&e->ch[EV_TX_Q], t, code_of(x * sin(ph), c->tx_bits), rf->pc);
     }
@@ -196,7 +207,7 @@ static int be_rf(void *ctx, const struct vm_block *b, const struct vm_rf *rf)
        the checks keep an RF pulse that far from its block's start) */
     int64_t g0 = start - c->tx_gate_lead_ns >= b->start_ns ? start - c->tx_gate_lead_ns
                                                            : b->start_ns;
-    ev_list_set(&e->ch[EV_TX_GATE], ev_tick(c, g0), 1, rf->pc);
+    ev_list_set(&e->ch[EV_TX_GATE], tick_of(B, g0), 1, rf->pc);
     ev_list_set(&e->ch[EV_TX_GATE], t1, 0, rf->pc);
     return 0;
 }
@@ -236,9 +247,9 @@ static int be_grad(void *ctx, const struct vm_block *b, const struct vm_grad *g)
             worst = fabs(x);
         if (fabs(x) > 1 + 1e-9)
             continue;
-        ev_list_set(l, ev_tick(c, start + k * step), code_of(x, c->dac_bits), g->pc);
+        ev_list_set(l, tick_of(B, start + k * step), code_of(x, c->dac_bits), g->pc);
     }
-    ev_list_set(l, ev_tick(c, start + nstep * step), 0, g->pc);
+    ev_list_set(l, tick_of(B, start + nstep * step), 0, g->pc);
     if (worst > 1 + 1e-9) {
         struct drv_msg *m = drv_msg_add(B->m, false, 802, g->pc, start, "gradient %c reaches "
                                         "%.4g mT/m, past the DAC full scale %.4g mT/m",
@@ -256,7 +267,7 @@ static int be_adc(void *ctx, const struct vm_block *b, const struct vm_adc *a)
     struct ev_program *e = B->e;
     const struct drv_caps *c = &e->caps;
     int64_t start = b->start_ns + a->delay_ns;
-    int64_t t0 = ev_tick(c, start);
+    int64_t t0 = tick_of(B, start);
     double exact = (double)a->dwell_ns * (double)c->clock_hz * 1e-9;
     int64_t d = llround(exact);
     if (d < (int64_t)c->decim_min || d > (int64_t)c->decim_max) {
@@ -326,10 +337,9 @@ static int be_adc(void *ctx, const struct vm_block *b, const struct vm_adc *a)
 static int be_trig(void *ctx, const struct vm_block *b, const struct vm_trig *t)
 {
     struct bld *B = ctx;
-    const struct drv_caps *c = &B->e->caps;
     int64_t start = b->start_ns + t->delay_ns;
-    ev_list_set(&B->e->ch[EV_TRIG], ev_tick(c, start), 1, t->pc);
-    ev_list_set(&B->e->ch[EV_TRIG], ev_tick(c, start + (t->dur_ns > 0 ? t->dur_ns : 1)), 0,
+    ev_list_set(&B->e->ch[EV_TRIG], tick_of(B, start), 1, t->pc);
+    ev_list_set(&B->e->ch[EV_TRIG], tick_of(B, start + (t->dur_ns > 0 ? t->dur_ns : 1)), 0,
                 t->pc);
     return 0;
 }
@@ -337,7 +347,7 @@ static int be_trig(void *ctx, const struct vm_block *b, const struct vm_trig *t)
 static int be_end(void *ctx, int64_t total_ns)
 {
     struct bld *B = ctx;
-    B->e->end_tick = ev_tick(&B->e->caps, total_ns);
+    B->e->end_tick = tick_of(B, total_ns);
     return 0;
 }
 
@@ -427,6 +437,10 @@ int ev_build(struct ev_program *e, const struct lbc_program *p, const struct drv
         return -1;
     }
     grad_timing(e, m);
+    if (B.max_shift_ns > 1e-6)
+        drv_msg_add(m, true, 852, UINT32_MAX, -1, "event times are placed on the nearest tick of "
+                    "the %.6g MHz clock: the largest shift is %.2f ns", (double)caps->clock_hz * 1e-6,
+                    B.max_shift_ns);
     return m->nerrors > e0 ? -1 : 0;
 }
 

@@ -9,7 +9,8 @@
  * this form).
  *
  * Placement rules (each documented in docs/architecture.md):
- * - a time t (ns) is tick round(t * clock / 1e9): the clock's own grid;
+ * - a time t (ns) is tick round(t * clock / 1e9): the clock's own grid (a
+ *   note, E0852, gives the largest shift of the program);
  * - RF sample i holds amp*mag[i]*exp(i(phase + phase_shape[i])) over its
  *   raster step, as round((2^(tx_bits-1) - 1) * B1 / b1_fs) per I and Q;
  *   the TX gate opens tx_gate_lead_ns before the pulse (not before its
