@@ -479,6 +479,8 @@ static int mc_run(void *h, drv_sample_fn cb, void *ctx, struct drv_status *st)
                 (unsigned)sv & 0xff, MARCOS_VERSION >> 16, (MARCOS_VERSION >> 8) & 0xff,
                 MARCOS_VERSION & 0xff);
     double run_s = (double)m->prog.cycles / MARCOS_CLOCK_HZ;
+    fprintf(stderr, "marcos: running %zu words (%.2f MB) on %s:%d for %.3g s\n", m->prog.n,
+            (double)m->prog.n * 4e-6, m->cfg.host, m->cfg.port, run_s);
     rc = exchange(m, fd, &u, &res, 0, "run_seq", 0, m->prog.w, m->prog.n,
                       run_s + m->cfg.timeout_s, true, err, sizeof err);
     bool fault = rc != RX_OK;
