@@ -18,6 +18,7 @@
 #include "config.h"
 #include "runtime/check.h"
 #include "runtime/diag.h"
+#include "runtime/driver/run.h"
 #include "runtime/phantom.h"
 #include "runtime/plot/plot.h"
 #include "runtime/pulseq/pulseq.h"
@@ -1408,6 +1409,104 @@ static int cmd_version(int argc, char **argv)
     return 0;
 }
 
+/* larmor run: compile + check for the driver's system, run on the driver,
+   write the raw data and reconstruct (the layout of larmor scan) */
+enum { OPT_DRIVER = 400 };
+
+static int run_opt(int ch, const char *arg, void *ctx)
+{
+    if (ch == OPT_DRIVER) {
+        *(const char **)ctx = arg;
+        return 0;
+    }
+    return -1;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    static const struct option extra[] = {
+        { "driver", required_argument, NULL, OPT_DRIVER },
+        { NULL, 0, NULL, 0 },
+    };
+    struct seq_opts so = { 0 };
+    const char *uri = NULL;
+    int rc = 0;
+    char *dir = NULL, *path = NULL;
+    struct lbc_program *p = NULL;
+    struct check *ck = NULL;
+    struct diag_ctx d;
+    diag_init(&d);
+    const char *seq = one_operand("run", argc, argv, &so, extra, run_opt, &uri,
+                                  "a sequence (.psq or .lbc) is needed", &rc);
+    if (!seq)
+        goto out;
+    if (!uri) {
+        rc = usage_error("run", "%s", "--driver URI is needed (marcos://HOST:PORT or record:FILE)");
+        goto out;
+    }
+    /* the driver's own system: MaRCoS consoles are low-field */
+    if (!so.system && (!strncmp(uri, "marcos:", 7) || !strncmp(uri, "record:", 7)))
+        so.system = "marcos_lowfield";
+    struct system sys;
+    char e[1024];
+    if (load_system(&so, &sys, &d) != 0 || driver_check_uri(uri, &sys, e, sizeof e) != 0) {
+        if (!d.nerrors)
+            fprintf(stderr, "larmor run: %s\n", e);
+        diag_print_all(&d, stderr, diag_want_color(stderr));
+        rc = EXIT_INPUT;
+        goto out;
+    }
+    dir = so.out ? xstrdup(so.out) : default_out(seq, "");
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "larmor run: cannot create the folder %s: %s\n", dir, strerror(errno));
+        rc = EXIT_INPUT;
+        goto out;
+    }
+    rc = compile_checked("run", seq, &so, &sys, &p, &ck, NULL, &d);
+    diag_print_all(&d, stderr, diag_want_color(stderr));
+    if (rc)
+        goto out;
+    path = xasprintf("%s/check.txt", dir);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "larmor run: cannot write %s: %s\n", path, strerror(errno));
+        rc = EXIT_INPUT;
+        goto out;
+    }
+    check_print_text(ck, p, NULL, 0, f);
+    fclose(f);
+    if (check_count(ck, false)) {
+        fprintf(stderr, "larmor run: %s does not pass the checks for %s (see %s); nothing was "
+                "sent\n", seq, sys.name, path);
+        rc = EXIT_INPUT;
+        goto out;
+    }
+    /* the ticket: what passed the checks, for the driver to verify */
+    struct drv_ticket t;
+    drv_ticket_make(&t, p, &sys);
+    free(path);
+    path = xasprintf("%s/raw.h5", dir);
+    char *name = default_out(seq, "");
+    struct run_opts ro = { uri, path, name, false };
+    bool wrote = false;
+    rc = driver_run(p, &sys, &t, &ro, &wrote, stderr);
+    free(name);
+    if (rc == 0 && wrote) {
+        struct recon_cli rec;
+        memset(&rec, 0, sizeof rec);
+        rec.ro.pf = RECON_PF_POCS;
+        rc = reconstruct(path, dir, &rec, stderr) ? EXIT_INPUT : 0;
+    }
+out:
+    diag_fini(&d);
+    check_free(ck);
+    lbc_free(p);
+    free(path);
+    free(dir);
+    free(so.defines);
+    return rc;
+}
+
 static const struct cmd cmds[] = {
     { "compile", "Compile a sequence to checked bytecode.\n"
       "The timing is solved and every limit of the scanner checked (rasters, dead\n"
@@ -1547,6 +1646,23 @@ static const struct cmd cmds[] = {
       "  --phantom P     see larmor simulate (default: the built-in Shepp-Logan)",
       "larmor scan SEQ [-D name=value ...] [--phantom P] [--system S] [-o OUTDIR] "
       "[simulate and recon options]", cmd_scan },
+    { "run", "Run a sequence on a console through a driver.\n"
+      "The sequence is compiled and checked for the driver's own system (default\n"
+      "marcos_lowfield for marcos:// and record:); nothing is sent unless it passes.\n"
+      "The driver verifies the program's checksum and system, lowers it and refuses\n"
+      "what it cannot place exactly, at the event's source line. OUTDIR gets\n"
+      "check.txt, raw.h5 (ISMRMRD) and the images, as larmor scan writes them. A\n"
+      "fault (server error, lost connection, timeout, Ctrl-C) ends in a safe stop;\n"
+      "the samples received are written, marked incomplete; the exit status is 1\n"
+      "(130 after Ctrl-C).\n\n"
+      "  --driver URI    marcos://HOST[:PORT][?board=ocra1|gpa-fhdo&spi_div=N&grad_fs=T/m\n"
+      "                  &rf_fs=T&rx_fs=N&timeout=S] (port 11111), or record:FILE (the\n"
+      "                  event program as text); other schemes load a plugin\n"
+      "                  larmor-driver-SCHEME.so from $LARMOR_DRIVER_PATH\n"
+      "  --system S      the driver's system\n"
+      "  -D name=value   override a param\n"
+      "  -o OUTDIR       the output folder (default: the sequence's name)",
+      "larmor run SEQ --driver URI [--system S] [-D name=value ...] [-o OUTDIR]", cmd_run },
     { "plot", "Draw a sequence: its timing diagram, k-space, SAR or PNS.\n"
       "The timing diagram shows the RF magnitude and phase, Gx, Gy, Gz and the ADC\n"
       "windows on one time axis; --kspace the k-space trajectory (kx, ky) with the\n"

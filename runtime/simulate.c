@@ -101,9 +101,7 @@ static void on_sigint(int sig)
 
 struct run {
     struct raw_writer *w;
-    const uint64_t *flags;
-    const float *zpos;
-    size_t nflags;
+    const struct acq_plan *plan;
     size_t written;
     char err[512];
     bool failed;
@@ -133,20 +131,7 @@ static int sink(void *ctx, const struct sim_acq *a)
     q.dwell = (double)a->dwell_ns * 1e-9;
     q.time_ns = a->t_ns;
     memcpy(q.labels, a->labels, sizeof q.labels);
-    q.flags = a->index < r->nflags ? r->flags[a->index] : 0;
-    /* the sample at k = 0: samples/2 on a forward line. A reversed line is
-       its mirror image, samples - 1 - samples/2: a window centred on the
-       echo (as the stdlib's readouts are) has k = 0 at (samples - 1)/2,
-       and the mirrored index keeps the half-sample offset of even sizes
-       the same on forward and reversed lines once the recon flips them
-       (with samples/2 on both they would differ by one sample: an N/2
-       ghost) */
-    q.centre_sample = a->samples / 2;
-    if (q.flags & RAW_FLAG(RAW_IS_REVERSE))
-        q.centre_sample = a->samples - 1 - a->samples / 2;
-    q.read_dir[0] = q.phase_dir[1] = q.slice_dir[2] = 1;
-    if (a->index < r->nflags)
-        q.position[2] = r->zpos[a->index];
+    acq_plan_fill(r->plan, a->index, &q);
     if (raw_append(r->w, &q, r->err, sizeof r->err) != 0) {
         r->failed = true;
         return 1;
@@ -176,23 +161,26 @@ static int progress(void *ctx, int64_t done_ns)
     return interrupted ? 1 : 0;
 }
 
-int simulate_run(const struct lbc_program *p, const struct system *sys, const struct phantom *ph,
-                 const struct simulate_opts *o, FILE *err)
+/* --- the acquisition plan (shared with the hardware drivers) ----------- */
+
+int acq_plan_init(struct acq_plan *pl, const struct lbc_program *p, const struct system *sys,
+                  const char *seq_name, int ncoils, const char *cmd, FILE *err)
 {
-    /* pass 1 */
+    memset(pl, 0, sizeof *pl);
     struct scan sc = { 0 };
     sc.gamma_bar = sys->gamma;
     struct vm_backend be = { .ctx = &sc, .rf = scan_rf, .adc = scan_adc, .end = scan_end };
     if (vm_run(p, &be, NULL, NULL) != 0) {
-        fprintf(err, "larmor simulate: the program stopped with a run-time error (see larmor trace)\n");
+        fprintf(err, "larmor %s: the program stopped with a run-time error (see larmor trace)\n",
+                cmd);
         free(sc.labels);
         free(sc.zpos);
         free(sc.ro_sign);
         return 1;
     }
     if (!sc.n)
-        fprintf(err, "larmor simulate: warning: the sequence has no ADC; the raw data file "
-                     "will hold no acquisitions\n");
+        fprintf(err, "larmor %s: warning: the sequence has no ADC; the raw data file "
+                     "will hold no acquisitions\n", cmd);
     uint64_t *flags = xcalloc(sc.n ? sc.n : 1, sizeof *flags);
     raw_flags_from_labels((const int32_t(*)[VM_LABEL__COUNT])sc.labels, sc.n, flags);
     /* lines read with the readout gradient reversed (EPI, bipolar echoes):
@@ -210,11 +198,11 @@ int simulate_run(const struct lbc_program *p, const struct system *sys, const st
 
     struct raw_header h;
     memset(&h, 0, sizeof h);
-    h.sequence_name = o->seq_name;
+    h.sequence_name = seq_name;
     h.system_name = sys->name;
     h.b0 = sys->b0;
     h.larmor_hz = sys->gamma * sys->b0;            /* sys->gamma is gamma-bar (Hz/T) */
-    h.ncoils = o->sim.ncoils;
+    h.ncoils = ncoils;
     int32_t maxl[VM_LABEL__COUNT];
     for (int l = 0; l < VM_LABEL__COUNT; l++) {
         maxl[l] = -1;
@@ -265,8 +253,8 @@ int simulate_run(const struct lbc_program *p, const struct system *sys, const st
     h.te = param_value(p, "te", 0);
     h.ti = param_value(p, "ti", 0);
     h.flip = param_value(p, "flip", 0);
-    const char **pn = xcalloc(p->nparams + 1, sizeof *pn);
-    double *pv = xcalloc(p->nparams + 1, sizeof *pv);
+    const char **pn = xcalloc(p->nparams + 4, sizeof *pn);
+    double *pv = xcalloc(p->nparams + 4, sizeof *pv);
     size_t np = 0;
     for (uint32_t i = 0; i < p->nparams; i++) {
         pn[np] = lbc_str(p, p->params[i].name);
@@ -277,6 +265,67 @@ int simulate_run(const struct lbc_program *p, const struct system *sys, const st
     h.param_values = pv;
     h.nparams = np;
 
+    pl->h = h;
+    pl->n = sc.n;
+    pl->flags = flags;
+    pl->zpos = sc.zpos;
+    pl->pn = pn;
+    pl->pv = pv;
+    pl->np = np;
+    pl->max_samples = sc.max_samples;
+    pl->total_ns = sc.total_ns;
+    free(sc.labels);
+    free(sc.ro_sign);
+    return 0;
+}
+
+void acq_plan_fill(const struct acq_plan *pl, size_t index, struct raw_acq *q)
+{
+    q->flags = index < pl->n ? pl->flags[index] : 0;
+    /* the sample at k = 0: samples/2 on a forward line. A reversed line is
+       its mirror image, samples - 1 - samples/2: a window centred on the
+       echo (as the stdlib's readouts are) has k = 0 at (samples - 1)/2,
+       and the mirrored index keeps the half-sample offset of even sizes
+       the same on forward and reversed lines once the recon flips them
+       (with samples/2 on both they would differ by one sample: an N/2
+       ghost) */
+    q->centre_sample = q->samples / 2;
+    if (q->flags & RAW_FLAG(RAW_IS_REVERSE))
+        q->centre_sample = q->samples - 1 - q->samples / 2;
+    q->read_dir[0] = q->phase_dir[1] = q->slice_dir[2] = 1;
+    if (index < pl->n)
+        q->position[2] = pl->zpos[index];
+}
+
+void acq_plan_mark_incomplete(struct acq_plan *pl, size_t received)
+{
+    pl->pn[pl->np] = "larmor_incomplete";
+    pl->pv[pl->np++] = 1;
+    pl->pn[pl->np] = "larmor_acquisitions_expected";
+    pl->pv[pl->np++] = (double)pl->n;
+    pl->pn[pl->np] = "larmor_acquisitions_received";
+    pl->pv[pl->np++] = (double)received;
+    pl->h.param_names = pl->pn;
+    pl->h.param_values = pl->pv;
+    pl->h.nparams = pl->np;
+}
+
+void acq_plan_fini(struct acq_plan *pl)
+{
+    free(pl->pn);
+    free(pl->pv);
+    free(pl->flags);
+    free(pl->zpos);
+    memset(pl, 0, sizeof *pl);
+}
+
+int simulate_run(const struct lbc_program *p, const struct system *sys, const struct phantom *ph,
+                 const struct simulate_opts *o, FILE *err)
+{
+    struct acq_plan pl;
+    if (acq_plan_init(&pl, p, sys, o->seq_name, o->sim.ncoils, "simulate", err) != 0)
+        return 1;
+    struct vm_backend be;
     int rc = 0;
     char e[512];
     struct sim *s = sim_new(ph, &o->sim, e, sizeof e);
@@ -293,12 +342,10 @@ int simulate_run(const struct lbc_program *p, const struct system *sys, const st
         rc = 1;
         goto out;
     }
-    r.flags = flags;
-    r.zpos = sc.zpos;
-    r.nflags = sc.n;
+    r.plan = &pl;
     r.bar = o->progress && !o->quiet;
     r.t0 = now_s();
-    r.total_ns = sc.total_ns;
+    r.total_ns = pl.total_ns;
     r.out = err;
     sim_set_sink(s, sink, &r);
     sim_set_progress(s, progress, &r);
@@ -313,7 +360,7 @@ int simulate_run(const struct lbc_program *p, const struct system *sys, const st
     sigaction(SIGINT, &old, NULL);
     if (r.bar && now_s() - r.t0 > 1.0)
         fputc('\n', err);
-    if (raw_close(r.w, &h, e, sizeof e) != 0) {
+    if (raw_close(r.w, &pl.h, e, sizeof e) != 0) {
         fprintf(err, "larmor simulate: %s\n", e);
         rc = 1;
     }
@@ -322,23 +369,18 @@ int simulate_run(const struct lbc_program *p, const struct system *sys, const st
         rc = 1;
     } else if (interrupted) {
         fprintf(err, "larmor simulate: interrupted; %s holds the %zu of %zu acquisitions "
-                     "simulated so far (a valid ISMRMRD file)\n", o->out, r.written, sc.n);
+                     "simulated so far (a valid ISMRMRD file)\n", o->out, r.written, pl.n);
         rc = 130;
     } else if (!o->quiet) {
         struct sim_stats st;
         sim_stats(s, &st);
         fprintf(err, "simulated %.3g s of scan time on %zu isochromats (%zu voxels) in %.2f s: "
                      "%zu acquisitions of up to %u samples x %d coil%s -> %s\n",
-                (double)sc.total_ns * 1e-9, sim_nspins(s), ph->n, now_s() - r.t0, r.written,
-                sc.max_samples, o->sim.ncoils, o->sim.ncoils == 1 ? "" : "s", o->out);
+                (double)pl.total_ns * 1e-9, sim_nspins(s), ph->n, now_s() - r.t0, r.written,
+                pl.max_samples, o->sim.ncoils, o->sim.ncoils == 1 ? "" : "s", o->out);
     }
     sim_free(s);
 out:
-    free(pn);
-    free(pv);
-    free(flags);
-    free(sc.labels);
-    free(sc.zpos);
-    free(sc.ro_sign);
+    acq_plan_fini(&pl);
     return rc;
 }

@@ -17,6 +17,7 @@
 
 #include "runtime/bloch/sim.h"
 #include "runtime/phantom.h"
+#include "runtime/rawdata.h"
 #include "runtime/system.h"
 #include "vm/program.h"
 
@@ -27,6 +28,31 @@ struct simulate_opts {
     bool quiet;                  /* no progress bar, no summary */
     bool progress;               /* a progress bar (stderr is a terminal) */
 };
+
+/* What the raw data of a program will hold, from a first pass of the VM
+   (no physics): per ADC its flags (first/last in..., reversed lines) and
+   slice position, and the header (matrix, FOV, limits, params). The
+   simulator and the hardware drivers write acquisitions through it. */
+struct acq_plan {
+    struct raw_header h;
+    size_t n;                    /* ADCs */
+    uint64_t *flags;
+    float *zpos;                 /* mm */
+    const char **pn;             /* header user parameters (room for 3 more) */
+    double *pv;
+    size_t np;
+    uint32_t max_samples;
+    int64_t total_ns;
+};
+int acq_plan_init(struct acq_plan *pl, const struct lbc_program *p, const struct system *sys,
+                  const char *seq_name, int ncoils, const char *cmd, FILE *err);
+/* Flags, k-space centre sample, directions and position of ADC index
+   (q->samples set by the caller). */
+void acq_plan_fill(const struct acq_plan *pl, size_t index, struct raw_acq *q);
+/* Mark the header as of a run that ended early: user parameters
+   larmor_incomplete = 1, larmor_acquisitions_expected and _received. */
+void acq_plan_mark_incomplete(struct acq_plan *pl, size_t received);
+void acq_plan_fini(struct acq_plan *pl);
 
 /* Returns 0 on success, 1 on an error (message printed to err), 130 if
    interrupted (the file is valid and holds what was simulated). */

@@ -695,7 +695,18 @@ static const char *const ref_keys[] = { "b1", "duration" };
 
 static const char *const root_keys[] = { "name", "description", "b0", "nucleus", "gamma",
                                           "gradient", "rf", "adc", "block_raster", "patient",
-                                          "sar", "pns", "acoustic" };
+                                          "sar", "pns", "acoustic", "console" };
+
+static const char *const console_keys[] = { "type", "gradient_board", "spi_div",
+                                             "grad_full_scale", "rf_full_scale",
+                                             "rx_full_scale" };
+static const struct field console_fields[] = {
+    { "spi_div", Q_NUMBER, FT_U32, false, false, 0, 63, OFF(spi_div) },
+    { "grad_full_scale", Q_GRAD, FT_AXES, false, true, 0, 1, OFF(grad_full_scale) },
+    { "rf_full_scale", Q_FIELD, FT_DOUBLE, false, true, 0, 1e-3, OFF(rf_full_scale) },
+    { "rx_full_scale", Q_NUMBER, FT_DOUBLE, false, true, 0, 1e12, OFF(rx_full_scale) },
+};
+
 
 static const struct {
     const char *name;
@@ -805,6 +816,35 @@ static bool load_sar(struct ydoc *L, const struct section *root, struct system *
         }
     }
     return L->d->nerrors == e0;
+}
+
+/* console: the hardware console (optional; notes/marcos.md). */
+static void load_console(struct ydoc *L, const struct section *root, struct system *s)
+{
+    struct section sec;
+    s->console = SYS_CONSOLE_NONE;
+    if (!sub_open(L, root, "console", false, &sec, console_keys, ARRAY_LEN(console_keys)))
+        return;
+    static const char *const types[] = { "marcos" };
+    static const char *const boards[] = { "ocra1", "gpa-fhdo" };
+    const struct ynode *tv = sec_val(&sec, "type");
+    if (!tv) {
+        report_missing(L, &sec, "type", "marcos");
+        return;
+    }
+    if (get_enum(L, tv, "console.type", types, ARRAY_LEN(types)) < 0)
+        return;
+    s->console = SYS_CONSOLE_MARCOS;
+    s->grad_board = SYS_BOARD_OCRA1;
+    s->spi_div = 10;
+    s->rx_full_scale = 131072;
+    const struct ynode *bv = sec_val(&sec, "gradient_board");
+    if (bv) {
+        int b = get_enum(L, bv, "console.gradient_board", boards, ARRAY_LEN(boards));
+        if (b >= 0)
+            s->grad_board = b == 0 ? SYS_BOARD_OCRA1 : SYS_BOARD_GPA_FHDO;
+    }
+    load_fields(L, &sec, console_fields, ARRAY_LEN(console_fields), s);
 }
 
 static void load_bands(struct ydoc *L, const struct section *root, struct system *s)
@@ -1025,6 +1065,7 @@ static void load_root(struct ydoc *L, const struct ynode *root, struct system *s
         load_fields(L, &pns, pns_fields, ARRAY_LEN(pns_fields), s);
     }
     load_bands(L, &sec, s);
+    load_console(L, &sec, s);
 }
 
 /* ----------------------------------------------------------- entry points */

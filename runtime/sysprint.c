@@ -171,4 +171,18 @@ void system_print(const struct system *s, FILE *out)
         fprintf(out, "%s %s to %s", i ? "," : "", lo, hi);
     }
     fprintf(out, "\n");
+    if (s->console == SYS_CONSOLE_MARCOS) {
+        fprintf(out, "console\n");
+        fprintf(out, "  %-22s marcos\n", "type");
+        fprintf(out, "  %-22s %s\n", "gradient_board",
+                s->grad_board == SYS_BOARD_GPA_FHDO ? "gpa-fhdo" : "ocra1");
+        fprintf(out, "  %-22s %u\n", "spi_div", (unsigned)s->spi_div);
+        if (s->grad_full_scale[0] > 0)
+            put_axes(out, "grad_full_scale", s->grad_full_scale, u_grad);
+        else
+            put_axes(out, "grad_full_scale", s->max_grad_axis, u_grad);
+        put(out, "rf_full_scale", s->rf_full_scale > 0 ? s->rf_full_scale : s->max_b1, u_field,
+            s->rf_full_scale > 0 ? NULL : "  (derived: max_b1)");
+        fprintf(out, "  %-22s %.10g\n", "rx_full_scale", s->rx_full_scale);
+    }
 }

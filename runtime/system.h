@@ -28,6 +28,10 @@ enum sar_region { SAR_WHOLE_BODY, SAR_HEAD, SAR_PARTIAL_BODY, SAR__COUNT };
 
 #define SYS_MAX_BANDS 16
 
+/* The console that plays the scanner's sequences (larmor run). */
+enum sys_console { SYS_CONSOLE_NONE, SYS_CONSOLE_MARCOS };
+enum sys_grad_board { SYS_BOARD_OCRA1 = 1, SYS_BOARD_GPA_FHDO = 2 };
+
 struct system {
     char name[64];
     char description[128];    /* one line from the file's description: key; "" if none */
@@ -79,6 +83,14 @@ struct system {
     /* acoustic: forbidden bands of the readout gradient's fundamental */
     int nbands;
     double band_lo[SYS_MAX_BANDS], band_hi[SYS_MAX_BANDS];  /* Hz */
+
+    /* console (optional section): what a hardware driver needs */
+    enum sys_console console;   /* NONE: no console section */
+    enum sys_grad_board grad_board;
+    uint32_t spi_div;           /* gradient board SPI clock divider */
+    double grad_full_scale[3];  /* T/m at gradient DAC full scale (0: max_amplitude) */
+    double rf_full_scale;       /* T at TX full scale (0: max_b1) */
+    double rx_full_scale;       /* RX code of amplitude 1, CIC gain included */
 };
 
 /* Fill s with the built-in generic 3 T system (the values of
