@@ -89,11 +89,10 @@ static void prefix_init(struct prefix *x, const struct ev_list *l)
         x->P[i] = x->P[i - 1] + (double)l->v[i - 1].value * (double)(l->v[i].tick - l->v[i - 1].tick);
 }
 
-/* The integral of the channel up to tick t. */
-static double integral(const struct prefix *x, int64_t t)
+/* The index of the first change after tick t (l->n if none). */
+static size_t after(const struct ev_list *l, int64_t t)
 {
-    const struct ev_list *l = x->l;
-    size_t lo = 0, hi = l->n;      /* the first change after t */
+    size_t lo = 0, hi = l->n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
         if (l->v[mid].tick <= t)
@@ -101,17 +100,24 @@ static double integral(const struct prefix *x, int64_t t)
         else
             hi = mid;
     }
-    if (lo == 0)
-        return 0;
-    return x->P[lo - 1] + (double)l->v[lo - 1].value * (double)(t - l->v[lo - 1].tick);
+    return lo;
 }
 
+/* The integral of the channel up to tick t. */
+static double integral(const struct prefix *x, int64_t t)
+{
+    const struct ev_list *l = x->l;
+    size_t i = after(l, t);
+    if (i == 0)
+        return 0;
+    return x->P[i - 1] + (double)l->v[i - 1].value * (double)(t - l->v[i - 1].tick);
+}
+
+/* The channel's value at tick t (0 before its first change). */
 static int64_t value_at(const struct ev_list *l, int64_t t)
 {
-    int64_t v = 0;
-    for (size_t i = 0; i < l->n && l->v[i].tick <= t; i++)
-        v = l->v[i].value;
-    return v;
+    size_t i = after(l, t);
+    return i ? l->v[i - 1].value : 0;
 }
 
 /* Loopback samples of every RX window, appended to re/im. */
@@ -139,10 +145,10 @@ static size_t loopback(const struct mm_result *r, double **re, double **im)
         double amp = 0, ph = 0;
         if (fall >= 0) {
             for (int q = EV_TX_I; q <= EV_TX_Q; q++)
-                for (size_t k = 0; k < r->ch[q].n; k++) {
+                for (size_t k = after(&r->ch[q], rise - 1); k < r->ch[q].n; k++) {
                     int64_t t = r->ch[q].v[k].tick;
-                    if (t < rise || t >= fall)
-                        continue;
+                    if (t >= fall)
+                        break;
                     double x = (double)value_at(&r->ch[EV_TX_I], t);
                     double y = (double)value_at(&r->ch[EV_TX_Q], t);
                     if (hypot(x, y) > amp) {
