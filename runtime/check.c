@@ -1183,10 +1183,11 @@ int check_count(const struct check *ck, bool warnings)
 
 /* ---------- reporting ---------- */
 
-static struct span span_of(const struct lbc_program *p, uint32_t pc, struct diag_ctx *d,
-                           char *loc, size_t nloc)
+struct span check_pc_span(const struct lbc_program *p, uint32_t pc, struct diag_ctx *d,
+                          char *loc, size_t nloc)
 {
-    loc[0] = 0;
+    if (loc && nloc)
+        loc[0] = 0;
     if (!p || pc >= p->ncode || !p->lines)
         return SPAN_NONE;
     const struct lbc_span *ls = &p->lines[pc];
@@ -1207,7 +1208,8 @@ static struct span span_of(const struct lbc_program *p, uint32_t pc, struct diag
     }
     const struct src_file *sf = f >= 0 ? diag_file(d, f) : NULL;
     if (!sf || ls->end > sf->len || ls->start > ls->end) {
-        snprintf(loc, nloc, "%s:%u:%u", path, ls->line, ls->col);
+        if (loc && nloc)
+            snprintf(loc, nloc, "%s:%u:%u", path, ls->line, ls->col);
         return SPAN_NONE;
     }
     return (struct span){ f, ls->start, ls->end };
@@ -1235,7 +1237,7 @@ void check_report(const struct check *ck, const struct lbc_program *p, struct di
     for (int i = 0; i < ck->ngroups; i++) {
         const struct group *gr = &ck->groups[i];
         char loc[600];
-        struct span sp = span_of(p, gr->pc, d, loc, sizeof loc);
+        struct span sp = check_pc_span(p, gr->pc, d, loc, sizeof loc);
         struct diag *g = gr->warning ? diag_warning(d, gr->code, sp, "%s", gr->msg)
                                      : diag_error(d, gr->code, sp, "%s", gr->msg);
         if (loc[0])

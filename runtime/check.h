@@ -149,6 +149,13 @@ struct check_minimum {
 
 /* The report of `larmor check`: peaks against limits, SAR, PNS, duration,
    and the minima (mins may be NULL). */
+/* The source span of instruction pc for diagnostics in d: its file is
+   read into d if it is not there yet (a regular file under 16 MiB; a .lbc
+   names its source, which may have moved). SPAN_NONE when there is none
+   or it no longer fits the file; then loc (if given) gets "path:line:col". */
+struct span check_pc_span(const struct lbc_program *p, uint32_t pc, struct diag_ctx *d,
+                          char *loc, size_t nloc);
+
 void check_print_text(const struct check *ck, const struct lbc_program *p,
                       const struct check_minimum *mins, int nmins, FILE *out);
 void check_print_json(const struct check *ck, const struct lbc_program *p,

@@ -276,6 +276,25 @@ static char *default_out(const char *in, const char *ext)
     return xasprintf("%.*s%s", (int)n, base, ext);
 }
 
+/* Load seq (compile a .psq, import a .seq) and write it as bytecode to
+   -o or the source name with .lbc; the exit status. */
+static int load_and_write_lbc(const char *cmd, const char *seq, const struct seq_opts *so)
+{
+    int rc = 0;
+    struct lbc_program *p = load_program(seq, so, &rc);
+    if (!p)
+        return rc;
+    char *out = so->out ? xstrdup(so->out) : default_out(seq, ".lbc");
+    char err[512];
+    if (lbc_write_file(p, out, err, sizeof err) != 0) {
+        fprintf(stderr, "larmor %s: cannot write %s: %s\n", cmd, out, err);
+        rc = EXIT_INPUT;
+    }
+    free(out);
+    lbc_free(p);
+    return rc;
+}
+
 static int cmd_compile(int argc, char **argv)
 {
     struct seq_opts so = { 0 };
@@ -288,17 +307,7 @@ static int cmd_compile(int argc, char **argv)
         rc = usage_error("compile", "'%s' is already bytecode; compile takes a .psq", seq);
         goto out;
     }
-    struct lbc_program *p = load_program(seq, &so, &rc);
-    if (!p)
-        goto out;
-    char *out = so.out ? xstrdup(so.out) : default_out(seq, ".lbc");
-    char err[512];
-    if (lbc_write_file(p, out, err, sizeof err) != 0) {
-        fprintf(stderr, "larmor compile: cannot write %s: %s\n", out, err);
-        rc = EXIT_INPUT;
-    }
-    free(out);
-    lbc_free(p);
+    rc = load_and_write_lbc("compile", seq, &so);
 out:
     free(so.defines);
     return rc;
@@ -1264,17 +1273,7 @@ static int cmd_import(int argc, char **argv)
         rc = usage_error("import", "'%s' is not a .seq file", seq);
         goto out;
     }
-    struct lbc_program *p = load_program(seq, &so, &rc);
-    if (!p)
-        goto out;
-    char *o = so.out ? xstrdup(so.out) : default_out(seq, ".lbc");
-    char err[512];
-    if (lbc_write_file(p, o, err, sizeof err) != 0) {
-        fprintf(stderr, "larmor import: cannot write %s: %s\n", o, err);
-        rc = EXIT_INPUT;
-    }
-    free(o);
-    lbc_free(p);
+    rc = load_and_write_lbc("import", seq, &so);
 out:
     free(so.defines);
     return rc;

@@ -7,36 +7,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "runtime/check.h"
 #include "runtime/diag.h"
 #include "runtime/simulate.h"
 #include "runtime/util.h"
 #include "vm/vm.h"
-
-static struct span pc_span(const struct lbc_program *p, uint32_t pc, struct diag_ctx *d)
-{
-    if (pc >= p->ncode || !p->lines)
-        return SPAN_NONE;
-    const struct lbc_span *ls = &p->lines[pc];
-    if (ls->file < 0)
-        return SPAN_NONE;
-    const char *path = lbc_str(p, ls->file);
-    int f = diag_find_file(d, path);
-    struct stat st;
-    if (f < 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < (16 << 20)) {
-        size_t len;
-        char *text = read_file(path, &len);
-        if (text) {
-            f = diag_add_file(d, path, text, len);
-            free(text);
-        }
-    }
-    const struct src_file *sf = f >= 0 ? diag_file(d, f) : NULL;
-    if (!sf || ls->end > sf->len || ls->start > ls->end)
-        return SPAN_NONE;
-    return (struct span){ f, ls->start, ls->end };
-}
 
 void driver_print_msgs(const struct drv_msgs *m, const struct lbc_program *p, FILE *err)
 {
@@ -45,7 +21,7 @@ void driver_print_msgs(const struct drv_msgs *m, const struct lbc_program *p, FI
     for (size_t i = 0; i < m->n; i++) {
         const struct drv_msg *g = &m->v[i];
         struct diag *x = diag_report(&d, g->note ? DIAG_NOTE : DIAG_ERROR, g->code,
-                                     pc_span(p, g->pc, &d), "%s", g->msg);
+                                     check_pc_span(p, g->pc, &d, NULL, 0), "%s", g->msg);
         if (g->time_ns >= 0)
             diag_note(x, SPAN_NONE, "first at t = %.6g ms", (double)g->time_ns * 1e-6);
         if (g->help[0])
