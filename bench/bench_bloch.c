@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -36,13 +35,6 @@
 #include "runtime/util.h"
 #include "vm/program.h"
 #include "vm/vm.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static double median(double *v, int n)
 {
@@ -99,7 +91,7 @@ static void run(const struct lbc_program *p, const struct phantom *ph, int threa
         o.threads = threads;
         o.no_groups = no_groups;
         char err[256];
-        double t0 = now_s();
+        double t0 = monotonic_s();
         struct sim *s = sim_new(ph, &o, err, sizeof err);
         if (!s) {
             fprintf(stderr, "bench_bloch: %s\n", err);
@@ -108,7 +100,7 @@ static void run(const struct lbc_program *p, const struct phantom *ph, int threa
         struct vm_backend be;
         sim_backend(s, &be);
         vm_run(p, &be, NULL, NULL);
-        t[i] = now_s() - t0;
+        t[i] = monotonic_s() - t0;
         sim_stats(s, &r->st);
         r->spins = sim_nspins(s);
         sim_free(s);

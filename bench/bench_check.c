@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "bench/bench_util.h"
 #include "compiler/compile.h"
@@ -28,13 +27,6 @@
 #include "runtime/util.h"
 #include "vm/program.h"
 #include "vm/vm.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static double median(double *v, int n)
 {
@@ -73,16 +65,16 @@ static void bench(const char *label, const char *file, const char **defs, int nd
     struct lbc_program *p = NULL;
     struct check *ck = NULL;
     for (int i = 0; i < runs; i++) {
-        double t0 = now_s();
+        double t0 = monotonic_s();
         struct lbc_program *q = compile_seq(path, defs, nd, false, NULL);
-        tn[i] = now_s() - t0;
+        tn[i] = monotonic_s() - t0;
         lbc_free(q);
         check_free(ck);
         ck = NULL;
         lbc_free(p);
-        t0 = now_s();
+        t0 = monotonic_s();
         p = compile_seq(path, defs, nd, true, &ck);
-        tc[i] = now_s() - t0;
+        tc[i] = monotonic_s() - t0;
     }
     const struct check_summary *m = check_get_summary(ck);
     uint64_t events = m->nblocks + m->nrf + m->nadc;
@@ -93,9 +85,9 @@ static void bench(const char *label, const char *file, const char **defs, int nd
         struct check *c2 = check_new(&sys);
         struct vm_backend be;
         check_backend(c2, &be);
-        double t0 = now_s();
+        double t0 = monotonic_s();
         vm_run(p, &be, NULL, NULL);
-        tb[i] = now_s() - t0;
+        tb[i] = monotonic_s() - t0;
         check_free(c2);
     }
     double full = median(tc, runs), nocheck = median(tn, runs), vm = median(tb, runs);

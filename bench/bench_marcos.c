@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "bench/bench_util.h"
 #include "compiler/compile.h"
@@ -19,13 +18,6 @@
 #include "runtime/driver/marcos.h"
 #include "runtime/system.h"
 #include "runtime/util.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static double median(double *v, int n)
 {
@@ -73,18 +65,18 @@ int main(int argc, char **argv)
         for (int r = 0; r < runs; r++) {
             struct ev_program e;
             struct drv_msgs m = { 0 };
-            double t0 = now_s();
+            double t0 = monotonic_s();
             if (ev_build(&e, p, &caps, &m) != 0) {
                 fprintf(stderr, "bench_marcos: %s is refused\n", seqs[i]);
                 return 1;
             }
-            double t1 = now_s();
+            double t1 = monotonic_s();
             struct marcos_prog mp;
             if (marcos_lower(&mp, &e, &c, &m) != 0) {
                 fprintf(stderr, "bench_marcos: %s is refused\n", seqs[i]);
                 return 1;
             }
-            double t2 = now_s();
+            double t2 = monotonic_s();
             te[r] = t1 - t0;
             tl[r] = t2 - t1;
             nch = 0;

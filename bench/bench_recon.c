@@ -17,20 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "runtime/rawdata.h"
 #include "runtime/recon/fft.h"
 #include "runtime/recon/recon.h"
 #include "runtime/util.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -105,15 +97,15 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < (size_t)N * N * N; i++) {
             bare[i] = (float)(i % 7);
         }
-        double t0 = now_s();
+        double t0 = monotonic_s();
         fftwf_execute(p);
-        double t1 = now_s();
+        double t1 = monotonic_s();
         double tb = t1 - t0;
-        t0 = now_s();
+        t0 = monotonic_s();
         struct kspace *k = recon_kspace(&f, &o, err, sizeof err);
-        double tp = now_s();
+        double tp = monotonic_s();
         struct image_vol *v = k ? recon_image(k, &o, err, sizeof err) : NULL;
-        t1 = now_s();
+        t1 = monotonic_s();
         if (!v) {
             fprintf(stderr, "bench_recon: %s\n", err);
             return 1;

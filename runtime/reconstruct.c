@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "runtime/rawdata.h"
 #include "runtime/recon/fft.h"
@@ -36,13 +35,6 @@ int recon_parse_formats(const char *s, unsigned *formats)
         return -1;
     *formats = f;
     return 0;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 /* mkdir -p */
@@ -104,7 +96,7 @@ int reconstruct(const char *raw_path, const char *out, const struct recon_cli *c
 {
     char err[1024];
     int rc = 1;
-    double t0 = now_s();
+    double t0 = monotonic_s();
     struct raw_file *f = NULL;
     struct kspace *k = NULL;
     struct image_vol *v = NULL;
@@ -249,7 +241,7 @@ int reconstruct(const char *raw_path, const char *out, const struct recon_cli *c
                 k->ncoils,
                 k->ncoils == 1 ? "" : "s",
                 k->ncoils > 1 ? (sens ? ", Roemer" : ", sum of squares") : "",
-                now_s() - t0);
+                monotonic_s() - t0);
         for (size_t i = 0; i < nnames; i++)
             fprintf(log, "%s %s", i ? "," : "", names[i]);
         fputc('\n', log);

@@ -7,7 +7,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "runtime/rawdata.h"
 #include "runtime/util.h"
@@ -112,13 +111,6 @@ struct run {
     FILE *out;
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static int sink(void *ctx, const struct sim_acq *a)
 {
     struct run *r = ctx;
@@ -144,7 +136,7 @@ static int progress(void *ctx, int64_t done_ns)
 {
     struct run *r = ctx;
     if (r->bar) {
-        double t = now_s();
+        double t = monotonic_s();
         if (t - r->t0 > 1.0 && (t - r->last > 0.1 || done_ns >= r->total_ns)) {
             r->last = t;
             double f = r->total_ns > 0 ? (double)done_ns / (double)r->total_ns : 1;
@@ -344,7 +336,7 @@ int simulate_run(const struct lbc_program *p, const struct system *sys, const st
     }
     r.plan = &pl;
     r.bar = o->progress && !o->quiet;
-    r.t0 = now_s();
+    r.t0 = monotonic_s();
     r.total_ns = pl.total_ns;
     r.out = err;
     sim_set_sink(s, sink, &r);
@@ -358,7 +350,7 @@ int simulate_run(const struct lbc_program *p, const struct system *sys, const st
     sim_backend(s, &be);
     vm_run(p, &be, NULL, NULL);
     sigaction(SIGINT, &old, NULL);
-    if (r.bar && now_s() - r.t0 > 1.0)
+    if (r.bar && monotonic_s() - r.t0 > 1.0)
         fputc('\n', err);
     if (raw_close(r.w, &pl.h, e, sizeof e) != 0) {
         fprintf(err, "larmor simulate: %s\n", e);
@@ -376,7 +368,7 @@ int simulate_run(const struct lbc_program *p, const struct system *sys, const st
         sim_stats(s, &st);
         fprintf(err, "simulated %.3g s of scan time on %zu isochromats (%zu voxels) in %.2f s: "
                      "%zu acquisitions of up to %u samples x %d coil%s -> %s\n",
-                (double)pl.total_ns * 1e-9, sim_nspins(s), ph->n, now_s() - r.t0, r.written,
+                (double)pl.total_ns * 1e-9, sim_nspins(s), ph->n, monotonic_s() - r.t0, r.written,
                 pl.max_samples, o->sim.ncoils, o->sim.ncoils == 1 ? "" : "s", o->out);
     }
     sim_free(s);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void oom(size_t n)
 {
@@ -302,4 +303,11 @@ char *str_join(const char *const *names, size_t n)
     for (size_t i = 0; i < n; i++)
         sb_printf(&b, "%s%s", i ? ", " : "", names[i]);
     return sb_take(&b);
+}
+
+double monotonic_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }

@@ -24,6 +24,8 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* An error message into a caller's buffer (err, errlen); nothing when err
    is NULL or errlen 0. */
 void errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Seconds on the monotonic clock (for elapsed times). */
+double monotonic_s(void);
 /* Whether s ends with suf ("seq.lbc", ".lbc"). */
 bool str_has_suffix(const char *s, const char *suf);
 

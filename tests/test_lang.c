@@ -32,6 +32,7 @@
 #include "runtime/diag.h"
 #include "tests/testutil.h"
 #include "runtime/units.h"
+#include "runtime/util.h"
 #include "vm/program.h"
 #include "vm/vm.h"
 
@@ -53,21 +54,6 @@ static char *sequence_path(const char *name)
     char *p = malloc(n);
     snprintf(p, n, "%s/sequences/%s", t, name);
     return p;
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    size_t got = fread(s, 1, (size_t)n, f);
-    s[got] = 0;
-    fclose(f);
-    return s;
 }
 
 static struct lbc_program *compile_at(const char *path, const char *src, const char *const *defs,
@@ -1467,7 +1453,8 @@ static struct lbc_program *compile_file_defs(const char *name, const char *const
                                              struct diag_ctx *d)
 {
     char *path = sequence_path(name);
-    char *src = slurp(path);
+    size_t len;
+    char *src = read_file(path, &len);
     CU_ASSERT_PTR_NOT_NULL(src);
     struct lbc_program *p = NULL;
     if (src)

@@ -34,7 +34,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "runtime/util.h"
@@ -49,13 +48,6 @@ struct mc {
     volatile sig_atomic_t stop;
     uint32_t idx;
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* --- sockets with deadlines ------------------------------------------------ */
 
@@ -109,7 +101,7 @@ static int net_send(int fd, const void *buf, size_t len, double deadline, char *
 {
     const char *p = buf;
     while (len) {
-        double left = deadline - now_s();
+        double left = deadline - monotonic_s();
         if (left <= 0) {
             errf(err, errlen, "timed out sending to the console");
             return -1;
@@ -147,7 +139,7 @@ static int net_recv_obj(int fd, msgpack_unpacker *u, msgpack_unpacked *obj, doub
             return RX_BAD;
         if (stop && *stop)
             return RX_ABORT;
-        double left = deadline - now_s();
+        double left = deadline - monotonic_s();
         if (left <= 0)
             return RX_TIMEOUT;
         struct pollfd pf = { fd, POLLIN, 0 };
@@ -261,13 +253,13 @@ static int exchange(struct mc *m, int fd, msgpack_unpacker *u, msgpack_unpacked 
     msgpack_sbuffer_init(&sb);
     uint32_t idx = m->idx++;
     pack_request(&sb, type, idx, cmd, arg, w, nw);
-    double t = now_s();
+    double t = monotonic_s();
     int rc = net_send(fd, sb.data, sb.size, t + m->cfg.timeout_s + (double)sb.size / 1e6, err,
                       errlen);
     msgpack_sbuffer_destroy(&sb);
     if (rc)
         return RX_LOST;
-    rc = net_recv_obj(fd, u, res, now_s() + wait_s, abortable ? &m->stop : NULL);
+    rc = net_recv_obj(fd, u, res, monotonic_s() + wait_s, abortable ? &m->stop : NULL);
     if (rc == RX_OK) {
         const msgpack_object *o = &res->data;
         if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < 6 ||
