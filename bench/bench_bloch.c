@@ -30,9 +30,9 @@
 #include "bench/bench_util.h"
 #include "compiler/compile.h"
 #include "runtime/bloch/sim.h"
-#include "runtime/diag.h"
-#include "runtime/phantom.h"
-#include "runtime/util.h"
+#include "base/diag.h"
+#include "runtime/phantom/phantom.h"
+#include "base/util.h"
 #include "vm/program.h"
 #include "vm/vm.h"
 

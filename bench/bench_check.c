@@ -22,9 +22,9 @@
 
 #include "bench/bench_util.h"
 #include "compiler/compile.h"
-#include "runtime/check.h"
-#include "runtime/diag.h"
-#include "runtime/util.h"
+#include "runtime/check/check.h"
+#include "base/diag.h"
+#include "base/util.h"
 #include "vm/program.h"
 #include "vm/vm.h"
 

@@ -20,8 +20,8 @@
 
 #include "bench/bench_util.h"
 #include "compiler/compile.h"
-#include "runtime/diag.h"
-#include "runtime/util.h"
+#include "base/diag.h"
+#include "base/util.h"
 #include "vm/program.h"
 #include "vm/vm.h"
 

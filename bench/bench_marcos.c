@@ -13,11 +13,11 @@
 
 #include "bench/bench_util.h"
 #include "compiler/compile.h"
-#include "runtime/diag.h"
+#include "base/diag.h"
 #include "runtime/driver/events.h"
 #include "runtime/driver/marcos.h"
-#include "runtime/system.h"
-#include "runtime/util.h"
+#include "runtime/system/system.h"
+#include "base/util.h"
 
 static double median(double *v, int n)
 {

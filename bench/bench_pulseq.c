@@ -16,8 +16,8 @@
 
 #include "bench/bench_util.h"
 #include "runtime/pulseq/pulseq.h"
-#include "runtime/system.h"
-#include "runtime/util.h"
+#include "runtime/system/system.h"
+#include "base/util.h"
 
 /* A 1.4 file of nblocks blocks: 4-block repetitions of excitation, phase
    encode (one of 256 traps), readout with ADC and LIN label, spoiler. */

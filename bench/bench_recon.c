@@ -19,10 +19,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runtime/rawdata.h"
+#include "runtime/io/rawdata.h"
 #include "runtime/recon/fft.h"
 #include "runtime/recon/recon.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 static int cmp_double(const void *a, const void *b)
 {

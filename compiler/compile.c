@@ -7,7 +7,7 @@
  * of the parameter that would satisfy them.
  */
 #include "compiler/internal.h"
-#include "runtime/check.h"
+#include "runtime/check/check.h"
 #include "vm/vm.h"
 
 #include <ctype.h>

@@ -7,8 +7,8 @@
 #ifndef LARMOR_COMPILE_H
 #define LARMOR_COMPILE_H
 
-#include "runtime/diag.h"
-#include "runtime/system.h"
+#include "base/diag.h"
+#include "runtime/system/system.h"
 #include "vm/program.h"
 
 struct compile_opts {
@@ -23,7 +23,7 @@ struct compile_opts {
        calls, array and string elements built or scanned) and for the dry
        run (VM instructions). Past it the compilation fails with E0315. */
     uint64_t max_work;
-    /* The safety check of the dry run (runtime/check.h). If check_out is
+    /* The safety check of the dry run (runtime/check/check.h). If check_out is
        non-NULL the check object is handed over there (the caller frees it
        with check_free), and a program whose only errors are safety
        violations is still returned, for `larmor check` to report. */

@@ -13,8 +13,8 @@
 
 #include "compiler/compile.h"
 #include "grammar/ast.h"
-#include "runtime/units.h"
-#include "runtime/util.h"
+#include "base/units.h"
+#include "base/util.h"
 #include "vm/program.h"
 
 enum vkind {

@@ -9,9 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "runtime/diag.h"
-#include "runtime/units.h"
-#include "runtime/util.h"
+#include "base/diag.h"
+#include "base/units.h"
+#include "base/util.h"
 
 enum node_kind {
     /* expressions */

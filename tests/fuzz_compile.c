@@ -24,8 +24,8 @@
 #include <stdlib.h>
 
 #include "compiler/compile.h"
-#include "runtime/diag.h"
-#include "runtime/util.h"
+#include "base/diag.h"
+#include "base/util.h"
 #include "vm/program.h"
 
 /* The work cap of one fuzz input (evaluation steps; dry-run instructions):

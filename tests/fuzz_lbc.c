@@ -9,7 +9,7 @@
  * and the verifier).
  *
  * Build: clang -g -fsanitize=fuzzer,address,undefined -I. vm/program.c
- *        vm/lbc_io.c vm/verify.c vm/disasm.c runtime/util.c tests/fuzz_lbc.c
+ *        vm/lbc_io.c vm/verify.c vm/disasm.c base/util.c tests/fuzz_lbc.c
  * Seeds: tests/fuzz/lbc-seed/ (written by LARMOR_LBC_SEED_DIR=dir test_lbc);
  * crash reproducers are kept in tests/fuzz/lbc-regress/ and replayed by
  * tests/test_regress.c, which includes this file with LARMOR_FUZZ_NO_ENTRY
@@ -21,9 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/check.h"
-#include "runtime/system.h"
-#include "runtime/util.h"
+#include "runtime/check/check.h"
+#include "runtime/system/system.h"
+#include "base/util.h"
 #include "vm/program.h"
 #include "vm/vm.h"
 

@@ -15,9 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "runtime/diag.h"
+#include "base/diag.h"
 #include "runtime/pulseq/pulseq.h"
-#include "runtime/trace.h"
+#include "runtime/trace/trace.h"
 #include "vm/vm.h"
 
 int fuzz_seq_one(const uint8_t *data, size_t size);

@@ -1,6 +1,6 @@
 /*
  * fuzz_system: libFuzzer entry point for the scanner-description loader
- * (runtime/sysconf.c). Any input must load (and then print) or be refused
+ * (runtime/system/sysconf.c). Any input must load (and then print) or be refused
  * with errors, without a crash, a leak or undefined behaviour; the loader
  * must report an error exactly when it returns 1.
  *
@@ -14,8 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "runtime/diag.h"
-#include "runtime/system.h"
+#include "base/diag.h"
+#include "runtime/system/system.h"
 
 int fuzz_system_one(const uint8_t *data, size_t size);
 

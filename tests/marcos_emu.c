@@ -42,7 +42,7 @@
 #include <unistd.h>
 
 #include "runtime/driver/marcos.h"
-#include "runtime/util.h"
+#include "base/util.h"
 #include "tests/marcos_model.h"
 
 static const char *log_path;

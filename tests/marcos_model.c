@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "runtime/driver/marcos.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 struct bo {
     int64_t at;

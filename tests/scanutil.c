@@ -13,12 +13,12 @@
 #include <unistd.h>
 
 #include "compiler/compile.h"
-#include "runtime/diag.h"
-#include "runtime/rawdata.h"
+#include "base/diag.h"
+#include "runtime/io/rawdata.h"
 #include "runtime/pulseq/pulseq.h"
 #include "runtime/recon/recon.h"
-#include "runtime/simulate.h"
-#include "runtime/util.h"
+#include "runtime/bloch/simulate.h"
+#include "base/util.h"
 #include "tests/testutil.h"
 
 /* --- end to end: a scan of the Shepp-Logan phantom ------------------------ */

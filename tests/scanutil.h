@@ -9,11 +9,11 @@
 
 #include <stdbool.h>
 
-#include "runtime/check.h"
-#include "runtime/diag.h"
-#include "runtime/phantom.h"
+#include "runtime/check/check.h"
+#include "base/diag.h"
+#include "runtime/phantom/phantom.h"
 #include "runtime/recon/image.h"
-#include "runtime/system.h"
+#include "runtime/system/system.h"
 
 /* What a scan may change from `larmor scan`'s defaults (built-in generic
    3 T system, ideal spoiling, no diffusion, one spin per voxel). */

@@ -14,10 +14,10 @@
 #include <string.h>
 
 #include "compiler/compile.h"
-#include "runtime/check.h"
-#include "runtime/diag.h"
+#include "runtime/check/check.h"
+#include "base/diag.h"
 #include "tests/testutil.h"
-#include "runtime/system.h"
+#include "runtime/system/system.h"
 
 int register_check_tests(void);
 

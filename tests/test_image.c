@@ -26,9 +26,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/rawdata.h"
+#include "runtime/io/rawdata.h"
 #include "runtime/recon/image.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 int register_image_tests(void);
 

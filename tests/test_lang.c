@@ -29,10 +29,10 @@
 #include <unistd.h>
 
 #include "compiler/compile.h"
-#include "runtime/diag.h"
+#include "base/diag.h"
 #include "tests/testutil.h"
-#include "runtime/units.h"
-#include "runtime/util.h"
+#include "base/units.h"
+#include "base/util.h"
 #include "vm/program.h"
 #include "vm/vm.h"
 

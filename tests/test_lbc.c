@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runtime/util.h"
+#include "base/util.h"
 #include "vm/program.h"
 
 int register_lbc_tests(void);

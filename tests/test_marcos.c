@@ -24,13 +24,13 @@
 #include <unistd.h>
 
 #include "compiler/compile.h"
-#include "runtime/diag.h"
+#include "base/diag.h"
 #include "runtime/driver/driver.h"
 #include "runtime/driver/events.h"
 #include "runtime/driver/marcos.h"
-#include "runtime/rawdata.h"
-#include "runtime/system.h"
-#include "runtime/util.h"
+#include "runtime/io/rawdata.h"
+#include "runtime/system/system.h"
+#include "base/util.h"
 #include "tests/marcos_model.h"
 #include "tests/scanutil.h"
 #include "tests/testutil.h"

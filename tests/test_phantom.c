@@ -1,6 +1,6 @@
 /*
- * test_phantom: CUnit suite "phantom" for runtime/phantom.c,
- * runtime/phantom_load.c and runtime/h5.c: the built-in Shepp-Logan's
+ * test_phantom: CUnit suite "phantom" for runtime/phantom/phantom.c,
+ * runtime/phantom/phantom_load.c and runtime/io/h5.c: the built-in Shepp-Logan's
  * tissues at known points, its orientation and symmetry, 2D against 3D;
  * YAML descriptions (every shape inside and outside, a rotated ellipse,
  * the order of overlaps, units, --res), the error code of each kind of
@@ -18,10 +18,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runtime/diag.h"
-#include "runtime/h5.h"
-#include "runtime/phantom.h"
-#include "runtime/util.h"
+#include "base/diag.h"
+#include "runtime/io/h5.h"
+#include "runtime/phantom/phantom.h"
+#include "base/util.h"
 
 int register_phantom_tests(void);
 

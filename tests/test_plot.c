@@ -32,12 +32,12 @@
 #include <unistd.h>
 
 #include "compiler/compile.h"
-#include "runtime/check.h"
-#include "runtime/diag.h"
-#include "runtime/kspace_traj.h"
+#include "runtime/check/check.h"
+#include "base/diag.h"
+#include "runtime/wave/kspace_traj.h"
 #include "runtime/plot/plot.h"
-#include "runtime/system.h"
-#include "runtime/util.h"
+#include "runtime/system/system.h"
+#include "base/util.h"
 #include "tests/testutil.h"
 #include "vm/vm.h"
 

@@ -18,10 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/check.h"
-#include "runtime/md5.h"
+#include "runtime/check/check.h"
+#include "base/md5.h"
 #include "runtime/pulseq/pulseq.h"
-#include "runtime/util.h"
+#include "base/util.h"
 #include "tests/scanutil.h"
 #include "tests/testutil.h"
 #include "vm/vm.h"

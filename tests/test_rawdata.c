@@ -1,5 +1,5 @@
 /*
- * test_rawdata: CUnit suite "rawdata" for runtime/rawdata.c: a file of a
+ * test_rawdata: CUnit suite "rawdata" for runtime/io/rawdata.c: a file of a
  * few two-coil acquisitions reads back field for field and sample for
  * sample; its XML header parses back and is valid for the ISMRMRD schema
  * (xmllint), for libismrmrd's own parser (ismrmrd_test_xml) and for its
@@ -22,8 +22,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/rawdata.h"
-#include "runtime/util.h"
+#include "runtime/io/rawdata.h"
+#include "base/util.h"
 
 int register_rawdata_tests(void);
 

@@ -38,16 +38,16 @@
 #include <ismrmrd/ismrmrd.h>
 
 #include "compiler/compile.h"
-#include "runtime/diag.h"
-#include "runtime/phantom.h"
-#include "runtime/rawdata.h"
-#include "runtime/simulate.h"
-#include "runtime/system.h"
+#include "base/diag.h"
+#include "runtime/phantom/phantom.h"
+#include "runtime/io/rawdata.h"
+#include "runtime/bloch/simulate.h"
+#include "runtime/system/system.h"
 #include "tests/testutil.h"
 #include "runtime/recon/fft.h"
 #include "runtime/recon/image.h"
 #include "runtime/recon/recon.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 int register_recon_tests(void);
 

@@ -28,10 +28,10 @@
 #include <string.h>
 
 #include "compiler/compile.h"
-#include "runtime/check.h"
-#include "runtime/diag.h"
-#include "runtime/system.h"
-#include "runtime/util.h"
+#include "runtime/check/check.h"
+#include "base/diag.h"
+#include "runtime/system/system.h"
+#include "base/util.h"
 #include "tests/scanutil.h"
 #include "tests/testutil.h"
 

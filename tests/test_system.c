@@ -1,6 +1,6 @@
 /*
  * test_system: CUnit suite "system" for the scanner description
- * (runtime/system.c, runtime/sysconf.c): stdlib/systems/generic_3t.yaml
+ * (runtime/system/system.c, runtime/system/sysconf.c): stdlib/systems/generic_3t.yaml
  * holds exactly the built-in default, every shipped file loads, the SAR
  * constants derived from a reference pulse equal the hand calculation, the
  * IEC limit tables, exact decimal scaling of units, the error code of each
@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/diag.h"
-#include "runtime/system.h"
-#include "runtime/util.h"
+#include "base/diag.h"
+#include "runtime/system/system.h"
+#include "base/util.h"
 
 int register_system_tests(void);
 

@@ -1,5 +1,5 @@
 /*
- * test_units: CUnit suite "units" for runtime/units.c: every unit name the
+ * test_units: CUnit suite "units" for base/units.c: every unit name the
  * language accepts (its SI scale and dimension), compound units, rejection
  * of unknown or malformed unit strings, dimension arithmetic, and the
  * formatting of SI values with a tidy unit (units_format, dim_unit,
@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "runtime/units.h"
+#include "base/units.h"
 
 int register_units_tests(void);
 
@@ -194,6 +194,32 @@ static void test_format(void)
     check_format(2, ((struct dim){ 0, 2, 0 }), "2 m^2");
 }
 
+/* The one quantity parser: number, blanks, unit; nothing else. */
+static void test_quantity(void)
+{
+    double v = 0;
+    struct dim d;
+    bool u = true;
+    CU_ASSERT_TRUE(unit_parse_quantity("2.5 ms", 6, &v, &d, &u));
+    CU_ASSERT_DOUBLE_EQUAL(v, 2.5e-3, 1e-15);
+    CU_ASSERT_TRUE(dim_eq(d, DIM_TIME) && u);
+    CU_ASSERT_TRUE(unit_parse_quantity("-40mT/m", 7, &v, &d, NULL));
+    CU_ASSERT_DOUBLE_EQUAL(v, -0.04, 1e-15);
+    CU_ASSERT_TRUE(dim_eq(d, DIM_GRAD));
+    CU_ASSERT_TRUE(unit_parse_quantity("3e2", 3, &v, &d, &u));
+    CU_ASSERT_TRUE(v == 300 && dim_is_none(d) && !u);
+    /* only the first n bytes count */
+    CU_ASSERT_TRUE(unit_parse_quantity("1 sXYZ", 3, &v, &d, &u));
+    CU_ASSERT_TRUE(v == 1 && dim_is_time(d));
+    CU_ASSERT_FALSE(unit_parse_quantity("ms", 2, &v, &d, &u));
+    CU_ASSERT_FALSE(unit_parse_quantity("2 parsec", 8, &v, &d, &u));
+    CU_ASSERT_FALSE(unit_parse_quantity("1e999 s", 7, &v, &d, &u));
+    CU_ASSERT_FALSE(unit_parse_quantity("inf", 3, &v, &d, &u));
+    CU_ASSERT_EQUAL(unit_number_len("1.5e-3x", 7), 6);
+    CU_ASSERT_EQUAL(unit_number_len("2e", 2), 1);
+    CU_ASSERT_EQUAL(unit_number_len(".", 1), 0);
+}
+
 static void test_dim_names(void)
 {
     char buf[96];
@@ -233,7 +259,8 @@ int register_units_tests(void)
         !CU_add_test(s, "unknown and malformed units rejected", test_rejects) ||
         !CU_add_test(s, "dimension arithmetic", test_dim_arith) ||
         !CU_add_test(s, "units_format", test_format) ||
-        !CU_add_test(s, "dim_unit and dim_describe", test_dim_names))
+        !CU_add_test(s, "dim_unit and dim_describe", test_dim_names) ||
+        !CU_add_test(s, "unit_parse_quantity: number, blanks, unit", test_quantity))
         return 1;
     return 0;
 }

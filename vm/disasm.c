@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/util.h"
+#include "base/util.h"
 #include "vm/lbc_internal.h"
 
 static void sb_clear(struct strbuf *b)

@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/util.h"
+#include "base/util.h"
 
 #define HEADER_LEN 28   /* magic 8, version 4, flags 4, crc 4, payload length 8 */
 

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/util.h"
+#include "base/util.h"
 #include "vm/lbc_internal.h"
 
 const struct lbc_opinfo lbc_ops[OP__COUNT] = {
@@ -28,12 +28,6 @@ const struct lbc_opinfo lbc_ops[OP__COUNT] = {
 const char *const vm_math_names[VM_MATH__COUNT] = {
 #define X(e, s) s,
     VM_MATH_LIST(X)
-#undef X
-};
-
-const char *const vm_label_names[VM_LABEL__COUNT] = {
-#define X(e, s) s,
-    VM_LABEL_LIST(X)
 #undef X
 };
 

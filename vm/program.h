@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/labels.h"
+
 #define LBC_MAGIC "LARMORBC"       /* 8 bytes */
 #define LBC_VERSION 2u
 
@@ -48,16 +50,7 @@ enum vm_math {
 };
 extern const char *const vm_math_names[VM_MATH__COUNT];
 
-/* Label counters (ISMRMRD encoding counters / Pulseq labels). */
-#define VM_LABEL_LIST(X) X(LIN, "lin") X(PAR, "par") X(SLC, "slc") X(ECO, "eco") \
-    X(REP, "rep") X(AVG, "avg") X(SET, "set") X(SEG, "seg") X(PHS, "phs")
-enum vm_label {
-#define X(e, s) VM_LABEL_##e,
-    VM_LABEL_LIST(X)
-#undef X
-    VM_LABEL__COUNT
-};
-extern const char *const vm_label_names[VM_LABEL__COUNT];
+/* Label counters (ISMRMRD encoding counters / Pulseq labels): base/labels.h. */
 
 /* RF use, as in Pulseq 1.5. */
 #define VM_RFUSE_LIST(X) X(UNDEFINED, "undefined") X(EXCITATION, "excitation") \

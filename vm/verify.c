@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/util.h"
+#include "base/util.h"
 #include "vm/lbc_internal.h"
 #include "vm/vm.h"
 

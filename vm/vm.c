@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/units.h"
-#include "runtime/util.h"
+#include "base/units.h"
+#include "base/util.h"
 
 union reg {
     double f;

@@ -26,7 +26,7 @@
 #endif
 
 #include "runtime/bloch/kernels.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 #define CHUNK 512                     /* spins per kernel call */
 #define BATCH_SEGS 65536              /* segments per batch (at most) */

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runtime/phantom.h"
+#include "runtime/phantom/phantom.h"
 #include "vm/backend.h"
 
 struct sim_opts {

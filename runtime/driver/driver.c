@@ -15,7 +15,7 @@
 
 #include "runtime/driver/events.h"
 #include "runtime/driver/marcos.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 const struct drv_ops *const drv_builtins[] = { &drv_marcos_ops, &drv_record_ops, NULL };
 

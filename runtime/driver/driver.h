@@ -23,7 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "runtime/system.h"
+#include "runtime/system/system.h"
 #include "vm/program.h"
 
 #define DRV_ABI_VERSION 1u

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/util.h"
+#include "base/util.h"
 #include "vm/vm.h"
 
 const char *const ev_chan_names[EV__NCHAN] = {

@@ -36,7 +36,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "runtime/util.h"
+#include "base/util.h"
 
 struct mc {
     struct marcos_cfg cfg;

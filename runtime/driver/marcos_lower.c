@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/util.h"
+#include "base/util.h"
 
 int64_t marcos_grad_spacing(int spi_div)
 {

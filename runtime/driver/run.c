@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/check.h"
-#include "runtime/diag.h"
-#include "runtime/simulate.h"
-#include "runtime/util.h"
+#include "runtime/check/check.h"
+#include "base/diag.h"
+#include "runtime/bloch/simulate.h"
+#include "base/util.h"
 #include "vm/vm.h"
 
 void driver_print_msgs(const struct drv_msgs *m, const struct lbc_program *p, FILE *err)

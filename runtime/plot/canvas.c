@@ -17,9 +17,9 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "runtime/trace.h"
-#include "runtime/units.h"
-#include "runtime/util.h"
+#include "runtime/trace/trace.h"
+#include "base/units.h"
+#include "base/util.h"
 #include "vm/vm.h"
 
 int plot_format_of(const char *path)

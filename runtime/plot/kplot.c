@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/kspace_traj.h"
+#include "runtime/wave/kspace_traj.h"
 #include "runtime/plot/canvas.h"
-#include "runtime/util.h"
+#include "base/util.h"
 #include "vm/vm.h"
 
 #define RASTER_POINTS 40000

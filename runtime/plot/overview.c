@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "runtime/plot/canvas.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 #define OV_SIZE 512
 #define OV_DECADES 4.0

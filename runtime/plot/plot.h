@@ -8,7 +8,7 @@
  *                  the block boundaries and names
  *   plot_kspace    the k-space trajectory (kx, ky; a 3D trajectory is
  *                  shown as its kx-ky projection) with the ADC samples
- *                  (runtime/kspace_traj.h)
+ *                  (runtime/wave/kspace_traj.h)
  *   plot_safety    the sliding-window SAR (10 s and 6 min) and the PNS
  *                  level over time against their limits, from the check
  *                  backend's own model (check_sar_timeline,
@@ -31,7 +31,7 @@
 
 #include "runtime/recon/image.h"
 #include "runtime/recon/recon.h"
-#include "runtime/system.h"
+#include "runtime/system/system.h"
 #include "vm/program.h"
 
 enum plot_format { PLOT_PNG, PLOT_SVG, PLOT_PDF };

@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/check.h"
+#include "runtime/check/check.h"
 #include "runtime/plot/canvas.h"
-#include "runtime/units.h"
-#include "runtime/util.h"
+#include "base/units.h"
+#include "base/util.h"
 #include "vm/vm.h"
 
 static const unsigned region_colour[SAR__COUNT] = { 0x1f77b4, 0xc0392b, 0x2ca02c };

@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/check.h"
+#include "runtime/check/check.h"
 #include "runtime/plot/canvas.h"
-#include "runtime/units.h"
-#include "runtime/util.h"
+#include "base/units.h"
+#include "base/util.h"
 #include "vm/vm.h"
 
 struct adc_win {

@@ -18,8 +18,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "runtime/diag.h"
-#include "runtime/system.h"
+#include "base/diag.h"
+#include "runtime/system/system.h"
 #include "vm/program.h"
 
 #define PULSEQ_GAMMA_BAR 42.576e6   /* Hz/T, as pypulseq and the MATLAB toolbox */

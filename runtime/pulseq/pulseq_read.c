@@ -38,8 +38,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "runtime/md5.h"
-#include "runtime/util.h"
+#include "base/md5.h"
+#include "base/util.h"
 
 enum sec { S_NONE, S_VERSION, S_DEFS, S_BLOCKS, S_RF, S_GRAD, S_TRAP, S_ADC, S_DELAYS,
            S_EXTLIST, S_EXTSPEC, S_SHAPES, S_SIGNATURE };

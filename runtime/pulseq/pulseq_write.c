@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/md5.h"
-#include "runtime/util.h"
+#include "base/md5.h"
+#include "base/util.h"
 #include "vm/vm.h"
 
 /* An interning table: text -> 1-based ID, rows kept in order. */

@@ -23,7 +23,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "runtime/util.h"
+#include "base/util.h"
 
 #define THREAD_MIN_POINTS (1u << 15)
 

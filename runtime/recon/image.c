@@ -36,8 +36,8 @@
 #include <ismrmrd/version.h>
 #include <png.h>
 
-#include "runtime/h5.h"
-#include "runtime/util.h"
+#include "runtime/io/h5.h"
+#include "base/util.h"
 
 #define IMG_MM_PER_M 1e3
 

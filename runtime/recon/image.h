@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vm/program.h"   /* VM_LABEL__COUNT */
+#include "base/labels.h"
 
 struct image_vol {
     int nx, ny, nz, nframes;

@@ -13,7 +13,7 @@
 #endif
 
 #include "runtime/recon/fft.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 static bool flag(const struct raw_acq *a, int n)
 {

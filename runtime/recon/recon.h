@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "runtime/rawdata.h"
+#include "runtime/io/rawdata.h"
 #include "runtime/recon/image.h"
 
 enum recon_pf { RECON_PF_ZERO, RECON_PF_POCS };

@@ -25,14 +25,14 @@ mkdir -p "$out"
 flags="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
  -fno-sanitize-recover=undefined -fno-omit-frame-pointer -I$top"
 
-# Every source of liblarmor.a (nothing needs runtime/main.c); the generated
+# Every source of liblarmor.a (nothing needs cli/main.c); the generated
 # parser and lexer are compiled as they are.
-lib="runtime/util.c runtime/diag.c runtime/units.c runtime/system.c runtime/sysconf.c \
- runtime/sysprint.c \
+lib="base/util.c base/diag.c base/units.c runtime/system/system.c runtime/system/sysconf.c \
+ runtime/system/sysprint.c \
  grammar/parser.c grammar/lexer.c \
  compiler/compile.c compiler/value.c compiler/eval.c compiler/exec.c \
- vm/program.c vm/lbc_io.c vm/verify.c vm/disasm.c vm/vm.c runtime/trace.c runtime/check.c \
- runtime/md5.c runtime/pulseq/pulseq_read.c runtime/pulseq/pulseq_build.c"
+ vm/program.c vm/lbc_io.c vm/verify.c vm/disasm.c vm/vm.c runtime/trace/trace.c runtime/check/check.c \
+ base/md5.c runtime/pulseq/pulseq_read.c runtime/pulseq/pulseq_build.c"
 
 build() {   # build NAME SOURCE [EXTRA FLAGS...]
     name=$1 src=$2

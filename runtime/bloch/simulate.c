@@ -1,15 +1,15 @@
 /*
  * simulate: see simulate.h.
  */
-#include "runtime/simulate.h"
+#include "runtime/bloch/simulate.h"
 
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/rawdata.h"
-#include "runtime/util.h"
+#include "runtime/io/rawdata.h"
+#include "base/util.h"
 #include "vm/vm.h"
 
 /* --- the first pass ----------------------------------------------------- */

@@ -3,8 +3,8 @@
  * The built-in values are those of stdlib/systems/generic_3t.yaml, where
  * each number's source is given; tests/test_system.c keeps the two equal.
  */
-#include "runtime/system.h"
-#include "runtime/util.h"
+#include "runtime/system/system.h"
+#include "base/util.h"
 
 #include <math.h>
 #include <string.h>

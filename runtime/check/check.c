@@ -16,7 +16,7 @@
  * form per piece; k is reset at an excitation's RF centre and negated at a
  * refocusing pulse's, and b = Σ_axes ∫k² dt is read at each ADC's centre.
  */
-#include "runtime/check.h"
+#include "runtime/check/check.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -25,8 +25,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "runtime/units.h"
-#include "runtime/util.h"
+#include "base/units.h"
+#include "base/util.h"
 #include "vm/program.h"
 
 #define MAX_GROUPS 256

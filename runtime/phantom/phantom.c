@@ -7,7 +7,7 @@
  * readers of JEMRIS samples and KomaMRI phantoms and the KomaMRI writer.
  * YAML descriptions are read in phantom_load.c; every HDF5 call is in h5.c.
  */
-#include "runtime/phantom.h"
+#include "runtime/phantom/phantom.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -16,8 +16,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "runtime/h5.h"
-#include "runtime/util.h"
+#include "runtime/io/h5.h"
+#include "base/util.h"
 
 #define PI 3.14159265358979323846
 #define GAMMA_1H_HZ_PER_T 42.577478518e6    /* CODATA 2018, gamma / 2 pi */

@@ -1,7 +1,7 @@
 /*
  * ytree: see ytree.h.
  */
-#include "runtime/ytree.h"
+#include "runtime/io/ytree.h"
 
 #include <stdio.h>
 #include <stdlib.h>

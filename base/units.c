@@ -1,9 +1,10 @@
 /*
  * units: the unit table of the sequence language and dimension arithmetic.
  */
-#include "runtime/units.h"
+#include "base/units.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -104,6 +105,56 @@ bool unit_parse(const char *s, size_t n, double *scale, struct dim *dim)
         return false;
     *scale = sc;
     *dim = d;
+    return true;
+}
+
+size_t unit_number_len(const char *s, size_t n)
+{
+    size_t i = 0, digits = 0;
+    if (i < n && (s[i] == '+' || s[i] == '-'))
+        i++;
+    while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++, digits++;
+    if (i < n && s[i] == '.')
+        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+            digits++;
+    if (!digits)
+        return 0;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        size_t j = i + 1;
+        if (j < n && (s[j] == '+' || s[j] == '-'))
+            j++;
+        if (j < n && s[j] >= '0' && s[j] <= '9') {
+            while (j < n && s[j] >= '0' && s[j] <= '9')
+                j++;
+            i = j;
+        }
+    }
+    return i;
+}
+
+bool unit_parse_quantity(const char *s, size_t n, double *si, struct dim *dim, bool *has_unit)
+{
+    size_t nl = unit_number_len(s, n);
+    if (!nl || nl >= 64)
+        return false;
+    char num[64];
+    memcpy(num, s, nl);
+    num[nl] = 0;
+    double v = strtod(num, NULL);
+    size_t u = nl;
+    while (u < n && (s[u] == ' ' || s[u] == '\t'))
+        u++;
+    double scale = 1;
+    struct dim d = DIM_NONE;
+    if (u < n && !unit_parse(s + u, n - u, &scale, &d))
+        return false;
+    if (!isfinite(v) || !isfinite(v * scale))
+        return false;
+    *si = v * scale;
+    *dim = d;
+    if (has_unit)
+        *has_unit = u < n;
     return true;
 }
 

@@ -25,7 +25,7 @@
  * restored after. Owned here: the writer (its dataset handle and path),
  * and everything a raw_file points to.
  */
-#include "runtime/rawdata.h"
+#include "runtime/io/rawdata.h"
 
 #include <errno.h>
 #include <math.h>
@@ -39,8 +39,8 @@
 #include <ismrmrd/ismrmrd.h>
 #include <ismrmrd/version.h>
 
-#include "runtime/h5.h"
-#include "runtime/util.h"
+#include "runtime/io/h5.h"
+#include "base/util.h"
 
 #define RAW_TICK_NS 2500000LL          /* acquisition_time_stamp unit: 2.5 ms */
 #define RAW_MAX_COILS (ISMRMRD_CHANNEL_MASKS * 64)

@@ -73,7 +73,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "runtime/diag.h"
+#include "base/diag.h"
 
 struct phantom {
     char *name;

@@ -1,7 +1,7 @@
 /*
  * phantom_load: the reader of YAML phantom descriptions (analytic shapes
  * and their tissues), phantom_load_text. The text is parsed into a small
- * tree with byte spans (runtime/ytree.c, shared with the scanner
+ * tree with byte spans (runtime/io/ytree.c, shared with the scanner
  * descriptions), then checked against a schema that reports every problem
  * it finds with its place in the file; the shapes are then sampled by
  * phantom_sample (phantom.c). The other formats and phantom_load's
@@ -36,16 +36,16 @@
  *
  * Error codes: see phantom.h.
  */
-#include "runtime/phantom.h"
+#include "runtime/phantom/phantom.h"
 
 #include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/units.h"
-#include "runtime/util.h"
-#include "runtime/ytree.h"
+#include "base/units.h"
+#include "base/util.h"
+#include "runtime/io/ytree.h"
 
 #define PI 3.14159265358979323846
 #define PH_MAX_FILE (1u << 20)   /* bytes of YAML */

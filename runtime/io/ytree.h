@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runtime/diag.h"
-#include "runtime/util.h"
+#include "base/diag.h"
+#include "base/util.h"
 
 enum ykind { YK_SCALAR, YK_SEQ, YK_MAP };
 

@@ -1,14 +1,14 @@
 /*
  * sysconf: the scanner description in YAML (stdlib/systems/NAME.yaml) read
  * into struct system, and the resolution of --system NAME|PATH;
- * runtime/sysprint.c prints the result.
+ * runtime/system/sysprint.c prints the result.
  *
- * runtime/ytree.c builds a small tree (scalars, sequences, mappings with
+ * runtime/io/ytree.c builds a small tree (scalars, sequences, mappings with
  * byte spans; anchors and aliases resolved, nesting capped); a schema
  * walk then checks every key and value against tables of fields, each with
  * its kind of quantity (and so its units) and its sane range, and reports
  * every problem it finds, not only the first. Values carry units as text
- * ("40 mT/m", "10 us"): the language's units (runtime/units.h) plus a few
+ * ("40 mT/m", "10 us"): the language's units (base/units.h) plus a few
  * only a system file needs (kg, J, W/kg/uT^2). A decimal value is scaled
  * by its power of ten in decimal, so "69.28 mT/m" is the double 69.28e-3
  * exactly, and a time is an exact count of nanoseconds or an error.
@@ -34,7 +34,7 @@
  *   E0726  YAML this loader does not take (two documents, an alias without
  *          its anchor, deep nesting)
  */
-#include "runtime/system.h"
+#include "runtime/system/system.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -43,9 +43,9 @@
 #include <string.h>
 
 #include "compiler/compile.h"
-#include "runtime/units.h"
-#include "runtime/util.h"
-#include "runtime/ytree.h"
+#include "base/units.h"
+#include "base/util.h"
+#include "runtime/io/ytree.h"
 
 #define SYS_MAX_FILE (1u << 20)  /* bytes; a system file is a few KB */
 #define SYS_MAX_DEPTH 32         /* the schema nests 5 deep */

@@ -2,7 +2,7 @@
  * md5: see md5.h. A plain transcription of RFC 1321's definition: four
  * rounds of sixteen steps over 64-byte blocks, little-endian words.
  */
-#include "runtime/md5.h"
+#include "base/md5.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,16 +1,16 @@
 /*
  * reconstruct: see reconstruct.h.
  */
-#include "runtime/reconstruct.h"
+#include "runtime/recon/reconstruct.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "runtime/rawdata.h"
+#include "runtime/io/rawdata.h"
 #include "runtime/recon/fft.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 int recon_parse_formats(const char *s, unsigned *formats)
 {

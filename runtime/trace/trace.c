@@ -3,7 +3,7 @@
  * (times in integer ns, amplitudes in SI with %.9g): golden files in tests/
  * hold these listings.
  */
-#include "runtime/trace.h"
+#include "runtime/trace/trace.h"
 
 #include <string.h>
 

@@ -2,7 +2,7 @@
  * util: allocation that aborts on failure, vectors, the arena, strings,
  * whole-file reading and the checksums used by the bytecode format.
  */
-#include "runtime/util.h"
+#include "base/util.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -25,8 +25,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "runtime/diag.h"
-#include "runtime/system.h"
+#include "base/diag.h"
+#include "runtime/system/system.h"
 #include "vm/backend.h"
 
 /* Diagnostic codes of the checks (E06xx errors, W06xx warnings). */

@@ -35,6 +35,18 @@ struct dim dim_pow(struct dim a, int k, bool *ok);
    and the SI scale and dimension if every part is a known unit. */
 bool unit_parse(const char *s, size_t n, double *scale, struct dim *dim);
 
+/* Length of the number at the start of s (sign, digits, an optional
+   fraction and exponent, as in the language: no hex, inf or nan); 0 if
+   there is none. */
+size_t unit_number_len(const char *s, size_t n);
+
+/* The one quantity parser: a number, optional blanks and an optional unit
+   expression ("2.5 ms", "40mT/m", "3"), nothing else. Returns true with the
+   value in SI and its dimension (DIM_NONE and *has_unit false for a bare
+   number; has_unit may be NULL); false if the number is missing or not
+   finite, or the unit is unknown. */
+bool unit_parse_quantity(const char *s, size_t n, double *si, struct dim *dim, bool *has_unit);
+
 /* A readable name of a dimension: "time", "gradient amplitude", or a unit
    formula such as "s^-1·m". */
 void dim_describe(struct dim d, char *buf, size_t n);

@@ -3,14 +3,14 @@
  * an integrator that walks them forward in time, and the events (the RF
  * centre, the ADC samples, the path points) visited in time order.
  */
-#include "runtime/kspace_traj.h"
+#include "runtime/wave/kspace_traj.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/check.h"
-#include "runtime/util.h"
+#include "runtime/check/check.h"
+#include "base/util.h"
 
 struct ktraj {
     struct ktraj_opts o;

@@ -3,7 +3,7 @@
  * times, RF and ADC limits, the SAR model and the patient, the PNS model,
  * forbidden acoustic bands). This module holds the in-memory form, the
  * built-in default (identical to stdlib/systems/generic_3t.yaml, a test
- * keeps them equal) and the YAML loader (runtime/sysconf.c), the only
+ * keeps them equal) and the YAML loader (runtime/system/sysconf.c), the only
  * module that talks to libyaml.
  */
 #ifndef LARMOR_SYSTEM_H
@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "runtime/diag.h"
+#include "base/diag.h"
 
 enum sys_mode { SYS_MODE_NORMAL, SYS_MODE_FIRST_LEVEL };
 

@@ -5,7 +5,7 @@
  * the derived values (design limits, SAR constants and limits for the
  * operating mode, the PNS limit) marked "(derived)".
  */
-#include "runtime/system.h"
+#include "runtime/system/system.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
  * HDF5 handle leaves this file. Messages name the object ("/sample/data
  * has 2 dimensions"), not the file: the caller adds that.
  */
-#include "runtime/h5.h"
+#include "runtime/io/h5.h"
 
 #include <errno.h>
 #include <hdf5.h>
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/util.h"
+#include "base/util.h"
 
 struct h5file {
     hid_t id;

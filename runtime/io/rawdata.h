@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vm/program.h"   /* VM_LABEL__COUNT, vm_label_names */
+#include "base/labels.h"
 
 struct raw_limit { int32_t min, max, centre; };
 

@@ -16,9 +16,9 @@
 #include <stdio.h>
 
 #include "runtime/bloch/sim.h"
-#include "runtime/phantom.h"
-#include "runtime/rawdata.h"
-#include "runtime/system.h"
+#include "runtime/phantom/phantom.h"
+#include "runtime/io/rawdata.h"
+#include "runtime/system/system.h"
 #include "vm/program.h"
 
 struct simulate_opts {

@@ -2,8 +2,8 @@
  * diag: registry of source files and rendering of diagnostics in the
  * gcc style with the source line and a caret line under the whole span.
  */
-#include "runtime/diag.h"
-#include "runtime/util.h"
+#include "base/diag.h"
+#include "base/util.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
