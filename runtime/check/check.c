@@ -5,16 +5,17 @@
  * each gradient ramp for the PNS convolution, which it evaluates as the
  * blocks arrive (a bounded history, see CHECK_PNS_HISTORY_S).
  *
- * Waveform model (the same as the simulator's and Pulseq's): a trapezoid is
- * piecewise linear through its corners; an arbitrary gradient is piecewise
- * linear through its samples placed at raster centres, holding its first
- * and last sample for half a raster to the ends of its span; RF is
- * piecewise constant per sample.
+ * Waveform model (the same as the simulator's and Pulseq's, in
+ * runtime/wave/wave.h): a trapezoid is piecewise linear through its
+ * corners; an arbitrary gradient is piecewise linear through its samples
+ * placed at raster centres, holding its first and last sample for half a
+ * raster to the ends of its span; RF is piecewise constant per sample.
  *
  * b-value: the moment k = γ∫G dt of each axis is quadratic on every linear
  * piece of its waveform, so ∫k² dt is a polynomial integrated in closed
- * form per piece; k is reset at an excitation's RF centre and negated at a
- * refocusing pulse's, and b = Σ_axes ∫k² dt is read at each ADC's centre.
+ * form per piece (wave_moment_advance); k is reset at an excitation's RF
+ * centre and negated at a refocusing pulse's, and b = Σ_axes ∫k² dt is
+ * read at each ADC's centre.
  */
 #include "runtime/check/check.h"
 
@@ -27,6 +28,7 @@
 
 #include "base/units.h"
 #include "base/util.h"
+#include "runtime/wave/wave.h"
 #include "vm/program.h"
 
 #define MAX_GROUPS 256
@@ -95,6 +97,11 @@ struct check {
     void *pns_hook_ctx;
     double *starts;
     size_t nstarts, capstarts;
+    /* the waveforms of the current block (n = 0 on an axis without one)
+       and the times at which its PNS is evaluated */
+    struct wave w[3];
+    double *evals;
+    size_t nevals, capevals;
     /* b-value: since the last excitation */
     bool excited;
     double gamma;              /* rad/s/T */
@@ -266,84 +273,16 @@ static void raster(struct check *ck, const struct vm_block *b, uint32_t pc, int 
 
 /* ---------- gradients as piecewise-linear waveforms ---------- */
 
-size_t check_grad_points(const struct vm_grad *g, struct grad_pt *out, size_t cap)
+/* The value of waveform p[0..n) at t as the vector check takes it: at the
+   first corner that corner's value, even where a second corner at the
+   same time jumps away from it (wave_at would give the value after the
+   jump); elsewhere wave_at. */
+static double value_at(const struct wave_pt *p, size_t n, double t)
 {
-    double d = (double)g->delay_ns * 1e-9;
-    size_t n = 0;
-    if (g->kind == GRAD_TRAP) {
-        double r = (double)g->rise_ns * 1e-9, f = (double)g->flat_ns * 1e-9,
-               fa = (double)g->fall_ns * 1e-9;
-        out[n++] = (struct grad_pt){ d, 0 };
-        out[n++] = (struct grad_pt){ d + r, g->amp };
-        out[n++] = (struct grad_pt){ d + r + f, g->amp };
-        out[n++] = (struct grad_pt){ d + r + f + fa, 0 };
-        return n;
-    }
-    if (!g->n || cap < 2)
-        return 0;
-    double dt = (double)g->dt_ns * 1e-9;
-    out[n++] = (struct grad_pt){ d, g->amp * g->shape[0] };
-    for (uint32_t i = 0; i < g->n && n + 1 < cap; i++)
-        out[n++] = (struct grad_pt){ d + (i + 0.5) * dt, g->amp * g->shape[i] };
-    out[n++] = (struct grad_pt){ d + g->n * dt, g->amp * g->shape[g->n - 1] };
-    return n;
-}
-
-static double pts_at(const struct grad_pt *p, size_t n, double t)
-{
-    if (!n || t <= p[0].t)
-        return n && t == p[0].t ? p[0].v : 0;
-    if (t >= p[n - 1].t)
-        return t == p[n - 1].t ? p[n - 1].v : 0;
-    size_t lo = 0, hi = n - 1;
-    while (hi - lo > 1) {
-        size_t mid = (lo + hi) / 2;
-        if (p[mid].t <= t)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    double w = p[hi].t - p[lo].t;
-    return w > 0 ? p[lo].v + (p[hi].v - p[lo].v) * (t - p[lo].t) / w : p[hi].v;
+    return n && t == p[0].t ? p[0].v : wave_at(p, n, t);
 }
 
 /* ---------- diffusion weighting (b-value) ---------- */
-
-/* Advance axis a from block-relative time *t to te through the waveform
-   p[0..n) (piecewise linear, zero outside its points; *i is the cursor),
-   updating its moment k and adding ∫k² dt to the b integral. On a piece
-   where G = g0 + s·τ, k(τ) = k0 + Bτ + Cτ² (B = γg0, C = γs/2), and
-   ∫₀^T k² dτ = k0²T + k0·B·T² + (B² + 2k0·C)T³/3 + B·C·T⁴/2 + C²T⁵/5. */
-static void bv_advance(struct check *ck, int a, const struct grad_pt *p, size_t n, size_t *i,
-                       double *t, double te)
-{
-    double k = ck->bk[a], acc = 0;
-    while (*t < te) {
-        while (*i < n && p[*i].t <= *t)
-            (*i)++;
-        double t1 = te, g0 = 0, s = 0;
-        if (*i == 0 && n) {
-            t1 = p[0].t < te ? p[0].t : te;             /* before the waveform */
-        } else if (*i < n) {
-            const struct grad_pt *q0 = &p[*i - 1], *q1 = &p[*i];   /* q0->t <= *t < q1->t */
-            s = (q1->v - q0->v) / (q1->t - q0->t);
-            g0 = q0->v + s * (*t - q0->t);
-            t1 = q1->t < te ? q1->t : te;
-        }
-        double T = t1 - *t;
-        if (g0 == 0 && s == 0) {
-            acc += k * k * T;
-        } else {
-            double B = ck->gamma * g0, C = ck->gamma * s / 2;
-            acc += T * (k * k + T * (k * B + T * ((B * B + 2 * k * C) / 3 +
-                                                  T * (B * C / 2 + T * C * C / 5))));
-            k += T * (B + C * T);
-        }
-        *t = t1;
-    }
-    ck->bk[a] = k;
-    ck->bint += acc;
-}
 
 /* One b-value (s/m²) at an ADC centre: the largest, and the groups. */
 static void bv_record(struct check *ck, double bv, int64_t t_ns, uint32_t pc)
@@ -387,8 +326,7 @@ static void bv_record(struct check *ck, double bv, int64_t t_ns, uint32_t pc)
 /* Follow k through one block: its waveforms (corner points per axis),
    the RF centre of an excitation (reset) or refocusing pulse (negate),
    and the ADC centre (a b-value, once something was excited). */
-static void bv_block(struct check *ck, const struct vm_block *b, struct grad_pt *const pts[3],
-                     const size_t npts[3])
+static void bv_block(struct check *ck, const struct vm_block *b)
 {
     double ev[2];
     int kind[2], nev = 0;                 /* 0 excitation, 1 refocusing, 2 ADC */
@@ -415,7 +353,8 @@ static void bv_block(struct check *ck, const struct vm_block *b, struct grad_pt 
         double te = e < nev ? ev[e] : (double)b->dur_ns * 1e-9;
         if (ck->excited)
             for (int a = 0; a < 3; a++)
-                bv_advance(ck, a, pts[a], npts[a], &cur[a], &t[a], te);
+                ck->bint += wave_moment_advance(ck->w[a].p, ck->w[a].n, &cur[a], ck->gamma,
+                                                &ck->bk[a], &t[a], te);
         if (e == nev)
             break;
         if (kind[e] == 0) {
@@ -497,182 +436,204 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void check_gradients(struct check *ck, const struct vm_block *b)
+/* The rasters of gradient a's times and whether it ends inside the block. */
+static void grad_times(struct check *ck, const struct vm_block *b, int a)
 {
     const struct system *sys = &ck->sys;
-    double t0 = (double)b->start_ns * 1e-9;
-    double bdur = (double)b->dur_ns * 1e-9;
-    char vs[48], ls[48], help[200];
-    struct grad_pt *pts[3] = { NULL, NULL, NULL };
-    size_t npts[3] = { 0, 0, 0 };
-    struct grad_pt tbuf[3][4];
-    double peak_axis[3] = { 0, 0, 0 };
-    double evals_buf[64];
-    double *evals = evals_buf;
-    size_t nevals = 0, capevals = 64;
-
-    for (int a = 0; a < 3; a++) {
-        double start = 0, end = 0;
-        if (b->has_grad[a]) {
-            const struct vm_grad *g = &b->grad[a];
-            if (g->kind == GRAD_TRAP) {
-                pts[a] = tbuf[a];
-                npts[a] = check_grad_points(g, pts[a], 4);
-            } else {
-                pts[a] = xmalloc((g->n + 2) * sizeof **pts);
-                npts[a] = check_grad_points(g, pts[a], g->n + 2);
-            }
-            const char *rn = "gradient";
-            raster(ck, b, g->pc, a, g->delay_ns, sys->grad_raster_ns, "the gradient delay", rn);
-            if (g->kind == GRAD_TRAP) {
-                raster(ck, b, g->pc, 10 + a, g->rise_ns, sys->grad_raster_ns, "the rise time", rn);
-                raster(ck, b, g->pc, 20 + a, g->flat_ns, sys->grad_raster_ns, "the flat time", rn);
-                raster(ck, b, g->pc, 30 + a, g->fall_ns, sys->grad_raster_ns, "the fall time", rn);
-            } else {
-                raster(ck, b, g->pc, 40 + a, g->dt_ns, sys->grad_raster_ns,
-                       "the gradient sample spacing", rn);
-            }
-            if (g->delay_ns + g->dur_ns > b->dur_ns)
-                violation(ck, b, CK_OUTSIDE, g->pc, a, b->start_ns,
-                          (double)(g->delay_ns + g->dur_ns) * 1e-9, bdur, DIM_TIME, true,
-                          "lengthen the block or shorten the gradient",
-                          "gradient %c ends %s into a block of %s", axis_name[a],
-                          fmtt(vs, sizeof vs, g->delay_ns + g->dur_ns),
-                          fmtt(ls, sizeof ls, b->dur_ns));
-            /* amplitude and slew from the corner points */
-            const struct grad_pt *p = pts[a];
-            size_t n = npts[a];
-            for (size_t i = 0; i < n; i++)
-                if (fabs(p[i].v) > peak_axis[a])
-                    peak_axis[a] = fabs(p[i].v);
-            if (peak_axis[a] > sys->max_grad_axis[a] * (1 + 1e-9)) {
-                snprintf(help, sizeof help, "lower the amplitude, or lengthen the lobe so that "
-                         "its area needs less (system.max_grad is %s's limit)", sys->name);
-                violation(ck, b, CK_GRAD, g->pc, a, b->start_ns, peak_axis[a],
-                          sys->max_grad_axis[a], DIM_GRAD, true, help,
-                          "gradient %c amplitude %s exceeds the limit %s", axis_name[a],
-                          fmtv(vs, sizeof vs, peak_axis[a], DIM_GRAD),
-                          fmtv(ls, sizeof ls, sys->max_grad_axis[a], DIM_GRAD));
-            }
-            double maxslew = 0;
-            double runs = 0, run_t0 = 0, run_max = 0;
-            int run_sign = 0;
-            for (size_t i = 0; i + 1 <= n; i++) {
-                bool last = i + 1 == n;
-                double dt = last ? 0 : p[i + 1].t - p[i].t;
-                double dv = last ? 0 : p[i + 1].v - p[i].v;
-                double s = dt > 0 ? dv / dt : 0;
-                int sign = s > 0 ? 1 : s < 0 ? -1 : 0;
-                /* plain dB/dt over monotonic ramps */
-                if (sign != run_sign || last) {
-                    if (run_sign) {
-                        double tau = runs;
-                        double dbdt = run_max * sys->dbdt_radius;
-                        double lim = system_pns_limit(sys) * sys->dbdt_rheobase *
-                                     (1 + sys->dbdt_chronaxie / tau);
-                        if (dbdt > ck->sum.dbdt.value) {
-                            ck->sum.dbdt.value = dbdt;
-                            ck->sum.dbdt.time_ns = b->start_ns + s_to_ns(run_t0);
-                            ck->sum.dbdt.axis = a;
-                            ck->sum.dbdt.pc = g->pc;
-                        }
-                        if (sys->dbdt_rheobase > 0 && dbdt > lim) {
-                            struct dim dd = { -1, 0, 1 };
-                            char ts[48];
-                            violation(ck, b, CK_DBDT, g->pc, a, b->start_ns, dbdt, lim, dd,
-                                      true, "lengthen the ramp or lower the amplitude",
-                                      "dB/dt %.4g T/s on a %s ramp of gradient %c exceeds %.4g "
-                                      "T/s (%g%% of %g T/s·(1 + %g us / %s))", dbdt,
-                                      fmtt(ts, sizeof ts, s_to_ns(tau)), axis_name[a],
-                                      lim,
-                                      system_pns_limit(sys) * 100, sys->dbdt_rheobase,
-                                      sys->dbdt_chronaxie * 1e6, ts);
-                        }
-                    }
-                    run_sign = sign;
-                    runs = 0;
-                    run_t0 = p[i].t;
-                    run_max = 0;
-                }
-                if (last)
-                    break;
-                if (sign) {
-                    runs += dt;
-                    if (fabs(s) > run_max)
-                        run_max = fabs(s);
-                    ring_push(&ck->ring[a], (struct seg){ t0 + p[i].t, t0 + p[i + 1].t, s });
-                    if (nevals == capevals) {
-                        capevals *= 2;
-                        double *ne = xmalloc(capevals * sizeof *ne);
-                        memcpy(ne, evals, nevals * sizeof *ne);
-                        if (evals != evals_buf)
-                            free(evals);
-                        evals = ne;
-                    }
-                    evals[nevals++] = t0 + p[i + 1].t;
-                    if (ck->pns_hook)
-                        VEC_PUSH(ck->starts, ck->nstarts, ck->capstarts, t0 + p[i].t);
-                }
-                if (fabs(s) > maxslew)
-                    maxslew = fabs(s);
-            }
-            if (maxslew > ck->sum.slew[a].value) {
-                ck->sum.slew[a] = (struct check_peak){ maxslew, b->start_ns, a, g->pc };
-            }
-            if (maxslew > sys->max_slew_axis[a] * (1 + 1e-9)) {
-                violation(ck, b, CK_SLEW, g->pc, a, b->start_ns, maxslew, sys->max_slew_axis[a],
-                          DIM_SLEW, true, "lengthen the ramps (system.max_slew gives the "
-                          "fastest allowed)", "gradient %c slew rate %s exceeds the limit %s",
-                          axis_name[a], fmtv(vs, sizeof vs, maxslew, DIM_SLEW),
-                          fmtv(ls, sizeof ls, sys->max_slew_axis[a], DIM_SLEW));
-            }
-            if (peak_axis[a] > ck->sum.grad[a].value)
-                ck->sum.grad[a] = (struct check_peak){ peak_axis[a], b->start_ns, a, g->pc };
-            start = n ? (p[0].t == 0 ? p[0].v : 0) : 0;
-            end = n ? (fabs(p[n - 1].t - bdur) < 1e-12 ? p[n - 1].v : 0) : 0;
-            /* a waveform that starts or stops away from zero inside the block */
-            double tol = sys->max_slew_axis[a] * (double)sys->grad_raster_ns * 1e-9;
-            if (n && p[0].t > 0 && fabs(p[0].v) > tol)
-                violation(ck, b, CK_JUMP, g->pc, 50 + a, b->start_ns, fabs(p[0].v), tol,
-                          DIM_GRAD, true, "start the waveform at zero, or remove its delay",
-                          "gradient %c jumps from 0 to %s after its delay", axis_name[a],
-                          fmtv(vs, sizeof vs, p[0].v, DIM_GRAD));
-            if (n && p[n - 1].t < bdur - 1e-12 && fabs(p[n - 1].v) > tol)
-                violation(ck, b, CK_JUMP, g->pc, 60 + a, b->start_ns, fabs(p[n - 1].v), tol,
-                          DIM_GRAD, true, "end the waveform at zero, or end it with the block",
-                          "gradient %c ends at %s before the block ends, then drops to 0",
-                          axis_name[a], fmtv(vs, sizeof vs, p[n - 1].v, DIM_GRAD));
-        }
-        /* continuity with the previous block */
-        double tol = sys->max_slew_axis[a] * (double)sys->grad_raster_ns * 1e-9;
-        if (fabs(start - ck->gend[a]) > tol) {
-            uint32_t pc = b->has_grad[a] ? b->grad[a].pc : b->pc;
-            char es[48];
-            violation(ck, b, CK_JUMP, pc, 70 + a, b->start_ns, fabs(start - ck->gend[a]), tol,
-                      DIM_GRAD, true, "make the previous block's gradient end at the value "
-                      "this one starts with (or both at zero)",
-                      "gradient %c jumps from %s to %s at the start of this block",
-                      axis_name[a], fmtv(es, sizeof es, ck->gend[a], DIM_GRAD),
-                      fmtv(vs, sizeof vs, start, DIM_GRAD));
-        }
-        ck->gend[a] = end;
-        ck->gend_pc[a] = b->has_grad[a] ? b->grad[a].pc : b->pc;
+    const struct vm_grad *g = &b->grad[a];
+    const char *rn = "gradient";
+    char vs[48], ls[48];
+    raster(ck, b, g->pc, a, g->delay_ns, sys->grad_raster_ns, "the gradient delay", rn);
+    if (g->kind == GRAD_TRAP) {
+        raster(ck, b, g->pc, 10 + a, g->rise_ns, sys->grad_raster_ns, "the rise time", rn);
+        raster(ck, b, g->pc, 20 + a, g->flat_ns, sys->grad_raster_ns, "the flat time", rn);
+        raster(ck, b, g->pc, 30 + a, g->fall_ns, sys->grad_raster_ns, "the fall time", rn);
+    } else {
+        raster(ck, b, g->pc, 40 + a, g->dt_ns, sys->grad_raster_ns,
+               "the gradient sample spacing", rn);
     }
+    if (g->delay_ns + g->dur_ns > b->dur_ns)
+        violation(ck, b, CK_OUTSIDE, g->pc, a, b->start_ns,
+                  (double)(g->delay_ns + g->dur_ns) * 1e-9, (double)b->dur_ns * 1e-9, DIM_TIME,
+                  true, "lengthen the block or shorten the gradient",
+                  "gradient %c ends %s into a block of %s", axis_name[a],
+                  fmtt(vs, sizeof vs, g->delay_ns + g->dur_ns), fmtt(ls, sizeof ls, b->dur_ns));
+}
 
-    /* vector magnitude: exact at the union of the axes' corner points,
-       since |G|² is convex between them */
+/* The peak amplitude of gradient a (from its corners) against the limit. */
+static double grad_amplitude(struct check *ck, const struct vm_block *b, int a)
+{
+    const struct system *sys = &ck->sys;
+    const struct vm_grad *g = &b->grad[a];
+    const struct wave_pt *p = ck->w[a].p;
+    char vs[48], ls[48], help[200];
+    double peak = 0;
+    for (size_t i = 0; i < ck->w[a].n; i++)
+        if (fabs(p[i].v) > peak)
+            peak = fabs(p[i].v);
+    if (peak > sys->max_grad_axis[a] * (1 + 1e-9)) {
+        snprintf(help, sizeof help, "lower the amplitude, or lengthen the lobe so that "
+                 "its area needs less (system.max_grad is %s's limit)", sys->name);
+        violation(ck, b, CK_GRAD, g->pc, a, b->start_ns, peak, sys->max_grad_axis[a], DIM_GRAD,
+                  true, help, "gradient %c amplitude %s exceeds the limit %s", axis_name[a],
+                  fmtv(vs, sizeof vs, peak, DIM_GRAD),
+                  fmtv(ls, sizeof ls, sys->max_grad_axis[a], DIM_GRAD));
+    }
+    return peak;
+}
+
+/* The plain dB/dt of a monotonic ramp of gradient a: run_max the largest
+   slew on it, tau its length, t0 its start (s from the block start). */
+static void grad_dbdt(struct check *ck, const struct vm_block *b, int a, double run_max,
+                      double tau, double t0)
+{
+    const struct system *sys = &ck->sys;
+    const struct vm_grad *g = &b->grad[a];
+    double dbdt = run_max * sys->dbdt_radius;
+    double lim = system_pns_limit(sys) * sys->dbdt_rheobase * (1 + sys->dbdt_chronaxie / tau);
+    if (dbdt > ck->sum.dbdt.value) {
+        ck->sum.dbdt.value = dbdt;
+        ck->sum.dbdt.time_ns = b->start_ns + s_to_ns(t0);
+        ck->sum.dbdt.axis = a;
+        ck->sum.dbdt.pc = g->pc;
+    }
+    if (sys->dbdt_rheobase > 0 && dbdt > lim) {
+        struct dim dd = { -1, 0, 1 };
+        char ts[48];
+        violation(ck, b, CK_DBDT, g->pc, a, b->start_ns, dbdt, lim, dd, true,
+                  "lengthen the ramp or lower the amplitude",
+                  "dB/dt %.4g T/s on a %s ramp of gradient %c exceeds %.4g "
+                  "T/s (%g%% of %g T/s·(1 + %g us / %s))", dbdt,
+                  fmtt(ts, sizeof ts, s_to_ns(tau)), axis_name[a], lim,
+                  system_pns_limit(sys) * 100, sys->dbdt_rheobase,
+                  sys->dbdt_chronaxie * 1e6, ts);
+    }
+}
+
+/* The slew of gradient a piece by piece: its largest against the limit,
+   the dB/dt of each monotonic ramp, and each ramp into the PNS history
+   (its end to be evaluated, its start for the timeline). */
+static void grad_slew(struct check *ck, const struct vm_block *b, int a)
+{
+    const struct system *sys = &ck->sys;
+    const struct vm_grad *g = &b->grad[a];
+    const struct wave_pt *p = ck->w[a].p;
+    size_t n = ck->w[a].n;
+    double t0 = (double)b->start_ns * 1e-9;
+    char vs[48], ls[48];
+    double maxslew = 0;
+    double runs = 0, run_t0 = 0, run_max = 0;
+    int run_sign = 0;
+    for (size_t i = 0; i + 1 <= n; i++) {
+        bool last = i + 1 == n;
+        double dt = last ? 0 : p[i + 1].t - p[i].t;
+        double dv = last ? 0 : p[i + 1].v - p[i].v;
+        double s = dt > 0 ? dv / dt : 0;
+        int sign = s > 0 ? 1 : s < 0 ? -1 : 0;
+        /* plain dB/dt over monotonic ramps */
+        if (sign != run_sign || last) {
+            if (run_sign)
+                grad_dbdt(ck, b, a, run_max, runs, run_t0);
+            run_sign = sign;
+            runs = 0;
+            run_t0 = p[i].t;
+            run_max = 0;
+        }
+        if (last)
+            break;
+        if (sign) {
+            runs += dt;
+            if (fabs(s) > run_max)
+                run_max = fabs(s);
+            ring_push(&ck->ring[a], (struct seg){ t0 + p[i].t, t0 + p[i + 1].t, s });
+            VEC_PUSH(ck->evals, ck->nevals, ck->capevals, t0 + p[i + 1].t);
+            if (ck->pns_hook)
+                VEC_PUSH(ck->starts, ck->nstarts, ck->capstarts, t0 + p[i].t);
+        }
+        if (fabs(s) > maxslew)
+            maxslew = fabs(s);
+    }
+    if (maxslew > ck->sum.slew[a].value)
+        ck->sum.slew[a] = (struct check_peak){ maxslew, b->start_ns, a, g->pc };
+    if (maxslew > sys->max_slew_axis[a] * (1 + 1e-9)) {
+        violation(ck, b, CK_SLEW, g->pc, a, b->start_ns, maxslew, sys->max_slew_axis[a],
+                  DIM_SLEW, true, "lengthen the ramps (system.max_slew gives the "
+                  "fastest allowed)", "gradient %c slew rate %s exceeds the limit %s",
+                  axis_name[a], fmtv(vs, sizeof vs, maxslew, DIM_SLEW),
+                  fmtv(ls, sizeof ls, sys->max_slew_axis[a], DIM_SLEW));
+    }
+}
+
+/* Gradient a's values at the block's start and end (*start, *end: 0 where
+   the waveform does not reach them), and a jump where it starts or stops
+   away from zero inside the block. */
+static void grad_ends(struct check *ck, const struct vm_block *b, int a, double *start,
+                      double *end)
+{
+    const struct system *sys = &ck->sys;
+    const struct vm_grad *g = &b->grad[a];
+    const struct wave_pt *p = ck->w[a].p;
+    size_t n = ck->w[a].n;
+    double bdur = (double)b->dur_ns * 1e-9;
+    char vs[48];
+    *start = n ? (p[0].t == 0 ? p[0].v : 0) : 0;
+    *end = n ? (fabs(p[n - 1].t - bdur) < 1e-12 ? p[n - 1].v : 0) : 0;
+    /* a waveform that starts or stops away from zero inside the block */
+    double tol = sys->max_slew_axis[a] * (double)sys->grad_raster_ns * 1e-9;
+    if (n && p[0].t > 0 && fabs(p[0].v) > tol)
+        violation(ck, b, CK_JUMP, g->pc, 50 + a, b->start_ns, fabs(p[0].v), tol,
+                  DIM_GRAD, true, "start the waveform at zero, or remove its delay",
+                  "gradient %c jumps from 0 to %s after its delay", axis_name[a],
+                  fmtv(vs, sizeof vs, p[0].v, DIM_GRAD));
+    if (n && p[n - 1].t < bdur - 1e-12 && fabs(p[n - 1].v) > tol)
+        violation(ck, b, CK_JUMP, g->pc, 60 + a, b->start_ns, fabs(p[n - 1].v), tol,
+                  DIM_GRAD, true, "end the waveform at zero, or end it with the block",
+                  "gradient %c ends at %s before the block ends, then drops to 0",
+                  axis_name[a], fmtv(vs, sizeof vs, p[n - 1].v, DIM_GRAD));
+}
+
+/* Continuity of axis a with the previous block: this block starts at
+   start and ends at end. */
+static void grad_continuity(struct check *ck, const struct vm_block *b, int a, double start,
+                            double end)
+{
+    const struct system *sys = &ck->sys;
+    char vs[48];
+    double tol = sys->max_slew_axis[a] * (double)sys->grad_raster_ns * 1e-9;
+    if (fabs(start - ck->gend[a]) > tol) {
+        uint32_t pc = b->has_grad[a] ? b->grad[a].pc : b->pc;
+        char es[48];
+        violation(ck, b, CK_JUMP, pc, 70 + a, b->start_ns, fabs(start - ck->gend[a]), tol,
+                  DIM_GRAD, true, "make the previous block's gradient end at the value "
+                  "this one starts with (or both at zero)",
+                  "gradient %c jumps from %s to %s at the start of this block",
+                  axis_name[a], fmtv(es, sizeof es, ck->gend[a], DIM_GRAD),
+                  fmtv(vs, sizeof vs, start, DIM_GRAD));
+    }
+    ck->gend[a] = end;
+    ck->gend_pc[a] = b->has_grad[a] ? b->grad[a].pc : b->pc;
+}
+
+/* The gradient vector magnitude: exact at the union of the axes' corner
+   points, since |G|² is convex between them; peak_axis holds the axes'
+   own peaks. */
+static void grad_vector(struct check *ck, const struct vm_block *b, const double peak_axis[3])
+{
+    const struct system *sys = &ck->sys;
+    const struct wave *w = ck->w;
+    char vs[48], ls[48];
     double sq = 0;
     for (int a = 0; a < 3; a++)
         sq += peak_axis[a] * peak_axis[a];
     double vpeak = sqrt(sq);
-    int active = (npts[0] > 0) + (npts[1] > 0) + (npts[2] > 0);
+    int active = (w[0].n > 0) + (w[1].n > 0) + (w[2].n > 0);
     if (active > 1 && sq > 0) {
         double vmax = 0, vt = 0;
         for (int a = 0; a < 3; a++)
-            for (size_t i = 0; i < npts[a]; i++) {
-                double t = pts[a][i].t, s2 = 0;
+            for (size_t i = 0; i < w[a].n; i++) {
+                double t = w[a].p[i].t, s2 = 0;
                 for (int k = 0; k < 3; k++) {
-                    double v = k == a ? pts[a][i].v : pts_at(pts[k], npts[k], t);
+                    double v = k == a ? w[a].p[i].v : value_at(w[k].p, w[k].n, t);
                     s2 += v * v;
                 }
                 if (s2 > vmax) {
@@ -698,62 +659,106 @@ static void check_gradients(struct check *ck, const struct vm_block *b)
     }
     if (vpeak > ck->sum.grad_vec.value)
         ck->sum.grad_vec = (struct check_peak){ vpeak, b->start_ns, -1, b->pc };
+}
 
-    /* PNS: evaluate the response at the end of every ramp in this block
-       (and, for a timeline, at every ramp start, in time order) */
-    if (nevals && sys->pns_smin > 0) {
-        qsort(evals, nevals, sizeof *evals, cmp_double);
-        if (ck->nstarts)
-            qsort(ck->starts, ck->nstarts, sizeof *ck->starts, cmp_double);
-        for (int a = 0; a < 3; a++)
-            ring_drop_before(&ck->ring[a], t0 - CHECK_PNS_HISTORY_S);
-        double lim = system_pns_limit(sys);
-        size_t si = 0;
-        for (size_t i = 0; i < nevals; i++) {
-            if (i && evals[i] == evals[i - 1])
-                continue;
-            double r[3];
-            for (; si < ck->nstarts && ck->starts[si] < evals[i]; si++)
-                ck->pns_hook(ck->pns_hook_ctx, s_to_ns(ck->starts[si]),
-                             pns_level(ck, ck->starts[si], r));
-            double lvl = pns_level(ck, evals[i], r);
-            int64_t tns = s_to_ns(evals[i]);
-            if (ck->pns_hook)
-                ck->pns_hook(ck->pns_hook_ctx, tns, lvl);
-            int dom = 0;
-            for (int a = 1; a < 3; a++)
-                if (fabs(r[a]) > fabs(r[dom]))
-                    dom = a;
-            uint32_t pc = b->has_grad[dom] ? b->grad[dom].pc : b->pc;
-            if (lvl > ck->sum.pns.value) {
-                ck->sum.pns = (struct check_peak){ lvl, tns, dom, pc };
-                for (int a = 0; a < 3; a++)
-                    ck->sum.pns_axis[a] = fabs(r[a]);
-            }
-            if (lvl > lim) {
-                struct dim one = DIM_NONE;
-                violation(ck, b, CK_PNS, pc, 0, tns, lvl, lim, one, true,
-                          sys->mode == SYS_MODE_NORMAL ?
-                          "lengthen the ramps (lower slew) of the dominant axis, or use the "
-                          "first level operating mode where that is allowed" :
-                          "lengthen the ramps (lower slew) of the dominant axis",
-                          "PNS %.1f%% of the stimulation threshold exceeds the %s mode limit "
-                          "%.0f%% (x %.1f%%, y %.1f%%, z %.1f%%)", lvl * 100,
-                          system_mode_name(sys->mode), lim * 100, fabs(r[0]) * 100,
-                          fabs(r[1]) * 100, fabs(r[2]) * 100);
-            }
+/* PNS: evaluate the response at the end of every ramp in this block
+   (and, for a timeline, at every ramp start, in time order). */
+static void pns_block(struct check *ck, const struct vm_block *b)
+{
+    const struct system *sys = &ck->sys;
+    double t0 = (double)b->start_ns * 1e-9;
+    double *evals = ck->evals;
+    size_t nevals = ck->nevals;
+    qsort(evals, nevals, sizeof *evals, cmp_double);
+    if (ck->nstarts)
+        qsort(ck->starts, ck->nstarts, sizeof *ck->starts, cmp_double);
+    for (int a = 0; a < 3; a++)
+        ring_drop_before(&ck->ring[a], t0 - CHECK_PNS_HISTORY_S);
+    double lim = system_pns_limit(sys);
+    size_t si = 0;
+    for (size_t i = 0; i < nevals; i++) {
+        if (i && evals[i] == evals[i - 1])
+            continue;
+        double r[3];
+        for (; si < ck->nstarts && ck->starts[si] < evals[i]; si++)
+            ck->pns_hook(ck->pns_hook_ctx, s_to_ns(ck->starts[si]),
+                         pns_level(ck, ck->starts[si], r));
+        double lvl = pns_level(ck, evals[i], r);
+        int64_t tns = s_to_ns(evals[i]);
+        if (ck->pns_hook)
+            ck->pns_hook(ck->pns_hook_ctx, tns, lvl);
+        int dom = 0;
+        for (int a = 1; a < 3; a++)
+            if (fabs(r[a]) > fabs(r[dom]))
+                dom = a;
+        uint32_t pc = b->has_grad[dom] ? b->grad[dom].pc : b->pc;
+        if (lvl > ck->sum.pns.value) {
+            ck->sum.pns = (struct check_peak){ lvl, tns, dom, pc };
+            for (int a = 0; a < 3; a++)
+                ck->sum.pns_axis[a] = fabs(r[a]);
+        }
+        if (lvl > lim) {
+            struct dim one = DIM_NONE;
+            violation(ck, b, CK_PNS, pc, 0, tns, lvl, lim, one, true,
+                      sys->mode == SYS_MODE_NORMAL ?
+                      "lengthen the ramps (lower slew) of the dominant axis, or use the "
+                      "first level operating mode where that is allowed" :
+                      "lengthen the ramps (lower slew) of the dominant axis",
+                      "PNS %.1f%% of the stimulation threshold exceeds the %s mode limit "
+                      "%.0f%% (x %.1f%%, y %.1f%%, z %.1f%%)", lvl * 100,
+                      system_mode_name(sys->mode), lim * 100, fabs(r[0]) * 100,
+                      fabs(r[1]) * 100, fabs(r[2]) * 100);
         }
     }
+}
+
+/* Every gradient check of one block, axis by axis, then across the axes. */
+static void check_gradients(struct check *ck, const struct vm_block *b)
+{
+    double peak_axis[3] = { 0, 0, 0 };
+    ck->nevals = 0;
+    for (int a = 0; a < 3; a++) {
+        double start = 0, end = 0;
+        ck->w[a].n = 0;
+        if (b->has_grad[a]) {
+            const struct vm_grad *g = &b->grad[a];
+            wave_set(&ck->w[a], g);
+            grad_times(ck, b, a);
+            peak_axis[a] = grad_amplitude(ck, b, a);
+            grad_slew(ck, b, a);
+            if (peak_axis[a] > ck->sum.grad[a].value)
+                ck->sum.grad[a] = (struct check_peak){ peak_axis[a], b->start_ns, a, g->pc };
+            grad_ends(ck, b, a, &start, &end);
+        }
+        grad_continuity(ck, b, a, start, end);
+    }
+    grad_vector(ck, b, peak_axis);
+    if (ck->nevals && ck->sys.pns_smin > 0)
+        pns_block(ck, b);
     ck->nstarts = 0;
-    if (evals != evals_buf)
-        free(evals);
-    bv_block(ck, b, pts, npts);
-    for (int a = 0; a < 3; a++)
-        if (pts[a] && pts[a] != tbuf[a])
-            free(pts[a]);
+    bv_block(ck, b);
 }
 
 /* ---------- RF, ADC, acoustic ---------- */
+
+/* An event starting `delay` into its block must leave the dead time
+   `dead` (system.rf_dead_time, adc_dead_time) before it (CK_DEADTIME,
+   sub-kind sub); it is `what` in the message, `noun` in the help, and
+   `kind` (RF, ADC) names the dead time. */
+static void check_head(struct check *ck, const struct vm_block *b, uint32_t pc, int sub,
+                       int64_t delay, int64_t dead, const char *noun, const char *what,
+                       const char *kind)
+{
+    char vs[48], ls[48], help[200];
+    if (delay >= dead)
+        return;
+    snprintf(help, sizeof help, "delay %s by at least %s (system.%s_dead_time)", noun,
+             fmtt(ls, sizeof ls, dead), !strcmp(kind, "RF") ? "rf" : "adc");
+    violation(ck, b, CK_DEADTIME, pc, sub, b->start_ns, (double)delay * 1e-9,
+              (double)dead * 1e-9, DIM_TIME, false, help,
+              "%s starts %s into its block, inside the %s dead time %s", what,
+              fmtt(vs, sizeof vs, delay), kind, ls);
+}
 
 /* An event ending `end` into its block must end inside it (CK_OUTSIDE,
    sub-kind sub_out) and leave `after` (ringdown, dead time) before the
@@ -783,18 +788,12 @@ static void check_rf(struct check *ck, const struct vm_block *b)
 {
     const struct system *sys = &ck->sys;
     const struct vm_rf *rf = &b->rf;
-    char vs[48], ls[48], help[200];
+    char vs[48], ls[48];
     ck->sum.nrf++;
     raster(ck, b, rf->pc, 0, rf->delay_ns, sys->rf_raster_ns, "the RF delay", "RF");
     raster(ck, b, rf->pc, 1, rf->dt_ns, sys->rf_raster_ns, "the RF sample spacing", "RF");
-    if (rf->delay_ns < sys->rf_dead_ns) {
-        snprintf(help, sizeof help, "delay the pulse by at least %s (system.rf_dead_time)",
-                 fmtt(ls, sizeof ls, sys->rf_dead_ns));
-        violation(ck, b, CK_DEADTIME, rf->pc, 0, b->start_ns, (double)rf->delay_ns * 1e-9,
-                  (double)sys->rf_dead_ns * 1e-9, DIM_TIME, false, help,
-                  "the RF pulse starts %s into its block, inside the RF dead time %s",
-                  fmtt(vs, sizeof vs, rf->delay_ns), ls);
-    }
+    check_head(ck, b, rf->pc, 0, rf->delay_ns, sys->rf_dead_ns, "the pulse", "the RF pulse",
+               "RF");
     int64_t rf_end = rf->delay_ns + rf->dur_ns;
     check_tail(ck, b, rf->pc, 0, 1, rf_end, sys->rf_ringdown_ns, "the RF pulse",
                "RF ringdown time");
@@ -834,7 +833,7 @@ static void check_adc(struct check *ck, const struct vm_block *b)
 {
     const struct system *sys = &ck->sys;
     const struct vm_adc *adc = &b->adc;
-    char vs[48], ls[48], help[200];
+    char vs[48], ls[48];
     ck->sum.nadc++;
     raster(ck, b, adc->pc, 0, adc->delay_ns, sys->adc_raster_ns, "the ADC delay", "ADC");
     if (sys->adc_raster_ns > 0 && adc->dwell_ns % sys->adc_raster_ns)
@@ -861,14 +860,8 @@ static void check_adc(struct check *ck, const struct vm_block *b)
                   "an ADC of %u samples is outside 1 .. %u", adc->samples, sys->max_adc_samples);
     }
     int64_t adc_end = adc->delay_ns + (int64_t)adc->samples * adc->dwell_ns;
-    if (adc->delay_ns < sys->adc_dead_ns) {
-        snprintf(help, sizeof help, "delay the ADC by at least %s (system.adc_dead_time)",
-                 fmtt(ls, sizeof ls, sys->adc_dead_ns));
-        violation(ck, b, CK_DEADTIME, adc->pc, 2, b->start_ns, (double)adc->delay_ns * 1e-9,
-                  (double)sys->adc_dead_ns * 1e-9, DIM_TIME, false, help,
-                  "the ADC starts %s into its block, inside the ADC dead time %s",
-                  fmtt(vs, sizeof vs, adc->delay_ns), ls);
-    }
+    check_head(ck, b, adc->pc, 2, adc->delay_ns, sys->adc_dead_ns, "the ADC", "the ADC",
+               "ADC");
     check_tail(ck, b, adc->pc, 1, 3, adc_end, sys->adc_dead_ns, "the ADC", "ADC dead time");
     /* TX/RX overlap: the RF window with its dead time and ringdown against
        the ADC window with its dead times */
@@ -1110,8 +1103,11 @@ void check_free(struct check *ck)
     free(ck->shape_done);
     free(ck->pulses);
     free(ck->starts);
-    for (int a = 0; a < 3; a++)
+    free(ck->evals);
+    for (int a = 0; a < 3; a++) {
         free(ck->ring[a].v);
+        wave_fini(&ck->w[a]);
+    }
     free(ck);
 }
 
