@@ -286,12 +286,7 @@ int plot_timing(const struct lbc_program *p, const struct system *sys, const str
                 const char *path, char *err, size_t errlen)
 {
     int64_t from, to, total;
-    if (plot_format_of(path) < 0) {
-        snprintf(err, errlen, "%s: the file name must end in .png, .svg or .pdf (it picks the "
-                 "format)", path);
-        return -1;
-    }
-    if (plot_window(p, o, &from, &to, &total, err, errlen) != 0)
+    if (plot_prepare(p, o, path, &from, &to, &total, err, errlen) != 0)
         return -1;
     struct collect c;
     memset(&c, 0, sizeof c);
@@ -308,14 +303,10 @@ int plot_timing(const struct lbc_program *p, const struct system *sys, const str
     memset(&be, 0, sizeof be);
     be.ctx = &c;
     be.block_end = tc_block_end;
-    struct vm_opts vo = { NULL, NULL, 0 };
     int rc = -1;
     struct canvas cv;
-    if (vm_run(p, &be, &vo, NULL) != 0) {
-        snprintf(err, errlen, "the program stops with a run-time error (larmor trace shows "
-                 "where)");
+    if (plot_run(p, &be, NULL, err, errlen) != 0)
         goto out;
-    }
     series_finish(&c.rf);
     series_finish(&c.phase);
     for (int a = 0; a < 3; a++)
