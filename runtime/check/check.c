@@ -1012,23 +1012,10 @@ static double max_window(const struct check *ck, const double *pre, int64_t tota
     return best;
 }
 
-static int cb_end(void *ctx, int64_t total_ns)
+/* SAR over the sliding windows of the whole program (total_ns long). */
+static void sar_end(struct check *ck, int64_t total_ns)
 {
-    struct check *ck = ctx;
     const struct system *sys = &ck->sys;
-    ck->sum.total_ns = total_ns;
-    /* a gradient left on at the end of the program */
-    for (int a = 0; a < 3; a++) {
-        double tol = sys->max_slew_axis[a] * (double)sys->grad_raster_ns * 1e-9;
-        if (fabs(ck->gend[a]) > tol) {
-            char vs[48];
-            violation(ck, NULL, CK_JUMP, ck->gend_pc[a], 80 + a, total_ns, fabs(ck->gend[a]),
-                      tol, DIM_GRAD, true, "ramp the gradient down to zero in the last block",
-                      "gradient %c is still at %s when the sequence ends", axis_name[a],
-                      fmtv(vs, sizeof vs, ck->gend[a], DIM_GRAD));
-        }
-    }
-    /* SAR over sliding windows */
     double *pre = xmalloc((ck->npulses + 1) * sizeof *pre);
     pre[0] = 0;
     for (size_t i = 0; i < ck->npulses; i++)
@@ -1070,6 +1057,25 @@ static int cb_end(void *ctx, int64_t total_ns)
         }
     }
     free(pre);
+}
+
+static int cb_end(void *ctx, int64_t total_ns)
+{
+    struct check *ck = ctx;
+    const struct system *sys = &ck->sys;
+    ck->sum.total_ns = total_ns;
+    /* a gradient left on at the end of the program */
+    for (int a = 0; a < 3; a++) {
+        double tol = sys->max_slew_axis[a] * (double)sys->grad_raster_ns * 1e-9;
+        if (fabs(ck->gend[a]) > tol) {
+            char vs[48];
+            violation(ck, NULL, CK_JUMP, ck->gend_pc[a], 80 + a, total_ns, fabs(ck->gend[a]),
+                      tol, DIM_GRAD, true, "ramp the gradient down to zero in the last block",
+                      "gradient %c is still at %s when the sequence ends", axis_name[a],
+                      fmtv(vs, sizeof vs, ck->gend[a], DIM_GRAD));
+        }
+    }
+    sar_end(ck, total_ns);
     return 0;
 }
 
