@@ -159,52 +159,44 @@ void cli_seq_fini(struct cli_seq *s)
     free(s->so.defines);
 }
 
+/* A quantity as the command line has always taken it: the blanks strtod
+   skipped before the number, then the one parser, but no tab (strtod and
+   unit_parse never took one). */
+static bool parse_quantity(const char *s, double *si, struct dim *d, bool *has_unit)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    if (strchr(s, '\t'))
+        return false;
+    return unit_parse_quantity(s, strlen(s), si, d, has_unit);
+}
+
 int cli_parse_time(const char *s, int64_t *ns)
 {
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s)
+    double si;
+    struct dim d;
+    bool has_unit;
+    if (!parse_quantity(s, &si, &d, &has_unit))
         return -1;
-    while (*end == ' ')
-        end++;
-    double scale = 1;
-    struct dim d = DIM_TIME;
-    if (*end && !unit_parse(end, strlen(end), &scale, &d))
+    /* a bare number is a time only when it is 0 */
+    if (has_unit ? !dim_is_time(d) : si != 0)
         return -1;
-    if (!*end && v != 0)
-        return -1;
-    if (!dim_is_time(d))
-        return -1;
-    double x = v * scale * 1e9;
+    double x = si * 1e9;
     if (!isfinite(x) || fabs(x) > 9e18)
         return -1;
     *ns = llrint(x);
     return 0;
 }
 
-/* Parse a quantity with a unit of dimension want ("2mm", "0.5 s") into SI;
-   a bare number is read as SI. */
-static int parse_quantity_arg(const char *s, struct dim want, double *si)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || !isfinite(v))
-        return -1;
-    while (*end == ' ')
-        end++;
-    double scale = 1;
-    struct dim d = want;
-    if (*end && !unit_parse(end, strlen(end), &scale, &d))
-        return -1;
-    if (!dim_eq(d, want))
-        return -1;
-    *si = v * scale;
-    return isfinite(*si) ? 0 : -1;
-}
-
 int cli_parse_length(const char *s, double *m)
 {
-    return parse_quantity_arg(s, DIM_LENGTH, m);
+    double si;
+    struct dim d;
+    bool has_unit;
+    if (!parse_quantity(s, &si, &d, &has_unit) || (has_unit && !dim_eq(d, DIM_LENGTH)))
+        return -1;
+    *m = si;
+    return 0;
 }
 
 int cli_parse_range(const char *arg, uint64_t *first, uint64_t *last)
