@@ -67,16 +67,16 @@ static void test_value_at(void)
     memset(&w, 0, sizeof w);
     wave_set(&w, &g);
     CU_ASSERT_EQUAL(w.n, 4);
-    CU_ASSERT(wave_at(w.p, w.n, -1e-6) == 0);
-    CU_ASSERT(wave_at(w.p, w.n, 0) == 0.01);           /* after the jump */
-    CU_ASSERT(wave_at(w.p, w.n, 0.5e-3) == 0.01);
-    CU_ASSERT_DOUBLE_EQUAL(wave_at(w.p, w.n, 1.25e-3), 0.005, 1e-15);
-    CU_ASSERT(wave_at(w.p, w.n, 1.5e-3) == 0);           /* the last corner */
-    CU_ASSERT(wave_at(w.p, w.n, 2e-3) == 0);
-    CU_ASSERT_EQUAL(wave_piece(w.p, w.n, -1), -1);
-    CU_ASSERT_EQUAL(wave_piece(w.p, w.n, 0), 1);
-    CU_ASSERT_EQUAL(wave_piece(w.p, w.n, 1.2e-3), 2);
-    CU_ASSERT_EQUAL(wave_piece(w.p, w.n, 9), 3);
+    CU_ASSERT(wave_at(&w, -1e-6) == 0);
+    CU_ASSERT(wave_at(&w, 0) == 0.01);           /* after the jump */
+    CU_ASSERT(wave_at(&w, 0.5e-3) == 0.01);
+    CU_ASSERT_DOUBLE_EQUAL(wave_at(&w, 1.25e-3), 0.005, 1e-15);
+    CU_ASSERT(wave_at(&w, 1.5e-3) == 0);           /* the last corner */
+    CU_ASSERT(wave_at(&w, 2e-3) == 0);
+    CU_ASSERT_EQUAL(wave_piece(&w, -1), -1);
+    CU_ASSERT_EQUAL(wave_piece(&w, 0), 1);
+    CU_ASSERT_EQUAL(wave_piece(&w, 1.2e-3), 2);
+    CU_ASSERT_EQUAL(wave_piece(&w, 9), 3);
     CU_ASSERT(wave_constant(&w, 0.1e-3, 0.9e-3));
     CU_ASSERT(!wave_constant(&w, 0.1e-3, 1.1e-3));
     wave_fini(&w);
@@ -113,27 +113,30 @@ static void test_moment(void)
     /* a constant gradient G for T: k = γGT, ∫k² dt = γ²G²T³/3 */
     double G = 0.01, T = 1e-3, gamma = 2 * M_PI * 42.577478518e6;
     struct vm_grad g = trap(G, 0, 0, 1000000, 0);
-    struct wave_pt p[4];
-    size_t n = wave_points(&g, p, 4), i = 0;
+    struct wave w;
+    memset(&w, 0, sizeof w);
+    wave_set(&w, &g);
+    size_t i = 0;
     double k = 0, t = 0;
-    double kk = wave_moment_advance(p, n, &i, gamma, &k, &t, T);
+    double kk = wave_moment_advance(&w, &i, gamma, &k, &t, T);
     CU_ASSERT_DOUBLE_EQUAL(k, gamma * G * T, 1e-9 * gamma * G * T);
     CU_ASSERT_DOUBLE_EQUAL(kk, gamma * gamma * G * G * T * T * T / 3,
                            1e-9 * gamma * gamma * G * G * T * T * T);
     CU_ASSERT(t == T);
     /* then free precession with k held: ∫k² dt = k²·T */
     double k1 = k;
-    kk = wave_moment_advance(p, n, &i, gamma, &k, &t, 2 * T);
+    kk = wave_moment_advance(&w, &i, gamma, &k, &t, 2 * T);
     CU_ASSERT(k == k1);
     CU_ASSERT_DOUBLE_EQUAL(kk, k1 * k1 * T, 1e-9 * k1 * k1 * T);
     /* a ramp from 0 to G over T: k = γGT/2, ∫k² dt = γ²G²T³/20 */
     struct vm_grad r = trap(G, 0, 1000000, 0, 0);
-    n = wave_points(&r, p, 4);
+    wave_set(&w, &r);
     i = 0, k = 0, t = 0;
-    kk = wave_moment_advance(p, n, &i, gamma, &k, &t, T);
+    kk = wave_moment_advance(&w, &i, gamma, &k, &t, T);
     CU_ASSERT_DOUBLE_EQUAL(k, gamma * G * T / 2, 1e-9 * gamma * G * T);
     CU_ASSERT_DOUBLE_EQUAL(kk, gamma * gamma * G * G * T * T * T / 20,
                            1e-9 * gamma * gamma * G * G * T * T * T);
+    wave_fini(&w);
 }
 
 static void test_raster_values(void)

@@ -510,7 +510,7 @@ static void walk_geometry(const struct wave *w, double a, double b, double gamma
     static const double gx[3] = { -0.7745966692414834, 0, 0.7745966692414834 };
     static const double gw[3] = { 5.0 / 9, 8.0 / 9, 5.0 / 9 };
     /* the pieces of [a, b], cut at the waveform's corners */
-    ptrdiff_t i0 = wave_piece(w->p, w->n, a);
+    ptrdiff_t i0 = wave_piece(w, a);
     for (double p = a; p < b;) {
         size_t nx = (size_t)(i0 + 1);
         double q = nx < w->n && w->p[nx].t < b ? w->p[nx].t : b, h = q - p;
@@ -518,8 +518,8 @@ static void walk_geometry(const struct wave *w, double a, double b, double gamma
         if (h <= 0)
             continue;
         double mid = 0.5 * (p + q);
-        m1 += h / 6 * (wave_at(w->p, w->n, p) * (p - a) +
-                       4 * wave_at(w->p, w->n, mid) * (mid - a) + wave_at(w->p, w->n, q) * (q - a));
+        m1 += h / 6 * (wave_at(w, p) * (p - a) + 4 * wave_at(w, mid) * (mid - a) +
+                       wave_at(w, q) * (q - a));
         for (int k = 0; k < 3; k++) {
             double t = mid + 0.5 * h * gx[k];
             double tail = total - wave_integral(w, t);
@@ -701,7 +701,7 @@ static void add_adc(struct sim *s, struct blk *B, const struct vm_block *b, doub
     if (constant) {
         double k[3];
         for (int ax = 0; ax < 3; ax++)
-            k[ax] = B->on[ax] ? s->o.gamma * wave_at(B->w[ax].p, B->w[ax].n, t_first) * dw : 0;
+            k[ax] = B->on[ax] ? s->o.gamma * wave_at(&B->w[ax], t_first) * dw : 0;
         for (uint32_t i = 0; i < n; i += ADC_RUN_MAX) {
             uint32_t m = n - i < ADC_RUN_MAX ? n - i : ADC_RUN_MAX;
             if (i) {

@@ -273,13 +273,13 @@ static void raster(struct check *ck, const struct vm_block *b, uint32_t pc, int 
 
 /* ---------- gradients as piecewise-linear waveforms ---------- */
 
-/* The value of waveform p[0..n) at t as the vector check takes it: at the
-   first corner that corner's value, even where a second corner at the
-   same time jumps away from it (wave_at would give the value after the
-   jump); elsewhere wave_at. */
-static double value_at(const struct wave_pt *p, size_t n, double t)
+/* The value of w at t as the vector check takes it: at the first corner
+   that corner's value, even where a second corner at the same time jumps
+   away from it (wave_at would give the value after the jump); elsewhere
+   wave_at. */
+static double value_at(const struct wave *w, double t)
 {
-    return n && t == p[0].t ? p[0].v : wave_at(p, n, t);
+    return w->n && t == w->p[0].t ? w->p[0].v : wave_at(w, t);
 }
 
 /* ---------- diffusion weighting (b-value) ---------- */
@@ -353,8 +353,8 @@ static void bv_block(struct check *ck, const struct vm_block *b)
         double te = e < nev ? ev[e] : (double)b->dur_ns * 1e-9;
         if (ck->excited)
             for (int a = 0; a < 3; a++)
-                ck->bint += wave_moment_advance(ck->w[a].p, ck->w[a].n, &cur[a], ck->gamma,
-                                                &ck->bk[a], &t[a], te);
+                ck->bint += wave_moment_advance(&ck->w[a], &cur[a], ck->gamma, &ck->bk[a],
+                                                &t[a], te);
         if (e == nev)
             break;
         if (kind[e] == 0) {
@@ -633,7 +633,7 @@ static void grad_vector(struct check *ck, const struct vm_block *b, const double
             for (size_t i = 0; i < w[a].n; i++) {
                 double t = w[a].p[i].t, s2 = 0;
                 for (int k = 0; k < 3; k++) {
-                    double v = k == a ? w[a].p[i].v : value_at(w[k].p, w[k].n, t);
+                    double v = k == a ? w[a].p[i].v : value_at(&w[k], t);
                     s2 += v * v;
                 }
                 if (s2 > vmax) {

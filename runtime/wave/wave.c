@@ -72,8 +72,10 @@ void wave_fini(struct wave *w)
     w->n = w->cap = 0;
 }
 
-ptrdiff_t wave_piece(const struct wave_pt *p, size_t n, double t)
+ptrdiff_t wave_piece(const struct wave *w, double t)
 {
+    const struct wave_pt *p = w->p;
+    size_t n = w->n;
     if (!n || t < p[0].t)
         return -1;
     size_t lo = 0, hi = n - 1;
@@ -96,21 +98,21 @@ static double lerp(const struct wave_pt *p, size_t i, double t)
     return b > a ? p[i].v + (p[i + 1].v - p[i].v) * (t - a) / (b - a) : p[i + 1].v;
 }
 
-double wave_at(const struct wave_pt *p, size_t n, double t)
+double wave_at(const struct wave *w, double t)
 {
-    ptrdiff_t i = wave_piece(p, n, t);
-    if (i < 0 || (size_t)i == n - 1)
-        return i >= 0 && t == p[i].t ? p[i].v : 0;
-    return lerp(p, (size_t)i, t);
+    ptrdiff_t i = wave_piece(w, t);
+    if (i < 0 || (size_t)i == w->n - 1)
+        return i >= 0 && t == w->p[i].t ? w->p[i].v : 0;
+    return lerp(w->p, (size_t)i, t);
 }
 
 bool wave_constant(const struct wave *w, double a, double b)
 {
-    double va = wave_at(w->p, w->n, a);
+    double va = wave_at(w, a);
     for (size_t i = 0; i < w->n; i++)
         if (w->p[i].t > a && w->p[i].t < b && fabs(w->p[i].v - va) > 1e-12 * (fabs(va) + 1e-9))
             return false;
-    return fabs(wave_at(w->p, w->n, b) - va) <= 1e-12 * (fabs(va) + 1e-9);
+    return fabs(wave_at(w, b) - va) <= 1e-12 * (fabs(va) + 1e-9);
 }
 
 /* ∫ G dt up to t on piece i, or up to its corner for the last. */
@@ -126,7 +128,7 @@ static double integral_on(const struct wave *w, ptrdiff_t i, double t)
 
 double wave_integral(const struct wave *w, double t)
 {
-    return integral_on(w, wave_piece(w->p, w->n, t), t);
+    return integral_on(w, wave_piece(w, t), t);
 }
 
 void wave_walk_init(struct wave_walk *it, const struct wave *w)
@@ -145,9 +147,11 @@ double wave_walk_at(struct wave_walk *it, double t)
 
 /* On a piece where G = g0 + s·τ, k(τ) = k0 + Bτ + Cτ² (B = γg0, C = γs/2),
    and ∫₀^T k² dτ = k0²T + k0·B·T² + (B² + 2k0·C)T³/3 + B·C·T⁴/2 + C²T⁵/5. */
-double wave_moment_advance(const struct wave_pt *p, size_t n, size_t *i, double gamma,
-                           double *kp, double *t, double te)
+double wave_moment_advance(const struct wave *w, size_t *i, double gamma, double *kp, double *t,
+                           double te)
 {
+    const struct wave_pt *p = w->p;
+    size_t n = w->n;
     double k = *kp, acc = 0;
     while (*t < te) {
         while (*i < n && p[*i].t <= *t)

@@ -53,14 +53,14 @@ double wave_last(const struct vm_grad *g);
 void wave_set(struct wave *w, const struct vm_grad *g);
 void wave_fini(struct wave *w);
 
-/* The piece [p[i].t, p[i + 1].t) that holds t: -1 before the first corner,
-   n - 1 at or after the last (a binary search). */
-ptrdiff_t wave_piece(const struct wave_pt *p, size_t n, double t);
+/* The piece [p[i].t, p[i + 1].t) of w that holds t: -1 before the first
+   corner, n - 1 at or after the last (a binary search). */
+ptrdiff_t wave_piece(const struct wave *w, double t);
 
-/* The value at t of the waveform p[0..n) (T/m): 0 outside its corners; at
-   a jump (two corners at one time) the value after it, but at the last
-   corner that corner's value. */
-double wave_at(const struct wave_pt *p, size_t n, double t);
+/* The value of w at t (T/m): 0 outside its corners; at a jump (two
+   corners at one time) the value after it, but at the last corner that
+   corner's value. */
+double wave_at(const struct wave *w, double t);
 
 /* Whether w is constant on [a, b] (to 1e-12 relative). */
 bool wave_constant(const struct wave *w, double a, double b);
@@ -79,12 +79,12 @@ void wave_walk_init(struct wave_walk *it, const struct wave *w);
 /* ∫ G dt from -∞ to t; t must not be below the previous call's. */
 double wave_walk_at(struct wave_walk *it, double t);
 
-/* Advance the moment *k = γ∫G dt (rad/m, gamma in rad/s/T) of the
-   waveform p[0..n) from time *t to te (*i is the cursor into p, 0 at the
-   block start) and return ∫k² dt over [*t, te] (s/m²), both exact: k is
-   quadratic on every linear piece. */
-double wave_moment_advance(const struct wave_pt *p, size_t n, size_t *i, double gamma,
-                           double *k, double *t, double te);
+/* Advance the moment *k = γ∫G dt (rad/m, gamma in rad/s/T) of w from
+   time *t to te (*i is the cursor into its corners, 0 at the block start)
+   and return ∫k² dt over [*t, te] (s/m²), both exact: k is quadratic on
+   every linear piece. */
+double wave_moment_advance(const struct wave *w, size_t *i, double gamma, double *k, double *t,
+                           double te);
 
 /* The trapezoid g's value t ns after its start (its delay), in T/m. */
 double wave_trap_at(const struct vm_grad *g, double t_ns);
