@@ -42,7 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compiler/compile.h"
+#include "base/paths.h"
 #include "base/units.h"
 #include "base/util.h"
 #include "runtime/io/ytree.h"
@@ -1164,7 +1164,7 @@ static int cmp_str(const void *a, const void *b)
 
 char **system_names(const char *stdlib_dir, size_t *n)
 {
-    const char *std = stdlib_dir ? stdlib_dir : compile_default_stdlib();
+    const char *std = stdlib_dir ? stdlib_dir : paths_stdlib();
     char *dir = xasprintf("%s/systems", std);
     DIR *dp = opendir(dir);
     free(dir);
@@ -1199,7 +1199,7 @@ int system_resolve(const char *arg, const char *stdlib_dir, struct system *s,
         arg = "generic_3t";
     if (strchr(arg, '/') || has_suffix(arg, ".yaml") || has_suffix(arg, ".yml"))
         return system_load(arg, s, d);
-    const char *std = stdlib_dir ? stdlib_dir : compile_default_stdlib();
+    const char *std = stdlib_dir ? stdlib_dir : paths_stdlib();
     char *file = xasprintf("%s/systems/%s.yaml", std, arg);
     size_t len;
     char *text = read_file(file, &len);
