@@ -104,6 +104,13 @@ struct phantom {
 struct phantom *phantom_new(const char *name, size_t n);
 void phantom_free(struct phantom *p);
 
+/* The longest name a phantom file may give itself (bytes). */
+#define PHANTOM_MAX_NAME 200
+
+/* A file's name without folder and extension, the name of a phantom
+   whose file gives none (the caller frees it). */
+char *phantom_stem(const char *path);
+
 /* The built-in MR Shepp-Logan: 2D (matrix x matrix voxels in the plane z = 0,
    voxel thickness thick_m) or 3D (matrix^3), field of view fov_m (the
    phantom's ellipses scaled so that the head fills it like the published

@@ -49,7 +49,6 @@
 #define PI 3.14159265358979323846
 #define PH_MAX_FILE (1u << 20)   /* bytes of YAML */
 #define PH_MAX_DEPTH 16
-#define PH_MAX_NAME 200
 
 static const struct ydoc_kind phantom_yaml = {
     .syntax_code = 801, .structure_code = 816, .max_depth = PH_MAX_DEPTH,
@@ -63,20 +62,6 @@ static const struct ydoc_kind phantom_yaml = {
     .the_what = "the phantom description", .map_name = "a mapping", .seq_name = "a list",
     .map_lines = "`key: value`", .top_prep = "in", .add_prep = "to", .add_end = "",
 };
-
-static const char *base_name(const char *path)
-{
-    const char *s = strrchr(path, '/');
-    return s ? s + 1 : path;
-}
-
-/* The file's name without folder and extension. */
-static char *stem(const char *path)
-{
-    const char *b = base_name(path);
-    const char *dot = strrchr(b, '.');
-    return xstrndup(b, dot && dot != b ? (size_t)(dot - b) : strlen(b));
-}
 
 /* ------------------------------------------------------------- schema */
 
@@ -423,8 +408,8 @@ static bool load_tissue(struct ydoc *L, const char *where, const struct ynode *k
         char a[48], b[48];
         fmt_q(t->t2, Q_TIME, a, sizeof a);
         fmt_q(t->t1, Q_TIME, b, sizeof b);
-        struct diag *g = diag_error(L->d, 811, ynspan(L, ysec_val(&s, "t2")), "%s.t2 %s is more than "
-                                    "twice t1 %s", where, a, b);
+        struct diag *g = diag_error(L->d, 811, ynspan(L, ysec_val(&s, "t2")), "%s.t2 %s is more "
+                                    "than twice t1 %s", where, a, b);
         diag_note(g, ynspan(L, ysec_val(&s, "t1")), "t1 is given here");
         diag_help(g, "T2 <= 2 T1 for any relaxation mechanism; are t1 and t2 swapped?");
     }
@@ -580,27 +565,17 @@ static const char *key_example(enum okey k, const struct shape_spec *ss)
     }
 }
 
-/* One object of the list; adds its shape to D (even when it has errors,
-   so that the indices match: the caller stops on errors anyway). */
-static void load_object(struct ydoc *L, struct desc *D, size_t idx, const struct ynode *m)
+/* The shape an object names (NULL, reported, if it names none, an
+   unknown one or a 2D shape in a 3D phantom); label becomes
+   "objects[3] (sphere)". */
+static const struct shape_spec *object_shape(struct ydoc *L, const struct desc *D,
+                                             const struct ysec *s, const char *where,
+                                             char *label, size_t nlabel)
 {
-    char where[48];
-    snprintf(where, sizeof where, "objects[%zu]", idx);
-    struct phantom_shape sh = { 0 };
-    sh.half[0] = sh.half[1] = sh.half[2] = 1;
-    sh.tissue = -1;
-    phantom_shape_orient(&sh, 2, 0);
-    struct obj o = { m, "" };
-    snprintf(o.label, sizeof o.label, "%s", where);
-    struct ysec s;
-    if (!ysec_open(L, &s, where, NULL, m, object_keys, K__COUNT)) {
-        add_object(D, &sh, &o);
-        return;
-    }
     const struct shape_spec *ss = NULL;
-    const struct ynode *v = s.v[K_SHAPE];
+    const struct ynode *v = s->v[K_SHAPE];
     if (!v) {
-        ysec_missing(L, &s, "shape", "sphere");
+        ysec_missing(L, s, "shape", "sphere");
     } else {
         char p[64];
         snprintf(p, sizeof p, "%s.shape", where);
@@ -623,7 +598,7 @@ static void load_object(struct ydoc *L, struct desc *D, size_t idx, const struct
         }
     }
     if (ss) {
-        snprintf(o.label, sizeof o.label, "%s (%s)", where, ss->name);
+        snprintf(label, nlabel, "%s (%s)", where, ss->name);
         if (ss->only2d && D->dims == 3) {
             static const char *const instead[] = { "sphere or cylinder", "ellipsoid", "box" };
             int w = ss == &shape_specs[0] ? 0 : ss == &shape_specs[1] ? 1 : 2;
@@ -633,63 +608,96 @@ static void load_object(struct ydoc *L, struct desc *D, size_t idx, const struct
             ss = NULL;
         }
     }
+    return ss;
+}
+
+/* Report the keys of other shapes an object of shape ss gives, and the
+   ones it needs and lacks (a radius given as radii, or the reverse,
+   explains the missing one). */
+static void check_shape_keys(struct ydoc *L, const struct ysec *s, const struct shape_spec *ss)
+{
+    unsigned explained = 0;
+    for (int k = K_RADIUS; k < K__COUNT; k++)
+        if (s->v[k] && !(ss->keys & B(k))) {
+            if (k == K_RADIUS || k == K_RADII || k == K_SIZE)
+                explained |= ss->need & (B(K_RADIUS) | B(K_RADII) | B(K_SIZE));
+            char have[96] = "shape, tissue, centre";
+            for (int j = K_RADIUS; j < K__COUNT; j++)
+                if (ss->keys & B(j)) {
+                    size_t l = strlen(have);
+                    snprintf(have + l, sizeof have - l, ", %s", object_keys[j]);
+                }
+            struct diag *g = diag_error(L->d, 802, ynspan(L, s->k[k]), "a %s takes no '%s'",
+                                        ss->name, object_keys[k]);
+            if (k == K_RADIUS && (ss->keys & B(K_RADII)))
+                diag_help(g, "a %s takes radii, its semi-axes: `%s`", ss->name,
+                          ss->example);
+            else if (k == K_RADII && (ss->keys & B(K_RADIUS)))
+                diag_help(g, "a %s takes one radius: `radius: 20 mm`", ss->name);
+            else
+                diag_help(g, "a %s takes: %s", ss->name, have);
+        }
+    for (int k = K_RADIUS; k < K__COUNT; k++)
+        if ((ss->need & B(k)) && !s->v[k] && !(explained & B(k)))
+            ysec_missing(L, s, object_keys[k], key_example((enum okey)k, ss));
+}
+
+/* An object's centre (centre or center), if given, into centre. */
+static void object_centre(struct ydoc *L, const struct desc *D, const struct ysec *s,
+                          const char *where, const struct shape_spec *ss, double centre[3])
+{
+    const struct ynode *cv = s->v[K_CENTRE] ? s->v[K_CENTRE] : s->v[K_CENTER];
+    if (!cv || !D->dims)
+        return;
+    char p[64];
+    snprintf(p, sizeof p, "%s.%s", where, s->v[K_CENTRE] ? "centre" : "center");
+    double c[3] = { 0, 0, 0 };
+    bool want2 = D->dims == 2 && (!ss || ss->only2d);
+    int lo = D->dims == 2 ? 2 : 3, hi = want2 ? 2 : 3;
+    int got = qlist(L, cv, p, Q_LENGTH, -10, 10, false, lo, hi, false, c);
+    if (got > 0)
+        memcpy(centre, c, sizeof c);
+    else if (cv->kind == YK_SEQ && L->d->ndiags &&
+             L->d->diags[L->d->ndiags - 1]->code == 817) {
+        struct diag *g = L->d->diags[L->d->ndiags - 1];
+        if (D->dims == 2 && cv->nkids == 3)
+            diag_help(g, "a %s lies in the plane: its centre is [x, y]; only 3D shapes "
+                      "(sphere, ellipsoid, box, cylinder) take a z",
+                      ss ? ss->name : "2D shape");
+        else
+            diag_help(g, "write `%s: [0 mm, 0 mm%s]`", ykey_leaf(p),
+                      D->dims == 3 ? ", 0 mm" : "");
+    }
+}
+
+/* One object of the list; adds its shape to D (even when it has errors,
+   so that the indices match: the caller stops on errors anyway). */
+static void load_object(struct ydoc *L, struct desc *D, size_t idx, const struct ynode *m)
+{
+    char where[48];
+    snprintf(where, sizeof where, "objects[%zu]", idx);
+    struct phantom_shape sh = { 0 };
+    sh.half[0] = sh.half[1] = sh.half[2] = 1;
+    sh.tissue = -1;
+    phantom_shape_orient(&sh, 2, 0);
+    struct obj o = { m, "" };
+    snprintf(o.label, sizeof o.label, "%s", where);
+    struct ysec s;
+    if (!ysec_open(L, &s, where, NULL, m, object_keys, K__COUNT)) {
+        add_object(D, &sh, &o);
+        return;
+    }
+    const struct ynode *v = s.v[K_SHAPE];
+    const struct shape_spec *ss = object_shape(L, D, &s, where, o.label, sizeof o.label);
     if (s.v[K_CENTRE] && s.v[K_CENTER]) {
         struct diag *g = diag_error(L->d, 803, ynspan(L, s.k[K_CENTER]), "%s gives both centre "
                                     "and center", where);
         diag_note(g, ynspan(L, s.k[K_CENTRE]), "centre is given here");
         diag_help(g, "keep one of them");
     }
-    if (ss) {
-        /* keys that belong to other shapes; a radius given as radii (or
-           the reverse) explains the missing one */
-        unsigned explained = 0;
-        for (int k = K_RADIUS; k < K__COUNT; k++)
-            if (s.v[k] && !(ss->keys & B(k))) {
-                if (k == K_RADIUS || k == K_RADII || k == K_SIZE)
-                    explained |= ss->need & (B(K_RADIUS) | B(K_RADII) | B(K_SIZE));
-                char have[96] = "shape, tissue, centre";
-                for (int j = K_RADIUS; j < K__COUNT; j++)
-                    if (ss->keys & B(j)) {
-                        size_t l = strlen(have);
-                        snprintf(have + l, sizeof have - l, ", %s", object_keys[j]);
-                    }
-                struct diag *g = diag_error(L->d, 802, ynspan(L, s.k[k]), "a %s takes no '%s'",
-                                            ss->name, object_keys[k]);
-                if (k == K_RADIUS && (ss->keys & B(K_RADII)))
-                    diag_help(g, "a %s takes radii, its semi-axes: `%s`", ss->name,
-                              ss->example);
-                else if (k == K_RADII && (ss->keys & B(K_RADIUS)))
-                    diag_help(g, "a %s takes one radius: `radius: 20 mm`", ss->name);
-                else
-                    diag_help(g, "a %s takes: %s", ss->name, have);
-            }
-        for (int k = K_RADIUS; k < K__COUNT; k++)
-            if ((ss->need & B(k)) && !s.v[k] && !(explained & B(k)))
-                ysec_missing(L, &s, object_keys[k], key_example((enum okey)k, ss));
-    }
-    /* centre */
-    const struct ynode *cv = s.v[K_CENTRE] ? s.v[K_CENTRE] : s.v[K_CENTER];
-    if (cv && D->dims) {
-        char p[64];
-        snprintf(p, sizeof p, "%s.%s", where, s.v[K_CENTRE] ? "centre" : "center");
-        double c[3] = { 0, 0, 0 };
-        bool want2 = D->dims == 2 && (!ss || ss->only2d);
-        int lo = D->dims == 2 ? 2 : 3, hi = want2 ? 2 : 3;
-        int got = qlist(L, cv, p, Q_LENGTH, -10, 10, false, lo, hi, false, c);
-        if (got > 0)
-            memcpy(sh.centre, c, sizeof c);
-        else if (cv->kind == YK_SEQ && L->d->ndiags &&
-                 L->d->diags[L->d->ndiags - 1]->code == 817) {
-            struct diag *g = L->d->diags[L->d->ndiags - 1];
-            if (D->dims == 2 && cv->nkids == 3)
-                diag_help(g, "a %s lies in the plane: its centre is [x, y]; only 3D shapes "
-                          "(sphere, ellipsoid, box, cylinder) take a z",
-                          ss ? ss->name : "2D shape");
-            else
-                diag_help(g, "write `%s: [0 mm, 0 mm%s]`", ykey_leaf(p),
-                          D->dims == 3 ? ", 0 mm" : "");
-        }
-    }
+    if (ss)
+        check_shape_keys(L, &s, ss);
+    object_centre(L, D, &s, where, ss, sh.centre);
     if (!ss) {
         add_object(D, &sh, &o);
         if (s.v[K_TISSUE])
@@ -781,6 +789,183 @@ static bool meets_fov(const struct phantom_shape *s, const double half_fov[3])
     return true;
 }
 
+/* Round the grid to a whole number of voxels across the field of view
+   (a warning says so where the voxel size does not divide it). */
+static void snap_grid(struct ydoc *L, const struct ysec *s, const struct desc *D, double res_m,
+                      double vox[3], int n[3])
+{
+    /* a whole number of voxels across the field of view */
+    char axes[24] = "", want[64] = "", got[96] = "", cnt[64] = "";
+    double req = 0;
+    for (int a = 0; a < D->dims; a++) {
+        double q = D->fov[a] / vox[a];
+        double r = floor(q + 0.5);
+        if (r < 1)
+            r = 1;
+        n[a] = r > 2e9 ? 2000000000 : (int)r;
+        if (fabs(q - r) > 1e-6 * q && r <= 2e9) {
+            size_t l = strlen(axes);
+            snprintf(axes + l, sizeof axes - l, "%s%c", l ? ", " : "", "xyz"[a]);
+            if (!req)
+                req = vox[a];
+        }
+        vox[a] = D->fov[a] / r;
+    }
+    if (axes[0]) {
+        fmt_q(req, Q_LENGTH, want, sizeof want);
+        for (int a = 0; a < D->dims; a++) {
+            size_t l = strlen(cnt), m = strlen(got);
+            snprintf(cnt + l, sizeof cnt - l, "%s%d", a ? " x " : "", n[a]);
+            snprintf(got + m, sizeof got - m, "%s%.6g", a ? " x " : "", vox[a] * 1e3);
+        }
+        struct diag *g = diag_warning(L->d, 827, ynspan(L, ysec_val(s, "fov")),
+                                      "fov is not a whole number of %s voxels on %s; "
+                                      "using %s voxels of %s mm", want, axes, cnt, got);
+        if (res_m > 0)
+            diag_help(g, "--res %s does not divide the field of view", want);
+        else
+            diag_help(g, "choose a resolution that divides the field of view");
+    }
+}
+
+/* The grid: the field of view (its length gives the dimensions), the
+   voxels from --res, resolution or matrix, and a 2D phantom's thickness.
+   Returns whether the grid can be sampled. */
+static bool load_grid(struct ydoc *L, const struct ysec *s, struct desc *D, double res_m,
+                      double vox[3], int n[3])
+{
+    const struct ynode *v;
+    /* field of view: its length gives the dimensions */
+    if (!(v = ysec_val(s, "fov"))) {
+        ysec_missing(L, s, "fov", "[200 mm, 200 mm]");
+    } else {
+        int got = qlist(L, v, "fov", Q_LENGTH, 0, 10, true, 2, 3, false, D->fov);
+        if (got > 0)
+            D->dims = got;
+        else if (v->kind == YK_SEQ && (v->nkids < 2 || v->nkids > 3) && L->d->ndiags &&
+                 L->d->diags[L->d->ndiags - 1]->code == 817)
+            diag_help(L->d->diags[L->d->ndiags - 1], "two values make a 2D phantom, three a 3D "
+                      "one: `fov: [200 mm, 200 mm]`");
+    }
+    /* the grid */
+    const struct ynode *rv = ysec_val(s, "resolution"), *mv = ysec_val(s, "matrix");
+    bool grid_ok = D->dims != 0;
+    if (rv && mv) {
+        struct diag *g = diag_error(L->d, 811, ynspan(L, ysec_key(s, "matrix")), "both resolution "
+                                    "and matrix are given");
+        diag_note(g, ynspan(L, ysec_key(s, "resolution")), "resolution is given here");
+        diag_help(g, "give the voxel size (resolution) or the number of voxels (matrix), not "
+                  "both");
+        grid_ok = false;
+    }
+    if (D->dims && res_m > 0) {
+        for (int a = 0; a < D->dims; a++)
+            vox[a] = res_m;
+    } else if (D->dims && rv) {
+        double r[3];
+        int got = qlist(L, rv, "resolution", Q_LENGTH, 0, 1, true, D->dims, D->dims, true, r);
+        if (got == 1)
+            r[1] = r[2] = r[0];
+        if (got > 0)
+            for (int a = 0; a < D->dims; a++)
+                vox[a] = r[a];
+        else
+            grid_ok = false;
+    } else if (D->dims && mv) {
+        double m[3];
+        int got = qlist(L, mv, "matrix", Q_COUNT, 1, 1e9, false, D->dims, D->dims, true, m);
+        if (got == 1)
+            m[1] = m[2] = m[0];
+        if (got > 0)
+            for (int a = 0; a < D->dims; a++) {
+                n[a] = m[a] > 2e9 ? 2000000000 : (int)m[a];
+                vox[a] = D->fov[a] / m[a];
+            }
+        else
+            grid_ok = false;
+    } else if (D->dims && !rv && !mv) {
+        ysec_missing(L, s, "resolution", "2 mm");
+        grid_ok = false;
+    }
+    if (grid_ok && (res_m > 0 || rv))
+        snap_grid(L, s, D, res_m, vox, n);
+    /* thickness */
+    if ((v = ysec_val(s, "thickness"))) {
+        if (D->dims == 3) {
+            struct diag *g = diag_error(L->d, 802, ynspan(L, ysec_key(s, "thickness")), "thickness "
+                                        "is for 2D phantoms; this one is 3D (fov has 3 values)");
+            diag_help(g, "a 3D phantom's voxel size in z comes from resolution or matrix");
+        } else {
+            qparse(L, v, "thickness", Q_LENGTH, 0, 1, true, &vox[2]);
+        }
+    } else if (D->dims == 2) {
+        vox[2] = 5e-3;
+    }
+    if (D->dims == 2)
+        n[2] = 1;
+    if (grid_ok) {
+        char msg[256];
+        if (!phantom_grid_check((uint64_t)n[0], (uint64_t)n[1], (uint64_t)n[2], msg,
+                                sizeof msg)) {
+            struct diag *g = diag_error(L->d, 815, rv ? ynspan(L, rv) : mv ? ynspan(L, mv)
+                                                     : ynspan(L, ysec_val(s, "fov")),
+                                        "%s", msg);
+            diag_help(g, "use a coarser resolution (e.g. --res 2mm) or a smaller fov");
+            grid_ok = false;
+        }
+    }
+    return grid_ok;
+}
+
+/* Sample the checked description D on its grid, warning of objects that
+   decide no voxel; NULL (reported) if no voxel has signal. */
+static struct phantom *sample_desc(struct ydoc *L, const struct ysec *s, const struct desc *D,
+                                   const char *name, const int n[3], const double vox[3],
+                                   int background, const struct ynode *ov)
+{
+    struct phantom_tissue *tt = xmalloc((D->ntis ? D->ntis : 1) * sizeof *tt);
+    for (size_t j = 0; j < D->ntis; j++)
+        tt[j] = D->tis[j].t;
+    size_t *hits = xcalloc(D->nobj ? D->nobj : 1, sizeof *hits);
+    struct phantom *p = phantom_sample(name, D->dims, n, vox, D->shapes, D->nobj, tt, background,
+                                       hits);
+    double half_fov[3] = { n[0] * vox[0] / 2, n[1] * vox[1] / 2, n[2] * vox[2] / 2 };
+    for (size_t i = 0; i < D->nobj; i++) {
+        if (hits[i])
+            continue;
+        /* the plane z = 0 of a 2D phantom counts as the field of view
+           in z: a 3D shape off that plane misses it */
+        const struct phantom_shape *sh = &D->shapes[i];
+        double hxy[3] = { half_fov[0], half_fov[1], INFINITY };
+        double hz[3] = { INFINITY, INFINITY, D->dims == 2 ? 0 : half_fov[2] };
+        bool out = !meets_fov(sh, hxy) || (D->dims == 3 && !meets_fov(sh, hz));
+        bool off = !out && D->dims == 2 && !meets_fov(sh, hz);
+        struct diag *g = diag_warning(L->d, 826, ynspan(L, D->objs[i].node), "%s decides no "
+                                      "voxel: %s", D->objs[i].label,
+                                      out ? "it lies outside the field of view"
+                                      : off ? "it does not meet the plane z = 0"
+                                      : "it is smaller than a voxel or hidden by later "
+                                        "objects");
+        diag_help(g, out ? "move it inside fov (the field of view is centred on the "
+                           "isocentre)"
+                  : off ? "a 2D phantom is the plane z = 0: a 3D shape must cross it"
+                  : "use a finer resolution, or check the order of objects (later ones "
+                    "replace earlier ones)");
+    }
+    free(hits);
+    free(tt);
+    if (p && p->n == 0) {
+        struct diag *g = diag_error(L->d, 814, ov ? ynspan(L, ysec_key(s, "objects"))
+                                                  : yspan(L, 0, 0),
+                                    "the phantom has no voxel with signal");
+        diag_help(g, "check that the objects lie inside fov and that their tissues have "
+                  "pd > 0");
+        phantom_free(p);
+        p = NULL;
+    }
+    return p;
+}
+
 static struct phantom *load_root(struct ydoc *L, const struct ynode *root, double res_m,
                                  const char *path)
 {
@@ -791,11 +976,13 @@ static struct phantom *load_root(struct ydoc *L, const struct ynode *root, doubl
     struct desc D = { 0 };
     const struct ynode *v;
     char *name = NULL;
+    double vox[3] = { 0, 0, 0 };
+    int n[3] = { 1, 1, 1 };
     if ((v = ysec_val(&s, "name"))) {
         const char *nm = get_str(L, v, "name", "two vials");
-        if (nm && strlen(nm) > PH_MAX_NAME) {
+        if (nm && strlen(nm) > PHANTOM_MAX_NAME) {
             struct diag *g = diag_error(L->d, 810, ynspan(L, v), "name is %zu bytes long (at most "
-                                        "%d)", strlen(nm), PH_MAX_NAME);
+                                        "%d)", strlen(nm), PHANTOM_MAX_NAME);
             diag_help(g, "shorten it");
         } else if (nm) {
             name = xstrdup(nm);
@@ -803,119 +990,7 @@ static struct phantom *load_root(struct ydoc *L, const struct ynode *root, doubl
     }
     if ((v = ysec_val(&s, "description")))
         get_str(L, v, "description", "two vials of water and fat");
-    /* field of view: its length gives the dimensions */
-    if (!(v = ysec_val(&s, "fov"))) {
-        ysec_missing(L, &s, "fov", "[200 mm, 200 mm]");
-    } else {
-        int got = qlist(L, v, "fov", Q_LENGTH, 0, 10, true, 2, 3, false, D.fov);
-        if (got > 0)
-            D.dims = got;
-        else if (v->kind == YK_SEQ && (v->nkids < 2 || v->nkids > 3) && L->d->ndiags &&
-                 L->d->diags[L->d->ndiags - 1]->code == 817)
-            diag_help(L->d->diags[L->d->ndiags - 1], "two values make a 2D phantom, three a 3D "
-                      "one: `fov: [200 mm, 200 mm]`");
-    }
-    /* the grid */
-    double vox[3] = { 0, 0, 0 };
-    int n[3] = { 1, 1, 1 };
-    const struct ynode *rv = ysec_val(&s, "resolution"), *mv = ysec_val(&s, "matrix");
-    bool grid_ok = D.dims != 0;
-    if (rv && mv) {
-        struct diag *g = diag_error(L->d, 811, ynspan(L, ysec_key(&s, "matrix")), "both resolution "
-                                    "and matrix are given");
-        diag_note(g, ynspan(L, ysec_key(&s, "resolution")), "resolution is given here");
-        diag_help(g, "give the voxel size (resolution) or the number of voxels (matrix), not "
-                  "both");
-        grid_ok = false;
-    }
-    if (D.dims && res_m > 0) {
-        for (int a = 0; a < D.dims; a++)
-            vox[a] = res_m;
-    } else if (D.dims && rv) {
-        double r[3];
-        int got = qlist(L, rv, "resolution", Q_LENGTH, 0, 1, true, D.dims, D.dims, true, r);
-        if (got == 1)
-            r[1] = r[2] = r[0];
-        if (got > 0)
-            for (int a = 0; a < D.dims; a++)
-                vox[a] = r[a];
-        else
-            grid_ok = false;
-    } else if (D.dims && mv) {
-        double m[3];
-        int got = qlist(L, mv, "matrix", Q_COUNT, 1, 1e9, false, D.dims, D.dims, true, m);
-        if (got == 1)
-            m[1] = m[2] = m[0];
-        if (got > 0)
-            for (int a = 0; a < D.dims; a++) {
-                n[a] = m[a] > 2e9 ? 2000000000 : (int)m[a];
-                vox[a] = D.fov[a] / m[a];
-            }
-        else
-            grid_ok = false;
-    } else if (D.dims && !rv && !mv) {
-        ysec_missing(L, &s, "resolution", "2 mm");
-        grid_ok = false;
-    }
-    if (grid_ok && (res_m > 0 || rv)) {
-        /* a whole number of voxels across the field of view */
-        char axes[24] = "", want[64] = "", got[96] = "", cnt[64] = "";
-        double req = 0;
-        for (int a = 0; a < D.dims; a++) {
-            double q = D.fov[a] / vox[a];
-            double r = floor(q + 0.5);
-            if (r < 1)
-                r = 1;
-            n[a] = r > 2e9 ? 2000000000 : (int)r;
-            if (fabs(q - r) > 1e-6 * q && r <= 2e9) {
-                size_t l = strlen(axes);
-                snprintf(axes + l, sizeof axes - l, "%s%c", l ? ", " : "", "xyz"[a]);
-                if (!req)
-                    req = vox[a];
-            }
-            vox[a] = D.fov[a] / r;
-        }
-        if (axes[0]) {
-            fmt_q(req, Q_LENGTH, want, sizeof want);
-            for (int a = 0; a < D.dims; a++) {
-                size_t l = strlen(cnt), m = strlen(got);
-                snprintf(cnt + l, sizeof cnt - l, "%s%d", a ? " x " : "", n[a]);
-                snprintf(got + m, sizeof got - m, "%s%.6g", a ? " x " : "", vox[a] * 1e3);
-            }
-            struct diag *g = diag_warning(L->d, 827, ynspan(L, ysec_val(&s, "fov")),
-                                          "fov is not a whole number of %s voxels on %s; "
-                                          "using %s voxels of %s mm", want, axes, cnt, got);
-            if (res_m > 0)
-                diag_help(g, "--res %s does not divide the field of view", want);
-            else
-                diag_help(g, "choose a resolution that divides the field of view");
-        }
-    }
-    /* thickness */
-    if ((v = ysec_val(&s, "thickness"))) {
-        if (D.dims == 3) {
-            struct diag *g = diag_error(L->d, 802, ynspan(L, ysec_key(&s, "thickness")), "thickness "
-                                        "is for 2D phantoms; this one is 3D (fov has 3 values)");
-            diag_help(g, "a 3D phantom's voxel size in z comes from resolution or matrix");
-        } else {
-            qparse(L, v, "thickness", Q_LENGTH, 0, 1, true, &vox[2]);
-        }
-    } else if (D.dims == 2) {
-        vox[2] = 5e-3;
-    }
-    if (D.dims == 2)
-        n[2] = 1;
-    if (grid_ok) {
-        char msg[256];
-        if (!phantom_grid_check((uint64_t)n[0], (uint64_t)n[1], (uint64_t)n[2], msg,
-                                sizeof msg)) {
-            struct diag *g = diag_error(L->d, 815, rv ? ynspan(L, rv) : mv ? ynspan(L, mv)
-                                                     : ynspan(L, ysec_val(&s, "fov")),
-                                        "%s", msg);
-            diag_help(g, "use a coarser resolution (e.g. --res 2mm) or a smaller fov");
-            grid_ok = false;
-        }
-    }
+    bool grid_ok = load_grid(L, &s, &D, res_m, vox, n);
     /* tissues, then the background and objects that use them */
     const struct ynode *tk = ysec_key(&s, "tissues");
     if ((v = ysec_val(&s, "tissues")))
@@ -947,47 +1022,9 @@ static struct phantom *load_root(struct ydoc *L, const struct ynode *root, doubl
         }
     struct phantom *p = NULL;
     if (L->d->nerrors == e0 && grid_ok) {
-        struct phantom_tissue *tt = xmalloc((D.ntis ? D.ntis : 1) * sizeof *tt);
-        for (size_t j = 0; j < D.ntis; j++)
-            tt[j] = D.tis[j].t;
-        size_t *hits = xcalloc(D.nobj ? D.nobj : 1, sizeof *hits);
-        char *nm = name ? name : stem(path);
-        name = nm;
-        p = phantom_sample(nm, D.dims, n, vox, D.shapes, D.nobj, tt, background, hits);
-        double half_fov[3] = { n[0] * vox[0] / 2, n[1] * vox[1] / 2, n[2] * vox[2] / 2 };
-        for (size_t i = 0; i < D.nobj; i++) {
-            if (hits[i])
-                continue;
-            /* the plane z = 0 of a 2D phantom counts as the field of view
-               in z: a 3D shape off that plane misses it */
-            const struct phantom_shape *sh = &D.shapes[i];
-            double hxy[3] = { half_fov[0], half_fov[1], INFINITY };
-            double hz[3] = { INFINITY, INFINITY, D.dims == 2 ? 0 : half_fov[2] };
-            bool out = !meets_fov(sh, hxy) || (D.dims == 3 && !meets_fov(sh, hz));
-            bool off = !out && D.dims == 2 && !meets_fov(sh, hz);
-            struct diag *g = diag_warning(L->d, 826, ynspan(L, D.objs[i].node), "%s decides no "
-                                          "voxel: %s", D.objs[i].label,
-                                          out ? "it lies outside the field of view"
-                                          : off ? "it does not meet the plane z = 0"
-                                          : "it is smaller than a voxel or hidden by later "
-                                            "objects");
-            diag_help(g, out ? "move it inside fov (the field of view is centred on the "
-                               "isocentre)"
-                      : off ? "a 2D phantom is the plane z = 0: a 3D shape must cross it"
-                      : "use a finer resolution, or check the order of objects (later ones "
-                        "replace earlier ones)");
-        }
-        free(hits);
-        free(tt);
-        if (p && p->n == 0) {
-            struct diag *g = diag_error(L->d, 814, ov ? ynspan(L, ysec_key(&s, "objects"))
-                                                      : yspan(L, 0, 0),
-                                        "the phantom has no voxel with signal");
-            diag_help(g, "check that the objects lie inside fov and that their tissues have "
-                      "pd > 0");
-            phantom_free(p);
-            p = NULL;
-        }
+        if (!name)
+            name = phantom_stem(path);
+        p = sample_desc(L, &s, &D, name, n, vox, background, ov);
     }
     free(name);
     free(D.tis);

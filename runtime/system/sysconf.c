@@ -714,6 +714,71 @@ static bool put_name(struct ydoc *L, const struct ynode *v, const char *key, cha
     return true;
 }
 
+/* nucleus: optional, 1H by default; gamma defaults from it */
+static void load_nucleus(struct ydoc *L, const struct ysec *sec, struct system *s)
+{
+    strcpy(s->nucleus, "1H");
+    const struct ynode *nv = ysec_val(sec, "nucleus");
+    bool have_gamma = ysec_val(sec, "gamma") != NULL;
+    if (nv && get_str(L, nv, "nucleus", "1H") &&
+        put_name(L, nv, "nucleus", s->nucleus, sizeof s->nucleus)) {
+        size_t i = 0;
+        while (i < ARRAY_LEN(nuclei) && strcmp(nuclei[i].name, s->nucleus))
+            i++;
+        if (i < ARRAY_LEN(nuclei) && !have_gamma) {
+            s->gamma = nuclei[i].gamma;
+        } else if (i == ARRAY_LEN(nuclei) && !have_gamma) {
+            struct diag *g = diag_error(L->d, 722, ynspan(L, nv), "unknown nucleus '%s'",
+                                        s->nucleus);
+            diag_help(g, "known nuclei: 1H, 13C, 19F, 23Na, 31P; for another, give its "
+                      "gyromagnetic ratio too, e.g. `gamma: 11.777 MHz/T`");
+        }
+    } else if (!nv) {
+        /* no nucleus: 1H, or the one whose gamma was given ("" if none) */
+        if (!have_gamma)
+            s->gamma = nuclei[0].gamma;
+        s->nucleus[0] = 0;
+        for (size_t i = 0; i < ARRAY_LEN(nuclei); i++)
+            if (fabs(s->gamma - nuclei[i].gamma) <= 1e-6 * nuclei[i].gamma)
+                strcpy(s->nucleus, nuclei[i].name);
+    }
+}
+
+/* The patient section into s and pat; whether it loaded without errors
+   (its masses checked against each other). */
+static bool load_patient(struct ydoc *L, const struct ysec *root, struct system *s,
+                         struct ysec *pat)
+{
+    int e1 = L->d->nerrors;
+    if (!sub_open(L, root, "patient", true, pat, patient_keys, ARRAY_LEN(patient_keys)))
+        return false;
+    load_fields(L, pat, patient_fields, ARRAY_LEN(patient_fields), s);
+    static const char *const modes[] = { "normal", "first_level" };
+    const struct ynode *mv = ysec_val(pat, "mode");
+    if (!mv) {
+        ysec_missing(L, pat, "mode", "normal");
+    } else {
+        int m = get_enum(L, mv, "patient.mode", modes, 2);
+        s->mode = m == 1 ? SYS_MODE_FIRST_LEVEL : SYS_MODE_NORMAL;
+    }
+    bool pat_ok = L->d->nerrors == e1;
+    if (pat_ok && ysec_val(pat, "exposed_mass") && s->exposed_mass > s->patient_mass) {
+        struct diag *d = diag_error(L->d, 723, ynspan(L, ysec_val(pat, "exposed_mass")),
+                                    "patient.exposed_mass %.10g kg is above the patient's "
+                                    "mass %.10g kg", s->exposed_mass, s->patient_mass);
+        diag_help(d, "the exposed mass is the part of the patient inside the body coil");
+        pat_ok = false;
+    }
+    if (pat_ok && ysec_val(pat, "head_mass") && s->head_mass >= s->patient_mass) {
+        struct diag *d = diag_error(L->d, 723, ynspan(L, ysec_val(pat, "head_mass")),
+                                    "patient.head_mass %.10g kg is not below the patient's "
+                                    "mass %.10g kg", s->head_mass, s->patient_mass);
+        diag_help(d, "an adult head is about 5 kg");
+        pat_ok = false;
+    }
+    return pat_ok;
+}
+
 static void load_root(struct ydoc *L, const struct ynode *root, struct system *s)
 {
     struct ysec sec;
@@ -747,33 +812,7 @@ static void load_root(struct ydoc *L, const struct ynode *root, struct system *s
     };
     load_fields(L, &sec, top, ARRAY_LEN(top), s);
 
-    /* nucleus: optional, 1H by default; gamma defaults from it */
-    strcpy(s->nucleus, "1H");
-    const struct ynode *nv = ysec_val(&sec, "nucleus");
-    bool have_gamma = ysec_val(&sec, "gamma") != NULL;
-    if (nv && get_str(L, nv, "nucleus", "1H") &&
-        put_name(L, nv, "nucleus", s->nucleus, sizeof s->nucleus)) {
-        size_t i = 0;
-        while (i < ARRAY_LEN(nuclei) && strcmp(nuclei[i].name, s->nucleus))
-            i++;
-        if (i < ARRAY_LEN(nuclei) && !have_gamma) {
-            s->gamma = nuclei[i].gamma;
-        } else if (i == ARRAY_LEN(nuclei) && !have_gamma) {
-            struct diag *g = diag_error(L->d, 722, ynspan(L, nv), "unknown nucleus '%s'",
-                                        s->nucleus);
-            diag_help(g, "known nuclei: 1H, 13C, 19F, 23Na, 31P; for another, give its "
-                      "gyromagnetic ratio too, e.g. `gamma: 11.777 MHz/T`");
-        }
-    } else if (!nv) {
-        /* no nucleus: 1H, or the one whose gamma was given ("" if none) */
-        if (!have_gamma)
-            s->gamma = nuclei[0].gamma;
-        s->nucleus[0] = 0;
-        for (size_t i = 0; i < ARRAY_LEN(nuclei); i++)
-            if (fabs(s->gamma - nuclei[i].gamma) <= 1e-6 * nuclei[i].gamma)
-                strcpy(s->nucleus, nuclei[i].name);
-    }
-
+    load_nucleus(L, &sec, s);
     struct ysec g;
     if (sub_open(L, &sec, "gradient", true, &g, gradient_keys, ARRAY_LEN(gradient_keys))) {
         load_fields(L, &g, gradient_fields, ARRAY_LEN(gradient_fields), s);
@@ -801,34 +840,7 @@ static void load_root(struct ydoc *L, const struct ynode *root, struct system *s
             diag_help(d, "min_dwell is the shortest dwell time (widest bandwidth)");
         }
     }
-    bool pat_ok = false;
-    e1 = L->d->nerrors;
-    if (sub_open(L, &sec, "patient", true, &pat, patient_keys, ARRAY_LEN(patient_keys))) {
-        load_fields(L, &pat, patient_fields, ARRAY_LEN(patient_fields), s);
-        static const char *const modes[] = { "normal", "first_level" };
-        const struct ynode *mv = ysec_val(&pat, "mode");
-        if (!mv) {
-            ysec_missing(L, &pat, "mode", "normal");
-        } else {
-            int m = get_enum(L, mv, "patient.mode", modes, 2);
-            s->mode = m == 1 ? SYS_MODE_FIRST_LEVEL : SYS_MODE_NORMAL;
-        }
-        pat_ok = L->d->nerrors == e1;
-        if (pat_ok && ysec_val(&pat, "exposed_mass") && s->exposed_mass > s->patient_mass) {
-            struct diag *d = diag_error(L->d, 723, ynspan(L, ysec_val(&pat, "exposed_mass")),
-                                        "patient.exposed_mass %.10g kg is above the patient's "
-                                        "mass %.10g kg", s->exposed_mass, s->patient_mass);
-            diag_help(d, "the exposed mass is the part of the patient inside the body coil");
-            pat_ok = false;
-        }
-        if (pat_ok && ysec_val(&pat, "head_mass") && s->head_mass >= s->patient_mass) {
-            struct diag *d = diag_error(L->d, 723, ynspan(L, ysec_val(&pat, "head_mass")),
-                                        "patient.head_mass %.10g kg is not below the patient's "
-                                        "mass %.10g kg", s->head_mass, s->patient_mass);
-            diag_help(d, "an adult head is about 5 kg");
-            pat_ok = false;
-        }
-    }
+    bool pat_ok = load_patient(L, &sec, s, &pat);
     /* a region's SAR needs its mass: partial body the exposed mass, a
        reference-pulse head energy the head mass */
     const struct ynode *region[SAR__COUNT] = { NULL };
