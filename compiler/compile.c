@@ -721,6 +721,7 @@ static struct lbc_program *compile_attempt(struct session *s, struct override *e
     c.mods = m;
     c.main = m;
     eval_module(&c, s, m, true);
+    names_check_uncalled(&c);
     if (!quiet) {
         for (int i = 0; i < c.novr; i++)
             if (!c.ovr[i].used) {

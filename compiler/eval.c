@@ -447,14 +447,19 @@ static const char *suggest_env(struct cg *c, struct env *e, const char *name)
     return best;
 }
 
+void ev_unknown_name(struct cg *c, struct env *e, struct node *n)
+{
+    struct diag *g = DIAG(c, 201, n->span, "unknown name '%s'", n->name);
+    const char *s = suggest_env(c, e, n->name);
+    if (s)
+        diag_help(g, "did you mean '%s'?", s);
+}
+
 static struct value eval_ident(struct cg *c, struct env *e, struct node *n)
 {
     struct binding *b = env_lookup(e, n->name);
     if (!b) {
-        struct diag *g = DIAG(c, 201, n->span, "unknown name '%s'", n->name);
-        const char *s = suggest_env(c, e, n->name);
-        if (s)
-            diag_help(g, "did you mean '%s'?", s);
+        ev_unknown_name(c, e, n);
         return v_none();
     }
     return b->v;
@@ -883,6 +888,7 @@ struct value call_value(struct cg *c, struct value fv, struct node *call, struct
         return builtin_call(c, fv.u.builtin, call, e);
     struct func *f = fv.u.fn;
     struct node *decl = f->decl;
+    names_called(c, decl);          /* its body's names are resolved here */
     int np = 0;
     for (struct node *p = decl->list; p; p = p->next)
         np++;

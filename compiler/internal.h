@@ -150,6 +150,9 @@ struct cg {
        overflow the C stack */
     int nest;
     bool over_nest;
+    /* the functions defined and called (names.c): a hash table by decl */
+    struct fn_seen *fns;
+    uint32_t nfns, capfns;
 };
 
 #define CG_MAX_NEST 1000
@@ -215,6 +218,19 @@ struct diag *ev_dim_mismatch(struct cg *c, struct span sp, const char *verb,
 /* The arithmetic a op b of call n, folded or lowered. */
 struct value ev_arith(struct cg *c, int op, struct value a, struct value b, struct node *n,
                       struct span sa, struct span sb);
+
+/* Report the identifier n that names nothing in e (E0201, with a
+   did-you-mean). */
+void ev_unknown_name(struct cg *c, struct env *e, struct node *n);
+
+/* names.c */
+/* Note that the function decl (an N_FN) is defined with closure env. */
+void names_defined(struct cg *c, struct node *decl, struct env *env);
+/* Note that the function decl is called. */
+void names_called(struct cg *c, struct node *decl);
+/* Report each identifier in the body of a function no call reached that
+   names nothing in its scopes, as a call would. */
+void names_check_uncalled(struct cg *c);
 
 /* builtins.c */
 /* Bind the builtin functions, pi and the system record in root. */
