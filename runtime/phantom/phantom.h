@@ -23,9 +23,10 @@
  * is at (i - (n - 1)/2) * vox, so n voxels cover exactly [-n*vox/2, n*vox/2].
  *
  * Files: phantom.c (the struct, sampling shapes on a grid, the Shepp-Logan,
- * the summary, phantom_load's dispatch, the JEMRIS and KomaMRI readers and
- * the KomaMRI writer), phantom_load.c (YAML descriptions; its header
- * comment gives the format), h5.c (every HDF5 call).
+ * the summary, phantom_load's dispatch), phantom_load.c (YAML descriptions;
+ * its header comment gives the format), phantom_h5.c (the JEMRIS and
+ * KomaMRI readers and the KomaMRI writer), runtime/io/h5.c (every HDF5
+ * call).
  *
  * Diagnostic codes (W for warnings):
  *   E0800  the phantom cannot be read: no such file, no built-in of that

@@ -4,8 +4,8 @@
  * tree with byte spans (runtime/io/ytree.c, shared with the scanner
  * descriptions), then checked against a schema that reports every problem
  * it finds with its place in the file; the shapes are then sampled by
- * phantom_sample (phantom.c). The other formats and phantom_load's
- * dispatch are in phantom.c.
+ * phantom_sample (phantom.c). The HDF5 formats are read in phantom_h5.c,
+ * phantom_load's dispatch is in phantom.c.
  *
  * The YAML format (README.md, "Phantoms"):
  *

@@ -4,11 +4,13 @@
  * runtime/system/sysprint.c prints the result.
  *
  * runtime/io/ytree.c builds a small tree (scalars, sequences, mappings with
- * byte spans; anchors and aliases resolved, nesting capped); a schema
- * walk then checks every key and value against tables of fields, each with
- * its kind of quantity (and so its units) and its sane range, and reports
- * every problem it finds, not only the first. Values carry units as text
- * ("40 mT/m", "10 us"): the language's units (base/units.h) plus a few
+ * byte spans; anchors and aliases resolved, nesting capped) and walks its
+ * sections against tables of keys (ysec_open: unknown, duplicate and
+ * missing keys); the schema walk here checks every value against tables of
+ * fields, each with its kind of quantity (and so its units) and its sane
+ * range, and reports every problem it finds, not only the first. Values
+ * carry units as text ("40 mT/m", "10 us"): the language's units
+ * (base/units.h; unit_number_len finds the number) plus a few
  * only a system file needs (kg, J, W/kg/uT^2). A decimal value is scaled
  * by its power of ten in decimal, so "69.28 mT/m" is the double 69.28e-3
  * exactly, and a time is an exact count of nanoseconds or an error.
