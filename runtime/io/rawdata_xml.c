@@ -12,8 +12,9 @@
  * '?'.
  *
  * Reading parses with libxml2 without a network, without loading a DTD
- * and without substituting entities a DTD declares; errors go to a handler
- * here (nothing is printed) and the first one is reported. The tree is
+ * and without substituting entities a DTD declares (a reference to one is
+ * refused, as an undeclared one is); errors go to a handler here (nothing
+ * is printed) and the first one is reported. The tree is
  * searched by element path on local names, namespaces ignored, so that
  * files of other writers (a prefixed namespace, CDATA, character
  * references) read as ours do. Owned here: nothing beyond a call; the
@@ -269,37 +270,58 @@ char *rxml_write(const struct raw_header *h)
 /* Reading                                                                 */
 /* ---------------------------------------------------------------------- */
 
-/* The first error libxml2 reports while parsing, as a sentence. */
+/* The first fatal error and the first other error libxml2 reports while
+   parsing, as sentences. */
 struct rx_errors {
-    char why[240];
+    char fatal[240];
+    char other[240];
 };
 
 static void rx_on_error(void *ud, xmlErrorPtr e)
 {
     xmlParserCtxtPtr ctxt = ud;
     struct rx_errors *r = ctxt ? ctxt->_private : NULL;
-    if (!r || !e || r->why[0] || e->level < XML_ERR_FATAL)
+    if (!r || !e || e->level < XML_ERR_ERROR)
+        return;
+    char *why = e->level == XML_ERR_FATAL ? r->fatal : r->other;
+    size_t len = sizeof r->fatal;
+    if (why[0])
         return;
     const char *s1 = e->str1 ? e->str1 : "?", *s2 = e->str2 ? e->str2 : "?";
     if (e->code == XML_ERR_TAG_NAME_MISMATCH) {
-        snprintf(r->why, sizeof r->why, "line %d: end tag </%.60s> does not close <%.60s>",
-                 e->line, s2, s1);
+        snprintf(why, len, "line %d: end tag </%.60s> does not close <%.60s>", e->line, s2, s1);
     } else if (e->code == XML_ERR_UNDECLARED_ENTITY || e->code == XML_WAR_UNDECLARED_ENTITY) {
-        snprintf(r->why, sizeof r->why, "line %d: unknown entity reference &%.60s;", e->line,
-                 s1);
+        snprintf(why, len, "line %d: unknown entity reference &%.60s;", e->line, s1);
     } else {
         const char *m = e->message ? e->message : "malformed";
         size_t n = strlen(m);
         while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
             n--;
-        snprintf(r->why, sizeof r->why, "line %d: %.*s", e->line, (int)(n > 200 ? 200 : n), m);
+        snprintf(why, len, "line %d: %.*s", e->line, (int)(n > 200 ? 200 : n), m);
     }
+}
+
+/* The first entity reference left in the tree below node (one a DTD of
+   the document declares: libxml2 substitutes only the predefined ones and
+   character references), or NULL. */
+static xmlNodePtr rx_entity_ref(xmlNodePtr node)
+{
+    for (xmlNodePtr c = node; c; c = c->next) {
+        if (c->type == XML_ENTITY_REF_NODE)
+            return c;
+        if (c->type == XML_ELEMENT_NODE) {
+            xmlNodePtr e = rx_entity_ref(c->children);
+            if (e)
+                return e;
+        }
+    }
+    return NULL;
 }
 
 /* Parse xml; NULL with why on malformed input. Nothing is printed. */
 static xmlDocPtr rx_parse(const char *xml, char *why, size_t whylen)
 {
-    struct rx_errors r = { "" };
+    struct rx_errors r = { "", "" };
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
     if (!ctxt)
         rx_oom("start a parser");
@@ -313,11 +335,18 @@ static xmlDocPtr rx_parse(const char *xml, char *why, size_t whylen)
         xmlFreeDoc(doc);
         doc = NULL;
     }
-    if (!doc && !r.why[0])
-        snprintf(r.why, sizeof r.why, len ? "the parser gave up" : "no root element");
+    xmlNodePtr ent = doc ? rx_entity_ref(doc->children) : NULL;
+    if (ent) {
+        /* as with an undeclared entity: DTDs are not read */
+        snprintf(r.fatal, sizeof r.fatal, "line %d: unknown entity reference &%.60s;",
+                 (int)xmlGetLineNo(ent), (const char *)ent->name);
+        xmlFreeDoc(doc);
+        doc = NULL;
+    }
     xmlFreeParserCtxt(ctxt);
     if (!doc)
-        snprintf(why, whylen, "%s", r.why);
+        snprintf(why, whylen, "%s", r.fatal[0] ? r.fatal : r.other[0] ? r.other
+                                    : len ? "the parser gave up" : "no root element");
     return doc;
 }
 
