@@ -8,9 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/acq/acq_plan.h"
 #include "runtime/check/check.h"
 #include "base/diag.h"
-#include "runtime/bloch/simulate.h"
+#include "runtime/io/rawdata.h"
 #include "base/util.h"
 #include "vm/vm.h"
 

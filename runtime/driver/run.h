@@ -1,7 +1,7 @@
 /*
  * run: `larmor run` below the command line - a checked program on a
  * driver, its samples written as ISMRMRD raw data exactly as the simulator
- * writes them (runtime/bloch/simulate.c's acquisition plan). Prepare's refusals
+ * writes them (the acquisition plan, runtime/acq/acq_plan.c). Prepare's refusals
  * and notes are printed at the .psq source of the offending event. SIGINT
  * (Ctrl-C) asks the driver to stop; the driver's safe stop runs; what was
  * received is written, the file marked incomplete.
