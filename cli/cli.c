@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "compiler/compile.h"
@@ -20,6 +21,29 @@
 int cli_load_system(const struct seq_opts *so, struct system *sys, struct diag_ctx *d)
 {
     return system_resolve(so->system, so->stdlib, sys, d);
+}
+
+/* Register with d the source files p's line table names (those not
+   there yet): a regular file under 16 MiB only, since a .lbc names its
+   source and may come from anywhere; a file that cannot be read is left
+   out (its diagnostics give the location in a note instead). */
+void cli_load_sources(struct diag_ctx *d, const struct lbc_program *p)
+{
+    size_t n;
+    const char **files = lbc_source_files(p, &n);
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        if (diag_find_file(d, files[i]) >= 0 || stat(files[i], &st) != 0 ||
+            !S_ISREG(st.st_mode) || st.st_size >= (16 << 20))
+            continue;
+        size_t len;
+        char *text = read_file(files[i], &len);
+        if (text) {
+            diag_add_file(d, files[i], text, len);
+            free(text);
+        }
+    }
+    free(files);
 }
 
 /* Import a Pulseq .seq (so->strict: a signature mismatch is an error);
@@ -304,9 +328,9 @@ int cli_parse_range(const char *arg, uint64_t *first, uint64_t *last)
 int cli_vm_error(void *ctx, const struct vm_error *e)
 {
     const struct lbc_program *p = ctx;
-    const struct lbc_span *s = e->pc < p->ncode ? &p->lines[e->pc] : NULL;
-    if (s && s->file >= 0)
-        fprintf(stderr, "%s:%u:%u: ", lbc_str(p, s->file), s->line, s->col);
+    struct lbc_srcpos pos;
+    if (lbc_pc_pos(p, e->pc, &pos))
+        fprintf(stderr, "%s:%u:%u: ", pos.path, pos.line, pos.col);
     fprintf(stderr, "error[E%04d]: %s (t = %lld ns", (int)e->code, e->msg, (long long)e->time_ns);
     for (int i = 0; i < e->nloops; i++)
         fprintf(stderr, " %s=%.0f", lbc_str(p, e->loops[i].name), e->loops[i].value);
@@ -351,6 +375,7 @@ int cli_compile_checked(const char *cmd, const char *seq, const struct seq_opts 
             return EXIT_INPUT;
         }
         *pp = p;
+        cli_load_sources(d, p);
         const char *was = p->sys_name >= 0 ? lbc_str(p, p->sys_name) : "(none)";
         /* an imported Pulseq program (no system) is checked without a warning */
         if (!is_seq && p->sys_name >= 0 &&

@@ -102,6 +102,9 @@ int cli_write_lbc(const char *cmd, const char *seq, const struct seq_opts *so);
 int cli_compile_checked(const char *cmd, const char *seq, const struct seq_opts *so,
                         struct system *sys, struct lbc_program **pp, struct check **ckp,
                         struct cli_mins *mins, struct diag_ctx *d);
+/* Register with d the source files of p's line table that are not there
+   yet (regular files under 16 MiB), for diagnostics at their lines. */
+void cli_load_sources(struct diag_ctx *d, const struct lbc_program *p);
 /* Print a VM run error of program ctx with its source location. */
 int cli_vm_error(void *ctx, const struct vm_error *e);
 

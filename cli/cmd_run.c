@@ -91,9 +91,13 @@ int cmd_run(int argc, char **argv)
     free(path);
     path = xasprintf("%s/raw.h5", dir);
     char *name = cli_default_out(seq, "");
-    struct run_opts ro = { uri, path, name, false };
+    struct diag_ctx src;
+    diag_init(&src);
+    cli_load_sources(&src, p);
+    struct run_opts ro = { uri, path, name, false, &src };
     bool wrote = false;
     rc = driver_run(p, &sys, &t, &ro, &wrote, stderr);
+    diag_fini(&src);
     free(name);
     if (rc == 0 && wrote) {
         struct recon_cli rec;

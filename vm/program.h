@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/diag.h"
 #include "base/labels.h"
 
 #define LBC_MAGIC "LARMORBC"       /* 8 bytes */
@@ -209,5 +210,28 @@ void lbc_disasm(const struct lbc_program *p, FILE *out);
 
 /* The string a pool index names, or "?" if out of range / -1. */
 const char *lbc_str(const struct lbc_program *p, int32_t idx);
+
+/* Where an instruction came from: its line-table entry, the file's path
+   resolved (a string of the program). */
+struct lbc_srcpos {
+    const char *path;        /* NULL: no source */
+    uint32_t line, col;      /* 1-based, 0 if unknown */
+    uint32_t start, end;     /* byte offsets into that file */
+};
+
+/* The source position of instruction pc; false (and *pos zeroed) when pc
+   is out of range or has no source. The one pc -> source lookup. */
+bool lbc_pc_pos(const struct lbc_program *p, uint32_t pc, struct lbc_srcpos *pos);
+
+/* The span of instruction pc among the files registered in d (the caller
+   registers them; nothing is read here). SPAN_NONE when it has no source,
+   its file is not in d, or the span no longer fits the file (a .lbc names
+   its source, which may have changed); *pos (if given) still says where. */
+struct span lbc_pc_span(const struct lbc_program *p, uint32_t pc, const struct diag_ctx *d,
+                        struct lbc_srcpos *pos);
+
+/* The distinct source files the line table names, in order of first use:
+   *n paths (a malloc'd array of the program's strings; NULL if none). */
+const char **lbc_source_files(const struct lbc_program *p, size_t *n);
 
 #endif

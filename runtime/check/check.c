@@ -23,7 +23,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "base/units.h"
 #include "base/util.h"
@@ -1183,38 +1182,6 @@ int check_count(const struct check *ck, bool warnings)
 
 /* ---------- reporting ---------- */
 
-struct span check_pc_span(const struct lbc_program *p, uint32_t pc, struct diag_ctx *d,
-                          char *loc, size_t nloc)
-{
-    if (loc && nloc)
-        loc[0] = 0;
-    if (!p || pc >= p->ncode || !p->lines)
-        return SPAN_NONE;
-    const struct lbc_span *ls = &p->lines[pc];
-    if (ls->file < 0)
-        return SPAN_NONE;
-    const char *path = lbc_str(p, ls->file);
-    int f = diag_find_file(d, path);
-    struct stat st;
-    /* only a regular source file of sane size (a .lbc names its source;
-       it may come from anywhere) */
-    if (f < 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < (16 << 20)) {
-        size_t len;
-        char *text = read_file(path, &len);
-        if (text) {
-            f = diag_add_file(d, path, text, len);
-            free(text);
-        }
-    }
-    const struct src_file *sf = f >= 0 ? diag_file(d, f) : NULL;
-    if (!sf || ls->end > sf->len || ls->start > ls->end) {
-        if (loc && nloc)
-            snprintf(loc, nloc, "%s:%u:%u", path, ls->line, ls->col);
-        return SPAN_NONE;
-    }
-    return (struct span){ f, ls->start, ls->end };
-}
-
 static void occurrence_note(struct diag *g, const char *what, const struct occurrence *o,
                             const struct group *gr, bool with_value)
 {
@@ -1236,12 +1203,12 @@ void check_report(const struct check *ck, const struct lbc_program *p, struct di
 {
     for (int i = 0; i < ck->ngroups; i++) {
         const struct group *gr = &ck->groups[i];
-        char loc[600];
-        struct span sp = check_pc_span(p, gr->pc, d, loc, sizeof loc);
+        struct lbc_srcpos pos;
+        struct span sp = lbc_pc_span(p, gr->pc, d, &pos);
         struct diag *g = gr->warning ? diag_warning(d, gr->code, sp, "%s", gr->msg)
                                      : diag_error(d, gr->code, sp, "%s", gr->msg);
-        if (loc[0])
-            diag_note(g, SPAN_NONE, "in %s", loc);
+        if (sp.file < 0 && pos.path)
+            diag_note(g, SPAN_NONE, "in %s:%u:%u", pos.path, pos.line, pos.col);
         if (gr->count > 1) {
             char first[64];
             snprintf(first, sizeof first, "first of %" PRIu64 " occurrences", gr->count);
@@ -1494,15 +1461,16 @@ void check_print_json(const struct check *ck, const struct lbc_program *p,
     fprintf(out, "  \"violations\": [");
     for (int i = 0; i < ck->ngroups; i++) {
         const struct group *gr = &ck->groups[i];
-        const struct lbc_span *ls = p && gr->pc < p->ncode && p->lines ? &p->lines[gr->pc] : NULL;
+        struct lbc_srcpos pos;
+        lbc_pc_pos(p, gr->pc, &pos);
         fprintf(out, "%s\n    {\"code\": \"%c%04d\", \"severity\": \"%s\", \"message\": ",
                 i ? "," : "", gr->warning ? 'W' : 'E', gr->code,
                 gr->warning ? "warning" : "error");
         json_str(out, gr->msg);
         fprintf(out, ", \"file\": ");
-        json_str(out, ls && ls->file >= 0 ? lbc_str(p, ls->file) : "");
+        json_str(out, pos.path ? pos.path : "");
         fprintf(out, ", \"line\": %u, \"col\": %u, \"count\": %" PRIu64 ", \"first_time_s\": %.9g, "
-                "\"first_at\": ", ls ? ls->line : 0, ls ? ls->col : 0, gr->count,
+                "\"first_at\": ", pos.line, pos.col, gr->count,
                 (double)gr->first.time_ns * 1e-9);
         json_str(out, gr->first.where);
         fprintf(out, ", \"worst_value\": %.9g, \"limit\": %.9g, \"worst_time_s\": %.9g, "

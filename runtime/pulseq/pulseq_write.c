@@ -105,27 +105,11 @@ static void werr(struct writer *w, uint32_t pc, const char *help, const char *fm
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    struct span sp = SPAN_NONE;
-    const struct lbc_program *p = w->p;
+    struct lbc_srcpos pos;
     char loc[300] = "";
-    if (pc < p->ncode && p->lines && p->lines[pc].file >= 0) {
-        const struct lbc_span *ls = &p->lines[pc];
-        const char *path = lbc_str(p, ls->file);
-        int f = diag_find_file(w->d, path);
-        if (f < 0) {
-            size_t len;
-            char *text = read_file(path, &len);
-            if (text) {
-                f = diag_add_file(w->d, path, text, len);
-                free(text);
-            }
-        }
-        const struct src_file *sf = f >= 0 ? diag_file(w->d, f) : NULL;
-        if (sf && ls->end <= sf->len && ls->start <= ls->end)
-            sp = (struct span){ f, ls->start, ls->end };
-        else
-            snprintf(loc, sizeof loc, "%s:%u: ", path, ls->line);
-    }
+    struct span sp = lbc_pc_span(w->p, pc, w->d, &pos);
+    if (sp.file < 0 && pos.path)
+        snprintf(loc, sizeof loc, "%s:%u: ", pos.path, pos.line);
     struct diag *g = diag_error(w->d, 761, sp, "%s%s", loc, msg);
     if (help)
         diag_help(g, "%s", help);

@@ -38,14 +38,13 @@ static bool in_window(const struct trace_ctx *t, const struct vm_block *b)
 
 static const char *line_of(const struct trace_ctx *t, uint32_t pc, char *buf, size_t n)
 {
-    const struct lbc_program *p = t->p;
-    if (pc >= p->ncode || p->lines[pc].file < 0) {
+    struct lbc_srcpos pos;
+    if (!lbc_pc_pos(t->p, pc, &pos)) {
         snprintf(buf, n, "-");
         return buf;
     }
-    const char *path = lbc_str(p, p->lines[pc].file);
-    const char *base = strrchr(path, '/');
-    snprintf(buf, n, "%s:%u", base ? base + 1 : path, p->lines[pc].line);
+    const char *base = strrchr(pos.path, '/');
+    snprintf(buf, n, "%s:%u", base ? base + 1 : pos.path, pos.line);
     return buf;
 }
 
