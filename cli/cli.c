@@ -1,9 +1,12 @@
 /*
- * cli: the helpers the commands share (cli.h): the error and option
- * parsing common to every sequence command, the value parsers with units,
- * the output file, and the first step of most commands, which turns a
- * .psq, .seq or .lbc into a program (compiled and checked where asked).
+ * cli: the helpers the commands share (cli.h): the option loop and the
+ * options common to every sequence command, the value parsers (a quantity
+ * through the one parser, unit_parse_quantity), the output files, and
+ * struct cli_seq, the first steps of a command on one sequence: its
+ * operand turned into a program (compiled, imported or loaded, and checked
+ * where asked) and the check report of scan and run.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -14,105 +17,11 @@
 #include "cli/cli.h"
 #include "compiler/compile.h"
 #include "runtime/pulseq/pulseq.h"
+#include "runtime/recon/reconstruct.h"
 #include "base/util.h"
 
-/* Load the --system choice (generic_3t without one) from the stdlib
-   (--stdlib, else the default) or a path; errors go to d. */
-int cli_load_system(const struct seq_opts *so, struct system *sys, struct diag_ctx *d)
-{
-    return system_resolve(so->system, so->stdlib, sys, d);
-}
-
-/* Register with d the source files p's line table names (those not
-   there yet): a regular file under 16 MiB only, since a .lbc names its
-   source and may come from anywhere; a file that cannot be read is left
-   out (its diagnostics give the location in a note instead). */
-void cli_load_sources(struct diag_ctx *d, const struct lbc_program *p)
-{
-    size_t n;
-    const char **files = lbc_source_files(p, &n);
-    for (size_t i = 0; i < n; i++) {
-        struct stat st;
-        if (diag_find_file(d, files[i]) >= 0 || stat(files[i], &st) != 0 ||
-            !S_ISREG(st.st_mode) || st.st_size >= (16 << 20))
-            continue;
-        size_t len;
-        char *text = read_file(files[i], &len);
-        if (text) {
-            diag_add_file(d, files[i], text, len);
-            free(text);
-        }
-    }
-    free(files);
-}
-
-/* Import a Pulseq .seq (so->strict: a signature mismatch is an error);
-   diagnostics go to d. */
-static struct lbc_program *import_seq(const char *path, const struct seq_opts *so,
-                                      struct diag_ctx *d)
-{
-    struct pulseq_read_opts ro = { .strict = so->strict };
-    return pulseq_read_file(path, &ro, d);
-}
-
-/* Compile a .psq, import a .seq or load a .lbc; diagnostics are printed. */
-struct lbc_program *cli_load_program(const char *path, const struct seq_opts *so, int *rc)
-{
-    if (str_has_suffix(path, ".seq")) {
-        if (so->ndefines) {
-            fprintf(stderr, "larmor: -D applies to .psq sources; %s is a Pulseq file\n", path);
-            *rc = EXIT_USAGE;
-            return NULL;
-        }
-        struct diag_ctx d;
-        diag_init(&d);
-        struct lbc_program *p = import_seq(path, so, &d);
-        diag_print_all(&d, stderr, diag_want_color(stderr));
-        if (!p) {
-            fprintf(stderr, "%d error%s\n", d.nerrors, d.nerrors == 1 ? "" : "s");
-            *rc = EXIT_INPUT;
-        }
-        diag_fini(&d);
-        return p;
-    }
-    if (str_has_suffix(path, ".lbc")) {
-        if (so->ndefines || so->system) {
-            fprintf(stderr, "larmor: %s applies to .psq sources; %s is already compiled\n",
-                    so->ndefines ? "-D" : "--system", path);
-            *rc = EXIT_USAGE;
-            return NULL;
-        }
-        char err[512];
-        struct lbc_program *p = lbc_read_file(path, err, sizeof err);
-        if (!p) {
-            fprintf(stderr, "larmor: error[E0701]: %s\n", err);
-            *rc = EXIT_INPUT;
-        }
-        return p;
-    }
-    struct diag_ctx d;
-    diag_init(&d);
-    struct system sys;
-    struct compile_opts co = { 0 };
-    co.path = path;
-    co.defines = so->defines;
-    co.ndefines = so->ndefines;
-    co.stdlib_dir = so->stdlib;
-    co.sys = &sys;
-    struct lbc_program *p = NULL;
-    if (cli_load_system(so, &sys, &d) == 0)
-        p = compile_file(&co, &d);
-    diag_print_all(&d, stderr, diag_want_color(stderr));
-    if (!p) {
-        fprintf(stderr, "%d error%s\n", d.nerrors, d.nerrors == 1 ? "" : "s");
-        *rc = EXIT_INPUT;
-    }
-    diag_fini(&d);
-    return p;
-}
-
 /* What an option's value must look like, for "bad value" messages. */
-const char *cli_opt_hint(int ch)
+static const char *opt_hint(int ch)
 {
     switch (ch) {
     case OPT_FORMAT:
@@ -148,45 +57,26 @@ const char *cli_opt_hint(int ch)
     return NULL;
 }
 
-/* Parse the common options; returns the index of the first operand or -1. */
-int cli_parse_opts(const char *cmd, int argc, char **argv, struct seq_opts *so,
-                   const struct option *extra, int (*on_extra)(int, const char *, void *),
-                   void *ectx, int *rc)
+int cli_add_options(struct option *dst, int n, int cap, const struct option *src)
 {
-    struct option base[48] = {
-        { "help", no_argument, NULL, 'h' },
-        { "define", required_argument, NULL, 'D' },
-        { "output", required_argument, NULL, 'o' },
-        { "stdlib", required_argument, NULL, OPT_STDLIB },
-        { "system", required_argument, NULL, OPT_SYSTEM },
-    };
-    int nb = 5;
-    for (int i = 0; extra && extra[i].name && nb < 47; i++)
-        base[nb++] = extra[i];
-    memset(&base[nb], 0, sizeof base[nb]);
+    for (int i = 0; src && src[i].name && n < cap - 1; i++)
+        dst[n++] = src[i];
+    memset(&dst[n], 0, sizeof dst[n]);
+    return n;
+}
+
+int cli_getopt(const char *cmd, int argc, char **argv, const char *shorts,
+               const struct option *opts, cli_opt_fn on, void *ctx, int *rc)
+{
     optind = 1;
     opterr = 0;
-    int ch;
-    while ((ch = getopt_long(argc, argv, "hD:o:", base, NULL)) != -1) {
+    for (int ch; (ch = getopt_long(argc, argv, shorts, opts, NULL)) != -1;) {
+        int r;
         switch (ch) {
         case 'h':
             cli_print_usage(cmd, stdout);
             *rc = 0;
             return -1;
-        case 'D':
-            vec_reserve((void **)&so->defines, &so->capdefines,
-                        (size_t)so->ndefines + 1, sizeof *so->defines);
-            so->defines[so->ndefines++] = optarg;
-            break;
-        case 'o':
-            so->out = optarg;
-            break;
-        case OPT_STDLIB:
-            so->stdlib = optarg;
-            break;
-        case OPT_SYSTEM:
-            so->system = optarg;
-            break;
         case '?':
             *rc = cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
             return -1;
@@ -194,122 +84,121 @@ int cli_parse_opts(const char *cmd, int argc, char **argv, struct seq_opts *so,
             *rc = cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
             return -1;
         default:
-            if (on_extra && on_extra(ch, optarg, ectx) == 0)
+            if ((r = on(ch, optarg, ctx)) == 0)
                 break;
-            *rc = cli_opt_hint(ch) ? cli_usage_error(cmd, "%s", cli_opt_hint(ch))
-                                   : cli_usage_error(cmd, "bad value for '%s'", argv[optind - 1]);
+            if (r > 0)
+                *rc = r;
+            else if (opt_hint(ch))
+                *rc = cli_usage_error(cmd, "%s", opt_hint(ch));
+            else
+                *rc = cli_usage_error(cmd, "bad value for '%s'", argv[optind - 1]);
             return -1;
         }
     }
     return optind;
 }
 
-/* The common start of a command that takes one sequence: parse the options
-   and return the operand, or NULL with *rc set (0 after --help). */
-const char *cli_one_operand(const char *cmd, int argc, char **argv, struct seq_opts *so,
-                            const struct option *extra,
-                            int (*on_extra)(int, const char *, void *), void *ectx,
-                            const char *need, int *rc)
+/* The common options of a sequence command, then the command's own. */
+struct seq_opt_ctx {
+    struct seq_opts *so;
+    cli_opt_fn on_extra;
+    void *ectx;
+};
+
+static int seq_opt(int ch, const char *arg, void *ctx)
 {
-    int i = cli_parse_opts(cmd, argc, argv, so, extra, on_extra, ectx, rc);
+    struct seq_opt_ctx *c = ctx;
+    struct seq_opts *so = c->so;
+    if (ch == 'D') {
+        vec_reserve((void **)&so->defines, &so->capdefines, (size_t)so->ndefines + 1,
+                    sizeof *so->defines);
+        so->defines[so->ndefines++] = arg;
+        return 0;
+    }
+    /* -o, --stdlib and --system: a path or name kept as given */
+    const char **value = ch == 'o' ? &so->out : ch == OPT_STDLIB ? &so->stdlib
+                       : ch == OPT_SYSTEM ? &so->system : NULL;
+    if (value) {
+        *value = arg;
+        return 0;
+    }
+    return c->on_extra ? c->on_extra(ch, arg, c->ectx) : -1;
+}
+
+const char *cli_seq_begin(struct cli_seq *s, const char *cmd, int argc, char **argv,
+                          const struct option *extra, cli_opt_fn on_extra, void *ectx,
+                          const char *need, int *rc)
+{
+    memset(s, 0, sizeof *s);
+    s->cmd = cmd;
+    diag_init(&s->d);
+    struct option opts[48] = {
+        { "help", no_argument, NULL, 'h' },
+        { "define", required_argument, NULL, 'D' },
+        { "output", required_argument, NULL, 'o' },
+        { "stdlib", required_argument, NULL, OPT_STDLIB },
+        { "system", required_argument, NULL, OPT_SYSTEM },
+    };
+    cli_add_options(opts, 5, 48, extra);
+    struct seq_opt_ctx c = { &s->so, on_extra, ectx };
+    int i = cli_getopt(cmd, argc, argv, "hD:o:", opts, seq_opt, &c, rc);
     if (i < 0)
         return NULL;
     if (argc - i != 1) {
         *rc = cli_usage_error(cmd, "%s", argc - i < 1 ? need : "one file at a time");
         return NULL;
     }
-    return argv[i];
+    return s->path = argv[i];
 }
 
-/* The output stream: the -o file, or stdout. NULL (and a message) on error. */
-FILE *cli_open_output(const char *cmd, const char *path)
+void cli_seq_fini(struct cli_seq *s)
 {
-    if (!path)
-        return stdout;
-    FILE *f = fopen(path, "w");
-    if (!f)
-        fprintf(stderr, "larmor %s: cannot write %s: %s\n", cmd, path, strerror(errno));
-    return f;
+    check_free(s->ck);
+    lbc_free(s->p);
+    diag_fini(&s->d);
+    free(s->so.defines);
 }
 
-char *cli_default_out(const char *in, const char *ext)
+/* A quantity as the command line has always taken it: the blanks strtod
+   skipped before the number, then the one parser, but no tab (strtod and
+   unit_parse never took one). */
+static bool parse_quantity(const char *s, double *si, struct dim *d, bool *has_unit)
 {
-    const char *base = strrchr(in, '/');
-    base = base ? base + 1 : in;
-    const char *dot = strrchr(base, '.');
-    size_t n = dot ? (size_t)(dot - base) : strlen(base);
-    return xasprintf("%.*s%s", (int)n, base, ext);
+    while (isspace((unsigned char)*s))
+        s++;
+    if (strchr(s, '\t'))
+        return false;
+    return unit_parse_quantity(s, strlen(s), si, d, has_unit);
 }
 
-/* Load seq (compile a .psq, import a .seq) and write it as bytecode to
-   -o or the source name with .lbc; the exit status. */
-int cli_write_lbc(const char *cmd, const char *seq, const struct seq_opts *so)
-{
-    int rc = 0;
-    struct lbc_program *p = cli_load_program(seq, so, &rc);
-    if (!p)
-        return rc;
-    char *out = so->out ? xstrdup(so->out) : cli_default_out(seq, ".lbc");
-    char err[512];
-    if (lbc_write_file(p, out, err, sizeof err) != 0) {
-        fprintf(stderr, "larmor %s: cannot write %s: %s\n", cmd, out, err);
-        rc = EXIT_INPUT;
-    }
-    free(out);
-    lbc_free(p);
-    return rc;
-}
-
-/* Parse a time with a unit ("10ms", "2.5 s") into ns. */
 int cli_parse_time(const char *s, int64_t *ns)
 {
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s)
+    double si;
+    struct dim d;
+    bool has_unit;
+    if (!parse_quantity(s, &si, &d, &has_unit))
         return -1;
-    while (*end == ' ')
-        end++;
-    double scale = 1;
-    struct dim d = DIM_TIME;
-    if (*end && !unit_parse(end, strlen(end), &scale, &d))
+    /* a bare number is a time only when it is 0 */
+    if (has_unit ? !dim_is_time(d) : si != 0)
         return -1;
-    if (!*end && v != 0)
-        return -1;
-    if (!dim_is_time(d))
-        return -1;
-    double x = v * scale * 1e9;
+    double x = si * 1e9;
     if (!isfinite(x) || fabs(x) > 9e18)
         return -1;
     *ns = llrint(x);
     return 0;
 }
 
-/* Parse a quantity with a unit of dimension want ("2mm", "0.5 s") into SI;
-   a bare number is read as SI. */
-int cli_parse_quantity(const char *s, struct dim want, double *si)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || !isfinite(v))
-        return -1;
-    while (*end == ' ')
-        end++;
-    double scale = 1;
-    struct dim d = want;
-    if (*end && !unit_parse(end, strlen(end), &scale, &d))
-        return -1;
-    if (!dim_eq(d, want))
-        return -1;
-    *si = v * scale;
-    return isfinite(*si) ? 0 : -1;
-}
-
 int cli_parse_length(const char *s, double *m)
 {
-    return cli_parse_quantity(s, (struct dim){ .s = 0, .m = 1, .T = 0 }, m);
+    double si;
+    struct dim d;
+    bool has_unit;
+    if (!parse_quantity(s, &si, &d, &has_unit) || (has_unit && !dim_eq(d, DIM_LENGTH)))
+        return -1;
+    *m = si;
+    return 0;
 }
 
-/* "A..B" (A <= B) or "N" into an inclusive range; -1 if malformed. */
 int cli_parse_range(const char *arg, uint64_t *first, uint64_t *last)
 {
     unsigned long long a, b;
@@ -323,6 +212,164 @@ int cli_parse_range(const char *arg, uint64_t *first, uint64_t *last)
         return 0;
     }
     return -1;
+}
+
+int cli_parse_int(const char *s, long lo, long hi, long *v)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(s, &end, 10);
+    if (end == s || *end || errno || x < lo || x > hi)
+        return -1;
+    *v = x;
+    return 0;
+}
+
+FILE *cli_open_output(const char *cmd, const char *path)
+{
+    if (!path)
+        return stdout;
+    FILE *f = fopen(path, "w");
+    if (!f)
+        fprintf(stderr, "larmor %s: cannot write %s: %s\n", cmd, path, strerror(errno));
+    return f;
+}
+
+void cli_close_output(FILE *f)
+{
+    if (f != stdout)
+        fclose(f);
+}
+
+char *cli_default_out(const char *in, const char *ext)
+{
+    const char *base = strrchr(in, '/');
+    base = base ? base + 1 : in;
+    const char *dot = strrchr(base, '.');
+    size_t n = dot ? (size_t)(dot - base) : strlen(base);
+    return xasprintf("%.*s%s", (int)n, base, ext);
+}
+
+void cli_print_diags(const struct diag_ctx *d)
+{
+    diag_print_all(d, stderr, diag_want_color(stderr));
+}
+
+void cli_print_error_count(const struct diag_ctx *d)
+{
+    fprintf(stderr, "%d error%s\n", d->nerrors, d->nerrors == 1 ? "" : "s");
+}
+
+void cli_print_outcome(const struct diag_ctx *d)
+{
+    cli_print_diags(d);
+    if (d->nerrors)
+        cli_print_error_count(d);
+}
+
+int cli_seq_system(struct cli_seq *s)
+{
+    return system_resolve(s->so.system, s->so.stdlib, &s->sys, &s->d);
+}
+
+void cli_seq_compile_opts(struct compile_opts *co, struct cli_seq *s)
+{
+    memset(co, 0, sizeof *co);
+    co->path = s->path;
+    co->defines = s->so.defines;
+    co->ndefines = s->so.ndefines;
+    co->stdlib_dir = s->so.stdlib;
+    co->sys = &s->sys;
+}
+
+/* Register with d the source files p's line table names (those not
+   there yet): a regular file under 16 MiB only, since a .lbc names its
+   source and may come from anywhere; a file that cannot be read is left
+   out (its diagnostics give the location in a note instead). */
+void cli_load_sources(struct diag_ctx *d, const struct lbc_program *p)
+{
+    size_t n;
+    const char **files = lbc_source_files(p, &n);
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        if (diag_find_file(d, files[i]) >= 0 || stat(files[i], &st) != 0 ||
+            !S_ISREG(st.st_mode) || st.st_size >= (16 << 20))
+            continue;
+        size_t len;
+        char *text = read_file(files[i], &len);
+        if (text) {
+            diag_add_file(d, files[i], text, len);
+            free(text);
+        }
+    }
+    free(files);
+}
+
+/* Import a Pulseq .seq (so->strict: a signature mismatch is an error);
+   diagnostics go to d. */
+static struct lbc_program *import_seq(const char *path, const struct seq_opts *so,
+                                      struct diag_ctx *d)
+{
+    struct pulseq_read_opts ro = { .strict = so->strict };
+    return pulseq_read_file(path, &ro, d);
+}
+
+/* Read a .lbc; NULL after printing why not. */
+static struct lbc_program *read_lbc(const char *path)
+{
+    char err[512];
+    struct lbc_program *p = lbc_read_file(path, err, sizeof err);
+    if (!p)
+        fprintf(stderr, "larmor: error[E0701]: %s\n", err);
+    return p;
+}
+
+int cli_seq_load(struct cli_seq *s)
+{
+    const struct seq_opts *so = &s->so;
+    bool is_seq = str_has_suffix(s->path, ".seq");
+    if (is_seq && so->ndefines) {
+        fprintf(stderr, "larmor: -D applies to .psq sources; %s is a Pulseq file\n", s->path);
+        return EXIT_USAGE;
+    }
+    if (str_has_suffix(s->path, ".lbc")) {
+        if (so->ndefines || so->system) {
+            fprintf(stderr, "larmor: %s applies to .psq sources; %s is already compiled\n",
+                    so->ndefines ? "-D" : "--system", s->path);
+            return EXIT_USAGE;
+        }
+        s->p = read_lbc(s->path);
+        return s->p ? 0 : EXIT_INPUT;
+    }
+    struct diag_ctx d;
+    diag_init(&d);
+    if (is_seq) {
+        s->p = import_seq(s->path, so, &d);
+    } else if (system_resolve(so->system, so->stdlib, &s->sys, &d) == 0) {
+        struct compile_opts co;
+        cli_seq_compile_opts(&co, s);
+        s->p = compile_file(&co, &d);
+    }
+    cli_print_diags(&d);
+    if (!s->p)
+        cli_print_error_count(&d);
+    diag_fini(&d);
+    return s->p ? 0 : EXIT_INPUT;
+}
+
+int cli_seq_write_lbc(struct cli_seq *s)
+{
+    int rc = cli_seq_load(s);
+    if (rc)
+        return rc;
+    char *out = s->so.out ? xstrdup(s->so.out) : cli_default_out(s->path, ".lbc");
+    char err[512];
+    if (lbc_write_file(s->p, out, err, sizeof err) != 0) {
+        fprintf(stderr, "larmor %s: cannot write %s: %s\n", s->cmd, out, err);
+        rc = EXIT_INPUT;
+    }
+    free(out);
+    return rc;
 }
 
 int cli_vm_error(void *ctx, const struct vm_error *e)
@@ -350,77 +397,92 @@ static void on_minimum(void *ctx, const char *param, int64_t cur, int64_t min, i
     x->at_floor = at_floor;
 }
 
-/* Compile a .psq with its checks, or load a .lbc and check it against
-   sys (a warning when it was compiled for another system). Diagnostics go
-   to d; returns 0, EXIT_INPUT or EXIT_USAGE. mins NULL: no minimum search. */
-int cli_compile_checked(const char *cmd, const char *seq, const struct seq_opts *so,
-                        struct system *sys, struct lbc_program **pp, struct check **ckp,
-                        struct cli_mins *mins, struct diag_ctx *d)
+/* Check the loaded program s->p against s->sys into s->ck (a warning when
+   it was compiled for another system); 0 or EXIT_INPUT. */
+static int check_loaded(struct cli_seq *s, bool is_seq)
 {
-    *pp = NULL;
-    *ckp = NULL;
-    if (cli_load_system(so, sys, d) != 0)
-        return EXIT_INPUT;
-    bool is_seq = str_has_suffix(seq, ".seq");
-    if (str_has_suffix(seq, ".lbc") || is_seq) {
-        if (so->ndefines)
-            return cli_usage_error(cmd, "-D applies to .psq sources; '%s' is already compiled",
-                                   seq);
-        char err[512];
-        struct lbc_program *p = is_seq ? import_seq(seq, so, d)
-                                       : lbc_read_file(seq, err, sizeof err);
-        if (!p) {
-            if (!is_seq)
-                fprintf(stderr, "larmor: error[E0701]: %s\n", err);
-            return EXIT_INPUT;
-        }
-        *pp = p;
-        cli_load_sources(d, p);
-        const char *was = p->sys_name >= 0 ? lbc_str(p, p->sys_name) : "(none)";
-        /* an imported Pulseq program (no system) is checked without a warning */
-        if (!is_seq && p->sys_name >= 0 &&
-            (p->sys_hash != sys->hash || strcmp(was, sys->name))) {
-            struct diag *g = diag_warning(d, 676, SPAN_NONE, "%s was compiled for system '%s' "
-                                          "(hash 0x%016" PRIx64 "); checking it against '%s' "
-                                          "(hash 0x%016" PRIx64 ")", seq, was, p->sys_hash,
-                                          sys->name, sys->hash);
-            diag_help(g, "rasters and dead times are those it was compiled with; recompile the "
-                      ".psq with --system %s to design for this scanner", sys->name);
-        }
-        struct check *ck = check_new(sys);
-        struct vm_backend be;
-        check_backend(ck, &be);
-        struct vm_opts vo = { cli_vm_error, p, 0 };
-        if (vm_run(p, &be, &vo, NULL) != 0) {
-            check_free(ck);
-            return EXIT_INPUT;
-        }
-        check_report(ck, p, d);
-        *ckp = ck;
-        return 0;
+    const struct lbc_program *p = s->p;
+    const struct system *sys = &s->sys;
+    cli_load_sources(&s->d, p);
+    const char *was = p->sys_name >= 0 ? lbc_str(p, p->sys_name) : "(none)";
+    /* an imported Pulseq program (no system) is checked without a warning */
+    if (!is_seq && p->sys_name >= 0 &&
+        (p->sys_hash != sys->hash || strcmp(was, sys->name))) {
+        struct diag *g = diag_warning(&s->d, 676, SPAN_NONE, "%s was compiled for system '%s' "
+                                      "(hash 0x%016" PRIx64 "); checking it against '%s' "
+                                      "(hash 0x%016" PRIx64 ")", s->path, was, p->sys_hash,
+                                      sys->name, sys->hash);
+        diag_help(g, "rasters and dead times are those it was compiled with; recompile the "
+                  ".psq with --system %s to design for this scanner", sys->name);
     }
-    struct compile_opts co = { 0 };
-    co.path = seq;
-    co.defines = so->defines;
-    co.ndefines = so->ndefines;
-    co.stdlib_dir = so->stdlib;
-    co.sys = sys;
-    co.check_out = ckp;
-    co.on_minimum = mins ? on_minimum : NULL;   /* NULL: no minimum search */
-    co.min_ctx = mins;
-    *pp = compile_file(&co, d);
-    if (!*pp || !*ckp)
+    struct check *ck = check_new(sys);
+    struct vm_backend be;
+    check_backend(ck, &be);
+    struct vm_opts vo = { cli_vm_error, s->p, 0 };
+    if (vm_run(p, &be, &vo, NULL) != 0) {
+        check_free(ck);
+        return EXIT_INPUT;
+    }
+    check_report(ck, p, &s->d);
+    s->ck = ck;
+    return 0;
+}
+
+int cli_seq_check(struct cli_seq *s, bool minima)
+{
+    if (cli_seq_system(s) != 0)
+        return EXIT_INPUT;
+    bool is_seq = str_has_suffix(s->path, ".seq");
+    if (str_has_suffix(s->path, ".lbc") || is_seq) {
+        if (s->so.ndefines)
+            return cli_usage_error(s->cmd, "-D applies to .psq sources; '%s' is already "
+                                   "compiled", s->path);
+        s->p = is_seq ? import_seq(s->path, &s->so, &s->d) : read_lbc(s->path);
+        return s->p ? check_loaded(s, is_seq) : EXIT_INPUT;
+    }
+    struct compile_opts co;
+    cli_seq_compile_opts(&co, s);
+    co.check_out = &s->ck;
+    co.on_minimum = minima ? on_minimum : NULL;   /* NULL: no minimum search */
+    co.min_ctx = &s->mins;
+    s->p = compile_file(&co, &s->d);
+    if (!s->p || !s->ck)
         return EXIT_INPUT;
     return 0;
 }
 
-int cli_parse_int(const char *s, long lo, long hi, long *v)
+char *cli_seq_out_dir(const struct cli_seq *s)
 {
-    char *end;
-    errno = 0;
-    long x = strtol(s, &end, 10);
-    if (end == s || *end || errno || x < lo || x > hi)
-        return -1;
-    *v = x;
+    char *dir = s->so.out ? xstrdup(s->so.out) : cli_default_out(s->path, "");
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "larmor %s: cannot create the folder %s: %s\n", s->cmd, dir,
+                strerror(errno));
+        free(dir);
+        return NULL;
+    }
+    return dir;
+}
+
+int cli_seq_check_txt(const struct cli_seq *s, const char *dir, const char *what, char **path)
+{
+    *path = xasprintf("%s/check.txt", dir);
+    FILE *f = fopen(*path, "w");
+    if (!f) {
+        fprintf(stderr, "larmor %s: cannot write %s: %s\n", s->cmd, *path, strerror(errno));
+        return EXIT_INPUT;
+    }
+    check_print_text(s->ck, s->p, s->mins.v, s->mins.n, f);
+    fclose(f);
+    if (check_count(s->ck, false)) {
+        fprintf(stderr, "larmor %s: %s does not pass the checks for %s (see %s); nothing was "
+                "%s\n", s->cmd, s->path, s->sys.name, *path, what);
+        return EXIT_INPUT;
+    }
     return 0;
+}
+
+void cli_recon_defaults(struct recon_cli *c)
+{
+    memset(c, 0, sizeof *c);
+    c->ro.pf = RECON_PF_POCS;
 }

@@ -11,48 +11,45 @@
 #include "runtime/trace/trace.h"
 #include "base/util.h"
 
+/* A usage error (fmt with seq) for a command that does not take bytecode,
+   if seq is a .lbc; else 0. */
+static int refuse_lbc(const char *cmd, const char *seq, const char *fmt)
+{
+    return str_has_suffix(seq, ".lbc") ? cli_usage_error(cmd, fmt, seq) : 0;
+}
+
 /* larmor compile: a .psq (or .seq) to a checked .lbc. */
 int cmd_compile(int argc, char **argv)
 {
-    struct seq_opts so = { 0 };
+    struct cli_seq s;
     int rc = 0;
-    const char *seq = cli_one_operand("compile", argc, argv, &so, NULL, NULL, NULL,
-                                      "a sequence file is needed", &rc);
-    if (!seq)
-        goto out;
-    if (str_has_suffix(seq, ".lbc")) {
-        rc = cli_usage_error("compile", "'%s' is already bytecode; compile takes a .psq", seq);
-        goto out;
-    }
-    rc = cli_write_lbc("compile", seq, &so);
-out:
-    free(so.defines);
+    const char *seq = cli_seq_begin(&s, "compile", argc, argv, NULL, NULL, NULL,
+                                    "a sequence file is needed", &rc);
+    if (seq && !(rc = refuse_lbc("compile", seq,
+                                 "'%s' is already bytecode; compile takes a .psq")))
+        rc = cli_seq_write_lbc(&s);
+    cli_seq_fini(&s);
     return rc;
 }
 
 /* larmor disasm: the readable listing of a program. */
 int cmd_disasm(int argc, char **argv)
 {
-    struct seq_opts so = { 0 };
+    struct cli_seq s;
     int rc = 0;
-    const char *seq = cli_one_operand("disasm", argc, argv, &so, NULL, NULL, NULL,
-                                      "a .lbc (or .psq) file is needed", &rc);
-    if (!seq)
+    if (!cli_seq_begin(&s, "disasm", argc, argv, NULL, NULL, NULL,
+                       "a .lbc (or .psq) file is needed", &rc) ||
+        (rc = cli_seq_load(&s)) != 0)
         goto out;
-    struct lbc_program *p = cli_load_program(seq, &so, &rc);
-    if (!p)
-        goto out;
-    FILE *f = cli_open_output("disasm", so.out);
+    FILE *f = cli_open_output("disasm", s.so.out);
     if (!f) {
         rc = EXIT_INPUT;
-    } else {
-        lbc_disasm(p, f);
-        if (f != stdout)
-            fclose(f);
+        goto out;
     }
-    lbc_free(p);
+    lbc_disasm(s.p, f);
+    cli_close_output(f);
 out:
-    free(so.defines);
+    cli_seq_fini(&s);
     return rc;
 }
 
@@ -72,7 +69,6 @@ static int trace_opt(int ch, const char *arg, void *ctx)
 /* larmor trace: the blocks and events the timing VM plays. */
 int cmd_trace(int argc, char **argv)
 {
-    struct seq_opts so = { 0 };
     struct trace_opts to = { 0, -1, 0, UINT64_MAX, 0, 0, UINT64_MAX };
     static const struct option extra[] = {
         { "from", required_argument, NULL, OPT_FROM },
@@ -82,30 +78,25 @@ int cmd_trace(int argc, char **argv)
         { "reps", required_argument, NULL, OPT_REPS },
         { NULL, 0, NULL, 0 },
     };
+    struct cli_seq s;
     int rc = 0;
-    const char *seq = cli_one_operand("trace", argc, argv, &so, extra, trace_opt, &to,
-                                      "a sequence (.psq, .lbc or .seq) is needed", &rc);
-    if (!seq)
+    if (!cli_seq_begin(&s, "trace", argc, argv, extra, trace_opt, &to, CLI_NEED_SEQ, &rc) ||
+        (rc = cli_seq_load(&s)) != 0)
         goto out;
-    struct lbc_program *p = cli_load_program(seq, &so, &rc);
-    if (!p)
-        goto out;
-    FILE *f = cli_open_output("trace", so.out);
+    FILE *f = cli_open_output("trace", s.so.out);
     if (!f) {
         rc = EXIT_INPUT;
-    } else {
-        struct trace_ctx tc = { .out = f, .o = to };
-        struct vm_backend be;
-        trace_backend(&be, &tc);
-        struct vm_opts vo = { cli_vm_error, p, 0 };
-        if (vm_run(p, &be, &vo, NULL) != 0)
-            rc = EXIT_INPUT;
-        if (f != stdout)
-            fclose(f);
+        goto out;
     }
-    lbc_free(p);
+    struct trace_ctx tc = { .out = f, .o = to };
+    struct vm_backend be;
+    trace_backend(&be, &tc);
+    struct vm_opts vo = { cli_vm_error, s.p, 0 };
+    if (vm_run(s.p, &be, &vo, NULL) != 0)
+        rc = EXIT_INPUT;
+    cli_close_output(f);
 out:
-    free(so.defines);
+    cli_seq_fini(&s);
     return rc;
 }
 
@@ -118,83 +109,59 @@ static int check_opt(int ch, const char *arg, void *ctx)
     return 0;
 }
 
+/* Print s's check report (as JSON if json) to -o or stdout; 0, or
+   EXIT_INPUT if it cannot be written or the sequence fails its checks. */
+static int print_check(const struct cli_seq *s, bool json)
+{
+    FILE *f = cli_open_output("check", s->so.out);
+    if (!f)
+        return EXIT_INPUT;
+    if (json)
+        check_print_json(s->ck, s->p, s->mins.v, s->mins.n, f);
+    else
+        check_print_text(s->ck, s->p, s->mins.v, s->mins.n, f);
+    cli_close_output(f);
+    return check_count(s->ck, false) ? EXIT_INPUT : 0;
+}
+
 /* larmor check: the report of a sequence against a scanner's limits. */
 int cmd_check(int argc, char **argv)
 {
-    struct seq_opts so = { 0 };
     bool json = false;
     static const struct option extra[] = {
         { "json", no_argument, NULL, OPT_JSON },
         { NULL, 0, NULL, 0 },
     };
+    struct cli_seq s;
     int rc = 0;
-    struct diag_ctx d;
-    diag_init(&d);
-    struct lbc_program *p = NULL;
-    struct check *ck = NULL;
-    struct cli_mins mins = { .n = 0 };
-    const char *seq = cli_one_operand("check", argc, argv, &so, extra, check_opt, &json,
-                                      "a sequence (.psq, .lbc or .seq) is needed", &rc);
-    if (!seq)
+    if (!cli_seq_begin(&s, "check", argc, argv, extra, check_opt, &json, CLI_NEED_SEQ, &rc))
         goto out;
-    struct system sys;
-    rc = cli_compile_checked("check", seq, &so, &sys, &p, &ck, &mins, &d);
+    rc = cli_seq_check(&s, true);
     if (rc == EXIT_USAGE)
         goto out;
-    if (rc)
-        goto print;
-    FILE *f = cli_open_output("check", so.out);
-    if (!f) {
-        rc = EXIT_INPUT;
-        goto print;
-    }
-    if (json)
-        check_print_json(ck, p, mins.v, mins.n, f);
-    else
-        check_print_text(ck, p, mins.v, mins.n, f);
-    if (f != stdout)
-        fclose(f);
-    if (check_count(ck, false))
-        rc = EXIT_INPUT;
-print:
-    diag_print_all(&d, stderr, diag_want_color(stderr));
-    if (d.nerrors)
-        fprintf(stderr, "%d error%s\n", d.nerrors, d.nerrors == 1 ? "" : "s");
+    if (!rc)
+        rc = print_check(&s, json);
+    cli_print_outcome(&s.d);
 out:
-    check_free(ck);
-    lbc_free(p);
-    diag_fini(&d);
-    free(so.defines);
+    cli_seq_fini(&s);
     return rc;
 }
 
 /* larmor params: a .psq's params with their values, ranges and docs. */
 int cmd_params(int argc, char **argv)
 {
-    struct seq_opts so = { 0 };
+    struct cli_seq s;
     int rc = 0;
-    const char *seq = cli_one_operand("params", argc, argv, &so, NULL, NULL, NULL,
-                                      "a .psq sequence file is needed", &rc);
-    if (!seq)
+    const char *seq = cli_seq_begin(&s, "params", argc, argv, NULL, NULL, NULL,
+                                    "a .psq sequence file is needed", &rc);
+    if (!seq || (rc = refuse_lbc("params", seq, "'%s' is bytecode; params reads a .psq")))
         goto out;
-    if (str_has_suffix(seq, ".lbc")) {
-        rc = cli_usage_error("params", "'%s' is bytecode; params reads a .psq", seq);
-        goto out;
-    }
-    struct diag_ctx d;
-    diag_init(&d);
-    struct system sys;
-    struct compile_opts co = { 0 };
-    co.path = seq;
-    co.defines = so.defines;
-    co.ndefines = so.ndefines;
-    co.stdlib_dir = so.stdlib;
-    co.sys = &sys;
-    if (cli_load_system(&so, &sys, &d) != 0 || compile_describe_params(&co, &d, stdout) != 0)
+    struct compile_opts co;
+    cli_seq_compile_opts(&co, &s);
+    if (cli_seq_system(&s) != 0 || compile_describe_params(&co, &s.d, stdout) != 0)
         rc = EXIT_INPUT;
-    diag_print_all(&d, stderr, diag_want_color(stderr));
-    diag_fini(&d);
+    cli_print_diags(&s.d);
 out:
-    free(so.defines);
+    cli_seq_fini(&s);
     return rc;
 }

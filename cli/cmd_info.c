@@ -2,6 +2,7 @@
  * cmd_info: the commands that describe rather than run: system (a scanner
  * description, or the list of shipped ones), phantom and version.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "cli/cli.h"
@@ -33,6 +34,24 @@ static int list_systems(const char *stdlib)
     return n ? 0 : EXIT_INPUT;
 }
 
+/* What larmor system was asked. */
+struct system_cli {
+    const char *stdlib;
+    bool list;
+};
+
+static int system_opt(int ch, const char *arg, void *ctx)
+{
+    struct system_cli *c = ctx;
+    if (ch == OPT_LIST)
+        c->list = true;
+    else if (ch == OPT_STDLIB)
+        c->stdlib = arg;
+    else
+        return -1;
+    return 0;
+}
+
 /* larmor system: a scanner description, or the list of shipped ones. */
 int cmd_system(int argc, char **argv)
 {
@@ -42,45 +61,39 @@ int cmd_system(int argc, char **argv)
         { "stdlib", required_argument, NULL, OPT_STDLIB },
         { NULL, 0, NULL, 0 },
     };
-    const char *stdlib = NULL;
-    bool list = false;
-    optind = 1;
-    opterr = 0;
-    for (int ch; (ch = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
-        switch (ch) {
-        case 'h':
-            cli_print_usage("system", stdout);
-            return 0;
-        case OPT_LIST:
-            list = true;
-            break;
-        case OPT_STDLIB:
-            stdlib = optarg;
-            break;
-        case ':':
-            return cli_usage_error("system", "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_usage_error("system", "unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (argc - optind > (list ? 0 : 1))
+    struct system_cli c = { NULL, false };
+    int rc = 0;
+    int i = cli_getopt("system", argc, argv, "h", opts, system_opt, &c, &rc);
+    if (i < 0)
+        return rc;
+    if (argc - i > (c.list ? 0 : 1))
         return cli_usage_error("system", "%s",
-                               list ? "--list takes no system" : "one system at a time");
-    if (list)
-        return list_systems(stdlib);
+                               c.list ? "--list takes no system" : "one system at a time");
+    if (c.list)
+        return list_systems(c.stdlib);
     struct diag_ctx d;
     diag_init(&d);
     struct system sys;
-    int rc = 0;
-    if (system_resolve(optind < argc ? argv[optind] : NULL, stdlib, &sys, &d) == 0) {
+    if (system_resolve(i < argc ? argv[i] : NULL, c.stdlib, &sys, &d) == 0) {
         system_print(&sys, stdout);
     } else {
-        diag_print_all(&d, stderr, diag_want_color(stderr));
-        fprintf(stderr, "%d error%s\n", d.nerrors, d.nerrors == 1 ? "" : "s");
+        cli_print_diags(&d);
+        cli_print_error_count(&d);
         rc = EXIT_INPUT;
     }
     diag_fini(&d);
     return rc;
+}
+
+static int phantom_opt(int ch, const char *arg, void *ctx)
+{
+    double *res = ctx;
+    if (ch != OPT_RES)
+        return -1;
+    if (cli_parse_length(arg, res) != 0 || !(*res > 0))
+        return cli_usage_error("phantom", "--res needs a positive length such as 2mm, not '%s'",
+                               arg);
+    return 0;
 }
 
 /* larmor phantom [P] [--res LEN]: load a phantom (the built-in Shepp-Logan
@@ -93,39 +106,23 @@ int cmd_phantom(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     double res = 0;
-    optind = 1;
-    opterr = 0;
-    for (int ch; (ch = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
-        switch (ch) {
-        case 'h':
-            cli_print_usage("phantom", stdout);
-            return 0;
-        case OPT_RES:
-            if (cli_parse_length(optarg, &res) != 0 || !(res > 0))
-                return cli_usage_error("phantom",
-                                       "--res needs a positive length such as 2mm, not '%s'",
-                                       optarg);
-            break;
-        case ':':
-            return cli_usage_error("phantom", "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_usage_error("phantom", "unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (argc - optind > 1)
+    int rc = 0;
+    int i = cli_getopt("phantom", argc, argv, "h", opts, phantom_opt, &res, &rc);
+    if (i < 0)
+        return rc;
+    if (argc - i > 1)
         return cli_usage_error("phantom", "%s", "one phantom at a time");
     struct diag_ctx d;
     diag_init(&d);
-    int rc = 0;
-    struct phantom *ph = phantom_load(optind < argc ? argv[optind] : "shepp-logan", res, &d);
+    struct phantom *ph = phantom_load(i < argc ? argv[i] : "shepp-logan", res, &d);
     if (ph) {
         phantom_describe(ph, stdout);
         phantom_free(ph);
     }
     if (d.ndiags)
-        diag_print_all(&d, stderr, diag_want_color(stderr));
+        cli_print_diags(&d);
     if (!ph) {
-        fprintf(stderr, "%d error%s\n", d.nerrors, d.nerrors == 1 ? "" : "s");
+        cli_print_error_count(&d);
         rc = EXIT_INPUT;
     }
     diag_fini(&d);

@@ -60,6 +60,36 @@ static int plot_opt(int ch, const char *arg, void *ctx)
     return -1;
 }
 
+/* The usage errors among plot's options; 0 if none. */
+static int plot_refusal(const struct plot_cli *c)
+{
+    if (c->window && c->po.rep >= 0)
+        return cli_usage_error("plot", "%s",
+                               "--rep picks its own time window; give it or --from/--to");
+    if (c->po.to_ns >= 0 && c->po.to_ns <= c->po.from_ns)
+        return cli_usage_error("plot", "%s", "--to must come after --from (and after 0)");
+    if (c->kspace && c->safety)
+        return cli_usage_error("plot", "%s", "--kspace and --sar/--pns make different plots; "
+                               "one at a time");
+    return 0;
+}
+
+/* Draw s's program as c asks into out; the exit status. */
+static int draw(const struct cli_seq *s, const struct plot_cli *c, const char *out)
+{
+    if (check_count(s->ck, false))
+        fprintf(stderr, "larmor plot: %s does not pass the checks for %s (above); plotting it "
+                "anyway\n", s->path, s->sys.name);
+    char err[1024];
+    int r = c->kspace ? plot_kspace(s->p, &s->sys, &c->po, out, err, sizeof err)
+            : c->safety ? plot_safety(s->p, &s->sys, c->safety, &c->po, out, err, sizeof err)
+                        : plot_timing(s->p, &s->sys, &c->po, out, err, sizeof err);
+    if (r != 0)
+        fprintf(stderr, "larmor plot: %s\n", err);
+    plot_cleanup();
+    return r != 0 ? EXIT_INPUT : 0;
+}
+
 /* larmor plot: the timing diagram, k-space, SAR or PNS as a picture. */
 int cmd_plot(int argc, char **argv)
 {
@@ -74,65 +104,31 @@ int cmd_plot(int argc, char **argv)
         { "size", required_argument, NULL, OPT_SIZE },
         { NULL, 0, NULL, 0 },
     };
-    struct seq_opts so = { 0 };
     struct plot_cli c = { .kspace = false };
     plot_opts_init(&c.po);
+    struct cli_seq s;
     int rc = 0;
     char *out = NULL;
-    struct lbc_program *p = NULL;
-    struct check *ck = NULL;
-    struct diag_ctx d;
-    diag_init(&d);
-    const char *seq = cli_one_operand("plot", argc, argv, &so, extra, plot_opt, &c,
-                                      "a sequence (.psq, .lbc or .seq) is needed", &rc);
-    if (!seq)
+    const char *seq = cli_seq_begin(&s, "plot", argc, argv, extra, plot_opt, &c, CLI_NEED_SEQ,
+                                    &rc);
+    if (!seq || (rc = plot_refusal(&c)) != 0)
         goto out;
-    if (c.window && c.po.rep >= 0) {
-        rc = cli_usage_error("plot", "%s",
-                             "--rep picks its own time window; give it or --from/--to");
-        goto out;
-    }
-    if (c.po.to_ns >= 0 && c.po.to_ns <= c.po.from_ns) {
-        rc = cli_usage_error("plot", "%s", "--to must come after --from (and after 0)");
-        goto out;
-    }
-    if (c.kspace && c.safety) {
-        rc = cli_usage_error("plot", "%s", "--kspace and --sar/--pns make different plots; "
-                             "one at a time");
-        goto out;
-    }
-    out = so.out ? xstrdup(so.out)
-                 : cli_default_out(seq, c.kspace ? "_kspace.png" :
-                                   c.safety == PLOT_SAR ? "_sar.png" :
-                                   c.safety == PLOT_PNS ? "_pns.png" :
-                                   c.safety ? "_safety.png" : ".png");
+    out = s.so.out ? xstrdup(s.so.out)
+                   : cli_default_out(seq, c.kspace ? "_kspace.png" :
+                                     c.safety == PLOT_SAR ? "_sar.png" :
+                                     c.safety == PLOT_PNS ? "_pns.png" :
+                                     c.safety ? "_safety.png" : ".png");
     if (plot_format_of(out) < 0) {
         rc = cli_usage_error("plot", "-o %s: the file name must end in .png, .svg or .pdf (the "
                              "extension picks the format)", out);
         goto out;
     }
-    struct system sys;
-    rc = cli_compile_checked("plot", seq, &so, &sys, &p, &ck, NULL, &d);
-    diag_print_all(&d, stderr, diag_want_color(stderr));
-    if (rc)
-        goto out;
-    if (check_count(ck, false))
-        fprintf(stderr, "larmor plot: %s does not pass the checks for %s (above); plotting it "
-                "anyway\n", seq, sys.name);
-    char err[1024];
-    int r = c.kspace ? plot_kspace(p, &sys, &c.po, out, err, sizeof err)
-            : c.safety ? plot_safety(p, &sys, c.safety, &c.po, out, err, sizeof err)
-                       : plot_timing(p, &sys, &c.po, out, err, sizeof err);
-    if (r != 0) {
-        fprintf(stderr, "larmor plot: %s\n", err);
-        rc = EXIT_INPUT;
-    }
-    plot_cleanup();
+    rc = cli_seq_check(&s, false);
+    cli_print_diags(&s.d);
+    if (!rc)
+        rc = draw(&s, &c, out);
 out:
-    diag_fini(&d);
-    check_free(ck);
-    lbc_free(p);
+    cli_seq_fini(&s);
     free(out);
-    free(so.defines);
     return rc;
 }

@@ -10,8 +10,6 @@
 #include "runtime/pulseq/pulseq.h"
 #include "base/util.h"
 
-/* ---- Pulseq: import and export ---- */
-
 static int import_opt(int ch, const char *arg, void *ctx)
 {
     (void)arg;
@@ -25,23 +23,23 @@ static int import_opt(int ch, const char *arg, void *ctx)
 /* larmor import: a Pulseq .seq to bytecode. */
 int cmd_import(int argc, char **argv)
 {
-    struct seq_opts so = { 0 };
     static const struct option extra[] = {
         { "strict", no_argument, NULL, OPT_STRICT },
         { NULL, 0, NULL, 0 },
     };
+    struct cli_seq s;
     int rc = 0;
-    const char *seq = cli_one_operand("import", argc, argv, &so, extra, import_opt, &so,
-                                      "a Pulseq .seq file is needed", &rc);
+    const char *seq = cli_seq_begin(&s, "import", argc, argv, extra, import_opt, &s.so,
+                                    "a Pulseq .seq file is needed", &rc);
     if (!seq)
         goto out;
     if (!str_has_suffix(seq, ".seq")) {
         rc = cli_usage_error("import", "'%s' is not a .seq file", seq);
         goto out;
     }
-    rc = cli_write_lbc("import", seq, &so);
+    rc = cli_seq_write_lbc(&s);
 out:
-    free(so.defines);
+    cli_seq_fini(&s);
     return rc;
 }
 
@@ -59,62 +57,60 @@ static int export_opt(int ch, const char *arg, void *ctx)
     return 0;
 }
 
-/* larmor export: a checked sequence as a signed Pulseq .seq. */
-int cmd_export(int argc, char **argv)
+/* Write s's checked program as a .seq of format fmt to -o or the source
+   name with .seq; errors go to s->d. 0 or EXIT_INPUT. */
+static int write_seq(struct cli_seq *s, enum pulseq_format fmt)
 {
-    struct seq_opts so = { 0 };
-    enum pulseq_format fmt = PULSEQ_1_5;
-    static const struct option extra[] = {
-        { "format", required_argument, NULL, OPT_SEQFORMAT },
-        { NULL, 0, NULL, 0 },
-    };
-    int rc = 0;
-    struct diag_ctx d;
-    diag_init(&d);
-    struct lbc_program *p = NULL;
-    struct check *ck = NULL;
-    char *text = NULL, *name = NULL;
-    const char *seq = cli_one_operand("export", argc, argv, &so, extra, export_opt, &fmt,
-                                      "a sequence (.psq, .lbc or .seq) is needed", &rc);
-    if (!seq)
-        goto out;
-    struct system sys;
-    rc = cli_compile_checked("export", seq, &so, &sys, &p, &ck, NULL, &d);
-    if (rc == EXIT_USAGE)
-        goto out;
-    if (!rc && check_count(ck, false)) {
-        struct diag *g = diag_error(&d, 760, SPAN_NONE, "%s does not pass its checks on '%s'; "
-                                    "not exported", seq, sys.name);
-        diag_help(g, "fix the violations above (or export --system for the scanner it is "
-                  "meant for)");
-        rc = EXIT_INPUT;
-    }
-    if (rc)
-        goto print;
-    name = cli_default_out(seq, "");
+    char *name = cli_default_out(s->path, "");
     struct pulseq_write_opts wo = { fmt, name };
+    char *text = NULL;
     size_t len;
-    if (pulseq_write(p, &sys, &wo, &text, &len, &d) != 0) {
+    int rc = 0;
+    if (pulseq_write(s->p, &s->sys, &wo, &text, &len, &s->d) != 0) {
         rc = EXIT_INPUT;
-        goto print;
+        goto out;
     }
-    char *o = so.out ? xstrdup(so.out) : cli_default_out(seq, ".seq");
+    char *o = s->so.out ? xstrdup(s->so.out) : cli_default_out(s->path, ".seq");
     FILE *f = fopen(o, "w");
     if (!f || fwrite(text, 1, len, f) != len || fclose(f) != 0) {
         fprintf(stderr, "larmor export: cannot write %s: %s\n", o, strerror(errno));
         rc = EXIT_INPUT;
     }
     free(o);
-print:
-    diag_print_all(&d, stderr, diag_want_color(stderr));
-    if (d.nerrors)
-        fprintf(stderr, "%d error%s\n", d.nerrors, d.nerrors == 1 ? "" : "s");
 out:
     free(text);
     free(name);
-    check_free(ck);
-    lbc_free(p);
-    diag_fini(&d);
-    free(so.defines);
+    return rc;
+}
+
+/* larmor export: a checked sequence as a signed Pulseq .seq. */
+int cmd_export(int argc, char **argv)
+{
+    enum pulseq_format fmt = PULSEQ_1_5;
+    static const struct option extra[] = {
+        { "format", required_argument, NULL, OPT_SEQFORMAT },
+        { NULL, 0, NULL, 0 },
+    };
+    struct cli_seq s;
+    int rc = 0;
+    const char *seq = cli_seq_begin(&s, "export", argc, argv, extra, export_opt, &fmt,
+                                    CLI_NEED_SEQ, &rc);
+    if (!seq)
+        goto out;
+    rc = cli_seq_check(&s, false);
+    if (rc == EXIT_USAGE)
+        goto out;
+    if (!rc && check_count(s.ck, false)) {
+        struct diag *g = diag_error(&s.d, 760, SPAN_NONE, "%s does not pass its checks on "
+                                    "'%s'; not exported", seq, s.sys.name);
+        diag_help(g, "fix the violations above (or export --system for the scanner it is "
+                  "meant for)");
+        rc = EXIT_INPUT;
+    }
+    if (!rc)
+        rc = write_seq(&s, fmt);
+    cli_print_outcome(&s.d);
+out:
+    cli_seq_fini(&s);
     return rc;
 }

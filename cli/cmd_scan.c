@@ -4,12 +4,10 @@
  * simulate and reconstruct in one go, with the overview picture). Owns the
  * options of simulate and recon, which scan takes together.
  */
-#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -92,25 +90,24 @@ static int sim_opt(int ch, const char *arg, void *ctx)
     return -1;
 }
 
-/* Simulate program p (from file seq) on the phantom of c into out; the
-   scanner is --system, or the one a .lbc was compiled for. */
-static int run_simulation(const char *seq, const struct lbc_program *p, const struct seq_opts *so,
-                          struct sim_cli *c, const char *out)
+/* Simulate s's program on the phantom of c into out; the scanner is
+   --system, or the one a .lbc was compiled for. */
+static int run_simulation(const struct cli_seq *s, struct sim_cli *c, const char *out)
 {
     struct diag_ctx d;
     diag_init(&d);
     struct system sys;
-    const char *sysname = so->system;
-    if (str_has_suffix(seq, ".lbc") && p->sys_name >= 0)
-        sysname = lbc_str(p, p->sys_name);
-    if (system_resolve(sysname, so->stdlib, &sys, &d) != 0) {
-        diag_print_all(&d, stderr, diag_want_color(stderr));
+    const char *sysname = s->so.system;
+    if (str_has_suffix(s->path, ".lbc") && s->p->sys_name >= 0)
+        sysname = lbc_str(s->p, s->p->sys_name);
+    if (system_resolve(sysname, s->so.stdlib, &sys, &d) != 0) {
+        cli_print_diags(&d);
         diag_fini(&d);
         return EXIT_INPUT;
     }
     struct phantom *ph = phantom_load(c->phantom ? c->phantom : "shepp-logan", c->res, &d);
     if (d.ndiags)
-        diag_print_all(&d, stderr, diag_want_color(stderr));
+        cli_print_diags(&d);
     diag_fini(&d);
     if (!ph)
         return EXIT_INPUT;
@@ -123,10 +120,10 @@ static int run_simulation(const char *seq, const struct lbc_program *p, const st
     c->so.sim.gamma = 2 * M_PI * sys.gamma;   /* rad/s/T from gamma-bar */
     c->so.sim.b0 = sys.b0;
     c->so.out = out;
-    char *name = cli_default_out(seq, "");
+    char *name = cli_default_out(s->path, "");
     c->so.seq_name = name;
     c->so.progress = isatty(2);
-    int r = simulate_run(p, &sys, ph, &c->so, stderr);
+    int r = simulate_run(s->p, &sys, ph, &c->so, stderr);
     free(name);
     phantom_free(ph);
     return r == 130 ? 130 : r ? EXIT_INPUT : 0;
@@ -147,29 +144,29 @@ static const struct option sim_options[] = {
     { NULL, 0, NULL, 0 },
 };
 
+/* The defaults of simulate's options. */
+static void sim_defaults(struct sim_cli *c)
+{
+    memset(c, 0, sizeof *c);
+    sim_opts_default(&c->so.sim);
+}
+
 /* larmor simulate: a sequence on the virtual scanner, to raw data. */
 int cmd_simulate(int argc, char **argv)
 {
-    struct seq_opts so = { 0 };
     struct sim_cli c;
-    memset(&c, 0, sizeof c);
-    sim_opts_default(&c.so.sim);
+    sim_defaults(&c);
+    struct cli_seq s;
     int rc = 0;
-    char *out = NULL;
-    struct lbc_program *p = NULL;
-    const char *seq = cli_one_operand("simulate", argc, argv, &so, sim_options, sim_opt, &c,
-                                      "a sequence (.psq, .lbc or .seq) is needed", &rc);
-    if (!seq)
+    if (!cli_seq_begin(&s, "simulate", argc, argv, sim_options, sim_opt, &c, CLI_NEED_SEQ,
+                       &rc) ||
+        (rc = cli_seq_load(&s)) != 0)
         goto out;
-    p = cli_load_program(seq, &so, &rc);
-    if (!p)
-        goto out;
-    out = so.out ? xstrdup(so.out) : cli_default_out(seq, ".h5");
-    rc = run_simulation(seq, p, &so, &c, out);
-out:
-    lbc_free(p);
+    char *out = s.so.out ? xstrdup(s.so.out) : cli_default_out(s.path, ".h5");
+    rc = run_simulation(&s, &c, out);
     free(out);
-    free(so.defines);
+out:
+    cli_seq_fini(&s);
     return rc;
 }
 
@@ -249,6 +246,21 @@ static char *strip_ext(const char *path)
     return xasprintf("%.*s", (int)n, path);
 }
 
+/* What larmor recon was asked: the recon options and -o. */
+struct recon_cmd {
+    struct recon_cli c;
+    const char *out;
+};
+
+static int recon_cmd_opt(int ch, const char *arg, void *ctx)
+{
+    struct recon_cmd *r = ctx;
+    if (ch != 'o')
+        return recon_opt(ch, arg, &r->c);
+    r->out = arg;
+    return 0;
+}
+
 /* larmor recon: ISMRMRD raw data to images. */
 int cmd_recon(int argc, char **argv)
 {
@@ -258,42 +270,19 @@ int cmd_recon(int argc, char **argv)
         { "threads", required_argument, NULL, OPT_THREADS },
         { "quiet", no_argument, NULL, OPT_QUIET },
     };
-    int n = 4;
-    for (int i = 0; recon_options[i].name; i++)
-        opts[n++] = recon_options[i];
-    memset(&opts[n], 0, sizeof opts[n]);
-    struct recon_cli c;
-    memset(&c, 0, sizeof c);
-    c.ro.pf = RECON_PF_POCS;
-    const char *out = NULL;
-    optind = 1;
-    opterr = 0;
-    for (int ch; (ch = getopt_long(argc, argv, "ho:", opts, NULL)) != -1;) {
-        switch (ch) {
-        case 'h':
-            cli_print_usage("recon", stdout);
-            return 0;
-        case 'o':
-            out = optarg;
-            break;
-        case ':':
-            return cli_usage_error("recon", "option '%s' needs a value", argv[optind - 1]);
-        case '?':
-            return cli_usage_error("recon", "unknown option '%s'", argv[optind - 1]);
-        default:
-            if (recon_opt(ch, optarg, &c) != 0)
-                return cli_opt_hint(ch) ? cli_usage_error("recon", "%s", cli_opt_hint(ch))
-                                        : cli_usage_error("recon", "bad value for '%s'",
-                                                          argv[optind - 1]);
-        }
-    }
-    if (argc - optind != 1)
-        return cli_usage_error("recon", "%s", argc - optind < 1
-                                                  ? "an ISMRMRD raw data file is needed"
-                                                  : "one raw data file at a time");
-    const char *raw = argv[optind];
-    char *dflt = out ? NULL : strip_ext(raw);
-    int rc = reconstruct(raw, out ? out : dflt, &c, stderr) ? EXIT_INPUT : 0;
+    cli_add_options(opts, 4, 24, recon_options);
+    struct recon_cmd r = { .out = NULL };
+    cli_recon_defaults(&r.c);
+    int rc = 0;
+    int i = cli_getopt("recon", argc, argv, "ho:", opts, recon_cmd_opt, &r, &rc);
+    if (i < 0)
+        return rc;
+    if (argc - i != 1)
+        return cli_usage_error("recon", "%s", argc - i < 1 ? "an ISMRMRD raw data file is needed"
+                                                           : "one raw data file at a time");
+    const char *raw = argv[i];
+    char *dflt = r.out ? NULL : strip_ext(raw);
+    rc = reconstruct(raw, r.out ? r.out : dflt, &r.c, stderr) ? EXIT_INPUT : 0;
     free(dflt);
     return rc;
 }
@@ -342,83 +331,59 @@ static int scan_opt(int ch, const char *arg, void *ctx)
     return recon_opt(ch, arg, &s->rec);
 }
 
+/* Reconstruct the scan's raw data in dir into dir, with overview.png. */
+static int scan_recon(struct scan_cli *sc, const char *raw, const char *dir, const char *seq)
+{
+    struct overview_hook oh = { plot_overview_new(), dir, seq };
+    sc->rec.on_kspace = overview_kspace;
+    sc->rec.on_image = overview_image;
+    sc->rec.hook_ctx = &oh;
+    int rc = reconstruct(raw, dir, &sc->rec, stderr) ? EXIT_INPUT : 0;
+    plot_overview_free(oh.ov);
+    plot_cleanup();
+    return rc;
+}
+
 /* larmor scan: compile, check, simulate and reconstruct. */
 int cmd_scan(int argc, char **argv)
 {
-    struct seq_opts so = { 0 };
     struct scan_cli sc;
-    memset(&sc, 0, sizeof sc);
-    sim_opts_default(&sc.sim.so.sim);
-    sc.rec.ro.pf = RECON_PF_POCS;
+    sim_defaults(&sc.sim);
+    cli_recon_defaults(&sc.rec);
     struct option extra[32];
-    int n = 0;
-    for (int i = 0; sim_options[i].name; i++)
-        extra[n++] = sim_options[i];
-    for (int i = 0; recon_options[i].name; i++)
-        extra[n++] = recon_options[i];
-    memset(&extra[n], 0, sizeof extra[n]);
+    cli_add_options(extra, cli_add_options(extra, 0, 32, sim_options), 32, recon_options);
+    struct cli_seq s;
     int rc = 0;
     char *dir = NULL, *path = NULL;
-    struct lbc_program *p = NULL;
-    struct check *ck = NULL;
-    struct cli_mins mins = { .n = 0 };
-    struct diag_ctx d;
-    diag_init(&d);
-    const char *seq = cli_one_operand("scan", argc, argv, &so, extra, scan_opt, &sc,
-                                      "a sequence (.psq, .lbc or .seq) is needed", &rc);
+    const char *seq = cli_seq_begin(&s, "scan", argc, argv, extra, scan_opt, &sc, CLI_NEED_SEQ,
+                                    &rc);
     if (!seq)
         goto out;
     /* 1. compile and check: nothing runs that did not pass (and a sequence
        that does not compile leaves no folder behind) */
-    struct system sys;
-    rc = cli_compile_checked("scan", seq, &so, &sys, &p, &ck, &mins, &d);
-    diag_print_all(&d, stderr, diag_want_color(stderr));
+    rc = cli_seq_check(&s, true);
+    cli_print_diags(&s.d);
     if (rc)
         goto out;
-    dir = so.out ? xstrdup(so.out) : cli_default_out(seq, "");
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "larmor scan: cannot create the folder %s: %s\n", dir, strerror(errno));
+    if (!(dir = cli_seq_out_dir(&s))) {
         rc = EXIT_INPUT;
         goto out;
     }
-    path = xasprintf("%s/check.txt", dir);
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "larmor scan: cannot write %s: %s\n", path, strerror(errno));
-        rc = EXIT_INPUT;
+    if ((rc = cli_seq_check_txt(&s, dir, "simulated", &path)) != 0)
         goto out;
-    }
-    check_print_text(ck, p, mins.v, mins.n, f);
-    fclose(f);
-    if (check_count(ck, false)) {
-        fprintf(stderr, "larmor scan: %s does not pass the checks for %s (see %s); "
-                "nothing was simulated\n", seq, sys.name, path);
-        rc = EXIT_INPUT;
-        goto out;
-    }
     if (!sc.sim.so.quiet)
-        fprintf(stderr, "checked %s for %s: %d warning%s -> %s\n", seq, sys.name,
-                check_count(ck, true), check_count(ck, true) == 1 ? "" : "s", path);
+        fprintf(stderr, "checked %s for %s: %d warning%s -> %s\n", seq, s.sys.name,
+                check_count(s.ck, true), check_count(s.ck, true) == 1 ? "" : "s", path);
     free(path);
     path = xasprintf("%s/raw.h5", dir);
     /* 2. simulate (a .lbc on the system it was checked for) */
-    rc = run_simulation(seq, p, &so, &sc.sim, path);
-    if (rc)
-        goto out;
+    rc = run_simulation(&s, &sc.sim, path);
     /* 3. reconstruct, and the overview */
-    struct overview_hook oh = { plot_overview_new(), dir, seq };
-    sc.rec.on_kspace = overview_kspace;
-    sc.rec.on_image = overview_image;
-    sc.rec.hook_ctx = &oh;
-    rc = reconstruct(path, dir, &sc.rec, stderr) ? EXIT_INPUT : 0;
-    plot_overview_free(oh.ov);
-    plot_cleanup();
+    if (!rc)
+        rc = scan_recon(&sc, path, dir, seq);
 out:
-    diag_fini(&d);
-    check_free(ck);
-    lbc_free(p);
+    cli_seq_fini(&s);
     free(path);
     free(dir);
-    free(so.defines);
     return rc;
 }

@@ -250,7 +250,7 @@ static void main_usage(FILE *out)
     fprintf(out, "\n'larmor COMMAND --help' tells more.\n");
 }
 
-int cmd_help(int argc, char **argv)
+static int cmd_help(int argc, char **argv)
 {
     if (argc >= 2) {
         const struct cmd *c = find_cmd(argv[1]);
