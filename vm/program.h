@@ -20,6 +20,8 @@
 
 #define LBC_MAGIC "LARMORBC"       /* 8 bytes */
 #define LBC_VERSION 2u
+#define LBC_FLAG_PULSEQ 1u         /* header flags bit 0: imported from a Pulseq .seq */
+#define LBC_FLAGS_KNOWN LBC_FLAG_PULSEQ
 
 #define OPF_EVENT 1
 #define OPF_JUMP 2
@@ -146,9 +148,16 @@ struct lbc_param {
     int64_t t;               /* value if PARAM_TIME (ns) */
 };
 
+/* Where a program came from: compiled from a .psq, or imported from a
+   Pulseq .seq (straight-line, an instruction per occurrence of an event,
+   every occurrence's span the .seq row that defines the event). Kept in
+   the .lbc header's flags (bit 0: Pulseq). */
+enum lbc_origin { LBC_ORIGIN_PSQ = 0, LBC_ORIGIN_PULSEQ = 1 };
+
 struct lbc_program {
     uint32_t version;
     uint32_t nregs;
+    uint8_t origin;          /* enum lbc_origin */
     int32_t source;          /* string: main source file path */
     int32_t sys_name;        /* string: system the program was checked against */
     uint64_t sys_hash;

@@ -83,21 +83,12 @@ static int scan_end(void *ctx, int64_t total_ns)
     return 0;
 }
 
-static double param_value(const struct lbc_program *p, const char *name, double dflt)
-{
-    for (uint32_t i = 0; i < p->nparams; i++)
-        if (!strcmp(lbc_str(p, p->params[i].name), name))
-            return p->params[i].kind == PARAM_TIME ? (double)p->params[i].t * 1e-9
-                                                   : p->params[i].f;
-    return dflt;
-}
-
-/* --- the plan ---------------------------------------------------------- */
-
 int acq_plan_init(struct acq_plan *pl, const struct lbc_program *p, const struct system *sys,
                   const char *seq_name, int ncoils, const char *cmd, FILE *err)
 {
     memset(pl, 0, sizeof *pl);
+    struct vm_view v;
+    vm_view_init(&v, p);
     struct scan sc = { 0 };
     sc.gamma_bar = sys->gamma;
     struct vm_backend be = { .ctx = &sc, .rf = scan_rf, .adc = scan_adc, .end = scan_end };
@@ -154,7 +145,7 @@ int acq_plan_init(struct acq_plan *pl, const struct lbc_program *p, const struct
     h.matrix[1] = maxl[VM_LABEL_LIN] + 1 > 0 ? maxl[VM_LABEL_LIN] + 1 : 1;
     /* partial Fourier: a sequence that plays lines 0 .. n-1 of a matrix of
        more (the stdlib's pe_scale(line, matrix) puts k = 0 at matrix/2) */
-    double pmat = param_value(p, "matrix_y", param_value(p, "matrix", 0));
+    double pmat = vm_view_param_value(&v, "matrix_y", vm_view_param_value(&v, "matrix", 0));
     if (maxl[VM_LABEL_LIN] > 0 && pmat > h.matrix[1] && pmat <= 65535) {
         h.matrix[1] = (int)pmat;
         h.limits[VM_LABEL_LIN].centre = (int)pmat / 2;
@@ -162,14 +153,15 @@ int acq_plan_init(struct acq_plan *pl, const struct lbc_program *p, const struct
     h.matrix[2] = maxl[VM_LABEL_PAR] + 1 > 0 ? maxl[VM_LABEL_PAR] + 1 : 1;
     /* the readout's FOV from its k-space step γ̄·G·dwell (exact for a
        Cartesian readout); the others from the params fov and thickness */
-    double fov = param_value(p, "fov", 0);
+    double fov = vm_view_param_value(&v, "fov", 0);
     double fovx = sc.have_ro ? 1 / (sys->gamma * sc.ro_grad * sc.ro_dwell) : fov;
     if (!(fovx > 0))
         fovx = 0.256;
     h.fov[0] = fovx;
-    h.fov[1] = param_value(p, "fov_y", fov > 0 ? fov : fovx * h.matrix[1] / h.matrix[0]);
-    h.fov[2] = h.matrix[2] > 1 ? param_value(p, "fov_z", h.fov[1])
-                               : param_value(p, "thickness", 0.005);
+    h.fov[1] = vm_view_param_value(&v, "fov_y",
+                                   fov > 0 ? fov : fovx * h.matrix[1] / h.matrix[0]);
+    h.fov[2] = h.matrix[2] > 1 ? vm_view_param_value(&v, "fov_z", h.fov[1])
+                               : vm_view_param_value(&v, "thickness", 0.005);
     h.trajectory = nrev ? "epi" : maxl[VM_LABEL_LIN] > 0 ? "cartesian" : "other";
     /* readout oversampling: a sampled FOV wider than the param fov */
     if (fov > 0 && fov < fovx * (1 - 1e-6)) {
@@ -180,16 +172,16 @@ int acq_plan_init(struct acq_plan *pl, const struct lbc_program *p, const struct
         h.recon_matrix[1] = h.matrix[1];
         h.recon_matrix[2] = h.matrix[2];
     }
-    h.tr = param_value(p, "tr", 0);
-    h.te = param_value(p, "te", 0);
-    h.ti = param_value(p, "ti", 0);
-    h.flip = param_value(p, "flip", 0);
-    const char **pn = xcalloc(p->nparams + 4, sizeof *pn);
-    double *pv = xcalloc(p->nparams + 4, sizeof *pv);
+    h.tr = vm_view_param_value(&v, "tr", 0);
+    h.te = vm_view_param_value(&v, "te", 0);
+    h.ti = vm_view_param_value(&v, "ti", 0);
+    h.flip = vm_view_param_value(&v, "flip", 0);
+    const char **pn = xcalloc(v.nparams + 4, sizeof *pn);
+    double *pv = xcalloc(v.nparams + 4, sizeof *pv);
     size_t np = 0;
-    for (uint32_t i = 0; i < p->nparams; i++) {
-        pn[np] = lbc_str(p, p->params[i].name);
-        pv[np] = param_value(p, pn[np], 0);
+    for (uint32_t i = 0; i < v.nparams; i++) {
+        pn[np] = vm_view_param(&v, i).name;
+        pv[np] = vm_view_param_value(&v, pn[np], 0);
         np++;
     }
     h.param_names = pn;

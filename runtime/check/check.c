@@ -26,7 +26,6 @@
 
 #include "base/units.h"
 #include "base/util.h"
-#include "vm/program.h"
 
 #define MAX_GROUPS 256
 #define MAX_WHERE 160
@@ -68,7 +67,8 @@ struct pulse {
 
 struct check {
     struct system sys;
-    const struct lbc_program *p;
+    struct vm_view view;       /* of the program played (cb_begin) */
+    const struct vm_view *v;   /* &view once begun, else NULL */
     struct check_summary sum;
     struct group groups[MAX_GROUPS];
     int ngroups;
@@ -107,26 +107,21 @@ static void where_text(const struct check *ck, const struct vm_block *b, char *b
 {
     size_t len = 0;
     buf[0] = 0;
-    if (!b || !ck->p)
+    if (!b || !ck->v)
         return;
     for (int i = 0; i < b->nloops && len < n; i++)
         len += (size_t)snprintf(buf + len, n - len, "%s%s=%.0f", i ? " " : "",
-                                lbc_str(ck->p, b->loops[i].name), b->loops[i].value);
+                                vm_view_loop_name(ck->v, b->loops[i].name), b->loops[i].value);
 }
 
 /* Whether instructions a and b stand for one event of an imported Pulseq
    file: such a program is straight-line (an instruction per occurrence),
    and the reader points every occurrence of an event at the .seq row that
-   defines it, so its violations are grouped by that row. */
+   defines it, so its violations are grouped by that row (the program's
+   origin, recorded by the Pulseq reader, says which programs those are). */
 static bool same_seq_row(const struct check *ck, uint32_t a, uint32_t b)
 {
-    const struct lbc_program *p = ck->p;
-    if (!p || !p->lines || a >= p->ncode || b >= p->ncode || p->source < 0 ||
-        !str_has_suffix(lbc_str(p, p->source), ".seq"))
-        return false;
-    const struct lbc_span *x = &p->lines[a], *y = &p->lines[b];
-    return x->file >= 0 && x->file == y->file && x->start == y->start && x->end == y->end &&
-           p->code[a].op == p->code[b].op;
+    return ck->v && ck->v->origin == LBC_ORIGIN_PULSEQ && vm_view_same_event(ck->v, a, b);
 }
 
 static struct group *find_group(struct check *ck, int code, uint32_t pc, int sub)
@@ -222,7 +217,7 @@ static int64_t s_to_ns(double t)
 static void shape_stats(struct check *ck, int32_t id, const double *v, uint32_t n,
                         double *mx, double *sq)
 {
-    if (ck->p && id >= 0 && (uint32_t)id < ck->p->nshapes && ck->shape_done[id]) {
+    if (ck->v && id >= 0 && (uint32_t)id < ck->v->nshapes && ck->shape_done[id]) {
         *mx = ck->shape_max[id];
         *sq = ck->shape_sq[id];
         return;
@@ -236,7 +231,7 @@ static void shape_stats(struct check *ck, int32_t id, const double *v, uint32_t 
     }
     *mx = m;
     *sq = s;
-    if (ck->p && id >= 0 && (uint32_t)id < ck->p->nshapes) {
+    if (ck->v && id >= 0 && (uint32_t)id < ck->v->nshapes) {
         ck->shape_done[id] = true;
         ck->shape_max[id] = m;
         ck->shape_sq[id] = s;
@@ -916,14 +911,15 @@ static void check_adc(struct check *ck, const struct vm_block *b)
 
 /* ---------- the backend ---------- */
 
-static int cb_begin(void *ctx, const struct lbc_program *p)
+static int cb_begin(void *ctx, const struct vm_view *v)
 {
     struct check *ck = ctx;
-    ck->p = p;
+    ck->view = *v;
+    ck->v = &ck->view;
     free(ck->shape_max);
     free(ck->shape_sq);
     free(ck->shape_done);
-    size_t n = p->nshapes ? p->nshapes : 1;
+    size_t n = v->nshapes ? v->nshapes : 1;
     ck->shape_max = xcalloc(n, sizeof *ck->shape_max);
     ck->shape_sq = xcalloc(n, sizeof *ck->shape_sq);
     ck->shape_done = xcalloc(n, sizeof *ck->shape_done);
@@ -1201,10 +1197,12 @@ static void occurrence_note(struct diag *g, const char *what, const struct occur
 
 void check_report(const struct check *ck, const struct lbc_program *p, struct diag_ctx *d)
 {
+    struct vm_view v;
+    vm_view_init(&v, p);
     for (int i = 0; i < ck->ngroups; i++) {
         const struct group *gr = &ck->groups[i];
         struct lbc_srcpos pos;
-        struct span sp = lbc_pc_span(p, gr->pc, d, &pos);
+        struct span sp = vm_view_span(&v, gr->pc, d, &pos);
         struct diag *g = gr->warning ? diag_warning(d, gr->code, sp, "%s", gr->msg)
                                      : diag_error(d, gr->code, sp, "%s", gr->msg);
         if (sp.file < 0 && pos.path)
@@ -1286,8 +1284,10 @@ void check_print_text(const struct check *ck, const struct lbc_program *p,
     fprintf(out, "system      %s%s%s%s, hash 0x%016" PRIx64 ", %s operating mode\n", sys->name,
             sys->path[0] ? " (" : "", sys->path, sys->path[0] ? ")" : "", sys->hash,
             system_mode_name(sys->mode));
+    struct vm_view v;
+    vm_view_init(&v, p);
     if (p)
-        fprintf(out, "sequence    %s\n", lbc_str(p, p->source));
+        fprintf(out, "sequence    %s\n", v.source);
     fprintf(out, "duration    %s  (%" PRIu64 " blocks, %" PRIu64 " RF pulses, %" PRIu64
             " ADC events)\n", fmtt(buf, sizeof buf, s->total_ns), s->nblocks, s->nrf, s->nadc);
     for (int i = 0; i < nmins; i++) {
@@ -1405,9 +1405,11 @@ void check_print_json(const struct check *ck, const struct lbc_program *p,
     json_str(out, sys->path);
     fprintf(out, ", \"hash\": \"0x%016" PRIx64 "\", \"mode\": \"%s\"},\n", sys->hash,
             sys->mode == SYS_MODE_FIRST_LEVEL ? "first_level" : "normal");
+    struct vm_view v;
+    vm_view_init(&v, p);
     if (p) {
         fprintf(out, "  \"sequence\": ");
-        json_str(out, lbc_str(p, p->source));
+        json_str(out, v.source);
         fprintf(out, ",\n");
     }
     fprintf(out, "  \"duration_s\": %.9g,\n  \"blocks\": %" PRIu64 ",\n  \"rf_pulses\": %" PRIu64
@@ -1462,7 +1464,7 @@ void check_print_json(const struct check *ck, const struct lbc_program *p,
     for (int i = 0; i < ck->ngroups; i++) {
         const struct group *gr = &ck->groups[i];
         struct lbc_srcpos pos;
-        lbc_pc_pos(p, gr->pc, &pos);
+        vm_view_pos(&v, gr->pc, &pos);
         fprintf(out, "%s\n    {\"code\": \"%c%04d\", \"severity\": \"%s\", \"message\": ",
                 i ? "," : "", gr->warning ? 'W' : 'E', gr->code,
                 gr->warning ? "warning" : "error");

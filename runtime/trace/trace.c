@@ -39,7 +39,7 @@ static bool in_window(const struct trace_ctx *t, const struct vm_block *b)
 static const char *line_of(const struct trace_ctx *t, uint32_t pc, char *buf, size_t n)
 {
     struct lbc_srcpos pos;
-    if (!lbc_pc_pos(t->p, pc, &pos)) {
+    if (!vm_view_pos(&t->v, pc, &pos)) {
         snprintf(buf, n, "-");
         return buf;
     }
@@ -48,12 +48,12 @@ static const char *line_of(const struct trace_ctx *t, uint32_t pc, char *buf, si
     return buf;
 }
 
-static int t_begin(void *ctx, const struct lbc_program *p)
+static int t_begin(void *ctx, const struct vm_view *v)
 {
     struct trace_ctx *t = ctx;
-    t->p = p;
-    fprintf(t->out, "# larmor trace of %s (system %s)\n", lbc_str(p, p->source),
-            lbc_str(p, p->sys_name));
+    t->v = *v;
+    fprintf(t->out, "# larmor trace of %s (system %s)\n", v->source,
+            v->sys_name ? v->sys_name : "?");
     fprintf(t->out, "# times in ns; B1 in T, gradients in T/m, phases in rad, frequencies in Hz\n");
     return 0;
 }
@@ -75,7 +75,7 @@ static int t_block_start(void *ctx, const struct vm_block *b)
                 (long long)b->start_ns, (long long)b->dur_ns, b->name ? b->name : "-",
                 line_of(t, b->pc, lb, sizeof lb), (unsigned long long)t->reps.rep);
         for (int i = 0; i < b->nloops; i++)
-            fprintf(t->out, " %s=%.17g", lbc_str(t->p, b->loops[i].name), b->loops[i].value);
+            fprintf(t->out, " %s=%.17g", vm_view_loop_name(&t->v, b->loops[i].name), b->loops[i].value);
         fputc('\n', t->out);
     }
     t->nprinted++;
