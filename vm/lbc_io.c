@@ -376,52 +376,65 @@ static bool r_pool(struct rbuf *r, const char *what, size_t minsize, size_t esz,
     return true;
 }
 
-/* Parses and verifies a whole .lbc image. NULL with a reason in err on
-   any problem; never crashes, never leaks. */
-struct lbc_program *lbc_read_buf(const unsigned char *buf, size_t len, char *err, size_t errlen)
+/* Checks the 28-byte file header of a .lbc image (magic, version, known
+   flags, payload length, CRC) and returns its flags in *flags; false with
+   a reason in err. */
+static bool read_header(const unsigned char *buf, size_t len, uint32_t *flags, char *err,
+                        size_t errlen)
 {
     if (len < 8) {
         if (len == 0 || memcmp(buf, LBC_MAGIC, len) == 0)
             snprintf(err, errlen, "truncated file: magic at byte 0 (file is %zu bytes)", len);
         else
             snprintf(err, errlen, "not a Larmor bytecode file (bad magic)");
-        return NULL;
+        return false;
     }
     if (memcmp(buf, LBC_MAGIC, 8) != 0) {
         snprintf(err, errlen, "not a Larmor bytecode file (bad magic)");
-        return NULL;
+        return false;
     }
     struct rbuf r = { buf, len, 8, err, errlen, false };
     uint32_t version = r_u32(&r, "header");
     if (!r.failed && version != LBC_VERSION) {
         snprintf(err, errlen, "bytecode format version %u, this larmor reads version %u",
                  version, LBC_VERSION);
-        return NULL;
+        return false;
     }
-    uint32_t flags = r_u32(&r, "header");
-    if (!r.failed && (flags & ~LBC_FLAGS_KNOWN) != 0) {
-        snprintf(err, errlen, "unknown header flags 0x%08x", flags & ~LBC_FLAGS_KNOWN);
-        return NULL;
+    *flags = r_u32(&r, "header");
+    if (!r.failed && (*flags & ~LBC_FLAGS_KNOWN) != 0) {
+        snprintf(err, errlen, "unknown header flags 0x%08x", *flags & ~LBC_FLAGS_KNOWN);
+        return false;
     }
     uint32_t crc = r_u32(&r, "header");
     uint64_t plen = r_u64(&r, "header");
     if (r.failed)
-        return NULL;
+        return false;
     if (plen > len - HEADER_LEN) {
         snprintf(err, errlen,
                  "truncated file: header announces %llu payload bytes, file ends at byte %zu",
                  (unsigned long long)plen, len);
-        return NULL;
+        return false;
     }
     if (plen < len - HEADER_LEN) {
         snprintf(err, errlen, "trailing garbage after byte %llu (file is %zu bytes)",
                  (unsigned long long)plen + HEADER_LEN, len);
-        return NULL;
+        return false;
     }
     if (file_crc(buf, (size_t)plen) != crc) {
         snprintf(err, errlen, "checksum mismatch: the file is corrupted");
-        return NULL;
+        return false;
     }
+    return true;
+}
+
+/* Parses and verifies a whole .lbc image. NULL with a reason in err on
+   any problem; never crashes, never leaks. */
+struct lbc_program *lbc_read_buf(const unsigned char *buf, size_t len, char *err, size_t errlen)
+{
+    uint32_t flags = 0;
+    if (!read_header(buf, len, &flags, err, errlen))
+        return NULL;
+    struct rbuf r = { buf, len, HEADER_LEN, err, errlen, false };
 
     struct lbc_program *p = lbc_new();
 
