@@ -26,6 +26,7 @@
 
 #include "base/units.h"
 #include "base/util.h"
+#include "vm/program.h"
 
 #define MAX_GROUPS 256
 #define MAX_WHERE 160
