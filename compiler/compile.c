@@ -375,14 +375,7 @@ static struct constraint *constraint_at(struct cg *c, uint32_t pc)
 
 static struct span pc_span(struct cg *c, const struct lbc_program *p, uint32_t pc)
 {
-    (void)c;
-    if (pc >= p->ncode)
-        return SPAN_NONE;
-    const struct lbc_span *ls = &p->lines[pc];
-    if (ls->file < 0)
-        return SPAN_NONE;
-    int f = diag_find_file(c->diag, lbc_str(p, ls->file));
-    return (struct span){ f, ls->start, ls->end };
+    return lbc_pc_span(p, pc, c->diag, NULL);
 }
 
 static void loops_text(const struct lbc_program *p, const struct vm_error *e, char *buf, size_t n)

@@ -893,6 +893,7 @@ struct lbc_program *pq_build(struct reader *r)
     bd.p = p;
     bd.file = lbc_add_string(p, r->path);
     p->source = bd.file;
+    p->origin = LBC_ORIGIN_PULSEQ;
     p->sys_name = -1;
     p->nregs = 1;
     p->grad_raster = r->graster;

@@ -31,7 +31,7 @@ lib="base/util.c base/diag.c base/units.c runtime/system/system.c runtime/system
  runtime/system/sysprint.c \
  grammar/parser.c grammar/lexer.c \
  compiler/compile.c compiler/value.c compiler/eval.c compiler/exec.c \
- vm/program.c vm/lbc_io.c vm/verify.c vm/disasm.c vm/vm.c runtime/trace/trace.c runtime/check/check.c \
+ vm/program.c vm/lbc_io.c vm/verify.c vm/disasm.c vm/vm.c vm/backend.c runtime/trace/trace.c runtime/check/check.c \
  base/md5.c runtime/pulseq/pulseq_read.c runtime/pulseq/pulseq_build.c"
 
 build() {   # build NAME SOURCE [EXTRA FLAGS...]
