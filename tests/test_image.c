@@ -29,6 +29,7 @@
 #include "runtime/io/rawdata.h"
 #include "runtime/recon/image.h"
 #include "base/util.h"
+#include "tests/testutil.h"
 
 int register_image_tests(void);
 
@@ -96,19 +97,6 @@ static int im_count_files(bool *tmp_left)
     }
     closedir(d);
     return n;
-}
-
-static bool im_have(const char *prog)
-{
-    char *cmd = xasprintf("command -v %s >/dev/null 2>&1", prog);
-    bool ok = system(cmd) == 0;
-    free(cmd);
-    return ok;
-}
-
-static void im_skip(const char *what)
-{
-    printf("\n  [image] skipped: %s\n", what);
 }
 
 static void im_free_names(char **names, size_t n)
@@ -873,7 +861,7 @@ static int im_bart(const char *args)
 
 static void test_cfl_bart_interop(void)
 {
-    if (!im_have("bart")) {
+    if (!test_have_program("bart")) {
         CU_FAIL("bart is not installed (Debian package 'bart'): BART interoperability untested");
         return;
     }
@@ -1012,7 +1000,7 @@ static void test_cfl_bad_headers(void)
 static int im_schema_valid(const char *xml)
 {
     const char *xsd = "/usr/share/ismrmrd/schema/ismrmrd.xsd";
-    if (access(xsd, R_OK) != 0 || !im_have("xmllint"))
+    if (access(xsd, R_OK) != 0 || !test_have_program("xmllint"))
         return -1;
     im_write_text("hdr.xml", xml);
     char *cmd = xasprintf("xmllint --noout --schema '%s' '%s/hdr.xml' >/dev/null 2>&1", xsd,
@@ -1124,11 +1112,11 @@ static void test_ismrmrd_readback(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<matrixSize><x>4</x><y>3</y><z>3</z></matrixSize>"));
     int valid = im_schema_valid(xml);
     if (valid < 0) {
-        im_skip("xmllint or ismrmrd.xsd not installed: the minimal header is not validated");
+        test_skip("xmllint or ismrmrd.xsd not installed: the minimal header is not validated");
     } else {
         CU_ASSERT_EQUAL(valid, 1);
     }
-    if (im_have("ismrmrd_test_xml")) {
+    if (test_have_program("ismrmrd_test_xml")) {
         /* libismrmrd's own (C++) parser reads it (and writes raw.xml and
            processed.xml where it runs) */
         im_write_text("hdr.xml", xml);
@@ -1142,7 +1130,7 @@ static void test_ismrmrd_readback(void)
             free(hp);
         }
     } else {
-        im_skip("ismrmrd_test_xml not installed");
+        test_skip("ismrmrd_test_xml not installed");
     }
     free(xml);
 

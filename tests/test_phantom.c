@@ -22,6 +22,7 @@
 #include "runtime/io/h5.h"
 #include "runtime/phantom/phantom.h"
 #include "base/util.h"
+#include "tests/testutil.h"
 
 int register_phantom_tests(void);
 
@@ -747,7 +748,9 @@ static void test_jemris_column(void)
                            t && *t ? t : LARMOR_SRC_STDLIB_DIR "/..");
     FILE *fp = fopen(path, "rb");
     if (!fp) {
-        fprintf(stderr, "\n(skipped: no %s)\n", path);
+        char *why = xasprintf("no %s", path);
+        test_skip(why);
+        free(why);
         free(path);
         return;
     }

@@ -24,6 +24,7 @@
 
 #include "runtime/io/rawdata.h"
 #include "base/util.h"
+#include "tests/testutil.h"
 
 int register_rawdata_tests(void);
 
@@ -58,19 +59,6 @@ static char *rd_path(const char *name)
     return xasprintf("%s/%s", rd_dir, name);
 }
 
-static bool rd_have(const char *prog)
-{
-    char *cmd = xasprintf("command -v %s >/dev/null 2>&1", prog);
-    bool ok = system(cmd) == 0;
-    free(cmd);
-    return ok;
-}
-
-static void rd_skip(const char *what)
-{
-    printf("\n  [rawdata] skipped: %s\n", what);
-}
-
 static const char *rd_xsd(void)
 {
     static const char *const cand[] = {
@@ -95,7 +83,7 @@ static void rd_write_text(const char *path, const char *text, size_t len)
 static int rd_schema_valid(const char *xml, const char *name)
 {
     const char *xsd = rd_xsd();
-    if (!xsd || !rd_have("xmllint"))
+    if (!xsd || !test_have_program("xmllint"))
         return -1;
     char *p = rd_path(name);
     rd_write_text(p, xml, strlen(xml));
@@ -296,7 +284,7 @@ static void test_header_parses_back(void)
     /* the schema's element order, checked by a validator where there is one */
     int v = rd_schema_valid(f->xml, "header.xml");
     if (v < 0)
-        rd_skip("xmllint or ismrmrd.xsd not installed: no schema validation");
+        test_skip("xmllint or ismrmrd.xsd not installed: no schema validation");
     else
         CU_ASSERT_EQUAL(v, 1);
     /* and the validator does catch a misplaced element */
@@ -316,7 +304,7 @@ static void test_header_parses_back(void)
         CU_ASSERT_EQUAL(rd_schema_valid(b.s, "misordered.xml"), 0);
         sb_fini(&b);
     }
-    if (rd_have("ismrmrd_test_xml")) {
+    if (test_have_program("ismrmrd_test_xml")) {
         char *x = rd_path("header.xml");
         rd_write_text(x, f->xml, strlen(f->xml));
         char *cmd = xasprintf("cd '%s' && ismrmrd_test_xml header.xml >/dev/null 2>&1", rd_dir);
@@ -324,7 +312,7 @@ static void test_header_parses_back(void)
         free(cmd);
         free(x);
     } else {
-        rd_skip("ismrmrd_test_xml not installed");
+        test_skip("ismrmrd_test_xml not installed");
     }
     raw_file_free(f);
     free(p);
@@ -336,14 +324,14 @@ static void test_header_parses_back(void)
 static void test_ismrmrd_tools(void)
 {
     char *p = rd_write_fixture("tools.h5");
-    if (rd_have("ismrmrd_info")) {
+    if (test_have_program("ismrmrd_info")) {
         char *cmd = xasprintf("ismrmrd_info '%s' >/dev/null 2>&1", p);
         CU_ASSERT_EQUAL(system(cmd), 0);
         free(cmd);
     } else {
-        rd_skip("ismrmrd_info not installed");
+        test_skip("ismrmrd_info not installed");
     }
-    if (rd_have("ismrmrd_recon_cartesian_2d")) {
+    if (test_have_program("ismrmrd_recon_cartesian_2d")) {
         char *cmd = xasprintf("ismrmrd_recon_cartesian_2d '%s' >/dev/null 2>&1", p);
         CU_ASSERT_EQUAL(system(cmd), 0);
         free(cmd);
@@ -355,7 +343,7 @@ static void test_ismrmrd_tools(void)
             CU_ASSERT_EQUAL(f->nacq, RD_NACQ);
         raw_file_free(f);
     } else {
-        rd_skip("ismrmrd_recon_cartesian_2d not installed");
+        test_skip("ismrmrd_recon_cartesian_2d not installed");
     }
     free(p);
 }
@@ -600,8 +588,8 @@ static void test_zero_appends(void)
 
 static void test_shepp_logan_file(void)
 {
-    if (!rd_have("ismrmrd_generate_cartesian_shepp_logan")) {
-        rd_skip("ismrmrd_generate_cartesian_shepp_logan not installed");
+    if (!test_have_program("ismrmrd_generate_cartesian_shepp_logan")) {
+        test_skip("ismrmrd_generate_cartesian_shepp_logan not installed");
         return;
     }
     char *p = rd_path("shepp.h5");

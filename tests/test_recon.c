@@ -811,14 +811,6 @@ static void test_trajectory_refused(void)
 
 /* --- other tools ---------------------------------------------------------- */
 
-static bool have_program(const char *name)
-{
-    char *cmd = xasprintf("command -v %s >/dev/null 2>&1", name);
-    int r = system(cmd);
-    free(cmd);
-    return r == 0;
-}
-
 static char tdir[256];
 
 static int recon_init(void)
@@ -890,8 +882,8 @@ static void run_bart(int nx, int ny)
 
 static void test_bart(void)
 {
-    if (!have_program("bart")) {
-        fprintf(stderr, "\n  (bart is not installed: BART comparison skipped) ");
+    if (!test_have_program("bart")) {
+        test_skip("bart is not installed: BART comparison skipped");
         return;
     }
     run_bart(64, 64);
@@ -967,9 +959,9 @@ static double scaled_error(const float *theirs, const struct image_vol *ours)
 
 static void test_ismrmrd_tools(void)
 {
-    if (!have_program("ismrmrd_recon_cartesian_2d") ||
-        !have_program("ismrmrd_generate_cartesian_shepp_logan")) {
-        fprintf(stderr, "\n  (ismrmrd-tools are not installed: comparison skipped) ");
+    if (!test_have_program("ismrmrd_recon_cartesian_2d") ||
+        !test_have_program("ismrmrd_generate_cartesian_shepp_logan")) {
+        test_skip("ismrmrd-tools are not installed: comparison skipped");
         return;
     }
     char err[512];

@@ -1,10 +1,23 @@
 /*
- * testutil: small helpers shared by the CUnit suites.
+ * testutil: small helpers shared by the CUnit suites. It owns the skip
+ * notes: one per test that called test_skip, holding the test and its
+ * reasons (joined by "; "), kept until test_skip_free.
  */
 #include "tests/testutil.h"
 
+#include <CUnit/CUnit.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "base/util.h"
+
+struct skip_note {
+    const void *test; /* the CU_pTest that was running */
+    char *why;
+};
+
+static struct skip_note *skips;
+static size_t nskips, capskips;
 
 const char *test_stdlib_dir(void)
 {
@@ -14,4 +27,45 @@ const char *test_stdlib_dir(void)
         return NULL;
     snprintf(buf, sizeof buf, "%s/stdlib", t);
     return buf;
+}
+
+bool test_have_program(const char *prog)
+{
+    char *cmd = xasprintf("command -v %s >/dev/null 2>&1", prog);
+    bool ok = system(cmd) == 0;
+    free(cmd);
+    return ok;
+}
+
+void test_skip(const char *why)
+{
+    CU_pSuite suite = CU_get_current_suite();
+    printf("\n  [%s] skipped: %s\n", suite ? suite->pName : "?", why);
+    const void *test = CU_get_current_test();
+    for (size_t i = 0; i < nskips; i++)
+        if (skips[i].test == test) {
+            char *both = xasprintf("%s; %s", skips[i].why, why);
+            free(skips[i].why);
+            skips[i].why = both;
+            return;
+        }
+    struct skip_note n = {test, xstrdup(why)};
+    VEC_PUSH(skips, nskips, capskips, n);
+}
+
+const char *test_skip_reason(const void *test)
+{
+    for (size_t i = 0; i < nskips; i++)
+        if (skips[i].test == test)
+            return skips[i].why;
+    return NULL;
+}
+
+void test_skip_free(void)
+{
+    for (size_t i = 0; i < nskips; i++)
+        free(skips[i].why);
+    free(skips);
+    skips = NULL;
+    nskips = capskips = 0;
 }

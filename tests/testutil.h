@@ -1,10 +1,27 @@
 /*
- * testutil: small helpers shared by the CUnit suites.
+ * testutil: small helpers shared by the CUnit suites: the stdlib folder,
+ * whether an outside program is installed, and the skip notes (a test that
+ * cannot run, in whole or in part, says so here; tests/unit_main.c counts it
+ * as skipped, not passed, and names it in the summary).
  */
 #ifndef LARMOR_TESTUTIL_H
 #define LARMOR_TESTUTIL_H
 
+#include <stdbool.h>
+
 /* $top_srcdir/stdlib, or NULL (the compiler's default) without top_srcdir. */
 const char *test_stdlib_dir(void);
+
+/* Whether the program is found on PATH. */
+bool test_have_program(const char *prog);
+
+/* Notes that the running test skipped its work, in whole or in part, and why. */
+void test_skip(const char *why);
+
+/* The reasons the test (a CU_pTest) noted for skipping, or NULL when none. */
+const char *test_skip_reason(const void *test);
+
+/* Frees the skip notes. */
+void test_skip_free(void);
 
 #endif
