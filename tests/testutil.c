@@ -29,6 +29,17 @@ const char *test_stdlib_dir(void)
     return buf;
 }
 
+int test_add_suite(const char *name, const struct test_def *t, size_t n)
+{
+    CU_pSuite s = CU_add_suite(name, NULL, NULL);
+    if (!s)
+        return 1;
+    for (size_t i = 0; i < n; i++)
+        if (!CU_add_test(s, t[i].name, t[i].fn))
+            return 1;
+    return 0;
+}
+
 bool test_have_program(const char *prog)
 {
     char *cmd = xasprintf("command -v %s >/dev/null 2>&1", prog);

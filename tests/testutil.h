@@ -1,5 +1,6 @@
 /*
  * testutil: small helpers shared by the CUnit suites: the stdlib folder,
+ * a suite from a table of tests,
  * whether an outside program is installed, and the skip notes (a test that
  * cannot run, in whole or in part, says so here; tests/unit_main.c counts it
  * as skipped, not passed, and names it in the summary).
@@ -7,10 +8,24 @@
 #ifndef LARMOR_TESTUTIL_H
 #define LARMOR_TESTUTIL_H
 
+#include <CUnit/CUnit.h>
 #include <stdbool.h>
+#include <stddef.h>
+
+/* One test of a suite: its name in the report and its function. */
+struct test_def {
+    const char *name;
+    CU_TestFunc fn;
+};
 
 /* $top_srcdir/stdlib, or NULL (the compiler's default) without top_srcdir. */
 const char *test_stdlib_dir(void);
+
+/* Adds the suite (no init or cleanup) with its n tests; nonzero on failure. */
+int test_add_suite(const char *name, const struct test_def *t, size_t n);
+
+/* test_add_suite over a whole array of struct test_def. */
+#define TEST_ADD_SUITE(name, arr) test_add_suite(name, arr, sizeof arr / sizeof arr[0])
 
 /* Whether the program is found on PATH. */
 bool test_have_program(const char *prog);

@@ -14,6 +14,8 @@
 
 int register_lbc_tests(void);
 int register_lang_tests(void);
+int register_lang_events_tests(void);
+int register_lang_timing_tests(void);
 int register_units_tests(void);
 int register_regress_tests(void);
 int register_system_tests(void);
@@ -90,7 +92,8 @@ int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;
-    if (register_units_tests() || register_lang_tests() || register_lbc_tests() ||
+    if (register_units_tests() || register_lang_tests() || register_lang_events_tests() ||
+        register_lang_timing_tests() || register_lbc_tests() ||
         register_regress_tests() || register_check_tests() || register_system_tests() ||
         register_phantom_tests() || register_rawdata_tests() || register_bloch_tests() ||
         register_recon_tests() || register_image_tests() || register_plot_tests() ||
