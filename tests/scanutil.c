@@ -44,6 +44,17 @@ static void scratch_remove(void)
     scratch[0] = 0;
 }
 
+int load_system(const char *name, struct system *sys)
+{
+    struct diag_ctx d;
+    diag_init(&d);
+    int rc = system_resolve(name, test_stdlib_dir(), sys, &d);
+    if (rc)
+        diag_print_all(&d, stderr, false);
+    diag_fini(&d);
+    return rc;
+}
+
 char *sequence_path(const char *name)
 {
     if (strchr(name, '/'))

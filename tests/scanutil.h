@@ -24,6 +24,10 @@ struct scan_opts {
     bool no_ideal_spoiling;
 };
 
+/* The shipped system NAME (stdlib/systems/NAME.yaml) into *sys; prints
+   the diagnostics when it does not load. Returns 0 on success. */
+int load_system(const char *name, struct system *sys);
+
 /* The path of sequences/NAME.psq (or of NAME when it holds a '/'); the
    caller frees it. */
 char *sequence_path(const char *name);
