@@ -25,6 +25,7 @@ int register_rawdata_tests(void);
 int register_bloch_tests(void);
 int register_recon_tests(void);
 int register_image_tests(void);
+int register_image_interop_tests(void);
 int register_sequences_tests(void);
 int register_plot_tests(void);
 int register_pulseq_tests(void);
@@ -97,7 +98,8 @@ int main(void)
         register_lang_timing_tests() || register_lbc_tests() ||
         register_regress_tests() || register_check_tests() || register_system_tests() ||
         register_phantom_tests() || register_rawdata_tests() || register_bloch_tests() ||
-        register_recon_tests() || register_image_tests() || register_plot_tests() ||
+        register_recon_tests() || register_image_tests() || register_image_interop_tests() ||
+        register_plot_tests() ||
         register_sequences_tests() || register_pulseq_tests() || register_marcos_tests() ||
         register_marcos_emu_tests()) {
         fprintf(stderr, "cannot register the test suites: %s\n", CU_get_error_msg());
