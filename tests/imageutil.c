@@ -5,6 +5,7 @@
  */
 #include "tests/imageutil.h"
 
+#include <CUnit/CUnit.h>
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
@@ -79,6 +80,13 @@ int im_count_files(bool *tmp_left)
     }
     closedir(d);
     return n;
+}
+
+void im_expect_files(int n)
+{
+    bool tmp_left;
+    CU_ASSERT_EQUAL(im_count_files(&tmp_left), n);
+    CU_ASSERT_FALSE(tmp_left);
 }
 
 void im_free_names(char **names, size_t n)

@@ -35,6 +35,9 @@ bool im_exists(const char *name);
    a writer's temporary. */
 int im_count_files(bool *tmp_left);
 
+/* The scratch directory holds n files, none of them a writer's temporary. */
+void im_expect_files(int n);
+
 /* Frees n names and their array. */
 void im_free_names(char **names, size_t n);
 

@@ -318,3 +318,12 @@ void expect_contrast(const char *what, const struct tissue *t, int nt, const dou
     }
 }
 
+int *expect_image_of(const struct phantom *ph, const struct image_vol *v, int nx, int ny,
+                     double frac, struct tissue *t, int *nt)
+{
+    CU_ASSERT_EQUAL(v->nx, nx);
+    CU_ASSERT_EQUAL(v->ny, ny);
+    int *map = tissue_map(ph, v, t, nt);
+    expect_geometry(v, map, 1, frac);
+    return map;
+}

@@ -58,6 +58,12 @@ int *tissue_map(const struct phantom *ph, const struct image_vol *v, struct tiss
    is among the brightest tissues. */
 void expect_geometry(const struct image_vol *v, const int *map, int tol, double frac);
 
+/* The image is nx x ny and its edges are the phantom's (expect_geometry
+   within 1 voxel, at frac); returns the tissue map (tissue_map: t and *nt
+   filled), the caller frees it. */
+int *expect_image_of(const struct phantom *ph, const struct image_vol *v, int nx, int ny,
+                     double frac, struct tissue *t, int *nt);
+
 /* Whether voxel (i, j) of an nx x ny tissue map lies in the core of its
    tissue: every voxel within r along x and y (a (2r+1)² square) is that
    tissue. */

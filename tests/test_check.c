@@ -564,6 +564,23 @@ static void test_bvalue(void)
     done(&r);
 }
 
+/* Compiles the file at path for sys (NULL: the built-in default) with nd
+   defines, the dry run's check into *ck; it must compile with no
+   diagnostic in d (printed if there are). */
+static struct lbc_program *compile_clean(const char *path, const struct system *sys,
+                                         const char **defs, int nd, struct check **ck,
+                                         struct diag_ctx *d)
+{
+    struct compile_opts o = { .path = path, .stdlib_dir = test_stdlib_dir(), .sys = sys,
+                              .defines = defs, .ndefines = nd, .check_out = ck };
+    struct lbc_program *p = compile_file(&o, d);
+    CU_ASSERT_PTR_NOT_NULL(p);
+    CU_ASSERT_EQUAL(d->ndiags, 0);
+    if (d->ndiags)
+        diag_print_all(d, stderr, false);
+    return p;
+}
+
 /* The shipped diffusion spin echo: at b = 1000 the played b lies within
    2 % of it (the imaging gradients add ~1 %); at b = 0 only the imaging
    gradients weight it (well under 1 s/mm²), on both generic systems. */
@@ -582,19 +599,7 @@ static void test_bvalue_diffusion_se(void)
             if (sys)
                 CU_ASSERT_EQUAL_FATAL(system_resolve("generic_1_5t", test_stdlib_dir(), &s, &d), 0);
             struct check *ck = NULL;
-            struct compile_opts o;
-            memset(&o, 0, sizeof o);
-            o.path = path;
-            o.stdlib_dir = test_stdlib_dir();
-            o.sys = &s;
-            o.defines = &bs[k];
-            o.ndefines = 1;
-            o.check_out = &ck;
-            struct lbc_program *p = compile_file(&o, &d);
-            CU_ASSERT_PTR_NOT_NULL(p);
-            CU_ASSERT_EQUAL(d.ndiags, 0);
-            if (d.ndiags)
-                diag_print_all(&d, stderr, false);
+            struct lbc_program *p = compile_clean(path, &s, &bs[k], 1, &ck, &d);
             CU_ASSERT_PTR_NOT_NULL_FATAL(ck);
             const struct check_summary *m = check_get_summary(ck);
             CU_ASSERT_EQUAL(m->nb, 64);
@@ -624,18 +629,8 @@ static void test_shipped_sequences_pass(void)
             struct diag_ctx d;
             diag_init(&d);
             struct check *ck = NULL;
-            struct compile_opts o;
-            memset(&o, 0, sizeof o);
-            o.path = path;
-            o.stdlib_dir = test_stdlib_dir();
-            o.defines = defs[k];
-            o.ndefines = defs[k][1] ? 2 : 1;
-            o.check_out = &ck;
-            struct lbc_program *p = compile_file(&o, &d);
-            CU_ASSERT_PTR_NOT_NULL(p);
-            CU_ASSERT_EQUAL(d.ndiags, 0);
-            if (d.ndiags)
-                diag_print_all(&d, stderr, false);
+            struct lbc_program *p = compile_clean(path, NULL, defs[k], defs[k][1] ? 2 : 1, &ck,
+                                                  &d);
             CU_ASSERT_PTR_NOT_NULL(ck);
             if (ck) {
                 const struct check_summary *m = check_get_summary(ck);

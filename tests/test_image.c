@@ -135,9 +135,7 @@ static void test_png_orientation_window(void)
     CU_ASSERT_EQUAL(g[1 * 4 + 2], 64);
     CU_ASSERT_EQUAL(g[1 * 4 + 0], 0);     /* |v| = 0 < lo */
     free(g);
-    bool tmp_left;
-    CU_ASSERT_EQUAL(im_count_files(&tmp_left), 1);
-    CU_ASSERT_FALSE(tmp_left);
+    im_expect_files(1);
 
     /* overwriting an existing file replaces it */
     o.hi = 220;
@@ -225,9 +223,7 @@ static void test_png_auto_window_slices(void)
     free(p);
     image_free(z);
     image_free(v);
-    bool tmp_left;
-    CU_ASSERT_EQUAL(im_count_files(&tmp_left), 12);
-    CU_ASSERT_FALSE(tmp_left);
+    im_expect_files(12);
     im_clear();
 }
 
@@ -361,9 +357,7 @@ static void test_png_frame_names(void)
     free(p);
     im_free_names(names, nn);
     image_free(v);
-    bool tmp_left;
-    CU_ASSERT_EQUAL(im_count_files(&tmp_left), 10);
-    CU_ASSERT_FALSE(tmp_left);
+    im_expect_files(10);
     im_clear();
 }
 
@@ -570,9 +564,7 @@ static void test_nifti_oblique(void)
     image_free(d);
     free(p);
     image_free(v);
-    bool tmp_left;
-    CU_ASSERT_EQUAL(im_count_files(&tmp_left), 2);
-    CU_ASSERT_FALSE(tmp_left);
+    im_expect_files(2);
     im_clear();
 }
 

@@ -117,9 +117,7 @@ static void test_cfl_roundtrip(void)
     CU_ASSERT_EQUAL(cfl_write("/nonexistent-larmor-dir/a", 4, dims, d, err, sizeof err), -1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent-larmor-dir/a.cfl"));
     CU_ASSERT_EQUAL(img_write_cfl(NULL, base, err, sizeof err), -1);
-    bool tmp_left;
-    CU_ASSERT_EQUAL(im_count_files(&tmp_left), 6);
-    CU_ASSERT_FALSE(tmp_left);
+    im_expect_files(6);
     free(base);
     im_clear();
 }
@@ -416,9 +414,7 @@ static void test_ismrmrd_readback(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(xml);
     CU_ASSERT_STRING_EQUAL(xml, "<ismrmrdHeader/>");
     free(xml);
-    bool tmp_left;
-    CU_ASSERT_EQUAL(im_count_files(&tmp_left), 1);
-    CU_ASSERT_FALSE(tmp_left);
+    im_expect_files(1);
     free(p);
     image_free(v);
     im_clear();
@@ -508,9 +504,7 @@ static void test_ismrmrd_append_to_raw(void)
     CU_ASSERT_PTR_NOT_NULL(xml);
     free(xml);
     free(fresh);
-    bool tmp_left;
-    CU_ASSERT_EQUAL(im_count_files(&tmp_left), 2);
-    CU_ASSERT_FALSE(tmp_left);
+    im_expect_files(2);
     raw_file_free(before);
     image_free(v);
     free(p);
@@ -555,9 +549,7 @@ static void test_ismrmrd_errors(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err, nodir));
     CU_ASSERT_EQUAL(img_write_ismrmrd(v, nodir, NULL, false, err, sizeof err), -1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, nodir));
-    bool tmp_left;
-    CU_ASSERT_EQUAL(im_count_files(&tmp_left), 1);
-    CU_ASSERT_FALSE(tmp_left);
+    im_expect_files(1);
     free(p);
     image_free(v);
     im_clear();

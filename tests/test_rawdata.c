@@ -353,9 +353,24 @@ static void test_ismrmrd_tools(void)
 #define F(n) RAW_FLAG(RAW_##n)
 #define PAIR(x) (F(FIRST_IN_##x) | F(LAST_IN_##x))
 
-static void rd_flags(int n, const int32_t (*labels)[VM_LABEL__COUNT], uint64_t *out)
+/* The slice-level pairs (slice, phase, set, contrast, segment, encode
+   step 1): their FIRST bits and their LAST bits. */
+#define SLICE_FIRST (F(FIRST_IN_SLICE) | F(FIRST_IN_PHASE) | F(FIRST_IN_SET) | \
+                     F(FIRST_IN_CONTRAST) | F(FIRST_IN_SEGMENT) | F(FIRST_IN_ENCODE_STEP1))
+#define SLICE_LAST (F(LAST_IN_SLICE) | F(LAST_IN_PHASE) | F(LAST_IN_SET) | \
+                    F(LAST_IN_CONTRAST) | F(LAST_IN_SEGMENT) | F(LAST_IN_ENCODE_STEP1))
+
+/* The flags of n (at most 16) acquisitions with these labels are want. */
+static void rd_expect_flags(int n, const int32_t (*labels)[VM_LABEL__COUNT], const uint64_t *want)
 {
-    raw_flags_from_labels(labels, (size_t)n, out);
+    uint64_t fl[16];
+    raw_flags_from_labels(labels, (size_t)n, fl);
+    for (int j = 0; j < n; j++) {
+        CU_ASSERT_EQUAL(fl[j], want[j]);
+        if (fl[j] != want[j])
+            printf("\n  ADC %d: flags %#llx, expected %#llx\n", j, (unsigned long long)fl[j],
+                   (unsigned long long)want[j]);
+    }
 }
 
 /* 2 slices x 4 lines, the slices one after the other. */
@@ -367,16 +382,11 @@ static void test_flags_sequential_slices(void)
         lab[j][VM_LABEL_SLC] = j / 4;
         lab[j][VM_LABEL_LIN] = j % 4;
     }
-    uint64_t fl[8];
-    rd_flags(8, (const int32_t (*)[VM_LABEL__COUNT])lab, fl);
     /* slice-level pairs (slice, phase, set, contrast, segment, encode step 1)
        open at the first line of each slice and close at its last; the
        repetition and average pairs span the whole scan; each line is its
        own sweep of partitions */
-    const uint64_t first = F(FIRST_IN_SLICE) | F(FIRST_IN_PHASE) | F(FIRST_IN_SET) |
-                           F(FIRST_IN_CONTRAST) | F(FIRST_IN_SEGMENT) | F(FIRST_IN_ENCODE_STEP1);
-    const uint64_t last = F(LAST_IN_SLICE) | F(LAST_IN_PHASE) | F(LAST_IN_SET) |
-                          F(LAST_IN_CONTRAST) | F(LAST_IN_SEGMENT) | F(LAST_IN_ENCODE_STEP1);
+    const uint64_t first = SLICE_FIRST, last = SLICE_LAST;
     const uint64_t step2 = PAIR(ENCODE_STEP2);
     const uint64_t want[8] = {
         step2 | first | F(FIRST_IN_REPETITION) | F(FIRST_IN_AVERAGE),
@@ -388,12 +398,7 @@ static void test_flags_sequential_slices(void)
         step2,
         step2 | last | F(LAST_IN_REPETITION) | F(LAST_IN_AVERAGE) | F(LAST_IN_MEASUREMENT),
     };
-    for (int j = 0; j < 8; j++) {
-        CU_ASSERT_EQUAL(fl[j], want[j]);
-        if (fl[j] != want[j])
-            printf("\n  ADC %d: flags %#llx, expected %#llx\n", j, (unsigned long long)fl[j],
-                   (unsigned long long)want[j]);
-    }
+    rd_expect_flags(8, (const int32_t (*)[VM_LABEL__COUNT])lab, want);
 }
 
 /* 2 slices x 4 lines, interleaved: both slices of line 0, then line 1... */
@@ -405,12 +410,7 @@ static void test_flags_interleaved_slices(void)
         lab[j][VM_LABEL_LIN] = j / 2;
         lab[j][VM_LABEL_SLC] = j % 2;
     }
-    uint64_t fl[8];
-    rd_flags(8, (const int32_t (*)[VM_LABEL__COUNT])lab, fl);
-    const uint64_t first = F(FIRST_IN_SLICE) | F(FIRST_IN_PHASE) | F(FIRST_IN_SET) |
-                           F(FIRST_IN_CONTRAST) | F(FIRST_IN_SEGMENT) | F(FIRST_IN_ENCODE_STEP1);
-    const uint64_t last = F(LAST_IN_SLICE) | F(LAST_IN_PHASE) | F(LAST_IN_SET) |
-                          F(LAST_IN_CONTRAST) | F(LAST_IN_SEGMENT) | F(LAST_IN_ENCODE_STEP1);
+    const uint64_t first = SLICE_FIRST, last = SLICE_LAST;
     const uint64_t step2 = PAIR(ENCODE_STEP2);
     const uint64_t want[8] = {
         step2 | first | F(FIRST_IN_REPETITION) | F(FIRST_IN_AVERAGE),   /* l0 s0 */
@@ -419,12 +419,7 @@ static void test_flags_interleaved_slices(void)
         step2 | last,                                                    /* l3 s0 */
         step2 | last | F(LAST_IN_REPETITION) | F(LAST_IN_AVERAGE) | F(LAST_IN_MEASUREMENT),
     };
-    for (int j = 0; j < 8; j++) {
-        CU_ASSERT_EQUAL(fl[j], want[j]);
-        if (fl[j] != want[j])
-            printf("\n  ADC %d: flags %#llx, expected %#llx\n", j, (unsigned long long)fl[j],
-                   (unsigned long long)want[j]);
-    }
+    rd_expect_flags(8, (const int32_t (*)[VM_LABEL__COUNT])lab, want);
 }
 
 /* 3D: 2 partitions x 2 lines (par outer), then the same again as rep 1,
@@ -439,8 +434,7 @@ static void test_flags_3d_echoes_reps(void)
         lab[j][VM_LABEL_LIN] = (j / 2) % 2;
         lab[j][VM_LABEL_ECO] = j % 2;
     }
-    uint64_t fl[16];
-    rd_flags(16, (const int32_t (*)[VM_LABEL__COUNT])lab, fl);
+    uint64_t want[16];
     for (int j = 0; j < 16; j++) {
         int rep = j / 8, par = (j / 4) % 2, lin = (j / 2) % 2, eco = j % 2;
         uint64_t w = 0;
@@ -470,13 +464,13 @@ static void test_flags_3d_echoes_reps(void)
             w |= F(LAST_IN_MEASUREMENT);
         (void)rep;
         (void)eco;
-        CU_ASSERT_EQUAL(fl[j], w);
-        if (fl[j] != w)
-            printf("\n  ADC %d: flags %#llx, expected %#llx\n", j, (unsigned long long)fl[j],
-                   (unsigned long long)w);
+        want[j] = w;
     }
+    rd_expect_flags(16, (const int32_t (*)[VM_LABEL__COUNT])lab, want);
 }
 
+#undef SLICE_LAST
+#undef SLICE_FIRST
 #undef PAIR
 #undef F
 
@@ -736,48 +730,37 @@ static void test_bad_files(void)
     rd_expect_error(p, "not an HDF5 file");
     free(p);
 
-    p = rd_forge("nodataset.h5", false, NULL, false, 0, 0);
-    rd_expect_error(p, "not an ISMRMRD file");
-    free(p);
-
-    p = rd_forge("noxml.h5", true, NULL, false, 0, 0);
-    rd_expect_error(p, "/dataset/xml is missing");
-    free(p);
-
-    p = rd_forge("badxml.h5", true, "<ismrmrdHeader><encoding>", false, 0, 0);
-    rd_expect_error(p, "not well-formed");
-    free(p);
-
-    p = rd_forge("mismatch.h5", true, "<ismrmrdHeader><encoding></ismrmrdHeader>", false, 0, 0);
-    rd_expect_error(p, "does not close <encoding>");
-    free(p);
-
-    p = rd_forge("root.h5", true, "<?xml version=\"1.0\"?><foo/>", false, 0, 0);
-    rd_expect_error(p, "root element is <foo>");
-    free(p);
-
-    p = rd_forge("noenc.h5", true, "<ismrmrdHeader><encoding/></ismrmrdHeader>", false, 0, 0);
-    rd_expect_error(p, "<encoding/encodedSpace> is missing");
-    free(p);
-
-    p = rd_forge("entity.h5", true, "<ismrmrdHeader>&bogus;</ismrmrdHeader>", false, 0, 0);
-    rd_expect_error(p, "entity");
-    free(p);
-
+    /* forged files: rd_forge's group, XML, data kind and float count */
     const char *nan_matrix =
         "<ismrmrdHeader><encoding><encodedSpace><matrixSize><x>abc</x><y>1</y><z>1</z>"
         "</matrixSize></encodedSpace></encoding></ismrmrdHeader>";
-    p = rd_forge("nan.h5", true, nan_matrix, false, 0, 0);
-    rd_expect_error(p, "matrixSize/x> holds \"abc\"");
-    free(p);
-
-    p = rd_forge("intdata.h5", true, rd_min_xml, false, 1, 0);
-    rd_expect_error(p, "not a table of ISMRMRD acquisitions");
-    free(p);
-
-    p = rd_forge("short.h5", true, rd_min_xml, false, 2, 7);
-    rd_expect_error(p, "holds 7 floats");
-    free(p);
+    const struct {
+        const char *name;
+        bool group;
+        const char *xml;
+        int data_kind;
+        size_t nfloats;
+        const char *want;
+    } forged[] = {
+        { "nodataset.h5", false, NULL, 0, 0, "not an ISMRMRD file" },
+        { "noxml.h5", true, NULL, 0, 0, "/dataset/xml is missing" },
+        { "badxml.h5", true, "<ismrmrdHeader><encoding>", 0, 0, "not well-formed" },
+        { "mismatch.h5", true, "<ismrmrdHeader><encoding></ismrmrdHeader>", 0, 0,
+          "does not close <encoding>" },
+        { "root.h5", true, "<?xml version=\"1.0\"?><foo/>", 0, 0, "root element is <foo>" },
+        { "noenc.h5", true, "<ismrmrdHeader><encoding/></ismrmrdHeader>", 0, 0,
+          "<encoding/encodedSpace> is missing" },
+        { "entity.h5", true, "<ismrmrdHeader>&bogus;</ismrmrdHeader>", 0, 0, "entity" },
+        { "nan.h5", true, nan_matrix, 0, 0, "matrixSize/x> holds \"abc\"" },
+        { "intdata.h5", true, rd_min_xml, 1, 0, "not a table of ISMRMRD acquisitions" },
+        { "short.h5", true, rd_min_xml, 2, 7, "holds 7 floats" },
+    };
+    for (size_t i = 0; i < ARRAY_LEN(forged); i++) {
+        p = rd_forge(forged[i].name, forged[i].group, forged[i].xml, false, forged[i].data_kind,
+                     forged[i].nfloats);
+        rd_expect_error(p, forged[i].want);
+        free(p);
+    }
 
     dup2(saved, 2);
     close(saved);
