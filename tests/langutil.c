@@ -258,11 +258,7 @@ static int log_error(void *ctx, const struct vm_error *e)
 int run_log(const struct lbc_program *p, struct evlog *L)
 {
     memset(L, 0, sizeof *L);
-    struct vm_backend be;
-    memset(&be, 0, sizeof be);
-    be.ctx = L;
-    be.block_end = log_block_end;
-    be.end = log_end;
+    struct vm_backend be = { .ctx = L, .block_end = log_block_end, .end = log_end };
     struct vm_opts vo = { log_error, L, 0 };
     int64_t total = -1;
     int rc = vm_run(p, &be, &vo, &total);
