@@ -15,36 +15,23 @@
 #include <unistd.h>
 
 #include "base/util.h"
+#include "tests/testutil.h"
 
 char im_dir[512];
 
 int im_init(void)
 {
-    const char *t = getenv("TMPDIR");
-    snprintf(im_dir, sizeof im_dir, "%s/larmor-image-XXXXXX", t && *t ? t : "/tmp");
-    return mkdtemp(im_dir) ? 0 : 1;
+    return test_scratch_make(im_dir, sizeof im_dir, "image");
 }
 
 void im_clear(void)
 {
-    DIR *d = opendir(im_dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char *p = xasprintf("%s/%s", im_dir, e->d_name);
-        unlink(p);
-        free(p);
-    }
-    closedir(d);
+    test_scratch_clear(im_dir);
 }
 
 int im_cleanup(void)
 {
-    im_clear();
-    return rmdir(im_dir) == 0 ? 0 : 1;
+    return test_scratch_remove(im_dir);
 }
 
 char *im_path(const char *name)
@@ -127,4 +114,23 @@ void im_rotation(double R[3][3], double az, double ay, double ax)
             for (int m = 0; m < 3; m++)
                 R[r][c] += ZY[r][m] * X[m][c];
         }
+}
+
+void im_orient(struct image_vol *v, double az, double ay, double ax)
+{
+    double R[3][3];
+    im_rotation(R, az, ay, ax);
+    for (int a = 0; a < 3; a++) {
+        v->read_dir[a] = R[a][0];
+        v->phase_dir[a] = R[a][1];
+        v->slice_dir[a] = R[a][2];
+    }
+}
+
+void im_place(struct image_vol *v, const double voxel[3], const double position[3])
+{
+    for (int a = 0; a < 3; a++) {
+        v->voxel[a] = voxel[a];
+        v->position[a] = position[a];
+    }
 }

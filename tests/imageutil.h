@@ -2,7 +2,8 @@
  * imageutil: what the image suites (test_image.c, test_image_interop.c)
  * share: the scratch directory the files are written to (made by
  * im_init, emptied by im_clear, removed by im_cleanup), paths in it,
- * voxel access to a volume, and rotations for oblique geometries.
+ * voxel access to a volume, its placement, and rotations for oblique
+ * geometries.
  */
 #ifndef LARMOR_TESTS_IMAGEUTIL_H
 #define LARMOR_TESTS_IMAGEUTIL_H
@@ -49,5 +50,11 @@ float complex im_get(const struct image_vol *v, int i, int j, int k, int f);
 
 /* A rotation (columns right-handed) from angles about z, y and x. */
 void im_rotation(double R[3][3], double az, double ay, double ax);
+
+/* The voxel size (m) and the position (m) of v. */
+void im_place(struct image_vol *v, const double voxel[3], const double position[3]);
+
+/* Read, phase and slice directions of v: the columns of im_rotation. */
+void im_orient(struct image_vol *v, double az, double ay, double ax);
 
 #endif

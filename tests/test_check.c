@@ -646,26 +646,24 @@ static void test_shipped_sequences_pass(void)
 
 int register_check_tests(void)
 {
-    CU_pSuite s = CU_add_suite("check", NULL, NULL);
-    if (!s)
-        return 1;
-    if (!CU_add_test(s, "rasters", test_raster) ||
-        !CU_add_test(s, "dead times", test_deadtimes) ||
-        !CU_add_test(s, "RF/ADC overlap", test_overlap) ||
-        !CU_add_test(s, "gradient amplitude, slew, vector", test_gradient_limits) ||
-        !CU_add_test(s, "gradient continuity", test_gradient_continuity) ||
-        !CU_add_test(s, "RF and ADC limits", test_rf_adc) ||
-        !CU_add_test(s, "SAR against closed-form energy", test_sar_hand) ||
-        !CU_add_test(s, "SAR window edges (10 s, 6 min)", test_sar_window_edges) ||
-        !CU_add_test(s, "SAR limit and operating mode", test_sar_limit) ||
-        !CU_add_test(s, "PNS of a single ramp (closed form)", test_pns_single_ramp) ||
-        !CU_add_test(s, "PNS of a trapezoid train (numerical convolution)", test_pns_train) ||
-        !CU_add_test(s, "PNS and dB/dt limits", test_pns_limit) ||
-        !CU_add_test(s, "acoustic bands", test_acoustic) ||
-        !CU_add_test(s, "grouped violations", test_grouping) ||
-        !CU_add_test(s, "shipped sequences pass", test_shipped_sequences_pass) ||
-        !CU_add_test(s, "b-value against Stejskal-Tanner", test_bvalue) ||
-        !CU_add_test(s, "b-value of diffusion_se", test_bvalue_diffusion_se))
-        return 1;
-    return 0;
+    static const struct test_def tests[] = {
+        { "rasters", test_raster },
+        { "dead times", test_deadtimes },
+        { "RF/ADC overlap", test_overlap },
+        { "gradient amplitude, slew, vector", test_gradient_limits },
+        { "gradient continuity", test_gradient_continuity },
+        { "RF and ADC limits", test_rf_adc },
+        { "SAR against closed-form energy", test_sar_hand },
+        { "SAR window edges (10 s, 6 min)", test_sar_window_edges },
+        { "SAR limit and operating mode", test_sar_limit },
+        { "PNS of a single ramp (closed form)", test_pns_single_ramp },
+        { "PNS of a trapezoid train (numerical convolution)", test_pns_train },
+        { "PNS and dB/dt limits", test_pns_limit },
+        { "acoustic bands", test_acoustic },
+        { "grouped violations", test_grouping },
+        { "shipped sequences pass", test_shipped_sequences_pass },
+        { "b-value against Stejskal-Tanner", test_bvalue },
+        { "b-value of diffusion_se", test_bvalue_diffusion_se },
+    };
+    return TEST_ADD_SUITE("check", tests);
 }

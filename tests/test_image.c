@@ -520,19 +520,8 @@ static void test_nifti_oblique(void)
 {
     struct image_vol *v = image_new(4, 6, 5, 1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(v);
-    double R[3][3];
-    im_rotation(R, 0.5236, 0.349, 0.1745);
-    for (int a = 0; a < 3; a++) {
-        v->read_dir[a] = R[a][0];
-        v->phase_dir[a] = R[a][1];
-        v->slice_dir[a] = R[a][2];
-    }
-    v->voxel[0] = 1e-3;
-    v->voxel[1] = 2e-3;
-    v->voxel[2] = 3e-3;
-    v->position[0] = 0.01;
-    v->position[1] = -0.02;
-    v->position[2] = 0.03;
+    im_orient(v, 0.5236, 0.349, 0.1745);
+    im_place(v, (const double[3]){ 1e-3, 2e-3, 3e-3 }, (const double[3]){ 0.01, -0.02, 0.03 });
     v->sequence_name = "spin_echo";
     for (int i = 0; i < 4 * 6 * 5; i++)
         v->data[i] = (float)i - 3.5f * I;
@@ -640,18 +629,16 @@ static void test_nifti_errors(void)
 
 int register_image_tests(void)
 {
-    CU_pSuite s = CU_add_suite("image", im_init, im_cleanup);
-    if (!s)
-        return 1;
-    if (!CU_add_test(s, "image_new defaults; image_free(NULL)", test_new_free) ||
-        !CU_add_test(s, "PNG: grey levels, orientation, 8-bit grey", test_png_orientation_window) ||
-        !CU_add_test(s, "PNG: auto window at the 99.5th percentile; slices", test_png_auto_window_slices) ||
-        !CU_add_test(s, "PNG: mosaic tiles and frames", test_png_mosaic) ||
-        !CU_add_test(s, "PNG: names of frame and slice files", test_png_frame_names) ||
-        !CU_add_test(s, "PNG: bad arguments and paths", test_png_errors) ||
-        !CU_add_test(s, "NIfTI: fields, sform and qform of an oblique volume", test_nifti_oblique) ||
-        !CU_add_test(s, "NIfTI: left-handed (qfac -1), 4D", test_nifti_left_handed_frames) ||
-        !CU_add_test(s, "NIfTI: bad arguments and paths", test_nifti_errors))
-        return 1;
-    return 0;
+    static const struct test_def tests[] = {
+        { "image_new defaults; image_free(NULL)", test_new_free },
+        { "PNG: grey levels, orientation, 8-bit grey", test_png_orientation_window },
+        { "PNG: auto window at the 99.5th percentile; slices", test_png_auto_window_slices },
+        { "PNG: mosaic tiles and frames", test_png_mosaic },
+        { "PNG: names of frame and slice files", test_png_frame_names },
+        { "PNG: bad arguments and paths", test_png_errors },
+        { "NIfTI: fields, sform and qform of an oblique volume", test_nifti_oblique },
+        { "NIfTI: left-handed (qfac -1), 4D", test_nifti_left_handed_frames },
+        { "NIfTI: bad arguments and paths", test_nifti_errors },
+    };
+    return TEST_ADD_FIXTURE_SUITE("image", im_init, im_cleanup, tests);
 }

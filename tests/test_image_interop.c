@@ -352,19 +352,9 @@ static struct image_vol *im_ismrmrd_fixture(void)
     struct image_vol *v = image_new(4, 3, 3, 2);
     for (size_t i = 0; i < 4 * 3 * 3 * 2; i++)
         v->data[i] = (float)i - (float)(i % 4) * 1.5f * I;
-    v->voxel[0] = 1.5e-3;
-    v->voxel[1] = 2e-3;
-    v->voxel[2] = 4e-3;
-    v->position[0] = 0.012;
-    v->position[1] = -0.004;
-    v->position[2] = 0.02;
-    double R[3][3];
-    im_rotation(R, 0.3, -0.2, 0.1);
-    for (int a = 0; a < 3; a++) {
-        v->read_dir[a] = R[a][0];
-        v->phase_dir[a] = R[a][1];
-        v->slice_dir[a] = R[a][2];
-    }
+    im_place(v, (const double[3]){ 1.5e-3, 2e-3, 4e-3 },
+             (const double[3]){ 0.012, -0.004, 0.02 });
+    im_orient(v, 0.3, -0.2, 0.1);
     v->frame_labels[1][VM_LABEL_ECO] = 1;
     v->frame_labels[1][VM_LABEL_REP] = 2;
     v->frame_labels[0][VM_LABEL_SET] = 3;
@@ -557,15 +547,13 @@ static void test_ismrmrd_errors(void)
 
 int register_image_interop_tests(void)
 {
-    CU_pSuite s = CU_add_suite("image.interop", im_init, im_cleanup);
-    if (!s)
-        return 1;
-    if (!CU_add_test(s, "BART: round trip, image dimensions", test_cfl_roundtrip) ||
-        !CU_add_test(s, "BART: bart reads ours, we read bart's", test_cfl_bart_interop) ||
-        !CU_add_test(s, "BART: malformed headers, each with its line", test_cfl_bad_headers) ||
-        !CU_add_test(s, "ISMRMRD: images read back with libismrmrd", test_ismrmrd_readback) ||
-        !CU_add_test(s, "ISMRMRD: appended next to raw data", test_ismrmrd_append_to_raw) ||
-        !CU_add_test(s, "ISMRMRD: bad files, values and paths", test_ismrmrd_errors))
-        return 1;
-    return 0;
+    static const struct test_def tests[] = {
+        { "BART: round trip, image dimensions", test_cfl_roundtrip },
+        { "BART: bart reads ours, we read bart's", test_cfl_bart_interop },
+        { "BART: malformed headers, each with its line", test_cfl_bad_headers },
+        { "ISMRMRD: images read back with libismrmrd", test_ismrmrd_readback },
+        { "ISMRMRD: appended next to raw data", test_ismrmrd_append_to_raw },
+        { "ISMRMRD: bad files, values and paths", test_ismrmrd_errors },
+    };
+    return TEST_ADD_FIXTURE_SUITE("image.interop", im_init, im_cleanup, tests);
 }

@@ -695,20 +695,17 @@ static void test_registry(void)
 
 int register_marcos_tests(void)
 {
-    CU_pSuite s = CU_add_suite("marcos", suite_init, NULL);
-    if (!s)
-        return 1;
-    if (!CU_add_test(s, "machine words, URIs, board timing", test_words) ||
-        !CU_add_test(s, "WAIT splitting", test_wait_split) ||
-        !CU_add_test(s, "the system's console section", test_console_section) ||
-        !CU_add_test(s, "driver registry and plugins", test_registry) ||
-        !CU_add_test(s, "same-tick packing with buffer delays", test_same_tick) ||
-        !CU_add_test(s, "gradient latency compensation", test_latency) ||
-        !CU_add_test(s, "refusals at the event's source line", test_refusals) ||
-        !CU_add_test(s, "a burst past the delay field is refused", test_burst) ||
-        !CU_add_test(s, "model faults", test_model_faults) ||
-        !CU_add_test(s, "model(lower(seq)) == record(seq), every sequence",
-                     test_model_equals_record))
-        return 1;
-    return 0;
+    static const struct test_def tests[] = {
+        { "machine words, URIs, board timing", test_words },
+        { "WAIT splitting", test_wait_split },
+        { "the system's console section", test_console_section },
+        { "driver registry and plugins", test_registry },
+        { "same-tick packing with buffer delays", test_same_tick },
+        { "gradient latency compensation", test_latency },
+        { "refusals at the event's source line", test_refusals },
+        { "a burst past the delay field is refused", test_burst },
+        { "model faults", test_model_faults },
+        { "model(lower(seq)) == record(seq), every sequence", test_model_equals_record },
+    };
+    return TEST_ADD_FIXTURE_SUITE("marcos", suite_init, NULL, tests);
 }

@@ -575,22 +575,17 @@ static void test_emu_nothing_sent(void)
 
 int register_marcos_emu_tests(void)
 {
-    CU_pSuite s = CU_add_suite("marcos.emu", suite_init, NULL);
-    if (!s)
-        return 1;
-    if (!CU_add_test(s, "emulator: larmor run reconstructs the image, twice", test_emu_image) ||
-        !CU_add_test(s, "larmor run writes the raw data larmor simulate writes",
-                     test_run_raw_like_simulate) ||
-        !CU_add_test(s, "emulator: every server error ends in a safe stop",
-                     test_emu_server_errors) ||
-        !CU_add_test(s, "emulator: a warning is shown, the run completes", test_emu_warning) ||
-        !CU_add_test(s, "emulator: lost connection and timeout", test_emu_lost) ||
-        !CU_add_test(s, "emulator: server versions", test_emu_version) ||
-        !CU_add_test(s, "emulator: Ctrl-C", test_emu_sigint) ||
-        !CU_add_test(s, "emulator: the console vanishes", test_emu_gone) ||
-        !CU_add_test(s, "emulator: back-to-back runs after a fault", test_emu_back_to_back) ||
-        !CU_add_test(s, "emulator: nothing sent when refused or unreachable",
-                     test_emu_nothing_sent))
-        return 1;
-    return 0;
+    static const struct test_def tests[] = {
+        { "emulator: larmor run reconstructs the image, twice", test_emu_image },
+        { "larmor run writes the raw data larmor simulate writes", test_run_raw_like_simulate },
+        { "emulator: every server error ends in a safe stop", test_emu_server_errors },
+        { "emulator: a warning is shown, the run completes", test_emu_warning },
+        { "emulator: lost connection and timeout", test_emu_lost },
+        { "emulator: server versions", test_emu_version },
+        { "emulator: Ctrl-C", test_emu_sigint },
+        { "emulator: the console vanishes", test_emu_gone },
+        { "emulator: back-to-back runs after a fault", test_emu_back_to_back },
+        { "emulator: nothing sent when refused or unreachable", test_emu_nothing_sent },
+    };
+    return TEST_ADD_FIXTURE_SUITE("marcos.emu", suite_init, NULL, tests);
 }

@@ -736,18 +736,18 @@ int register_pulseq_tests(void);
 
 int register_pulseq_tests(void)
 {
-    CU_pSuite s = CU_add_suite("pulseq", NULL, NULL);
-    if (!s || !CU_add_test(s, "md5_rfc1321", test_md5_rfc1321) ||
-        !CU_add_test(s, "every_file", test_every_file) ||
-        !CU_add_test(s, "hand_read_mprage140", test_hand_read_mprage140) ||
-        !CU_add_test(s, "hand_read_versions", test_hand_read_versions) ||
-        !CU_add_test(s, "hand_read_labels_triggers_rotations", test_hand_read_labels) ||
-        !CU_add_test(s, "roundtrip_sequences", test_roundtrip_sequences) ||
-        !CU_add_test(s, "malformed", test_malformed) ||
-        !CU_add_test(s, "signature_mismatch", test_signature_mismatch) ||
-        !CU_add_test(s, "prefixes_and_corruptions", test_prefixes_and_corruptions) ||
-        !CU_add_test(s, "fuzz_regressions", test_fuzz_regressions) ||
-        !CU_add_test(s, "write_gre_scans", test_write_gre_scans))
-        return -1;
-    return 0;
+    static const struct test_def tests[] = {
+        { "md5_rfc1321", test_md5_rfc1321 },
+        { "every_file", test_every_file },
+        { "hand_read_mprage140", test_hand_read_mprage140 },
+        { "hand_read_versions", test_hand_read_versions },
+        { "hand_read_labels_triggers_rotations", test_hand_read_labels },
+        { "roundtrip_sequences", test_roundtrip_sequences },
+        { "malformed", test_malformed },
+        { "signature_mismatch", test_signature_mismatch },
+        { "prefixes_and_corruptions", test_prefixes_and_corruptions },
+        { "fuzz_regressions", test_fuzz_regressions },
+        { "write_gre_scans", test_write_gre_scans },
+    };
+    return TEST_ADD_SUITE("pulseq", tests);
 }

@@ -32,26 +32,12 @@ static char rd_dir[512];
 
 static int rd_init(void)
 {
-    const char *t = getenv("TMPDIR");
-    snprintf(rd_dir, sizeof rd_dir, "%s/larmor-rawdata-XXXXXX", t && *t ? t : "/tmp");
-    return mkdtemp(rd_dir) ? 0 : 1;
+    return test_scratch_make(rd_dir, sizeof rd_dir, "rawdata");
 }
 
 static int rd_cleanup(void)
 {
-    DIR *d = opendir(rd_dir);
-    if (!d)
-        return 1;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char *p = xasprintf("%s/%s", rd_dir, e->d_name);
-        unlink(p);
-        free(p);
-    }
-    closedir(d);
-    return rmdir(rd_dir) == 0 ? 0 : 1;
+    return test_scratch_remove(rd_dir);
 }
 
 static char *rd_path(const char *name)
@@ -857,22 +843,20 @@ static void test_open_errors(void)
 
 int register_rawdata_tests(void)
 {
-    CU_pSuite s = CU_add_suite("rawdata", rd_init, rd_cleanup);
-    if (!s)
-        return 1;
-    if (!CU_add_test(s, "acquisitions read back exactly", test_roundtrip) ||
-        !CU_add_test(s, "the XML header parses back and validates", test_header_parses_back) ||
-        !CU_add_test(s, "ISMRMRD's tools read our file", test_ismrmrd_tools) ||
-        !CU_add_test(s, "flags: 2 slices x 4 lines, sequential", test_flags_sequential_slices) ||
-        !CU_add_test(s, "flags: 2 slices x 4 lines, interleaved", test_flags_interleaved_slices) ||
-        !CU_add_test(s, "flags: 3D, echoes, repetitions", test_flags_3d_echoes_reps) ||
-        !CU_add_test(s, "refused labels; closing with no header", test_refusals_and_no_header) ||
-        !CU_add_test(s, "closed after zero appends", test_zero_appends) ||
-        !CU_add_test(s, "a Shepp-Logan file from ISMRMRD's generator", test_shepp_logan_file) ||
-        !CU_add_test(s, "bad files: each its error, HDF5 silent", test_bad_files) ||
-        !CU_add_test(s, "a foreign layout reads", test_foreign_layout) ||
-        !CU_add_test(s, "truncated files and headers fail cleanly", test_truncations) ||
-        !CU_add_test(s, "cannot create; close without a writer", test_open_errors))
-        return 1;
-    return 0;
+    static const struct test_def tests[] = {
+        { "acquisitions read back exactly", test_roundtrip },
+        { "the XML header parses back and validates", test_header_parses_back },
+        { "ISMRMRD's tools read our file", test_ismrmrd_tools },
+        { "flags: 2 slices x 4 lines, sequential", test_flags_sequential_slices },
+        { "flags: 2 slices x 4 lines, interleaved", test_flags_interleaved_slices },
+        { "flags: 3D, echoes, repetitions", test_flags_3d_echoes_reps },
+        { "refused labels; closing with no header", test_refusals_and_no_header },
+        { "closed after zero appends", test_zero_appends },
+        { "a Shepp-Logan file from ISMRMRD's generator", test_shepp_logan_file },
+        { "bad files: each its error, HDF5 silent", test_bad_files },
+        { "a foreign layout reads", test_foreign_layout },
+        { "truncated files and headers fail cleanly", test_truncations },
+        { "cannot create; close without a writer", test_open_errors },
+    };
+    return TEST_ADD_FIXTURE_SUITE("rawdata", rd_init, rd_cleanup, tests);
 }

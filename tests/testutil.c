@@ -6,8 +6,11 @@
 #include "tests/testutil.h"
 
 #include <CUnit/CUnit.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "base/util.h"
 
@@ -29,15 +32,45 @@ const char *test_stdlib_dir(void)
     return buf;
 }
 
-int test_add_suite(const char *name, const struct test_def *t, size_t n)
+int test_add_suite(const char *name, CU_InitializeFunc init, CU_CleanupFunc cleanup,
+                   const struct test_def *t, size_t n)
 {
-    CU_pSuite s = CU_add_suite(name, NULL, NULL);
+    CU_pSuite s = CU_add_suite(name, init, cleanup);
     if (!s)
         return 1;
     for (size_t i = 0; i < n; i++)
         if (!CU_add_test(s, t[i].name, t[i].fn))
             return 1;
     return 0;
+}
+
+int test_scratch_make(char *dir, size_t n, const char *tag)
+{
+    const char *t = getenv("TMPDIR");
+    snprintf(dir, n, "%s/larmor-%s-XXXXXX", t && *t ? t : "/tmp", tag);
+    return mkdtemp(dir) ? 0 : 1;
+}
+
+void test_scratch_clear(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char *p = xasprintf("%s/%s", dir, e->d_name);
+        unlink(p);
+        free(p);
+    }
+    closedir(d);
+}
+
+int test_scratch_remove(const char *dir)
+{
+    test_scratch_clear(dir);
+    return rmdir(dir) == 0 ? 0 : 1;
 }
 
 bool test_have_program(const char *prog)

@@ -9,6 +9,7 @@
 #include <CUnit/TestRun.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tests/testutil.h"
 
@@ -105,6 +106,15 @@ int main(void)
         fprintf(stderr, "cannot register the test suites: %s\n", CU_get_error_msg());
         CU_cleanup_registry();
         return 1;
+    }
+    /* LARMOR_TEST_LIST=1 lists every suite/test and runs nothing */
+    const char *list = getenv("LARMOR_TEST_LIST");
+    if (list && *list && strcmp(list, "0") != 0) {
+        for (CU_pSuite su = CU_get_registry()->pSuite; su; su = su->pNext)
+            for (CU_pTest t = su->pTest; t; t = t->pNext)
+                printf("%s/%s\n", su->pName, t->pName);
+        CU_cleanup_registry();
+        return 0;
     }
     /* LARMOR_TEST_SUITE=name runs one suite (for development) */
     const char *only = getenv("LARMOR_TEST_SUITE");
