@@ -80,6 +80,16 @@ static int rd_schema_valid(const char *xml, const char *name)
     return rc == 0;
 }
 
+/* rd_schema_valid, noting a skip where there is no validator (the
+   callers accept valid or not validated). */
+static int rd_schema_check(const char *xml, const char *name)
+{
+    int v = rd_schema_valid(xml, name);
+    if (v < 0)
+        test_skip("xmllint or ismrmrd.xsd not installed: no schema validation");
+    return v;
+}
+
 /* ---- the fixture: 2 slices x 4 lines, 2 coils, 8 samples ---- */
 
 enum { RD_NACQ = 8, RD_NS = 8, RD_NC = 2 };
@@ -506,7 +516,7 @@ static void test_refusals_and_no_header(void)
     CU_ASSERT_EQUAL(f->hdr.limits[VM_LABEL_SLC].max, 1);
     CU_ASSERT(f->hdr.limits[VM_LABEL_ECO].max < f->hdr.limits[VM_LABEL_ECO].min);
     CU_ASSERT_STRING_EQUAL(f->hdr.trajectory, "other");
-    CU_ASSERT_NOT_EQUAL(rd_schema_valid(f->xml, "derived.xml"), 0);
+    CU_ASSERT_NOT_EQUAL(rd_schema_check(f->xml, "derived.xml"), 0);
     raw_file_free(f);
     free(p);
 }
@@ -525,7 +535,7 @@ static void test_zero_appends(void)
     CU_ASSERT_EQUAL(f->nacq, 0);
     CU_ASSERT_EQUAL(f->hdr.matrix[0], RD_NS);
     CU_ASSERT_EQUAL(f->hdr.ncoils, RD_NC);
-    CU_ASSERT_NOT_EQUAL(rd_schema_valid(f->xml, "empty.xml"), 0);
+    CU_ASSERT_NOT_EQUAL(rd_schema_check(f->xml, "empty.xml"), 0);
     raw_file_free(f);
 
     /* nothing appended, no header */
@@ -535,7 +545,7 @@ static void test_zero_appends(void)
     f = raw_read(p, err, sizeof err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     CU_ASSERT_EQUAL(f->nacq, 0);
-    CU_ASSERT_NOT_EQUAL(rd_schema_valid(f->xml, "empty2.xml"), 0);
+    CU_ASSERT_NOT_EQUAL(rd_schema_check(f->xml, "empty2.xml"), 0);
     raw_file_free(f);
 
     /* a header the schema cannot hold: reported, a derived one written */

@@ -88,6 +88,8 @@ void test_skip(const char *why)
     const void *test = CU_get_current_test();
     for (size_t i = 0; i < nskips; i++)
         if (skips[i].test == test) {
+            if (strstr(skips[i].why, why))
+                return;
             char *both = xasprintf("%s; %s", skips[i].why, why);
             free(skips[i].why);
             skips[i].why = both;
