@@ -49,6 +49,7 @@ if [ -z "$lib" ]; then
 fi
 # The libraries' flags as configure finds them (configure.ac).
 pkgs="yaml-0.1 fftw3f libpng cairo fontconfig hdf5 msgpack"
+# shellcheck disable=SC2086  # word lists on purpose, as $flags and $lib below
 pkg_cflags=$(pkg-config --cflags $pkgs)
 pkg_libs="$(pkg-config --libs $pkgs) -lfftw3f_threads -lismrmrd -ldl -lpthread"
 flags="$flags $pkg_cflags"
