@@ -730,21 +730,33 @@ static bool read_extensions(struct builder *bd, const struct blockrow *b, struct
     return !(e < 0 && r->failed);
 }
 
+/* The block's event of column col, a row of tb whose template make makes
+   once into cache[row], emitted as op at the row's span. Returns the row,
+   -1 when the block has none, -2 after an error. */
+static int32_t emit_event(struct builder *bd, const struct blockrow *b, int col,
+                          struct table *tb, const char *sec, int32_t *cache,
+                          int32_t (*make)(struct builder *, int32_t), enum lbc_op op)
+{
+    if (!b->c[col])
+        return -1;
+    int32_t i = lookup(bd, b, col, tb, sec);
+    if (i < 0)
+        return -2;
+    if (cache[i] < 0 && (cache[i] = make(bd, i)) < 0)
+        return -2;
+    struct lbc_span es = row_span(bd, tb->r[i].start, tb->r[i].end);
+    lbc_emit(bd->p, op, cache[i], 0, 0, &es);
+    return i;
+}
+
 /* The block's RF event, if it has one; for a file before 1.4 its end
    raises *content. Returns false after an error. */
 static bool emit_rf(struct builder *bd, const struct blockrow *b, bool pre14, int64_t *content)
 {
-    struct reader *r = bd->r;
-    if (!b->c[1])
-        return true;
-    int32_t i = lookup(bd, b, 1, &r->rf, "[RF]");
-    if (i < 0)
+    int32_t i = emit_event(bd, b, 1, &bd->r->rf, "[RF]", bd->rf_t, make_rf, OP_RF);
+    if (i == -2)
         return false;
-    if (bd->rf_t[i] < 0 && (bd->rf_t[i] = make_rf(bd, i)) < 0)
-        return false;
-    struct lbc_span es = row_span(bd, r->rf.r[i].start, r->rf.r[i].end);
-    lbc_emit(bd->p, OP_RF, bd->rf_t[i], 0, 0, &es);
-    if (pre14) {
+    if (i >= 0 && pre14) {
         const struct lbc_tmpl *t = &bd->p->tmpls[bd->rf_t[i]];
         const struct lbc_field *f = &bd->p->fields[t->off];
         int64_t e = bd->p->times[f[RFF_DELAY].v] + bd->p->times[f[RFF_DT].v] *
@@ -891,18 +903,11 @@ static void raise_to_grads_end(struct builder *bd, int64_t *content)
    *content. Returns false after an error. */
 static bool emit_adc(struct builder *bd, const struct blockrow *b, bool pre14, int64_t *content)
 {
-    struct reader *r = bd->r;
-    if (!b->c[5])
-        return true;
-    int32_t i = lookup(bd, b, 5, &r->adc, "[ADC]");
-    if (i < 0)
+    int32_t i = emit_event(bd, b, 5, &bd->r->adc, "[ADC]", bd->adc_t, make_adc, OP_ADC);
+    if (i == -2)
         return false;
-    if (bd->adc_t[i] < 0 && (bd->adc_t[i] = make_adc(bd, i)) < 0)
-        return false;
-    struct lbc_span es = row_span(bd, r->adc.r[i].start, r->adc.r[i].end);
-    lbc_emit(bd->p, OP_ADC, bd->adc_t[i], 0, 0, &es);
-    if (pre14) {
-        const double *v = r->adc.r[i].v;
+    if (i >= 0 && pre14) {
+        const double *v = bd->r->adc.r[i].v;
         int64_t e = us2ns(v[2]) + (int64_t)v[0] * llround(v[1]);
         if (e > *content)
             *content = e;
