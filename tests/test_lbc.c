@@ -21,6 +21,7 @@
 #include "base/util.h"
 #include "vm/backend.h"
 #include "vm/program.h"
+#include "tests/testutil.h"
 
 int register_lbc_tests(void);
 
@@ -718,22 +719,20 @@ static void test_disasm(void)
 
 int register_lbc_tests(void)
 {
-    CU_pSuite s = CU_add_suite("lbc", NULL, NULL);
-    if (!s)
-        return -1;
-    if (!CU_add_test(s, "sample program verifies", test_sample_verifies)
-        || !CU_add_test(s, "builder deduplicates pools", test_dedup)
-        || !CU_add_test(s, "write/read round trip", test_round_trip)
-        || !CU_add_test(s, "file write/read", test_file_io)
-        || !CU_add_test(s, "every bit flip rejected", test_every_bit_flip_rejected)
-        || !CU_add_test(s, "every truncation rejected", test_every_truncation_rejected)
-        || !CU_add_test(s, "header errors", test_header_errors)
-        || !CU_add_test(s, "reader runs the verifier", test_read_runs_verifier)
-        || !CU_add_test(s, "verifier rejections", test_verifier_rejects)
-        || !CU_add_test(s, "verifier loop nesting", test_verifier_nesting)
-        || !CU_add_test(s, "source lookup", test_source_lookup)
-        || !CU_add_test(s, "backend view", test_backend_view)
-        || !CU_add_test(s, "disassembly", test_disasm))
-        return -1;
-    return 0;
+    static const struct test_def tests[] = {
+        { "sample program verifies", test_sample_verifies },
+        { "builder deduplicates pools", test_dedup },
+        { "write/read round trip", test_round_trip },
+        { "file write/read", test_file_io },
+        { "every bit flip rejected", test_every_bit_flip_rejected },
+        { "every truncation rejected", test_every_truncation_rejected },
+        { "header errors", test_header_errors },
+        { "reader runs the verifier", test_read_runs_verifier },
+        { "verifier rejections", test_verifier_rejects },
+        { "verifier loop nesting", test_verifier_nesting },
+        { "source lookup", test_source_lookup },
+        { "backend view", test_backend_view },
+        { "disassembly", test_disasm },
+    };
+    return TEST_ADD_SUITE("lbc", tests);
 }

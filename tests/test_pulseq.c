@@ -732,6 +732,21 @@ static void test_signature_mismatch(void)
     free(path);
 }
 
+
+/* A read is refused with an error or gives a program, never both or
+   neither; the program plays (up to 100,000 instructions). Frees the
+   program and d. */
+static void expect_refused_or_plays(struct lbc_program *p, struct diag_ctx *d)
+{
+    CU_ASSERT_EQUAL(p == NULL, d->nerrors > 0);
+    if (p) {
+        struct vm_opts vo = { NULL, NULL, 0 };
+        vm_run_limited(p, NULL, &vo, 100000, NULL);
+    }
+    lbc_free(p);
+    diag_fini(d);
+}
+
 /* Every prefix of a small file, and single-byte corruptions of another:
    imported or refused, an error exactly when refused, and an imported
    program plays (ASan/valgrind builds make this a memory test). */
@@ -755,14 +770,7 @@ static void test_prefixes_and_corruptions(void)
                 buf[i] = junk[i % ARRAY_LEN(junk)];
             struct diag_ctx d;
             diag_init(&d);
-            struct lbc_program *p = pulseq_read_buf("x.seq", buf, n, NULL, &d);
-            CU_ASSERT_EQUAL(p == NULL, d.nerrors > 0);
-            if (p) {
-                struct vm_opts vo = { NULL, NULL, 0 };
-                vm_run_limited(p, NULL, &vo, 100000, NULL);
-            }
-            lbc_free(p);
-            diag_fini(&d);
+            expect_refused_or_plays(pulseq_read_buf("x.seq", buf, n, NULL, &d), &d);
             free(buf);
         }
         free(text);
@@ -780,14 +788,7 @@ static void test_fuzz_regressions(void)
     for (size_t i = 0; i < n; i++) {
         struct diag_ctx d;
         diag_init(&d);
-        struct lbc_program *p = pulseq_read_file(files[i], NULL, &d);
-        CU_ASSERT_EQUAL(p == NULL, d.nerrors > 0);
-        if (p) {
-            struct vm_opts vo = { NULL, NULL, 0 };
-            vm_run_limited(p, NULL, &vo, 100000, NULL);
-        }
-        lbc_free(p);
-        diag_fini(&d);
+        expect_refused_or_plays(pulseq_read_file(files[i], NULL, &d), &d);
         free(files[i]);
     }
     free(files);
@@ -802,12 +803,9 @@ static void test_write_gre_scans(void)
     struct image_vol *v = scan_sequence(path, NULL, 0, ph, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(v);
     /* 64 x 64 over 256 mm (FOV and the phase encodes of the file) */
-    CU_ASSERT_EQUAL(v->nx, 64);
-    CU_ASSERT_EQUAL(v->ny, 64);
     struct tissue t[16];
     int nt;
-    int *map = tissue_map(ph, v, t, &nt);
-    expect_geometry(v, map, 1, 0.25);
+    int *map = expect_image_of(ph, v, 64, 64, 0.25, t, &nt);
     free(map);
     image_free(v);
     phantom_free(ph);
@@ -818,19 +816,19 @@ int register_pulseq_tests(void);
 
 int register_pulseq_tests(void)
 {
-    CU_pSuite s = CU_add_suite("pulseq", NULL, NULL);
-    if (!s || !CU_add_test(s, "md5_rfc1321", test_md5_rfc1321) ||
-        !CU_add_test(s, "every_file", test_every_file) ||
-        !CU_add_test(s, "hand_read_mprage140", test_hand_read_mprage140) ||
-        !CU_add_test(s, "hand_read_versions", test_hand_read_versions) ||
-        !CU_add_test(s, "hand_read_labels_triggers_rotations", test_hand_read_labels) ||
-        !CU_add_test(s, "roundtrip_sequences", test_roundtrip_sequences) ||
-        !CU_add_test(s, "origin_roundtrip", test_origin_roundtrip) ||
-        !CU_add_test(s, "malformed", test_malformed) ||
-        !CU_add_test(s, "signature_mismatch", test_signature_mismatch) ||
-        !CU_add_test(s, "prefixes_and_corruptions", test_prefixes_and_corruptions) ||
-        !CU_add_test(s, "fuzz_regressions", test_fuzz_regressions) ||
-        !CU_add_test(s, "write_gre_scans", test_write_gre_scans))
-        return -1;
-    return 0;
+    static const struct test_def tests[] = {
+        { "md5_rfc1321", test_md5_rfc1321 },
+        { "every_file", test_every_file },
+        { "hand_read_mprage140", test_hand_read_mprage140 },
+        { "hand_read_versions", test_hand_read_versions },
+        { "hand_read_labels_triggers_rotations", test_hand_read_labels },
+        { "roundtrip_sequences", test_roundtrip_sequences },
+        { "origin_roundtrip", test_origin_roundtrip },
+        { "malformed", test_malformed },
+        { "signature_mismatch", test_signature_mismatch },
+        { "prefixes_and_corruptions", test_prefixes_and_corruptions },
+        { "fuzz_regressions", test_fuzz_regressions },
+        { "write_gre_scans", test_write_gre_scans },
+    };
+    return TEST_ADD_SUITE("pulseq", tests);
 }
