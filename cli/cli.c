@@ -282,6 +282,29 @@ void cli_seq_compile_opts(struct compile_opts *co, struct cli_seq *s)
     co->sys = &s->sys;
 }
 
+/* Register with d the source files p's line table names (those not
+   there yet): a regular file under 16 MiB only, since a .lbc names its
+   source and may come from anywhere; a file that cannot be read is left
+   out (its diagnostics give the location in a note instead). */
+void cli_load_sources(struct diag_ctx *d, const struct lbc_program *p)
+{
+    size_t n;
+    const char **files = lbc_source_files(p, &n);
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        if (diag_find_file(d, files[i]) >= 0 || stat(files[i], &st) != 0 ||
+            !S_ISREG(st.st_mode) || st.st_size >= (16 << 20))
+            continue;
+        size_t len;
+        char *text = read_file(files[i], &len);
+        if (text) {
+            diag_add_file(d, files[i], text, len);
+            free(text);
+        }
+    }
+    free(files);
+}
+
 /* Import a Pulseq .seq (so->strict: a signature mismatch is an error);
    diagnostics go to d. */
 static struct lbc_program *import_seq(const char *path, const struct seq_opts *so,
@@ -352,9 +375,9 @@ int cli_seq_write_lbc(struct cli_seq *s)
 int cli_vm_error(void *ctx, const struct vm_error *e)
 {
     const struct lbc_program *p = ctx;
-    const struct lbc_span *s = e->pc < p->ncode ? &p->lines[e->pc] : NULL;
-    if (s && s->file >= 0)
-        fprintf(stderr, "%s:%u:%u: ", lbc_str(p, s->file), s->line, s->col);
+    struct lbc_srcpos pos;
+    if (lbc_pc_pos(p, e->pc, &pos))
+        fprintf(stderr, "%s:%u:%u: ", pos.path, pos.line, pos.col);
     fprintf(stderr, "error[E%04d]: %s (t = %lld ns", (int)e->code, e->msg, (long long)e->time_ns);
     for (int i = 0; i < e->nloops; i++)
         fprintf(stderr, " %s=%.0f", lbc_str(p, e->loops[i].name), e->loops[i].value);
@@ -380,6 +403,7 @@ static int check_loaded(struct cli_seq *s, bool is_seq)
 {
     const struct lbc_program *p = s->p;
     const struct system *sys = &s->sys;
+    cli_load_sources(&s->d, p);
     const char *was = p->sys_name >= 0 ? lbc_str(p, p->sys_name) : "(none)";
     /* an imported Pulseq program (no system) is checked without a warning */
     if (!is_seq && p->sys_name >= 0 &&

@@ -146,6 +146,9 @@ char *cli_seq_out_dir(const struct cli_seq *s);
    what), else 0. *path: the report's path, for the caller to free. */
 int cli_seq_check_txt(const struct cli_seq *s, const char *dir, const char *what, char **path);
 
+/* Register with d the source files of p's line table that are not there
+   yet (regular files under 16 MiB), for diagnostics at their lines. */
+void cli_load_sources(struct diag_ctx *d, const struct lbc_program *p);
 /* Print a VM run error of program ctx with its source location. */
 int cli_vm_error(void *ctx, const struct vm_error *e);
 /* The defaults of larmor recon (POCS partial Fourier). */

@@ -30,9 +30,13 @@ static int run_on_driver(const struct cli_seq *s, const char *uri, const char *d
     drv_ticket_make(&t, s->p, &s->sys);
     char *path = xasprintf("%s/raw.h5", dir);
     char *name = cli_default_out(s->path, "");
-    struct run_opts ro = { uri, path, name, false };
+    struct diag_ctx src;
+    diag_init(&src);
+    cli_load_sources(&src, s->p);
+    struct run_opts ro = { uri, path, name, false, &src };
     bool wrote = false;
     int rc = driver_run(s->p, &s->sys, &t, &ro, &wrote, stderr);
+    diag_fini(&src);
     free(name);
     if (rc == 0 && wrote) {
         struct recon_cli rec;

@@ -7,6 +7,7 @@
  * of the parameter that would satisfy them.
  */
 #include "compiler/internal.h"
+#include "base/paths.h"
 #include "runtime/check/check.h"
 #include "vm/vm.h"
 
@@ -17,13 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-#ifndef LARMOR_STDLIB_DIR
-#define LARMOR_STDLIB_DIR "stdlib"
-#endif
-#ifndef LARMOR_SRC_STDLIB_DIR
-#define LARMOR_SRC_STDLIB_DIR LARMOR_STDLIB_DIR
-#endif
 
 /* State that survives the repeated compilations of the min-search. */
 struct session {
@@ -44,20 +38,9 @@ static bool file_exists(const char *p)
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static bool dir_exists(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 const char *compile_default_stdlib(void)
 {
-    const char *env = getenv("LARMOR_STDLIB");
-    if (env && *env)
-        return env;
-    if (dir_exists(LARMOR_SRC_STDLIB_DIR))
-        return LARMOR_SRC_STDLIB_DIR;
-    return LARMOR_STDLIB_DIR;
+    return paths_stdlib();
 }
 
 static struct parsed_file *parse_cached(struct session *s, const char *path, int file)
@@ -392,14 +375,7 @@ static struct constraint *constraint_at(struct cg *c, uint32_t pc)
 
 static struct span pc_span(struct cg *c, const struct lbc_program *p, uint32_t pc)
 {
-    (void)c;
-    if (pc >= p->ncode)
-        return SPAN_NONE;
-    const struct lbc_span *ls = &p->lines[pc];
-    if (ls->file < 0)
-        return SPAN_NONE;
-    int f = diag_find_file(c->diag, lbc_str(p, ls->file));
-    return (struct span){ f, ls->start, ls->end };
+    return lbc_pc_span(p, pc, c->diag, NULL);
 }
 
 static void loops_text(const struct lbc_program *p, const struct vm_error *e, char *buf, size_t n)
@@ -738,6 +714,7 @@ static struct lbc_program *compile_attempt(struct session *s, struct override *e
     c.mods = m;
     c.main = m;
     eval_module(&c, s, m, true);
+    names_check_uncalled(&c);
     if (!quiet) {
         for (int i = 0; i < c.novr; i++)
             if (!c.ovr[i].used) {

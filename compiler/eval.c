@@ -13,8 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define PI 3.14159265358979323846
-
 bool cg_work(struct cg *c, uint64_t n, struct span sp)
 {
     uint64_t max = c->opts ? c->opts->max_work : 0;
@@ -75,7 +73,7 @@ int32_t cg_to_reg(struct cg *c, const struct value *v, struct span sp)
 }
 
 /* A register holding v as an F value (seconds for times). */
-static int32_t to_freg(struct cg *c, const struct value *v, struct span sp)
+int32_t ev_to_freg(struct cg *c, const struct value *v, struct span sp)
 {
     if (v->k == V_TIME) {
         if (v->reg < 0) {
@@ -90,7 +88,7 @@ static int32_t to_freg(struct cg *c, const struct value *v, struct span sp)
 }
 
 /* A run-time value of dimension d computed in F register r. */
-static struct value from_freg(struct cg *c, int32_t r, struct dim d, struct span sp)
+struct value ev_from_freg(struct cg *c, int32_t r, struct dim d, struct span sp)
 {
     struct value v = v_num(0, d);
     if (dim_is_time(d)) {
@@ -103,7 +101,7 @@ static struct value from_freg(struct cg *c, int32_t r, struct dim d, struct span
     return v;
 }
 
-static struct value num_result(struct cg *c, double si, struct dim d, struct span sp)
+struct value ev_num_result(struct cg *c, double si, struct dim d, struct span sp)
 {
     if (!isfinite(si)) {
         DIAG(c, 307, sp, "the result is not a finite number");
@@ -120,7 +118,7 @@ static struct value num_result(struct cg *c, double si, struct dim d, struct spa
     return v_num(si, d);
 }
 
-static bool is_numeric(const struct value *v)
+bool ev_is_numeric(const struct value *v)
 {
     return v->k == V_NUM || v->k == V_TIME;
 }
@@ -130,9 +128,9 @@ static bool is_zero_const(const struct value *v)
     return v->k == V_NUM && v->reg < 0 && v->u.f == 0 && dim_is_none(v->dim);
 }
 
-static struct diag *dim_mismatch(struct cg *c, struct span sp, const char *verb,
-                                 const struct value *a, struct span sa,
-                                 const struct value *b, struct span sb)
+struct diag *ev_dim_mismatch(struct cg *c, struct span sp, const char *verb,
+                             const struct value *a, struct span sa,
+                             const struct value *b, struct span sb)
 {
     char da[96], db[96];
     dim_describe(a->dim, da, sizeof da);
@@ -143,9 +141,9 @@ static struct diag *dim_mismatch(struct cg *c, struct span sp, const char *verb,
     return g;
 }
 
-static bool need_numeric(struct cg *c, const struct value *v, struct span sp, const char *op)
+bool ev_need_numeric(struct cg *c, const struct value *v, struct span sp, const char *op)
 {
-    if (is_numeric(v))
+    if (ev_is_numeric(v))
         return true;
     if (v->k != V_NONE)
         DIAG(c, 302, sp, "operator '%s' needs a number, not %s", op, v_kind_name(v));
@@ -182,10 +180,10 @@ static struct value compare(struct cg *c, int op, struct value a, struct value b
             return v_bool(op == OPR_EQ ? eq : !eq);
         }
     } else {
-        if (!need_numeric(c, &a, n->a->span, on) || !need_numeric(c, &b, n->b->span, on))
+        if (!ev_need_numeric(c, &a, n->a->span, on) || !ev_need_numeric(c, &b, n->b->span, on))
             return v_none();
         if (!dim_eq(a.dim, b.dim) && !is_zero_const(&a) && !is_zero_const(&b)) {
-            dim_mismatch(c, n->span, "compare", &a, n->a->span, &b, n->b->span);
+            ev_dim_mismatch(c, n->span, "compare", &a, n->a->span, &b, n->b->span);
             return v_none();
         }
     }
@@ -208,8 +206,8 @@ static struct value compare(struct cg *c, int op, struct value a, struct value b
         ra = cg_to_reg(c, &a, n->a->span);
         rb = cg_to_reg(c, &b, n->b->span);
     } else {
-        ra = to_freg(c, &a, n->a->span);
-        rb = to_freg(c, &b, n->b->span);
+        ra = ev_to_freg(c, &a, n->a->span);
+        rb = ev_to_freg(c, &b, n->b->span);
     }
     enum lbc_op o;
     bool swap = false;
@@ -257,8 +255,8 @@ static struct value logic(struct cg *c, struct env *e, struct node *n)
     return rt_bool(r);
 }
 
-static struct value arith(struct cg *c, int op, struct value a, struct value b,
-                          struct node *n, struct span sa, struct span sb)
+struct value ev_arith(struct cg *c, int op, struct value a, struct value b,
+                      struct node *n, struct span sa, struct span sb)
 {
     const char *on = ast_op_name(op);
     if (op == OPR_ADD && a.k == V_STR && b.k == V_STR) {
@@ -272,7 +270,7 @@ static struct value arith(struct cg *c, int op, struct value a, struct value b,
         v.u.s = s;
         return v;
     }
-    if (!need_numeric(c, &a, sa, on) || !need_numeric(c, &b, sb, on))
+    if (!ev_need_numeric(c, &a, sa, on) || !ev_need_numeric(c, &b, sb, on))
         return v_none();
     struct dim d;
     bool ok = true;
@@ -285,8 +283,8 @@ static struct value arith(struct cg *c, int op, struct value a, struct value b,
         if (is_zero_const(&a) && op == OPR_ADD)
             return b;
         if (!dim_eq(a.dim, b.dim) && !(is_zero_const(&a) && op == OPR_SUB)) {
-            dim_mismatch(c, n->span, op == OPR_ADD ? "add" : op == OPR_SUB ? "subtract" :
-                         "take the remainder of", &a, sa, &b, sb);
+            ev_dim_mismatch(c, n->span, op == OPR_ADD ? "add" : op == OPR_SUB ? "subtract" :
+                            "take the remainder of", &a, sa, &b, sb);
             return v_none();
         }
         d = is_zero_const(&a) ? b.dim : a.dim;
@@ -390,7 +388,7 @@ static struct value arith(struct cg *c, int op, struct value a, struct value b,
             break;
         default: r = pow(x, y); break;
         }
-        return num_result(c, r, d, n->span);
+        return ev_num_result(c, r, d, n->span);
     }
     /* run time */
     if (a.k == V_TIME && b.k == V_TIME && (op == OPR_ADD || op == OPR_SUB)) {
@@ -400,17 +398,17 @@ static struct value arith(struct cg *c, int op, struct value a, struct value b,
         cg_emit(c, op == OPR_ADD ? OP_ADDT : OP_SUBT, v.reg, ra, rb, n->span);
         return v;
     }
-    int32_t ra = to_freg(c, &a, sa), rb = to_freg(c, &b, sb);
+    int32_t ra = ev_to_freg(c, &a, sa), rb = ev_to_freg(c, &b, sb);
     int32_t r = cg_newreg(c);
     enum lbc_op o = op == OPR_ADD ? OP_ADDF : op == OPR_SUB ? OP_SUBF : op == OPR_MUL ? OP_MULF :
                     op == OPR_DIV ? OP_DIVF : op == OPR_MOD ? OP_MODF : OP_POWF;
     cg_emit(c, o, r, ra, rb, n->span);
-    return from_freg(c, r, d, n->span);
+    return ev_from_freg(c, r, d, n->span);
 }
 
 static struct value negate(struct cg *c, struct value a, struct node *n)
 {
-    if (!need_numeric(c, &a, n->a->span, "-"))
+    if (!ev_need_numeric(c, &a, n->a->span, "-"))
         return v_none();
     if (a.reg < 0) {
         if (a.k == V_TIME) {
@@ -449,14 +447,19 @@ static const char *suggest_env(struct cg *c, struct env *e, const char *name)
     return best;
 }
 
+void ev_unknown_name(struct cg *c, struct env *e, struct node *n)
+{
+    struct diag *g = DIAG(c, 201, n->span, "unknown name '%s'", n->name);
+    const char *s = suggest_env(c, e, n->name);
+    if (s)
+        diag_help(g, "did you mean '%s'?", s);
+}
+
 static struct value eval_ident(struct cg *c, struct env *e, struct node *n)
 {
     struct binding *b = env_lookup(e, n->name);
     if (!b) {
-        struct diag *g = DIAG(c, 201, n->span, "unknown name '%s'", n->name);
-        const char *s = suggest_env(c, e, n->name);
-        if (s)
-            diag_help(g, "did you mean '%s'?", s);
+        ev_unknown_name(c, e, n);
         return v_none();
     }
     return b->v;
@@ -607,14 +610,14 @@ static struct value eval_ifexpr(struct cg *c, struct env *e, struct node *n)
     struct value b = eval(c, e, n->c);
     if (a.k == V_NONE || b.k == V_NONE)
         return v_none();
-    bool nums = (is_numeric(&a) && is_numeric(&b)) || (a.k == V_BOOL && b.k == V_BOOL);
+    bool nums = (ev_is_numeric(&a) && ev_is_numeric(&b)) || (a.k == V_BOOL && b.k == V_BOOL);
     if (!nums) {
         DIAG(c, 306, n->span, "with a condition known only at run time, both branches must "
              "be numbers (here: %s and %s)", v_kind_name(&a), v_kind_name(&b));
         return v_none();
     }
     if (!dim_eq(a.dim, b.dim)) {
-        dim_mismatch(c, n->span, "choose between", &a, n->b->span, &b, n->c->span);
+        ev_dim_mismatch(c, n->span, "choose between", &a, n->b->span, &b, n->c->span);
         return v_none();
     }
     struct value v = a;
@@ -626,7 +629,7 @@ static struct value eval_ifexpr(struct cg *c, struct env *e, struct node *n)
     return v;
 }
 
-static struct value make_record(struct cg *c, uint32_t n)
+struct value ev_make_record(struct cg *c, uint32_t n)
 {
     struct value v = v_none();
     v.k = V_RECORD;
@@ -642,7 +645,7 @@ static struct value eval_record(struct cg *c, struct env *e, struct node *n)
     uint32_t cnt = 0;
     for (struct node *f = n->list; f; f = f->next)
         cnt++;
-    struct value v = make_record(c, cnt);
+    struct value v = ev_make_record(c, cnt);
     uint32_t i = 0;
     for (struct node *f = n->list; f; f = f->next) {
         for (uint32_t j = 0; j < i; j++)
@@ -671,7 +674,7 @@ static struct value eval_with(struct cg *c, struct env *e, struct node *n)
     for (uint32_t i = 0; i < upd.u.rec->n; i++)
         if (!rec_get(a.u.rec, upd.u.rec->names[i]))
             extra++;
-    struct value v = make_record(c, a.u.rec->n + extra);
+    struct value v = ev_make_record(c, a.u.rec->n + extra);
     for (uint32_t i = 0; i < a.u.rec->n; i++) {
         v.u.rec->names[i] = a.u.rec->names[i];
         const struct value *u = rec_get(upd.u.rec, a.u.rec->names[i]);
@@ -821,7 +824,7 @@ static struct value eval_node(struct cg *c, struct env *e, struct node *n)
             return v_none();
         if (n->op >= OPR_EQ && n->op <= OPR_GE)
             return compare(c, n->op, a, b, n);
-        return arith(c, n->op, a, b, n, n->a->span, n->b->span);
+        return ev_arith(c, n->op, a, b, n, n->a->span, n->b->span);
     }
     case N_IFEXPR:
         return eval_ifexpr(c, e, n);
@@ -879,327 +882,13 @@ bool want_num(struct cg *c, const struct value *v, struct dim d, struct span sp,
 
 /* ---- calls ---- */
 
-enum builtin {
-    B_SIN, B_COS, B_TAN, B_ASIN, B_ACOS, B_ATAN, B_SQRT, B_EXP, B_LOG, B_ABS, B_FLOOR,
-    B_CEIL, B_ROUND, B_SINC, B_ATAN2, B_MIN, B_MAX, B_LEN, B_SUM, B_CEIL_TO, B_FLOOR_TO,
-    B_ROUND_TO, B__COUNT
-};
-
-static const struct {
-    const char *name;
-    int math;        /* enum vm_math for unary math, else -1 */
-} builtins[B__COUNT] = {
-    [B_SIN] = { "sin", VM_MATH_SIN }, [B_COS] = { "cos", VM_MATH_COS },
-    [B_TAN] = { "tan", VM_MATH_TAN }, [B_ASIN] = { "asin", VM_MATH_ASIN },
-    [B_ACOS] = { "acos", VM_MATH_ACOS }, [B_ATAN] = { "atan", VM_MATH_ATAN },
-    [B_SQRT] = { "sqrt", VM_MATH_SQRT }, [B_EXP] = { "exp", VM_MATH_EXP },
-    [B_LOG] = { "log", VM_MATH_LOG }, [B_ABS] = { "abs", VM_MATH_ABS },
-    [B_FLOOR] = { "floor", VM_MATH_FLOOR }, [B_CEIL] = { "ceil", VM_MATH_CEIL },
-    [B_ROUND] = { "round", VM_MATH_ROUND }, [B_SINC] = { "sinc", VM_MATH_SINC },
-    [B_ATAN2] = { "atan2", -1 }, [B_MIN] = { "min", -1 }, [B_MAX] = { "max", -1 },
-    [B_LEN] = { "len", -1 }, [B_SUM] = { "sum", -1 }, [B_CEIL_TO] = { "ceil_to", -1 },
-    [B_FLOOR_TO] = { "floor_to", -1 }, [B_ROUND_TO] = { "round_to", -1 },
-};
-
-double vm_math_apply(int fn, double x);
-
-static struct value record_of(struct cg *c, const char **names, const struct value *vals, int n)
-{
-    struct value v = make_record(c, (uint32_t)n);
-    for (int i = 0; i < n; i++) {
-        v.u.rec->names[i] = names[i];
-        v.u.rec->v[i] = vals[i];
-    }
-    return v;
-}
-
-void builtins_install(struct cg *c, struct env *root)
-{
-    for (int i = 0; i < B__COUNT; i++) {
-        struct value v = v_none();
-        v.k = V_BUILTIN;
-        v.u.builtin = i;
-        env_bind(c, root, builtins[i].name, v, SPAN_NONE);
-    }
-    env_bind(c, root, "pi", v_num(PI, DIM_NONE), SPAN_NONE);
-    const struct system *s = c->sys;
-    const char *names[] = { "name", "b0", "gamma", "max_grad", "max_slew", "grad_raster",
-                            "rf_raster", "adc_raster", "block_raster", "rf_dead_time",
-                            "rf_ringdown", "adc_dead_time", "max_b1" };
-    struct value vals[13];
-    vals[0] = v_none();
-    vals[0].k = V_STR;
-    vals[0].u.s = arena_strdup(c->arena, s->name);
-    vals[1] = v_num(s->b0, DIM_TESLA);
-    vals[2] = v_num(s->gamma, (struct dim){ -1, 0, -1 });
-    vals[3] = v_num(s->max_grad, DIM_GRAD);
-    vals[4] = v_num(s->max_slew, DIM_SLEW);
-    vals[5] = v_time(s->grad_raster_ns);
-    vals[6] = v_time(s->rf_raster_ns);
-    vals[7] = v_time(s->adc_raster_ns);
-    vals[8] = v_time(s->block_raster_ns);
-    vals[9] = v_time(s->rf_dead_ns);
-    vals[10] = v_time(s->rf_ringdown_ns);
-    vals[11] = v_time(s->adc_dead_ns);
-    vals[12] = v_num(s->max_b1, DIM_TESLA);
-    env_bind(c, root, "system", record_of(c, names, vals, 13), SPAN_NONE);
-}
-
-struct argv {
-    struct value v;
-    struct node *n;
-};
-
-static struct value math_unary(struct cg *c, int b, struct value x, struct node *call,
-                               struct node *an)
-{
-    const char *name = builtins[b].name;
-    struct dim d = x.dim;
-    if (!is_numeric(&x)) {
-        DIAG(c, 312, an->span, "%s() needs a number, not %s", name, v_kind_name(&x));
-        return v_none();
-    }
-    if (b == B_SQRT) {
-        if (d.s % 2 || d.m % 2 || d.T % 2) {
-            char dd[96];
-            dim_describe(d, dd, sizeof dd);
-            DIAG(c, 312, an->span, "the square root of %s would have a fractional unit", dd);
-            return v_none();
-        }
-        d = (struct dim){ (int8_t)(d.s / 2), (int8_t)(d.m / 2), (int8_t)(d.T / 2) };
-    } else if (b != B_ABS && !dim_is_none(d)) {
-        char dd[96];
-        dim_describe(d, dd, sizeof dd);
-        struct diag *g = DIAG(c, 312, an->span, "%s() needs a plain number, not %s", name, dd);
-        if (b == B_CEIL || b == B_FLOOR || b == B_ROUND)
-            diag_help(g, "to round a quantity to a raster use %s_to(x, step), e.g. "
-                      "%s_to(t, 10 us)", name, name);
-        return v_none();
-    }
-    if (x.reg < 0) {
-        double r = vm_math_apply(builtins[b].math, v_si(&x));
-        if (x.k == V_TIME && b == B_ABS) {
-            if (x.u.t == INT64_MIN) {
-                DIAG(c, 307, call->span, "time overflow");
-                return v_none();
-            }
-            return v_time(x.u.t < 0 ? -x.u.t : x.u.t);
-        }
-        return num_result(c, r, d, call->span);
-    }
-    int32_t rx = to_freg(c, &x, an->span);
-    int32_t r = cg_newreg(c);
-    cg_emit(c, OP_MATH, r, rx, builtins[b].math, call->span);
-    return from_freg(c, r, d, call->span);
-}
-
-static struct value minmax(struct cg *c, int b, struct argv *args, int n, struct node *call)
-{
-    struct value *vals;
-    int cnt;
-    struct node **nodes;
-    struct value *tmpv = NULL;
-    struct node **tmpn = NULL;
-    if (n == 1 && args[0].v.k == V_ARRAY) {
-        cnt = (int)args[0].v.u.arr->n;
-        vals = args[0].v.u.arr->v;
-        tmpn = xmalloc((size_t)(cnt ? cnt : 1) * sizeof *tmpn);
-        for (int i = 0; i < cnt; i++)
-            tmpn[i] = args[0].n;
-        nodes = tmpn;
-    } else {
-        cnt = n;
-        tmpv = xmalloc((size_t)(n ? n : 1) * sizeof *tmpv);
-        tmpn = xmalloc((size_t)(n ? n : 1) * sizeof *tmpn);
-        for (int i = 0; i < n; i++) {
-            tmpv[i] = args[i].v;
-            tmpn[i] = args[i].n;
-        }
-        vals = tmpv;
-        nodes = tmpn;
-    }
-    struct value acc = v_none();
-    if (!cg_work(c, (uint64_t)cnt, call->span))
-        goto out;
-    if (cnt == 0) {
-        DIAG(c, 313, call->span, "%s() needs at least one value", builtins[b].name);
-        goto out;
-    }
-    for (int i = 0; i < cnt; i++) {
-        if (!need_numeric(c, &vals[i], nodes[i]->span, builtins[b].name)) {
-            acc = v_none();
-            goto out;
-        }
-        if (!dim_eq(vals[i].dim, vals[0].dim)) {
-            dim_mismatch(c, call->span, "compare", &vals[0], nodes[0]->span, &vals[i],
-                         nodes[i]->span);
-            acc = v_none();
-            goto out;
-        }
-    }
-    acc = vals[0];
-    for (int i = 1; i < cnt; i++) {
-        struct value x = vals[i];
-        if (acc.reg < 0 && x.reg < 0) {
-            bool less = acc.k == V_TIME ? x.u.t < acc.u.t : x.u.f < acc.u.f;
-            if (b == B_MIN ? less : (acc.k == V_TIME ? x.u.t > acc.u.t : x.u.f > acc.u.f))
-                acc = x;
-            continue;
-        }
-        int32_t ra = to_freg(c, &acc, call->span), rx = to_freg(c, &x, call->span);
-        int32_t r = cg_newreg(c);
-        cg_emit(c, b == B_MIN ? OP_MINF : OP_MAXF, r, ra, rx, call->span);
-        acc = from_freg(c, r, acc.dim, call->span);
-    }
-out:
-    free(tmpv);
-    free(tmpn);
-    return acc;
-}
-
-static struct value round_to(struct cg *c, int b, struct argv *args, struct node *call)
-{
-    struct value x = args[0].v, s = args[1].v;
-    if (!need_numeric(c, &x, args[0].n->span, builtins[b].name) ||
-        !need_numeric(c, &s, args[1].n->span, builtins[b].name))
-        return v_none();
-    if (!dim_eq(x.dim, s.dim)) {
-        dim_mismatch(c, call->span, "round", &x, args[0].n->span, &s, args[1].n->span);
-        return v_none();
-    }
-    int mf = b == B_CEIL_TO ? VM_MATH_CEIL : b == B_FLOOR_TO ? VM_MATH_FLOOR : VM_MATH_ROUND;
-    if (x.reg < 0 && s.reg < 0) {
-        if (v_si(&s) <= 0) {
-            DIAG(c, 314, args[1].n->span, "the rounding step must be positive");
-            return v_none();
-        }
-        if (x.k == V_TIME) {
-            int64_t q = x.u.t / s.u.t, r = x.u.t % s.u.t;
-            if (r != 0) {
-                if (mf == VM_MATH_CEIL && r > 0)
-                    q++;
-                else if (mf == VM_MATH_FLOOR && r < 0)
-                    q--;
-                else if (mf == VM_MATH_ROUND) {
-                    int64_t ar = r < 0 ? -r : r;    /* |r| < step: no overflow */
-                    if (ar >= s.u.t - ar)
-                        q += r < 0 ? -1 : 1;
-                }
-            }
-            int64_t t;
-            if (__builtin_mul_overflow(q, s.u.t, &t)) {
-                DIAG(c, 307, call->span, "time overflow");
-                return v_none();
-            }
-            return v_time(t);
-        }
-        double q = vm_math_apply(mf, x.u.f / s.u.f);
-        /* guard against 2.0000000001 * step from float division */
-        double qr = nearbyint(x.u.f / s.u.f);
-        if (fabs(x.u.f / s.u.f - qr) < 1e-9)
-            q = qr;
-        return v_num(q * s.u.f, x.dim);
-    }
-    int32_t rx = to_freg(c, &x, call->span), rs = to_freg(c, &s, call->span);
-    int32_t r1 = cg_newreg(c), r2 = cg_newreg(c), r3 = cg_newreg(c);
-    cg_emit(c, OP_DIVF, r1, rx, rs, call->span);
-    cg_emit(c, OP_MATH, r2, r1, mf, call->span);
-    cg_emit(c, OP_MULF, r3, r2, rs, call->span);
-    return from_freg(c, r3, x.dim, call->span);
-}
-
-static struct value call_builtin(struct cg *c, int b, struct node *call, struct env *e)
-{
-    struct argv args[64];
-    int n = 0;
-    for (struct node *a = call->list; a; a = a->next) {
-        if (a->name) {
-            DIAG(c, 210, a->name_span, "%s() takes no named arguments", builtins[b].name);
-            return v_none();
-        }
-        if (n == 64) {
-            DIAG(c, 209, a->span, "too many arguments");
-            return v_none();
-        }
-        args[n].v = eval(c, e, a->a);
-        args[n].n = a;
-        if (args[n].v.k == V_NONE)
-            return v_none();
-        n++;
-    }
-    int want = -1;
-    if (builtins[b].math >= 0)
-        want = 1;
-    else if (b == B_ATAN2 || b == B_CEIL_TO || b == B_FLOOR_TO || b == B_ROUND_TO)
-        want = 2;
-    else if (b == B_LEN || b == B_SUM)
-        want = 1;
-    if (want >= 0 && n != want) {
-        /* the codes of user functions: too many arguments, a missing argument */
-        DIAG(c, n > want ? 209 : 213, call->span, "%s() takes %d argument%s, %d given",
-             builtins[b].name, want, want == 1 ? "" : "s", n);
-        return v_none();
-    }
-    if (builtins[b].math >= 0)
-        return math_unary(c, b, args[0].v, call, args[0].n);
-    switch (b) {
-    case B_MIN:
-    case B_MAX:
-        return minmax(c, b, args, n, call);
-    case B_CEIL_TO:
-    case B_FLOOR_TO:
-    case B_ROUND_TO:
-        return round_to(c, b, args, call);
-    case B_LEN:
-        if (args[0].v.k == V_ARRAY)
-            return v_num(args[0].v.u.arr->n, DIM_NONE);
-        if (args[0].v.k == V_STR)
-            return v_num((double)strlen(args[0].v.u.s), DIM_NONE);
-        DIAG(c, 312, args[0].n->span, "len() needs an array, not %s", v_kind_name(&args[0].v));
-        return v_none();
-    case B_SUM: {
-        if (args[0].v.k != V_ARRAY) {
-            DIAG(c, 312, args[0].n->span, "sum() needs an array, not %s",
-                 v_kind_name(&args[0].v));
-            return v_none();
-        }
-        struct array *arr = args[0].v.u.arr;
-        if (!cg_work(c, arr->n, call->span))
-            return v_none();
-        if (arr->n == 0)
-            return v_num(0, DIM_NONE);
-        struct value acc = arr->v[0];
-        for (uint32_t i = 1; i < arr->n; i++) {
-            acc = arith(c, OPR_ADD, acc, arr->v[i], call, args[0].n->span, args[0].n->span);
-            if (acc.k == V_NONE)
-                return acc;
-        }
-        return acc;
-    }
-    case B_ATAN2: {
-        struct value y = args[0].v, x = args[1].v;
-        if (!need_numeric(c, &y, args[0].n->span, "atan2") ||
-            !need_numeric(c, &x, args[1].n->span, "atan2"))
-            return v_none();
-        if (!dim_eq(x.dim, y.dim)) {
-            dim_mismatch(c, call->span, "compare", &y, args[0].n->span, &x, args[1].n->span);
-            return v_none();
-        }
-        if (x.reg < 0 && y.reg < 0)
-            return v_num(atan2(v_si(&y), v_si(&x)), DIM_NONE);
-        DIAG(c, 312, call->span, "atan2() of run-time values is not supported");
-        return v_none();
-    }
-    }
-    return v_none();
-}
-
 struct value call_value(struct cg *c, struct value fv, struct node *call, struct env *e)
 {
     if (fv.k == V_BUILTIN)
-        return call_builtin(c, fv.u.builtin, call, e);
+        return builtin_call(c, fv.u.builtin, call, e);
     struct func *f = fv.u.fn;
     struct node *decl = f->decl;
+    names_called(c, decl);          /* its body's names are resolved here */
     int np = 0;
     for (struct node *p = decl->list; p; p = p->next)
         np++;

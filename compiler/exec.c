@@ -645,6 +645,7 @@ static bool exec_node(struct cg *c, struct env *e, struct node *n, struct value 
             v.u.fn->decl = n;
             v.u.fn->env = e;
             bind_checked(c, e, n->name, v, n->name_span, n);
+            names_defined(c, n, e);
             break;
         }
         case N_FOR:

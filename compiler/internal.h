@@ -150,6 +150,9 @@ struct cg {
        overflow the C stack */
     int nest;
     bool over_nest;
+    /* the functions defined and called (names.c): a hash table by decl */
+    struct fn_seen *fns;
+    uint32_t nfns, capfns;
 };
 
 #define CG_MAX_NEST 1000
@@ -191,10 +194,49 @@ int32_t cg_newreg(struct cg *c);
 struct lbc_span cg_span(struct cg *c, struct span sp);
 uint32_t cg_emit(struct cg *c, enum lbc_op op, int32_t a, int32_t b, int32_t c_, struct span sp);
 struct value call_value(struct cg *c, struct value fn, struct node *call, struct env *e);
-void builtins_install(struct cg *c, struct env *root);
 /* Convert a value to the given kind for an event field; reports errors. */
 bool want_time(struct cg *c, const struct value *v, struct span sp, const char *what);
 bool want_num(struct cg *c, const struct value *v, struct dim d, struct span sp, const char *what);
+
+/* eval.c, for builtins.c: the helpers of arithmetic on values */
+/* A record of n fields, names and values unset. */
+struct value ev_make_record(struct cg *c, uint32_t n);
+/* Whether v is a number or a time. */
+bool ev_is_numeric(const struct value *v);
+/* A constant result with dimension d (a time in ns if d is time); reports overflow. */
+struct value ev_num_result(struct cg *c, double si, struct dim d, struct span sp);
+/* A register holding v as a float in SI units. */
+int32_t ev_to_freg(struct cg *c, const struct value *v, struct span sp);
+/* The run-time value in float register r, of dimension d. */
+struct value ev_from_freg(struct cg *c, int32_t r, struct dim d, struct span sp);
+/* Whether v is a number or a time; reported as what op needs if not. */
+bool ev_need_numeric(struct cg *c, const struct value *v, struct span sp, const char *op);
+/* Report that verb (add, compare...) meets values of two dimensions. */
+struct diag *ev_dim_mismatch(struct cg *c, struct span sp, const char *verb,
+                             const struct value *a, struct span sa, const struct value *b,
+                             struct span sb);
+/* The arithmetic a op b of call n, folded or lowered. */
+struct value ev_arith(struct cg *c, int op, struct value a, struct value b, struct node *n,
+                      struct span sa, struct span sb);
+
+/* Report the identifier n that names nothing in e (E0201, with a
+   did-you-mean). */
+void ev_unknown_name(struct cg *c, struct env *e, struct node *n);
+
+/* names.c */
+/* Note that the function decl (an N_FN) is defined with closure env. */
+void names_defined(struct cg *c, struct node *decl, struct env *env);
+/* Note that the function decl is called. */
+void names_called(struct cg *c, struct node *decl);
+/* Report each identifier in the body of a function no call reached that
+   names nothing in its scopes, as a call would. */
+void names_check_uncalled(struct cg *c);
+
+/* builtins.c */
+/* Bind the builtin functions, pi and the system record in root. */
+void builtins_install(struct cg *c, struct env *root);
+/* Evaluate a call of builtin b. */
+struct value builtin_call(struct cg *c, int b, struct node *call, struct env *e);
 
 /* exec.c */
 /* Execute statements; returns true if a `return` produced *ret. */

@@ -71,6 +71,9 @@ int fuzz_lbc_one(const uint8_t *data, size_t size)
         memcpy(fixed, data, size);
         uint64_t plen = size - 28;
         uint32_t crc = crc32_update(0, fixed + 28, size - 28);
+        /* the flags word, when not 0, follows the payload into the CRC */
+        if (fixed[12] || fixed[13] || fixed[14] || fixed[15])
+            crc = crc32_update(crc, fixed + 12, 4);
         for (int i = 0; i < 4; i++)
             fixed[16 + i] = (uint8_t)(crc >> (8 * i));
         for (int i = 0; i < 8; i++)

@@ -36,7 +36,7 @@ int fuzz_seq_one(const uint8_t *data, size_t size)
         abort();
     if (p && devnull) {
         struct trace_ctx tc = { .out = devnull, .o = { .to_ns = -1, .last_block = UINT64_MAX,
-                                                       .last_rep = UINT64_MAX }, .p = p };
+                                                       .last_rep = UINT64_MAX } };
         struct vm_backend be;
         trace_backend(&be, &tc);
         vm_run_limited(p, &be, NULL, 1000000, NULL);

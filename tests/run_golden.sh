@@ -2,7 +2,9 @@
 # run_golden.sh: the golden tests, run by `make check`. Each case's output
 # is compared byte for byte with its expected file; a mismatch prints a
 # unified diff. GOLDEN_UPDATE=1 rewrites the expected files instead (review
-# the changes with git diff before committing them).
+# the changes with git diff before committing them); the cases it rewrites
+# are counted apart, not as passed. No case is ever skipped: a case whose
+# command fails counts as failed.
 #
 #   tests/golden/errors/*.psq, tests/golden/errors/*/main.psq
 #       FILE.err = stderr of `larmor compile FILE`, then a line `exit: N`.
@@ -58,6 +60,7 @@ trap 'exit 1' HUP INT TERM
 
 pass=0
 fail=0
+updated=0
 
 # check NAME EXPECTED ACTUAL: compare (or update) one expected file.
 check() {
@@ -66,7 +69,7 @@ check() {
             cp "$3" "$2"
             echo "golden: updated $2"
         fi
-        pass=$((pass + 1))
+        updated=$((updated + 1))
     elif [ ! -f "$2" ]; then
         echo "FAIL: $1: missing $2 (run with GOLDEN_UPDATE=1)"
         fail=$((fail + 1))
@@ -176,5 +179,9 @@ for f in tests/golden/cli/*.args; do
     check "$f" "${f%.args}.out" "$tmp/cli"
 done
 
-echo "golden: $pass passed, $fail failed"
+if [ "${GOLDEN_UPDATE:-0}" = 1 ]; then
+    echo "golden: $updated updated (not compared), $pass passed, $fail failed"
+else
+    echo "golden: $pass passed, $fail failed"
+fi
 [ "$fail" -eq 0 ]

@@ -44,6 +44,17 @@ static void scratch_remove(void)
     scratch[0] = 0;
 }
 
+int load_system(const char *name, struct system *sys)
+{
+    struct diag_ctx d;
+    diag_init(&d);
+    int rc = system_resolve(name, test_stdlib_dir(), sys, &d);
+    if (rc)
+        diag_print_all(&d, stderr, false);
+    diag_fini(&d);
+    return rc;
+}
+
 char *sequence_path(const char *name)
 {
     if (strchr(name, '/'))
@@ -307,3 +318,12 @@ void expect_contrast(const char *what, const struct tissue *t, int nt, const dou
     }
 }
 
+int *expect_image_of(const struct phantom *ph, const struct image_vol *v, int nx, int ny,
+                     double frac, struct tissue *t, int *nt)
+{
+    CU_ASSERT_EQUAL(v->nx, nx);
+    CU_ASSERT_EQUAL(v->ny, ny);
+    int *map = tissue_map(ph, v, t, nt);
+    expect_geometry(v, map, 1, frac);
+    return map;
+}

@@ -24,6 +24,10 @@ struct scan_opts {
     bool no_ideal_spoiling;
 };
 
+/* The shipped system NAME (stdlib/systems/NAME.yaml) into *sys; prints
+   the diagnostics when it does not load. Returns 0 on success. */
+int load_system(const char *name, struct system *sys);
+
 /* The path of sequences/NAME.psq (or of NAME when it holds a '/'); the
    caller frees it. */
 char *sequence_path(const char *name);
@@ -53,6 +57,12 @@ int *tissue_map(const struct phantom *ph, const struct image_vol *v, struct tiss
    outer tissue's (the scalp's) share of the brightest: 0.5 where the scalp
    is among the brightest tissues. */
 void expect_geometry(const struct image_vol *v, const int *map, int tol, double frac);
+
+/* The image is nx x ny and its edges are the phantom's (expect_geometry
+   within 1 voxel, at frac); returns the tissue map (tissue_map: t and *nt
+   filled), the caller frees it. */
+int *expect_image_of(const struct phantom *ph, const struct image_vol *v, int nx, int ny,
+                     double frac, struct tissue *t, int *nt);
 
 /* Whether voxel (i, j) of an nx x ny tissue map lies in the core of its
    tissue: every voxel within r along x and y (a (2r+1)² square) is that

@@ -824,7 +824,9 @@ static void test_interrupt(void)
     snprintf(larmor, sizeof larmor, "%s/larmor", bld ? bld : ".");
     snprintf(seq, sizeof seq, "%s/sequences/spin_echo.psq", top ? top : ".");
     if (access(larmor, X_OK) != 0) {
-        fprintf(stderr, "(skipped: %s not built) ", larmor);
+        char *why = xasprintf("%s not built", larmor);
+        test_skip(why);
+        free(why);
         return;
     }
     char dir[] = "/tmp/larmor_intXXXXXX";

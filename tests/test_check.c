@@ -564,6 +564,23 @@ static void test_bvalue(void)
     done(&r);
 }
 
+/* Compiles the file at path for sys (NULL: the built-in default) with nd
+   defines, the dry run's check into *ck; it must compile with no
+   diagnostic in d (printed if there are). */
+static struct lbc_program *compile_clean(const char *path, const struct system *sys,
+                                         const char **defs, int nd, struct check **ck,
+                                         struct diag_ctx *d)
+{
+    struct compile_opts o = { .path = path, .stdlib_dir = test_stdlib_dir(), .sys = sys,
+                              .defines = defs, .ndefines = nd, .check_out = ck };
+    struct lbc_program *p = compile_file(&o, d);
+    CU_ASSERT_PTR_NOT_NULL(p);
+    CU_ASSERT_EQUAL(d->ndiags, 0);
+    if (d->ndiags)
+        diag_print_all(d, stderr, false);
+    return p;
+}
+
 /* The shipped diffusion spin echo: at b = 1000 the played b lies within
    2 % of it (the imaging gradients add ~1 %); at b = 0 only the imaging
    gradients weight it (well under 1 s/mm²), on both generic systems. */
@@ -582,19 +599,7 @@ static void test_bvalue_diffusion_se(void)
             if (sys)
                 CU_ASSERT_EQUAL_FATAL(system_resolve("generic_1_5t", test_stdlib_dir(), &s, &d), 0);
             struct check *ck = NULL;
-            struct compile_opts o;
-            memset(&o, 0, sizeof o);
-            o.path = path;
-            o.stdlib_dir = test_stdlib_dir();
-            o.sys = &s;
-            o.defines = &bs[k];
-            o.ndefines = 1;
-            o.check_out = &ck;
-            struct lbc_program *p = compile_file(&o, &d);
-            CU_ASSERT_PTR_NOT_NULL(p);
-            CU_ASSERT_EQUAL(d.ndiags, 0);
-            if (d.ndiags)
-                diag_print_all(&d, stderr, false);
+            struct lbc_program *p = compile_clean(path, &s, &bs[k], 1, &ck, &d);
             CU_ASSERT_PTR_NOT_NULL_FATAL(ck);
             const struct check_summary *m = check_get_summary(ck);
             CU_ASSERT_EQUAL(m->nb, 64);
@@ -624,18 +629,8 @@ static void test_shipped_sequences_pass(void)
             struct diag_ctx d;
             diag_init(&d);
             struct check *ck = NULL;
-            struct compile_opts o;
-            memset(&o, 0, sizeof o);
-            o.path = path;
-            o.stdlib_dir = test_stdlib_dir();
-            o.defines = defs[k];
-            o.ndefines = defs[k][1] ? 2 : 1;
-            o.check_out = &ck;
-            struct lbc_program *p = compile_file(&o, &d);
-            CU_ASSERT_PTR_NOT_NULL(p);
-            CU_ASSERT_EQUAL(d.ndiags, 0);
-            if (d.ndiags)
-                diag_print_all(&d, stderr, false);
+            struct lbc_program *p = compile_clean(path, NULL, defs[k], defs[k][1] ? 2 : 1, &ck,
+                                                  &d);
             CU_ASSERT_PTR_NOT_NULL(ck);
             if (ck) {
                 const struct check_summary *m = check_get_summary(ck);
@@ -651,26 +646,24 @@ static void test_shipped_sequences_pass(void)
 
 int register_check_tests(void)
 {
-    CU_pSuite s = CU_add_suite("check", NULL, NULL);
-    if (!s)
-        return 1;
-    if (!CU_add_test(s, "rasters", test_raster) ||
-        !CU_add_test(s, "dead times", test_deadtimes) ||
-        !CU_add_test(s, "RF/ADC overlap", test_overlap) ||
-        !CU_add_test(s, "gradient amplitude, slew, vector", test_gradient_limits) ||
-        !CU_add_test(s, "gradient continuity", test_gradient_continuity) ||
-        !CU_add_test(s, "RF and ADC limits", test_rf_adc) ||
-        !CU_add_test(s, "SAR against closed-form energy", test_sar_hand) ||
-        !CU_add_test(s, "SAR window edges (10 s, 6 min)", test_sar_window_edges) ||
-        !CU_add_test(s, "SAR limit and operating mode", test_sar_limit) ||
-        !CU_add_test(s, "PNS of a single ramp (closed form)", test_pns_single_ramp) ||
-        !CU_add_test(s, "PNS of a trapezoid train (numerical convolution)", test_pns_train) ||
-        !CU_add_test(s, "PNS and dB/dt limits", test_pns_limit) ||
-        !CU_add_test(s, "acoustic bands", test_acoustic) ||
-        !CU_add_test(s, "grouped violations", test_grouping) ||
-        !CU_add_test(s, "shipped sequences pass", test_shipped_sequences_pass) ||
-        !CU_add_test(s, "b-value against Stejskal-Tanner", test_bvalue) ||
-        !CU_add_test(s, "b-value of diffusion_se", test_bvalue_diffusion_se))
-        return 1;
-    return 0;
+    static const struct test_def tests[] = {
+        { "rasters", test_raster },
+        { "dead times", test_deadtimes },
+        { "RF/ADC overlap", test_overlap },
+        { "gradient amplitude, slew, vector", test_gradient_limits },
+        { "gradient continuity", test_gradient_continuity },
+        { "RF and ADC limits", test_rf_adc },
+        { "SAR against closed-form energy", test_sar_hand },
+        { "SAR window edges (10 s, 6 min)", test_sar_window_edges },
+        { "SAR limit and operating mode", test_sar_limit },
+        { "PNS of a single ramp (closed form)", test_pns_single_ramp },
+        { "PNS of a trapezoid train (numerical convolution)", test_pns_train },
+        { "PNS and dB/dt limits", test_pns_limit },
+        { "acoustic bands", test_acoustic },
+        { "grouped violations", test_grouping },
+        { "shipped sequences pass", test_shipped_sequences_pass },
+        { "b-value against Stejskal-Tanner", test_bvalue },
+        { "b-value of diffusion_se", test_bvalue_diffusion_se },
+    };
+    return TEST_ADD_SUITE("check", tests);
 }

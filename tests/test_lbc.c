@@ -3,7 +3,8 @@
  * vm/lbc_io.c, vm/verify.c, vm/disasm.c): builder deduplication, a
  * write/read round trip that compares every pool, rejection of every
  * single-bit corruption and every truncation of a valid file, the header
- * error messages, and one verifier rejection per rule.
+ * error messages, one verifier rejection per rule, the pc -> source lookup
+ * and the read-only view backends receive (vm/backend.c).
  *
  * If LARMOR_LBC_SEED_DIR is set, the round-trip test also writes the valid
  * programs it builds there (seed corpus for tests/fuzz_lbc.c).
@@ -16,8 +17,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/diag.h"
 #include "base/util.h"
+#include "vm/backend.h"
 #include "vm/program.h"
+#include "tests/testutil.h"
 
 int register_lbc_tests(void);
 
@@ -561,6 +565,91 @@ static void test_verifier_nesting(void)
     lbc_free(p);
 }
 
+/* The one pc -> source lookup: position, span in registered files only,
+   the distinct files of the line table. */
+static void test_source_lookup(void)
+{
+    struct lbc_program *p = build_sample();
+    struct lbc_srcpos pos;
+    CU_ASSERT_TRUE(lbc_pc_pos(p, 0, &pos));
+    CU_ASSERT_STRING_EQUAL(pos.path, "spin_echo.psq");
+    CU_ASSERT(pos.line == 3 && pos.col == 5 && pos.start == 40 && pos.end == 52);
+    CU_ASSERT_FALSE(lbc_pc_pos(p, 8, &pos));      /* emitted without a span */
+    CU_ASSERT_PTR_NULL(pos.path);
+    CU_ASSERT_FALSE(lbc_pc_pos(p, 1000, &pos));   /* past the code */
+    struct diag_ctx d;
+    diag_init(&d);
+    /* the file is not registered: no span, but the position is known */
+    struct span sp = lbc_pc_span(p, 0, &d, &pos);
+    CU_ASSERT_EQUAL(sp.file, -1);
+    CU_ASSERT_STRING_EQUAL(pos.path, "spin_echo.psq");
+    /* registered but shorter than the span: no span */
+    char text[64];
+    memset(text, 'x', sizeof text);
+    int f = diag_add_file(&d, "spin_echo.psq", text, 45);
+    CU_ASSERT_EQUAL(lbc_pc_span(p, 0, &d, NULL).file, -1);
+    diag_fini(&d);
+    diag_init(&d);
+    f = diag_add_file(&d, "spin_echo.psq", text, sizeof text);
+    sp = lbc_pc_span(p, 0, &d, NULL);
+    CU_ASSERT(sp.file == f && sp.start == 40 && sp.end == 52);
+    CU_ASSERT_EQUAL(lbc_pc_span(p, 8, &d, NULL).file, -1);
+    diag_fini(&d);
+    size_t n;
+    const char **files = lbc_source_files(p, &n);
+    CU_ASSERT_EQUAL_FATAL(n, 1);
+    CU_ASSERT_STRING_EQUAL(files[0], "spin_echo.psq");
+    free(files);
+    lbc_free(p);
+}
+
+/* The view a backend's begin() receives, and the lookups on it. */
+static void test_backend_view(void)
+{
+    struct lbc_program *p = build_sample();
+    struct vm_view v;
+    vm_view_init(&v, p);
+    CU_ASSERT_STRING_EQUAL(v.source, "spin_echo.psq");
+    CU_ASSERT_EQUAL(v.origin, LBC_ORIGIN_PSQ);
+    CU_ASSERT_STRING_EQUAL(v.sys_name, "generic_3t");
+    CU_ASSERT_EQUAL(v.sys_hash, 0x0123456789abcdefULL);
+    CU_ASSERT_EQUAL(v.nparams, 3);
+    CU_ASSERT_EQUAL(v.nshapes, p->nshapes);
+    struct vm_param q = vm_view_param(&v, 0);
+    CU_ASSERT_STRING_EQUAL(q.name, "te");
+    CU_ASSERT(q.kind == PARAM_TIME && q.dim[0] == 1 && q.dim[1] == 0 && q.dim[2] == 0);
+    CU_ASSERT_DOUBLE_EQUAL(q.value, 0.02, 1e-15);
+    q = vm_view_param(&v, 2);
+    CU_ASSERT(q.kind == PARAM_NUM && q.dim[1] == -1 && q.dim[2] == 1);
+    CU_ASSERT_PTR_NULL(vm_view_param(&v, 3).name);
+    CU_ASSERT_DOUBLE_EQUAL(vm_view_param_value(&v, "te", -1), 0.02, 1e-15);
+    CU_ASSERT_DOUBLE_EQUAL(vm_view_param_value(&v, "fov", -1), 0.256, 1e-15);
+    CU_ASSERT_DOUBLE_EQUAL(vm_view_param_value(&v, "tr", -1), -1, 0);
+    CU_ASSERT_STRING_EQUAL(vm_view_loop_name(&v, p->loops[0].name), "line");
+    struct lbc_srcpos pos;
+    CU_ASSERT_TRUE(vm_view_pos(&v, 3, &pos));
+    CU_ASSERT_EQUAL(pos.line, 23);
+    /* one event: the same instruction; two instructions of one span and op
+       only in an imported Pulseq program */
+    CU_ASSERT_TRUE(vm_view_same_event(&v, 1, 1));
+    CU_ASSERT_FALSE(vm_view_same_event(&v, 0, 1));
+    p->origin = LBC_ORIGIN_PULSEQ;
+    vm_view_init(&v, p);
+    CU_ASSERT_EQUAL(v.origin, LBC_ORIGIN_PULSEQ);
+    CU_ASSERT_TRUE(vm_view_same_event(&v, 0, 1));
+    CU_ASSERT_FALSE(vm_view_same_event(&v, 0, 3));   /* another op */
+    CU_ASSERT_FALSE(vm_view_same_event(&v, 8, 9));   /* no source */
+    /* a program checked against no system; an empty view */
+    p->sys_name = -1;
+    vm_view_init(&v, p);
+    CU_ASSERT_PTR_NULL(v.sys_name);
+    vm_view_init(&v, NULL);
+    CU_ASSERT_STRING_EQUAL(v.source, "?");
+    CU_ASSERT_EQUAL(v.nparams, 0);
+    CU_ASSERT_FALSE(vm_view_pos(&v, 0, &pos));
+    lbc_free(p);
+}
+
 static void test_disasm(void)
 {
     struct lbc_program *p = build_sample();
@@ -630,20 +719,20 @@ static void test_disasm(void)
 
 int register_lbc_tests(void)
 {
-    CU_pSuite s = CU_add_suite("lbc", NULL, NULL);
-    if (!s)
-        return -1;
-    if (!CU_add_test(s, "sample program verifies", test_sample_verifies)
-        || !CU_add_test(s, "builder deduplicates pools", test_dedup)
-        || !CU_add_test(s, "write/read round trip", test_round_trip)
-        || !CU_add_test(s, "file write/read", test_file_io)
-        || !CU_add_test(s, "every bit flip rejected", test_every_bit_flip_rejected)
-        || !CU_add_test(s, "every truncation rejected", test_every_truncation_rejected)
-        || !CU_add_test(s, "header errors", test_header_errors)
-        || !CU_add_test(s, "reader runs the verifier", test_read_runs_verifier)
-        || !CU_add_test(s, "verifier rejections", test_verifier_rejects)
-        || !CU_add_test(s, "verifier loop nesting", test_verifier_nesting)
-        || !CU_add_test(s, "disassembly", test_disasm))
-        return -1;
-    return 0;
+    static const struct test_def tests[] = {
+        { "sample program verifies", test_sample_verifies },
+        { "builder deduplicates pools", test_dedup },
+        { "write/read round trip", test_round_trip },
+        { "file write/read", test_file_io },
+        { "every bit flip rejected", test_every_bit_flip_rejected },
+        { "every truncation rejected", test_every_truncation_rejected },
+        { "header errors", test_header_errors },
+        { "reader runs the verifier", test_read_runs_verifier },
+        { "verifier rejections", test_verifier_rejects },
+        { "verifier loop nesting", test_verifier_nesting },
+        { "source lookup", test_source_lookup },
+        { "backend view", test_backend_view },
+        { "disassembly", test_disasm },
+    };
+    return TEST_ADD_SUITE("lbc", tests);
 }

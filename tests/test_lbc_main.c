@@ -1,6 +1,8 @@
 /*
  * test_lbc_main: runs only the "lbc" CUnit suite (tests/test_lbc.c), for
- * working on the bytecode modules without the rest of the test tree.
+ * working on the bytecode modules without the rest of the test tree (not
+ * built by make: link it with tests/test_lbc.c, tests/testutil.c and
+ * liblarmor.a; LARMOR_TEST_SUITE=lbc tests/unit does the same).
  */
 #include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>

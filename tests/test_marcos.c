@@ -1,11 +1,11 @@
 /*
- * test_marcos: the hardware path without hardware. The MaRCoS lowering
- * (word encoding, WAIT splitting, same-tick packing, gradient latency,
- * every refusal), the instruction-level model replaying the words of every
- * sequence that compiles for the MaRCoS system into exactly the record
- * driver's event program, and the protocol emulator (tests/marcos-emu)
- * driven by the larmor binary: a full run reconstructing an image, every
- * fault path, Ctrl-C, back-to-back runs.
+ * test_marcos: the hardware path without hardware, up to the words: the
+ * MaRCoS lowering (word encoding, WAIT splitting, same-tick packing,
+ * gradient latency, every refusal), the driver registry, and the
+ * instruction-level model replaying the words of every sequence that
+ * compiles for the MaRCoS system into exactly the record driver's event
+ * program. The protocol emulator driven by the larmor binary is
+ * test_marcos_emu.c's.
  */
 #include <CUnit/CUnit.h>
 #include <errno.h>
@@ -41,13 +41,7 @@ static struct system msys;      /* marcos_lowfield */
 
 static int suite_init(void)
 {
-    struct diag_ctx d;
-    diag_init(&d);
-    int rc = system_resolve("marcos_lowfield", test_stdlib_dir(), &msys, &d);
-    if (rc)
-        diag_print_all(&d, stderr, false);
-    diag_fini(&d);
-    return rc;
+    return load_system("marcos_lowfield", &msys);
 }
 
 static bool has_msg(const struct drv_msgs *m, int code)
@@ -228,6 +222,17 @@ static void test_wait_split(void)
     }
 }
 
+/* Lowers e (which must succeed) and lists the issue and output cycles of
+   its words, fewer than 64. */
+static size_t lower_outputs(struct marcos_prog *mp, struct drv_msgs *m, int64_t *is, int64_t *out,
+                            const struct ev_program *e, const struct marcos_cfg *c)
+{
+    CU_ASSERT_EQUAL_FATAL(marcos_lower(mp, e, c, m), 0);
+    size_t n = outputs(mp, is, out, 64);
+    CU_ASSERT_FATAL(n < 64);
+    return n;
+}
+
 /* Changes on one tick issue on consecutive cycles, delays counting down to
    0 on that tick. */
 static void test_same_tick(void)
@@ -248,10 +253,8 @@ static void test_same_tick(void)
     e.end_tick = 2000;
     struct drv_msgs m = { 0 };
     struct marcos_prog mp;
-    CU_ASSERT_EQUAL_FATAL(marcos_lower(&mp, &e, &c, &m), 0);
     int64_t is[64], out[64];
-    size_t n = outputs(&mp, is, out, 64);
-    CU_ASSERT_FATAL(n < 64);
+    size_t n = lower_outputs(&mp, &m, is, out, &e, &c);
     /* tx I, Q, LO LSB, MSB, rate, gates, rx ctrl on T: 7 words */
     int at_t = 0;
     int64_t first = INT64_MAX, last = INT64_MIN;
@@ -288,10 +291,8 @@ static void latency_case(const char *uri, int64_t L, bool ocra)
     e.end_tick = 10000;
     struct drv_msgs m = { 0 };
     struct marcos_prog mp;
-    CU_ASSERT_EQUAL_FATAL(marcos_lower(&mp, &e, &c, &m), 0);
     int64_t is[64], out[64];
-    size_t n = outputs(&mp, is, out, 64);
-    CU_ASSERT_FATAL(n < 64);
+    lower_outputs(&mp, &m, is, out, &e, &c);
     /* the data words of the first change land L cycles before T */
     bool found_lsb = false, found_msb = false;
     int64_t c_ = 0;
@@ -380,6 +381,20 @@ static uint32_t msg_line(const struct lbc_program *p, const struct drv_msg *g)
     return g && g->pc < p->ncode ? p->lines[g->pc].line : 0;
 }
 
+/* src compiles for the MaRCoS system and the driver refuses it with code,
+   pointing at that source line. */
+static void expect_refused_at(const char *src, int code, uint32_t line)
+{
+    struct lbc_program *p = compile_src(src, &msys);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    struct drv_msgs m = { 0 };
+    CU_ASSERT_NOT_EQUAL(prepare(p, "marcos://x", &m), 0);
+    CU_ASSERT(has_msg(&m, code));
+    CU_ASSERT_EQUAL(msg_line(p, find_msg(&m, code)), line);
+    drv_msgs_fini(&m);
+    lbc_free(p);
+}
+
 static void test_refusals(void)
 {
     const char *small[] = { "matrix=16" };
@@ -461,17 +476,11 @@ static void test_refusals(void)
     lbc_free(ge);
 
     /* 904: a dwell of 100 ns is 12.288 ticks: 12 would be 2.3 % short */
-    struct lbc_program *p = compile_src("sequence { block { adc { samples: 8, dwell: 100 ns, delay: 10 us } } }\n",
-                                        &msys);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    CU_ASSERT_NOT_EQUAL(prepare(p, "marcos://x", &m), 0);
-    CU_ASSERT(has_msg(&m, 904));
-    CU_ASSERT_EQUAL(msg_line(p, find_msg(&m, 904)), 1);
-    drv_msgs_fini(&m);
-    lbc_free(p);
+    expect_refused_at("sequence { block { adc { samples: 8, dwell: 100 ns, delay: 10 us } } }\n",
+                      904, 1);
     /* 3.2 us = 393.216 ticks: placed as 393 (-0.05 %), said in a note, as
        is the largest shift of an event time (at most half a tick) */
-    p = compile_src("sequence { block { adc { samples: 8, dwell: 3.2 us, delay: 10 us } } }\n", &msys);
+    struct lbc_program *p = compile_src("sequence { block { adc { samples: 8, dwell: 3.2 us, delay: 10 us } } }\n", &msys);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     CU_ASSERT_EQUAL(prepare(p, "marcos://x", &m), 0);
     CU_ASSERT_EQUAL(m.nerrors, 0);
@@ -491,24 +500,13 @@ static void test_refusals(void)
     drv_msgs_fini(&m);
     lbc_free(p);
     /* 905: an RF frequency below zero once the offset is added */
-    p = compile_src("import rf\nsequence {\n  block { rf rf.hard(flip = 10 deg, dur = 100 us) "
-                    "with { freq: -3 MHz } }\n}\n", &msys);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    CU_ASSERT_NOT_EQUAL(prepare(p, "marcos://x", &m), 0);
-    CU_ASSERT(has_msg(&m, 905));
-    CU_ASSERT_EQUAL(msg_line(p, find_msg(&m, 905)), 3);
-    drv_msgs_fini(&m);
-    lbc_free(p);
+    expect_refused_at("import rf\nsequence {\n  block { rf rf.hard(flip = 10 deg, dur = 100 us) "
+                      "with { freq: -3 MHz } }\n}\n", 905, 3);
     /* 907: two long ADCs 20 us apart: 16384 dwells of 1229 ticks run
        26.7 us past the programmed end */
-    p = compile_src("sequence {\n  block { adc { samples: 16384, dwell: 10 us, delay: 10 us } }\n"
-                    "  block { adc { samples: 16384, dwell: 10 us, delay: 10 us } }\n}\n", &msys);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    CU_ASSERT_NOT_EQUAL(prepare(p, "marcos://x", &m), 0);
-    CU_ASSERT(has_msg(&m, 907));
-    CU_ASSERT_EQUAL(msg_line(p, find_msg(&m, 907)), 3);
-    drv_msgs_fini(&m);
-    lbc_free(p);
+    expect_refused_at("sequence {\n  block { adc { samples: 16384, dwell: 10 us, delay: 10 us } }\n"
+                      "  block { adc { samples: 16384, dwell: 10 us, delay: 10 us } }\n}\n",
+                      907, 3);
     /* 906: RF and ADC overlapping with different offsets share one LO (the
        checks refuse the overlap on this system; the driver refuses it on
        its own too, so the program here skips the checks) */
@@ -695,583 +693,19 @@ static void test_registry(void)
     free(dir);
 }
 
-/* --- the emulator and the larmor binary ------------------------------------ */
-
-static const char *builddir(void)
-{
-    const char *b = getenv("top_builddir");
-    return b && *b ? b : ".";
-}
-
-struct emu {
-    pid_t pid;
-    int port;
-    char dir[256];
-    char log[300];
-};
-
-static char *slurp(const char *path)
-{
-    size_t len;
-    char *t = read_file(path, &len);
-    return t ? t : xstrdup("");
-}
-
-static bool file_has(const char *path, const char *what)
-{
-    char *t = slurp(path);
-    bool r = strstr(t, what) != NULL;
-    free(t);
-    return r;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
-
-/* Start tests/marcos-emu on a free port of 127.0.0.1 with extra options. */
-static void emu_start(struct emu *e, const char *const *extra)
-{
-    memset(e, 0, sizeof *e);
-    const char *t = getenv("TMPDIR");
-    snprintf(e->dir, sizeof e->dir, "%s/larmor-marcos-XXXXXX", t && *t ? t : "/tmp");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(e->dir));
-    snprintf(e->log, sizeof e->log, "%s/emu.log", e->dir);
-    char *exe = xasprintf("%s/tests/marcos-emu", builddir());
-    char *pf = xasprintf("%s/port", e->dir);
-    const char *argv[24] = { exe, "--port", "0", "--port-file", pf, "--log", e->log, "--idle",
-                             "60" };
-    int n = 9;
-    for (int i = 0; extra && extra[i] && n < 22; i++)
-        argv[n++] = extra[i];
-    argv[n] = NULL;
-    e->pid = fork();
-    CU_ASSERT_FATAL(e->pid >= 0);
-    if (e->pid == 0) {
-        int fd = open("/dev/null", O_WRONLY);
-        dup2(fd, 2);
-        execv(exe, (char *const *)argv);
-        _exit(127);
-    }
-    for (int i = 0; i < 500 && !e->port; i++) {      /* up to 5 s */
-        char *s = slurp(pf);
-        e->port = atoi(s);
-        free(s);
-        if (!e->port)
-            sleep_ms(10);
-    }
-    free(exe);
-    free(pf);
-    CU_ASSERT_FATAL(e->port > 0);
-}
-
-static void rm_tree(const char *dir)
-{
-    char *cmd = xasprintf("rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", dir);
-    free(cmd);
-}
-
-static void emu_stop(struct emu *e)
-{
-    if (e->pid > 0) {
-        kill(e->pid, SIGTERM);
-        waitpid(e->pid, NULL, 0);
-    }
-    rm_tree(e->dir);
-}
-
-/* Run `larmor run SEQ --driver URI -o OUT -D ...`; its stderr into *errtext.
-   With sigint_on, send SIGINT once the emulator's log holds that text.
-   Returns the exit status (-1 if it had to be killed). */
-static int larmor_run(const struct emu *e, const char *seq, const char *uri_opts, const char *out,
-                      const char *define, const char *sigint_on, char **errtext)
-{
-    char *exe = xasprintf("%s/larmor", builddir());
-    char *path = sequence_path(seq);
-    char *uri = xasprintf("marcos://127.0.0.1:%d%s", e->port, uri_opts ? uri_opts : "");
-    char *errf_ = xasprintf("%s/stderr.txt", e->dir);
-    const char *argv[] = { exe, "run", path, "--driver", uri, "-o", out, "-D",
-                           define ? define : "matrix=16", NULL };
-    pid_t pid = fork();
-    CU_ASSERT_FATAL(pid >= 0);
-    if (pid == 0) {
-        int fd = open(errf_, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(fd, 2);
-        dup2(fd, 1);
-        execv(exe, (char *const *)argv);
-        _exit(127);
-    }
-    int st = 0;
-    bool sent = false;
-    int rc = -1;
-    for (int i = 0; i < 12000; i++) {                /* up to 120 s: never hang CI */
-        pid_t w = waitpid(pid, &st, WNOHANG);
-        if (w == pid) {
-            rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-            break;
-        }
-        if (sigint_on && !sent && file_has(e->log, sigint_on)) {
-            kill(pid, SIGINT);
-            sent = true;
-        }
-        sleep_ms(10);
-    }
-    if (rc == -1 && waitpid(pid, &st, WNOHANG) == 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &st, 0);
-        CU_FAIL("larmor run did not finish in 120 s");
-    }
-    *errtext = slurp(errf_);
-    free(exe);
-    free(path);
-    free(uri);
-    free(errf_);
-    return rc;
-}
-
-/* The raw data of a run: acquisitions and whether marked incomplete. */
-static size_t raw_info(const char *out, bool *incomplete)
-{
-    char *p = xasprintf("%s/raw.h5", out);
-    char err[512];
-    struct raw_file *f = raw_read(p, err, sizeof err);
-    free(p);
-    *incomplete = false;
-    CU_ASSERT_PTR_NOT_NULL(f);
-    if (!f) {
-        fprintf(stderr, "\n%s\n", err);
-        return 0;
-    }
-    for (size_t i = 0; i < f->hdr.nparams; i++)
-        if (!strcmp(f->hdr.param_names[i], "larmor_incomplete") && f->hdr.param_values[i] == 1)
-            *incomplete = true;
-    size_t n = f->nacq;
-    raw_file_free(f);
-    return n;
-}
-
-/* The smallest and largest |sample| of a run's raw data. */
-static void raw_magnitudes(const char *out, double *lo, double *hi)
-{
-    char *p = xasprintf("%s/raw.h5", out);
-    char err[512];
-    struct raw_file *f = raw_read(p, err, sizeof err);
-    free(p);
-    *lo = INFINITY;
-    *hi = 0;
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    for (size_t i = 0; i < f->nacq; i++)
-        for (uint32_t j = 0; j < f->acq[i].samples; j++) {
-            double m = hypot(f->acq[i].data[2 * j], f->acq[i].data[2 * j + 1]);
-            *lo = m < *lo ? m : *lo;
-            *hi = m > *hi ? m : *hi;
-        }
-    raw_file_free(f);
-}
-
-/* The peak of a NIfTI-1 magnitude image: its x, y; the ratio of the peak
-   to the mean of the voxels more than 2 away from it. */
-static double nifti_peak(const char *path, int *px, int *py)
-{
-    size_t len;
-    unsigned char *b = (unsigned char *)read_file(path, &len);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
-    CU_ASSERT_FATAL(len > 352);
-    int16_t dim[8], dt;
-    float off;
-    memcpy(dim, b + 40, sizeof dim);
-    memcpy(&dt, b + 70, sizeof dt);
-    memcpy(&off, b + 108, sizeof off);
-    int nx = dim[1], ny = dim[2];
-    CU_ASSERT_EQUAL_FATAL(dt, 16);               /* float32 */
-    CU_ASSERT_FATAL((size_t)off + (size_t)nx * ny * 4 <= len);
-    float *a = xmalloc((size_t)nx * ny * sizeof *a);
-    memcpy(a, b + (size_t)off, (size_t)nx * ny * sizeof *a);
-    int best = 0;
-    for (int i = 1; i < nx * ny; i++)
-        if (a[i] > a[best])
-            best = i;
-    *px = best % nx;
-    *py = best / nx;
-    double sum = 0;
-    int cnt = 0;
-    for (int j = 0; j < ny; j++)
-        for (int i = 0; i < nx; i++)
-            if (abs(i - *px) > 2 || abs(j - *py) > 2) {
-                sum += a[j * nx + i];
-                cnt++;
-            }
-    double ratio = cnt && sum > 0 ? a[best] / (sum / cnt) : 0;
-    free(a);
-    free(b);
-    return ratio;
-}
-
-/* A full run of the gradient echo against the emulator reconstructs the
-   emulated object, a point 40 mm along x and -30 mm along y, where the
-   gradients put it; on OCRA1 twice (back to back), then on GPA-FHDO (16-bit
-   DACs, staggered axes). */
-static void test_emu_image(void)
-{
-    static const struct { const char *opts; double codemax; int passes; } boards[] = {
-        { NULL, 131071, 2 }, { "?board=gpa-fhdo", 32767, 1 },
-    };
-    for (size_t b = 0; b < ARRAY_LEN(boards); b++) {
-        /* phase per (DAC code x cycle): 2 pi gamma-bar (full scale / code max) r / clock */
-        double c = 2 * M_PI * msys.gamma * (msys.max_grad_axis[0] / boards[b].codemax) /
-                   MARCOS_CLOCK_HZ;
-        char ks[128];
-        snprintf(ks, sizeof ks, "%.12g,%.12g,0", c * 0.040, c * -0.030);
-        const char *extra[] = { "--k-scale", ks, NULL };
-        struct emu e;
-        emu_start(&e, extra);
-        for (int pass = 0; pass < boards[b].passes; pass++) {
-            char *out = xasprintf("%s/run%d", e.dir, pass);
-            char *err = NULL;
-            int rc = larmor_run(&e, "gradient_echo", boards[b].opts, out, "matrix=32", NULL,
-                                &err);
-            CU_ASSERT_EQUAL(rc, 0);
-            if (rc)
-                fprintf(stderr, "\n%s\n", err);
-            bool inc;
-            CU_ASSERT_EQUAL(raw_info(out, &inc), 32);
-            CU_ASSERT_FALSE(inc);
-            /* a point's signal is a pure phase: every sample has the same
-               magnitude (the TX peak's, scaled by rx_full_scale), to the
-               emulator's integer rounding */
-            double lo, hi;
-            raw_magnitudes(out, &lo, &hi);
-            CU_ASSERT(lo > 0 && hi < lo * 1.01);
-            char *nii = xasprintf("%s/image.nii", out);
-            int px, py;
-            double ratio = nifti_peak(nii, &px, &py);
-            /* 32 voxels of 8 mm: x = 16 + 40/8, y = 16 - 30/8 = 12.25 */
-            CU_ASSERT_EQUAL(px, 21);
-            CU_ASSERT_EQUAL(py, 12);
-            CU_ASSERT(ratio > 20);
-            free(nii);
-            free(err);
-            free(out);
-        }
-        if (boards[b].passes == 2)
-            CU_ASSERT(file_has(e.log, "run 2: "));
-        emu_stop(&e);
-    }
-}
-
-/* `larmor run` writes the raw data `larmor simulate` writes: the same
-   header (matrix, FOV, limits, trajectory) and, per acquisition, the same
-   labels, flags, sizes, centre sample, dwell and time; only the samples
-   differ. */
-static void test_run_raw_like_simulate(void)
-{
-    struct emu e;
-    emu_start(&e, NULL);
-    char *out = xasprintf("%s/run", e.dir);
-    char *err = NULL;
-    CU_ASSERT_EQUAL_FATAL(larmor_run(&e, "spin_echo", NULL, out, "matrix=32", NULL, &err), 0);
-    free(err);
-    char *sim = xasprintf("%s/sim.h5", e.dir);
-    char *exe = xasprintf("%s/larmor", builddir());
-    char *seq = sequence_path("spin_echo");
-    char *cmd = xasprintf("'%s' simulate '%s' -D matrix=32 --system marcos_lowfield --phantom "
-                          "shepp-logan:32 --quiet -o '%s' 2>/dev/null", exe, seq, sim);
-    CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
-    char *rp = xasprintf("%s/raw.h5", out);
-    char e1[512], e2[512];
-    struct raw_file *a = raw_read(rp, e1, sizeof e1), *b = raw_read(sim, e2, sizeof e2);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
-    CU_ASSERT_EQUAL(a->nacq, 32);
-    CU_ASSERT_EQUAL_FATAL(a->nacq, b->nacq);
-    for (int k = 0; k < 3; k++) {
-        CU_ASSERT_EQUAL(a->hdr.matrix[k], b->hdr.matrix[k]);
-        CU_ASSERT_DOUBLE_EQUAL(a->hdr.fov[k], b->hdr.fov[k], 1e-9);
-    }
-    CU_ASSERT_STRING_EQUAL(a->hdr.trajectory ? a->hdr.trajectory : "",
-                           b->hdr.trajectory ? b->hdr.trajectory : "");
-    for (int l = 0; l < VM_LABEL__COUNT; l++) {
-        CU_ASSERT_EQUAL(a->hdr.limits[l].min, b->hdr.limits[l].min);
-        CU_ASSERT_EQUAL(a->hdr.limits[l].max, b->hdr.limits[l].max);
-    }
-    for (size_t i = 0; i < a->nacq; i++) {
-        const struct raw_acq *x = &a->acq[i], *y = &b->acq[i];
-        CU_ASSERT_EQUAL(x->samples, y->samples);
-        CU_ASSERT_EQUAL(x->flags, y->flags);
-        CU_ASSERT_EQUAL(x->centre_sample, y->centre_sample);
-        CU_ASSERT_EQUAL(x->time_ns, y->time_ns);
-        CU_ASSERT_DOUBLE_EQUAL(x->dwell, y->dwell, 1e-12);
-        CU_ASSERT_EQUAL(memcmp(x->labels, y->labels, sizeof x->labels), 0);
-        CU_ASSERT_EQUAL(memcmp(x->position, y->position, sizeof x->position), 0);
-    }
-    /* the lines were played in order 0..31 */
-    CU_ASSERT_EQUAL(a->acq[31].labels[VM_LABEL_LIN], 31);
-    raw_file_free(a);
-    raw_file_free(b);
-    free(rp);
-    free(cmd);
-    free(seq);
-    free(exe);
-    free(sim);
-    free(out);
-    emu_stop(&e);
-}
-
-/* The safe stop reached the console: halt, zeroing writes, emergency stop. */
-static void expect_safe_stop(const struct emu *e)
-{
-    char *log = slurp(e->log);
-    const char *h = strstr(log, "halt_and_reset");
-    CU_ASSERT_PTR_NOT_NULL(h);
-    CU_ASSERT(h && strstr(h, "direct 0x"));
-    CU_ASSERT(h && strstr(h, "emergency_stop"));
-    /* gradient x to zero (OCRA1: DAC register, code 0) and TX I to zero */
-    CU_ASSERT(h && strstr(h, "direct 0x01000000"));
-    CU_ASSERT(h && strstr(h, "direct 0x05000000"));
-    free(log);
-}
-
-/* Every server error: shown with its text, safe stop, partial data marked
-   incomplete, exit status 1, no image. */
-static void test_emu_server_errors(void)
-{
-    static const char *const kinds[][2] = {
-        { "underrun", "memory buffer underrun around byte address" },
-        { "rxfull", "RX FIFO/s full" },
-        { "overflow", "output buffers overflowed" },
-        { "ocra1", "ocra1 data was lost" },
-        { "fhdo", "gpa-fhdo gradient error; possibly missing samples" },
-    };
-    for (size_t k = 0; k < ARRAY_LEN(kinds); k++) {
-        const char *extra[] = { "--fault", kinds[k][0], NULL };
-        struct emu e;
-        emu_start(&e, extra);
-        char *out = xasprintf("%s/run", e.dir);
-        char *err = NULL;
-        int rc = larmor_run(&e, "gradient_echo", NULL, out, NULL, NULL, &err);
-        CU_ASSERT_EQUAL(rc, 1);
-        CU_ASSERT_PTR_NOT_NULL(strstr(err, kinds[k][1]));
-        CU_ASSERT_PTR_NOT_NULL(strstr(err, "safe stop done"));
-        expect_safe_stop(&e);
-        bool inc;
-        size_t n = raw_info(out, &inc);
-        CU_ASSERT(n == 8);          /* half of the 16 lines arrived */
-        CU_ASSERT(inc);
-        char *nii = xasprintf("%s/image.nii", out);
-        struct stat st;
-        CU_ASSERT_NOT_EQUAL(stat(nii, &st), 0);
-        free(nii);
-        free(err);
-        free(out);
-        emu_stop(&e);
-    }
-}
-
-static void test_emu_warning(void)
-{
-    const char *extra[] = { "--fault", "warning", NULL };
-    struct emu e;
-    emu_start(&e, extra);
-    char *out = xasprintf("%s/run", e.dir);
-    char *err = NULL;
-    CU_ASSERT_EQUAL(larmor_run(&e, "gradient_echo", NULL, out, NULL, NULL, &err), 0);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "marcos: server warning: RX FIFO nearly full"));
-    bool inc;
-    CU_ASSERT_EQUAL(raw_info(out, &inc), 16);
-    CU_ASSERT_FALSE(inc);
-    CU_ASSERT_FALSE(file_has(e.log, "halt_and_reset"));
-    free(err);
-    free(out);
-    emu_stop(&e);
-}
-
-/* A server of another minor version: warned, the run completes; of
-   another major version: nothing is sent. */
-static void test_emu_version(void)
-{
-    const char *minor[] = { "--server-version", "1.1.0", NULL };
-    struct emu e;
-    emu_start(&e, minor);
-    char *out = xasprintf("%s/run", e.dir);
-    char *err = NULL;
-    CU_ASSERT_EQUAL(larmor_run(&e, "gradient_echo", NULL, out, NULL, NULL, &err), 0);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "the server is version 1.1.0"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "server warning: Client version 1.0.5 different from "
-                                       "server version 1.1.0"));
-    bool inc;
-    CU_ASSERT_EQUAL(raw_info(out, &inc), 16);
-    CU_ASSERT_FALSE(inc);
-    free(err);
-    free(out);
-    emu_stop(&e);
-    const char *major[] = { "--server-version", "2.0.0", NULL };
-    emu_start(&e, major);
-    out = xasprintf("%s/run", e.dir);
-    CU_ASSERT_EQUAL(larmor_run(&e, "gradient_echo", NULL, out, NULL, NULL, &err), 1);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "protocol version 2.0.0"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "nothing was sent"));
-    CU_ASSERT_FALSE(file_has(e.log, "run_seq"));
-    free(err);
-    free(out);
-    emu_stop(&e);
-}
-
-/* A dropped connection, a console that stops answering, a reply that is
-   not one: safe stop,
-   an empty file marked incomplete, exit status 1. */
-static void test_emu_lost(void)
-{
-    static const char *const kinds[][3] = {
-        { "drop", "", "connection to the console lost" },
-        { "hang", "?timeout=1", "did not answer run_seq" },
-        { "garbage", "", "not a MaRCoS reply" },
-    };
-    for (size_t k = 0; k < ARRAY_LEN(kinds); k++) {
-        const char *extra[] = { "--fault", kinds[k][0], NULL };
-        struct emu e;
-        emu_start(&e, extra);
-        char *out = xasprintf("%s/run", e.dir);
-        char *err = NULL;
-        CU_ASSERT_EQUAL(larmor_run(&e, "gradient_echo", kinds[k][1], out, NULL, NULL, &err), 1);
-        CU_ASSERT_PTR_NOT_NULL(strstr(err, kinds[k][2]));
-        expect_safe_stop(&e);
-        bool inc;
-        CU_ASSERT_EQUAL(raw_info(out, &inc), 0);
-        CU_ASSERT(inc);
-        free(err);
-        free(out);
-        emu_stop(&e);
-    }
-}
-
-/* The console vanishes: the safe stop cannot be sent, and the message
-   says so. */
-static void test_emu_gone(void)
-{
-    const char *extra[] = { "--fault", "die", NULL };
-    struct emu e;
-    emu_start(&e, extra);
-    char *out = xasprintf("%s/run", e.dir);
-    char *err = NULL;
-    CU_ASSERT_EQUAL(larmor_run(&e, "gradient_echo", "?timeout=1", out, NULL, NULL, &err), 1);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "THE SAFE STOP FAILED"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "by hand"));
-    CU_ASSERT_PTR_NULL(strstr(err, "safe stop done"));
-    bool inc;
-    CU_ASSERT_EQUAL(raw_info(out, &inc), 0);
-    CU_ASSERT(inc);
-    free(err);
-    free(out);
-    emu_stop(&e);
-}
-
-/* Ctrl-C while the console runs: safe stop, exit status 130. */
-static void test_emu_sigint(void)
-{
-    const char *extra[] = { "--fault", "hang", NULL };
-    struct emu e;
-    emu_start(&e, extra);
-    char *out = xasprintf("%s/run", e.dir);
-    char *err = NULL;
-    CU_ASSERT_EQUAL(larmor_run(&e, "gradient_echo", "?timeout=30", out, NULL, "hanging", &err),
-                    130);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "interrupted"));
-    expect_safe_stop(&e);
-    bool inc;
-    raw_info(out, &inc);
-    CU_ASSERT(inc);
-    free(err);
-    free(out);
-    emu_stop(&e);
-}
-
-/* A fault, then the next runs on the same console work. */
-static void test_emu_back_to_back(void)
-{
-    const char *extra[] = { "--fault", "underrun", "--fault-run", "1", NULL };
-    struct emu e;
-    emu_start(&e, extra);
-    for (int i = 0; i < 3; i++) {
-        char *out = xasprintf("%s/run%d", e.dir, i);
-        char *err = NULL;
-        int rc = larmor_run(&e, "gradient_echo", NULL, out, NULL, NULL, &err);
-        CU_ASSERT_EQUAL(rc, i == 0 ? 1 : 0);
-        bool inc;
-        CU_ASSERT_EQUAL(raw_info(out, &inc), i == 0 ? 8u : 16u);
-        CU_ASSERT_EQUAL(inc, i == 0);
-        free(err);
-        free(out);
-    }
-    emu_stop(&e);
-}
-
-/* Nothing is sent: no console listening, or a program the driver refuses. */
-static void test_emu_nothing_sent(void)
-{
-    struct emu e;
-    emu_start(&e, NULL);
-    char *out = xasprintf("%s/run", e.dir);
-    char *err = NULL;
-    /* refused at prepare: gradient transfers too close at spi_div 63 */
-    CU_ASSERT_EQUAL(larmor_run(&e, "gradient_echo", "?spi_div=63", out, NULL, NULL, &err), 1);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "gradient_echo.psq:"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "error[E0908]"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "nothing was sent"));
-    CU_ASSERT_FALSE(file_has(e.log, "run_seq"));
-    free(err);
-    /* a port nobody listens on */
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t sl = sizeof sa;
-    CU_ASSERT_FATAL(bind(s, (struct sockaddr *)&sa, sizeof sa) == 0);
-    getsockname(s, (struct sockaddr *)&sa, &sl);
-    struct emu dead = e;
-    dead.port = ntohs(sa.sin_port);
-    close(s);
-    CU_ASSERT_EQUAL(larmor_run(&dead, "gradient_echo", "?timeout=1", out, NULL, NULL, &err), 1);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "cannot connect"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "nothing was sent"));
-    free(err);
-    free(out);
-    emu_stop(&e);
-}
-
 int register_marcos_tests(void)
 {
-    CU_pSuite s = CU_add_suite("marcos", suite_init, NULL);
-    if (!s)
-        return 1;
-    if (!CU_add_test(s, "machine words, URIs, board timing", test_words) ||
-        !CU_add_test(s, "WAIT splitting", test_wait_split) ||
-        !CU_add_test(s, "the system's console section", test_console_section) ||
-        !CU_add_test(s, "driver registry and plugins", test_registry) ||
-        !CU_add_test(s, "same-tick packing with buffer delays", test_same_tick) ||
-        !CU_add_test(s, "gradient latency compensation", test_latency) ||
-        !CU_add_test(s, "refusals at the event's source line", test_refusals) ||
-        !CU_add_test(s, "a burst past the delay field is refused", test_burst) ||
-        !CU_add_test(s, "model faults", test_model_faults) ||
-        !CU_add_test(s, "model(lower(seq)) == record(seq), every sequence",
-                     test_model_equals_record) ||
-        !CU_add_test(s, "emulator: larmor run reconstructs the image, twice", test_emu_image) ||
-        !CU_add_test(s, "larmor run writes the raw data larmor simulate writes",
-                     test_run_raw_like_simulate) ||
-        !CU_add_test(s, "emulator: every server error ends in a safe stop",
-                     test_emu_server_errors) ||
-        !CU_add_test(s, "emulator: a warning is shown, the run completes", test_emu_warning) ||
-        !CU_add_test(s, "emulator: lost connection and timeout", test_emu_lost) ||
-        !CU_add_test(s, "emulator: server versions", test_emu_version) ||
-        !CU_add_test(s, "emulator: Ctrl-C", test_emu_sigint) ||
-        !CU_add_test(s, "emulator: the console vanishes", test_emu_gone) ||
-        !CU_add_test(s, "emulator: back-to-back runs after a fault", test_emu_back_to_back) ||
-        !CU_add_test(s, "emulator: nothing sent when refused or unreachable",
-                     test_emu_nothing_sent))
-        return 1;
-    return 0;
+    static const struct test_def tests[] = {
+        { "machine words, URIs, board timing", test_words },
+        { "WAIT splitting", test_wait_split },
+        { "the system's console section", test_console_section },
+        { "driver registry and plugins", test_registry },
+        { "same-tick packing with buffer delays", test_same_tick },
+        { "gradient latency compensation", test_latency },
+        { "refusals at the event's source line", test_refusals },
+        { "a burst past the delay field is refused", test_burst },
+        { "model faults", test_model_faults },
+        { "model(lower(seq)) == record(seq), every sequence", test_model_equals_record },
+    };
+    return TEST_ADD_FIXTURE_SUITE("marcos", suite_init, NULL, tests);
 }

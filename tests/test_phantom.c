@@ -22,6 +22,7 @@
 #include "runtime/io/h5.h"
 #include "runtime/phantom/phantom.h"
 #include "base/util.h"
+#include "tests/testutil.h"
 
 int register_phantom_tests(void);
 
@@ -747,7 +748,9 @@ static void test_jemris_column(void)
                            t && *t ? t : LARMOR_SRC_STDLIB_DIR "/..");
     FILE *fp = fopen(path, "rb");
     if (!fp) {
-        fprintf(stderr, "\n(skipped: no %s)\n", path);
+        char *why = xasprintf("no %s", path);
+        test_skip(why);
+        free(why);
         free(path);
         return;
     }
@@ -1051,30 +1054,26 @@ static void test_describe(void)
 
 int register_phantom_tests(void)
 {
-    CU_pSuite s = CU_add_suite("phantom", NULL, NULL);
-    if (!s)
-        return 1;
-    if (!CU_add_test(s, "Shepp-Logan tissues at known points", test_sl_values) ||
-        !CU_add_test(s, "Shepp-Logan shells are symmetric", test_sl_symmetry) ||
-        !CU_add_test(s, "Shepp-Logan 2D is the 3D plane through the ventricles",
-                     test_sl_2d_vs_3d) ||
-        !CU_add_test(s, "built-in names, :N, --res and size limits", test_sl_names) ||
-        !CU_add_test(s, "bytes per isochromat", test_bytes_per_spin) ||
-        !CU_add_test(s, "YAML 2D shapes, rotation, overlaps, units", test_yaml_2d) ||
-        !CU_add_test(s, "YAML 3D shapes, matrix, background", test_yaml_3d) ||
-        !CU_add_test(s, "YAML: each mistake has its code", test_yaml_errors) ||
-        !CU_add_test(s, "YAML warnings keep the phantom", test_yaml_warnings) ||
-        !CU_add_test(s, "YAML files through phantom_load", test_yaml_file) ||
-        !CU_add_test(s, "YAML prefixes and corruptions never crash",
-                     test_yaml_prefixes_and_corruptions) ||
-        !CU_add_test(s, "JEMRIS axis and property order", test_jemris_layout) ||
-        !CU_add_test(s, "JEMRIS and HDF5 errors", test_jemris_errors) ||
-        !CU_add_test(s, "JEMRIS column phantom (shared test data)", test_jemris_column) ||
-        !CU_add_test(s, "KomaMRI write and read back", test_koma_round_trip) ||
-        !CU_add_test(s, "KomaMRI pre-0.9 layout, Indexed, motion", test_koma_old_layout) ||
-        !CU_add_test(s, "KomaMRI errors and defaults", test_koma_errors) ||
-        !CU_add_test(s, "the h5 wrapper", test_h5_wrapper) ||
-        !CU_add_test(s, "the summary", test_describe))
-        return 1;
-    return 0;
+    static const struct test_def tests[] = {
+        { "Shepp-Logan tissues at known points", test_sl_values },
+        { "Shepp-Logan shells are symmetric", test_sl_symmetry },
+        { "Shepp-Logan 2D is the 3D plane through the ventricles", test_sl_2d_vs_3d },
+        { "built-in names, :N, --res and size limits", test_sl_names },
+        { "bytes per isochromat", test_bytes_per_spin },
+        { "YAML 2D shapes, rotation, overlaps, units", test_yaml_2d },
+        { "YAML 3D shapes, matrix, background", test_yaml_3d },
+        { "YAML: each mistake has its code", test_yaml_errors },
+        { "YAML warnings keep the phantom", test_yaml_warnings },
+        { "YAML files through phantom_load", test_yaml_file },
+        { "YAML prefixes and corruptions never crash", test_yaml_prefixes_and_corruptions },
+        { "JEMRIS axis and property order", test_jemris_layout },
+        { "JEMRIS and HDF5 errors", test_jemris_errors },
+        { "JEMRIS column phantom (shared test data)", test_jemris_column },
+        { "KomaMRI write and read back", test_koma_round_trip },
+        { "KomaMRI pre-0.9 layout, Indexed, motion", test_koma_old_layout },
+        { "KomaMRI errors and defaults", test_koma_errors },
+        { "the h5 wrapper", test_h5_wrapper },
+        { "the summary", test_describe },
+    };
+    return TEST_ADD_SUITE("phantom", tests);
 }

@@ -493,15 +493,13 @@ static void test_overview(void)
 
 int register_plot_tests(void)
 {
-    CU_pSuite s = CU_add_suite("plot", suite_init, suite_fini);
-    if (!s)
-        return 1;
-    if (!CU_add_test(s, "every sequence in every format", test_every_sequence_every_format) ||
-        !CU_add_test(s, "gradient echo k-space grid", test_gre_kspace_grid) ||
-        !CU_add_test(s, "k-space: RF uses and shapes", test_kspace_rf_and_shapes) ||
-        !CU_add_test(s, "SAR and PNS timelines match the check", test_timelines_match_check) ||
-        !CU_add_test(s, "bad windows", test_bad_windows) ||
-        !CU_add_test(s, "scan overview", test_overview))
-        return 1;
-    return 0;
+    static const struct test_def tests[] = {
+        { "every sequence in every format", test_every_sequence_every_format },
+        { "gradient echo k-space grid", test_gre_kspace_grid },
+        { "k-space: RF uses and shapes", test_kspace_rf_and_shapes },
+        { "SAR and PNS timelines match the check", test_timelines_match_check },
+        { "bad windows", test_bad_windows },
+        { "scan overview", test_overview },
+    };
+    return TEST_ADD_FIXTURE_SUITE("plot", suite_init, suite_fini, tests);
 }

@@ -8,6 +8,8 @@
  * - Events of a few files against values read by hand from the file.
  * - Export then import gives the same event stream for every sequence in
  *   sequences/, in formats 1.4 and 1.5; the exported file's MD5 verifies.
+ * - An imported program keeps its origin (Pulseq) through a .lbc write and
+ *   read; an unknown header flag bit is refused.
  * - Malformed input: each kind of damage is an error at its line.
  * - write_gre.seq, imported, simulates and reconstructs to the phantom.
  */
@@ -586,6 +588,84 @@ static int first_error_line(const char *text, int *code)
 
 #define HEAD "[VERSION]\nmajor 1\nminor 4\nrevision 2\n[DEFINITIONS]\nGradientRasterTime 1e-05\n"
 
+/* ---------- provenance ---------- */
+
+struct grad_pcs {
+    uint32_t pc[4];
+    int n;
+};
+
+static int record_grad_pc(void *ctx, const struct vm_block *b, const struct vm_grad *g)
+{
+    (void)b;
+    struct grad_pcs *r = ctx;
+    if (r->n < 4)
+        r->pc[r->n++] = g->pc;
+    return 0;
+}
+
+/* The pcs of the gradients p plays; whether the first two stand for one
+   event in p's view. */
+static bool first_grads_same_event(const struct lbc_program *p)
+{
+    struct grad_pcs r = { .n = 0 };
+    struct vm_backend be = { .ctx = &r, .grad = record_grad_pc };
+    CU_ASSERT_EQUAL_FATAL(vm_run(p, &be, NULL, NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(r.n, 2);
+    CU_ASSERT_NOT_EQUAL(r.pc[0], r.pc[1]);
+    struct vm_view v;
+    vm_view_init(&v, p);
+    return vm_view_same_event(&v, r.pc[0], r.pc[1]);
+}
+
+/* A program imported from a .seq keeps its origin (the .lbc header's flag
+   bit 0) through a write and a read; a compiled one has flags 0; a reader
+   refuses an unknown flag bit. */
+static void test_origin_roundtrip(void)
+{
+    static const char text[] = HEAD "[BLOCKS]\n1 10 0 1 0 0 0 0\n2 10 0 1 0 0 0 0\n[TRAP]\n"
+                               "1 1000 10 20 10 0\n";
+    struct diag_ctx d;
+    diag_init(&d);
+    struct lbc_program *p = pulseq_read_buf("two.seq", text, strlen(text), NULL, &d);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_EQUAL(p->origin, LBC_ORIGIN_PULSEQ);
+    struct vm_view v;
+    vm_view_init(&v, p);
+    CU_ASSERT_EQUAL(v.origin, LBC_ORIGIN_PULSEQ);
+    CU_ASSERT(first_grads_same_event(p));
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    CU_ASSERT_FATAL(lbc_write_buf(p, &buf, &len) == 0);
+    CU_ASSERT_FATAL(len >= 16);
+    CU_ASSERT_EQUAL(buf[12], 1);
+    CU_ASSERT(buf[13] == 0 && buf[14] == 0 && buf[15] == 0);
+    char err[256];
+    struct lbc_program *q = lbc_read_buf(buf, len, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+    CU_ASSERT_EQUAL(q->origin, LBC_ORIGIN_PULSEQ);
+    CU_ASSERT(first_grads_same_event(q));
+    /* the same program marked as compiled: each occurrence its own event,
+       and flags 0 in the file */
+    q->origin = LBC_ORIGIN_PSQ;
+    CU_ASSERT(!first_grads_same_event(q));
+    unsigned char *buf2 = NULL;
+    size_t len2 = 0;
+    CU_ASSERT_FATAL(lbc_write_buf(q, &buf2, &len2) == 0);
+    CU_ASSERT(len2 >= 16 && buf2[12] == 0);
+    /* an unknown flag bit (the CRC covers the payload only) */
+    buf[12] |= 2;
+    struct lbc_program *bad = lbc_read_buf(buf, len, err, sizeof err);
+    CU_ASSERT_PTR_NULL(bad);
+    CU_ASSERT_STRING_EQUAL(err, "unknown header flags 0x00000002");
+    lbc_free(bad);
+    free(buf);
+    free(buf2);
+    lbc_free(q);
+    lbc_free(p);
+    diag_fini(&d);
+}
+
 static void test_malformed(void)
 {
     int code;
@@ -652,6 +732,21 @@ static void test_signature_mismatch(void)
     free(path);
 }
 
+
+/* A read is refused with an error or gives a program, never both or
+   neither; the program plays (up to 100,000 instructions). Frees the
+   program and d. */
+static void expect_refused_or_plays(struct lbc_program *p, struct diag_ctx *d)
+{
+    CU_ASSERT_EQUAL(p == NULL, d->nerrors > 0);
+    if (p) {
+        struct vm_opts vo = { NULL, NULL, 0 };
+        vm_run_limited(p, NULL, &vo, 100000, NULL);
+    }
+    lbc_free(p);
+    diag_fini(d);
+}
+
 /* Every prefix of a small file, and single-byte corruptions of another:
    imported or refused, an error exactly when refused, and an imported
    program plays (ASan/valgrind builds make this a memory test). */
@@ -675,14 +770,7 @@ static void test_prefixes_and_corruptions(void)
                 buf[i] = junk[i % ARRAY_LEN(junk)];
             struct diag_ctx d;
             diag_init(&d);
-            struct lbc_program *p = pulseq_read_buf("x.seq", buf, n, NULL, &d);
-            CU_ASSERT_EQUAL(p == NULL, d.nerrors > 0);
-            if (p) {
-                struct vm_opts vo = { NULL, NULL, 0 };
-                vm_run_limited(p, NULL, &vo, 100000, NULL);
-            }
-            lbc_free(p);
-            diag_fini(&d);
+            expect_refused_or_plays(pulseq_read_buf("x.seq", buf, n, NULL, &d), &d);
             free(buf);
         }
         free(text);
@@ -700,14 +788,7 @@ static void test_fuzz_regressions(void)
     for (size_t i = 0; i < n; i++) {
         struct diag_ctx d;
         diag_init(&d);
-        struct lbc_program *p = pulseq_read_file(files[i], NULL, &d);
-        CU_ASSERT_EQUAL(p == NULL, d.nerrors > 0);
-        if (p) {
-            struct vm_opts vo = { NULL, NULL, 0 };
-            vm_run_limited(p, NULL, &vo, 100000, NULL);
-        }
-        lbc_free(p);
-        diag_fini(&d);
+        expect_refused_or_plays(pulseq_read_file(files[i], NULL, &d), &d);
         free(files[i]);
     }
     free(files);
@@ -722,12 +803,9 @@ static void test_write_gre_scans(void)
     struct image_vol *v = scan_sequence(path, NULL, 0, ph, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(v);
     /* 64 x 64 over 256 mm (FOV and the phase encodes of the file) */
-    CU_ASSERT_EQUAL(v->nx, 64);
-    CU_ASSERT_EQUAL(v->ny, 64);
     struct tissue t[16];
     int nt;
-    int *map = tissue_map(ph, v, t, &nt);
-    expect_geometry(v, map, 1, 0.25);
+    int *map = expect_image_of(ph, v, 64, 64, 0.25, t, &nt);
     free(map);
     image_free(v);
     phantom_free(ph);
@@ -738,18 +816,19 @@ int register_pulseq_tests(void);
 
 int register_pulseq_tests(void)
 {
-    CU_pSuite s = CU_add_suite("pulseq", NULL, NULL);
-    if (!s || !CU_add_test(s, "md5_rfc1321", test_md5_rfc1321) ||
-        !CU_add_test(s, "every_file", test_every_file) ||
-        !CU_add_test(s, "hand_read_mprage140", test_hand_read_mprage140) ||
-        !CU_add_test(s, "hand_read_versions", test_hand_read_versions) ||
-        !CU_add_test(s, "hand_read_labels_triggers_rotations", test_hand_read_labels) ||
-        !CU_add_test(s, "roundtrip_sequences", test_roundtrip_sequences) ||
-        !CU_add_test(s, "malformed", test_malformed) ||
-        !CU_add_test(s, "signature_mismatch", test_signature_mismatch) ||
-        !CU_add_test(s, "prefixes_and_corruptions", test_prefixes_and_corruptions) ||
-        !CU_add_test(s, "fuzz_regressions", test_fuzz_regressions) ||
-        !CU_add_test(s, "write_gre_scans", test_write_gre_scans))
-        return -1;
-    return 0;
+    static const struct test_def tests[] = {
+        { "md5_rfc1321", test_md5_rfc1321 },
+        { "every_file", test_every_file },
+        { "hand_read_mprage140", test_hand_read_mprage140 },
+        { "hand_read_versions", test_hand_read_versions },
+        { "hand_read_labels_triggers_rotations", test_hand_read_labels },
+        { "roundtrip_sequences", test_roundtrip_sequences },
+        { "origin_roundtrip", test_origin_roundtrip },
+        { "malformed", test_malformed },
+        { "signature_mismatch", test_signature_mismatch },
+        { "prefixes_and_corruptions", test_prefixes_and_corruptions },
+        { "fuzz_regressions", test_fuzz_regressions },
+        { "write_gre_scans", test_write_gre_scans },
+    };
+    return TEST_ADD_SUITE("pulseq", tests);
 }

@@ -24,6 +24,7 @@
 
 #include "runtime/io/rawdata.h"
 #include "base/util.h"
+#include "tests/testutil.h"
 
 int register_rawdata_tests(void);
 
@@ -31,44 +32,17 @@ static char rd_dir[512];
 
 static int rd_init(void)
 {
-    const char *t = getenv("TMPDIR");
-    snprintf(rd_dir, sizeof rd_dir, "%s/larmor-rawdata-XXXXXX", t && *t ? t : "/tmp");
-    return mkdtemp(rd_dir) ? 0 : 1;
+    return test_scratch_make(rd_dir, sizeof rd_dir, "rawdata");
 }
 
 static int rd_cleanup(void)
 {
-    DIR *d = opendir(rd_dir);
-    if (!d)
-        return 1;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char *p = xasprintf("%s/%s", rd_dir, e->d_name);
-        unlink(p);
-        free(p);
-    }
-    closedir(d);
-    return rmdir(rd_dir) == 0 ? 0 : 1;
+    return test_scratch_remove(rd_dir);
 }
 
 static char *rd_path(const char *name)
 {
     return xasprintf("%s/%s", rd_dir, name);
-}
-
-static bool rd_have(const char *prog)
-{
-    char *cmd = xasprintf("command -v %s >/dev/null 2>&1", prog);
-    bool ok = system(cmd) == 0;
-    free(cmd);
-    return ok;
-}
-
-static void rd_skip(const char *what)
-{
-    printf("\n  [rawdata] skipped: %s\n", what);
 }
 
 static const char *rd_xsd(void)
@@ -95,7 +69,7 @@ static void rd_write_text(const char *path, const char *text, size_t len)
 static int rd_schema_valid(const char *xml, const char *name)
 {
     const char *xsd = rd_xsd();
-    if (!xsd || !rd_have("xmllint"))
+    if (!xsd || !test_have_program("xmllint"))
         return -1;
     char *p = rd_path(name);
     rd_write_text(p, xml, strlen(xml));
@@ -104,6 +78,16 @@ static int rd_schema_valid(const char *xml, const char *name)
     free(cmd);
     free(p);
     return rc == 0;
+}
+
+/* rd_schema_valid, noting a skip where there is no validator (the
+   callers accept valid or not validated). */
+static int rd_schema_check(const char *xml, const char *name)
+{
+    int v = rd_schema_valid(xml, name);
+    if (v < 0)
+        test_skip("xmllint or ismrmrd.xsd not installed: no schema validation");
+    return v;
 }
 
 /* ---- the fixture: 2 slices x 4 lines, 2 coils, 8 samples ---- */
@@ -296,7 +280,7 @@ static void test_header_parses_back(void)
     /* the schema's element order, checked by a validator where there is one */
     int v = rd_schema_valid(f->xml, "header.xml");
     if (v < 0)
-        rd_skip("xmllint or ismrmrd.xsd not installed: no schema validation");
+        test_skip("xmllint or ismrmrd.xsd not installed: no schema validation");
     else
         CU_ASSERT_EQUAL(v, 1);
     /* and the validator does catch a misplaced element */
@@ -316,7 +300,7 @@ static void test_header_parses_back(void)
         CU_ASSERT_EQUAL(rd_schema_valid(b.s, "misordered.xml"), 0);
         sb_fini(&b);
     }
-    if (rd_have("ismrmrd_test_xml")) {
+    if (test_have_program("ismrmrd_test_xml")) {
         char *x = rd_path("header.xml");
         rd_write_text(x, f->xml, strlen(f->xml));
         char *cmd = xasprintf("cd '%s' && ismrmrd_test_xml header.xml >/dev/null 2>&1", rd_dir);
@@ -324,7 +308,7 @@ static void test_header_parses_back(void)
         free(cmd);
         free(x);
     } else {
-        rd_skip("ismrmrd_test_xml not installed");
+        test_skip("ismrmrd_test_xml not installed");
     }
     raw_file_free(f);
     free(p);
@@ -336,14 +320,14 @@ static void test_header_parses_back(void)
 static void test_ismrmrd_tools(void)
 {
     char *p = rd_write_fixture("tools.h5");
-    if (rd_have("ismrmrd_info")) {
+    if (test_have_program("ismrmrd_info")) {
         char *cmd = xasprintf("ismrmrd_info '%s' >/dev/null 2>&1", p);
         CU_ASSERT_EQUAL(system(cmd), 0);
         free(cmd);
     } else {
-        rd_skip("ismrmrd_info not installed");
+        test_skip("ismrmrd_info not installed");
     }
-    if (rd_have("ismrmrd_recon_cartesian_2d")) {
+    if (test_have_program("ismrmrd_recon_cartesian_2d")) {
         char *cmd = xasprintf("ismrmrd_recon_cartesian_2d '%s' >/dev/null 2>&1", p);
         CU_ASSERT_EQUAL(system(cmd), 0);
         free(cmd);
@@ -355,7 +339,7 @@ static void test_ismrmrd_tools(void)
             CU_ASSERT_EQUAL(f->nacq, RD_NACQ);
         raw_file_free(f);
     } else {
-        rd_skip("ismrmrd_recon_cartesian_2d not installed");
+        test_skip("ismrmrd_recon_cartesian_2d not installed");
     }
     free(p);
 }
@@ -365,9 +349,24 @@ static void test_ismrmrd_tools(void)
 #define F(n) RAW_FLAG(RAW_##n)
 #define PAIR(x) (F(FIRST_IN_##x) | F(LAST_IN_##x))
 
-static void rd_flags(int n, const int32_t (*labels)[VM_LABEL__COUNT], uint64_t *out)
+/* The slice-level pairs (slice, phase, set, contrast, segment, encode
+   step 1): their FIRST bits and their LAST bits. */
+#define SLICE_FIRST (F(FIRST_IN_SLICE) | F(FIRST_IN_PHASE) | F(FIRST_IN_SET) | \
+                     F(FIRST_IN_CONTRAST) | F(FIRST_IN_SEGMENT) | F(FIRST_IN_ENCODE_STEP1))
+#define SLICE_LAST (F(LAST_IN_SLICE) | F(LAST_IN_PHASE) | F(LAST_IN_SET) | \
+                    F(LAST_IN_CONTRAST) | F(LAST_IN_SEGMENT) | F(LAST_IN_ENCODE_STEP1))
+
+/* The flags of n (at most 16) acquisitions with these labels are want. */
+static void rd_expect_flags(int n, const int32_t (*labels)[VM_LABEL__COUNT], const uint64_t *want)
 {
-    raw_flags_from_labels(labels, (size_t)n, out);
+    uint64_t fl[16];
+    raw_flags_from_labels(labels, (size_t)n, fl);
+    for (int j = 0; j < n; j++) {
+        CU_ASSERT_EQUAL(fl[j], want[j]);
+        if (fl[j] != want[j])
+            printf("\n  ADC %d: flags %#llx, expected %#llx\n", j, (unsigned long long)fl[j],
+                   (unsigned long long)want[j]);
+    }
 }
 
 /* 2 slices x 4 lines, the slices one after the other. */
@@ -379,16 +378,11 @@ static void test_flags_sequential_slices(void)
         lab[j][VM_LABEL_SLC] = j / 4;
         lab[j][VM_LABEL_LIN] = j % 4;
     }
-    uint64_t fl[8];
-    rd_flags(8, (const int32_t (*)[VM_LABEL__COUNT])lab, fl);
     /* slice-level pairs (slice, phase, set, contrast, segment, encode step 1)
        open at the first line of each slice and close at its last; the
        repetition and average pairs span the whole scan; each line is its
        own sweep of partitions */
-    const uint64_t first = F(FIRST_IN_SLICE) | F(FIRST_IN_PHASE) | F(FIRST_IN_SET) |
-                           F(FIRST_IN_CONTRAST) | F(FIRST_IN_SEGMENT) | F(FIRST_IN_ENCODE_STEP1);
-    const uint64_t last = F(LAST_IN_SLICE) | F(LAST_IN_PHASE) | F(LAST_IN_SET) |
-                          F(LAST_IN_CONTRAST) | F(LAST_IN_SEGMENT) | F(LAST_IN_ENCODE_STEP1);
+    const uint64_t first = SLICE_FIRST, last = SLICE_LAST;
     const uint64_t step2 = PAIR(ENCODE_STEP2);
     const uint64_t want[8] = {
         step2 | first | F(FIRST_IN_REPETITION) | F(FIRST_IN_AVERAGE),
@@ -400,12 +394,7 @@ static void test_flags_sequential_slices(void)
         step2,
         step2 | last | F(LAST_IN_REPETITION) | F(LAST_IN_AVERAGE) | F(LAST_IN_MEASUREMENT),
     };
-    for (int j = 0; j < 8; j++) {
-        CU_ASSERT_EQUAL(fl[j], want[j]);
-        if (fl[j] != want[j])
-            printf("\n  ADC %d: flags %#llx, expected %#llx\n", j, (unsigned long long)fl[j],
-                   (unsigned long long)want[j]);
-    }
+    rd_expect_flags(8, (const int32_t (*)[VM_LABEL__COUNT])lab, want);
 }
 
 /* 2 slices x 4 lines, interleaved: both slices of line 0, then line 1... */
@@ -417,12 +406,7 @@ static void test_flags_interleaved_slices(void)
         lab[j][VM_LABEL_LIN] = j / 2;
         lab[j][VM_LABEL_SLC] = j % 2;
     }
-    uint64_t fl[8];
-    rd_flags(8, (const int32_t (*)[VM_LABEL__COUNT])lab, fl);
-    const uint64_t first = F(FIRST_IN_SLICE) | F(FIRST_IN_PHASE) | F(FIRST_IN_SET) |
-                           F(FIRST_IN_CONTRAST) | F(FIRST_IN_SEGMENT) | F(FIRST_IN_ENCODE_STEP1);
-    const uint64_t last = F(LAST_IN_SLICE) | F(LAST_IN_PHASE) | F(LAST_IN_SET) |
-                          F(LAST_IN_CONTRAST) | F(LAST_IN_SEGMENT) | F(LAST_IN_ENCODE_STEP1);
+    const uint64_t first = SLICE_FIRST, last = SLICE_LAST;
     const uint64_t step2 = PAIR(ENCODE_STEP2);
     const uint64_t want[8] = {
         step2 | first | F(FIRST_IN_REPETITION) | F(FIRST_IN_AVERAGE),   /* l0 s0 */
@@ -431,12 +415,7 @@ static void test_flags_interleaved_slices(void)
         step2 | last,                                                    /* l3 s0 */
         step2 | last | F(LAST_IN_REPETITION) | F(LAST_IN_AVERAGE) | F(LAST_IN_MEASUREMENT),
     };
-    for (int j = 0; j < 8; j++) {
-        CU_ASSERT_EQUAL(fl[j], want[j]);
-        if (fl[j] != want[j])
-            printf("\n  ADC %d: flags %#llx, expected %#llx\n", j, (unsigned long long)fl[j],
-                   (unsigned long long)want[j]);
-    }
+    rd_expect_flags(8, (const int32_t (*)[VM_LABEL__COUNT])lab, want);
 }
 
 /* 3D: 2 partitions x 2 lines (par outer), then the same again as rep 1,
@@ -451,8 +430,7 @@ static void test_flags_3d_echoes_reps(void)
         lab[j][VM_LABEL_LIN] = (j / 2) % 2;
         lab[j][VM_LABEL_ECO] = j % 2;
     }
-    uint64_t fl[16];
-    rd_flags(16, (const int32_t (*)[VM_LABEL__COUNT])lab, fl);
+    uint64_t want[16];
     for (int j = 0; j < 16; j++) {
         int rep = j / 8, par = (j / 4) % 2, lin = (j / 2) % 2, eco = j % 2;
         uint64_t w = 0;
@@ -482,13 +460,13 @@ static void test_flags_3d_echoes_reps(void)
             w |= F(LAST_IN_MEASUREMENT);
         (void)rep;
         (void)eco;
-        CU_ASSERT_EQUAL(fl[j], w);
-        if (fl[j] != w)
-            printf("\n  ADC %d: flags %#llx, expected %#llx\n", j, (unsigned long long)fl[j],
-                   (unsigned long long)w);
+        want[j] = w;
     }
+    rd_expect_flags(16, (const int32_t (*)[VM_LABEL__COUNT])lab, want);
 }
 
+#undef SLICE_LAST
+#undef SLICE_FIRST
 #undef PAIR
 #undef F
 
@@ -538,7 +516,7 @@ static void test_refusals_and_no_header(void)
     CU_ASSERT_EQUAL(f->hdr.limits[VM_LABEL_SLC].max, 1);
     CU_ASSERT(f->hdr.limits[VM_LABEL_ECO].max < f->hdr.limits[VM_LABEL_ECO].min);
     CU_ASSERT_STRING_EQUAL(f->hdr.trajectory, "other");
-    CU_ASSERT_NOT_EQUAL(rd_schema_valid(f->xml, "derived.xml"), 0);
+    CU_ASSERT_NOT_EQUAL(rd_schema_check(f->xml, "derived.xml"), 0);
     raw_file_free(f);
     free(p);
 }
@@ -557,7 +535,7 @@ static void test_zero_appends(void)
     CU_ASSERT_EQUAL(f->nacq, 0);
     CU_ASSERT_EQUAL(f->hdr.matrix[0], RD_NS);
     CU_ASSERT_EQUAL(f->hdr.ncoils, RD_NC);
-    CU_ASSERT_NOT_EQUAL(rd_schema_valid(f->xml, "empty.xml"), 0);
+    CU_ASSERT_NOT_EQUAL(rd_schema_check(f->xml, "empty.xml"), 0);
     raw_file_free(f);
 
     /* nothing appended, no header */
@@ -567,7 +545,7 @@ static void test_zero_appends(void)
     f = raw_read(p, err, sizeof err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     CU_ASSERT_EQUAL(f->nacq, 0);
-    CU_ASSERT_NOT_EQUAL(rd_schema_valid(f->xml, "empty2.xml"), 0);
+    CU_ASSERT_NOT_EQUAL(rd_schema_check(f->xml, "empty2.xml"), 0);
     raw_file_free(f);
 
     /* a header the schema cannot hold: reported, a derived one written */
@@ -600,8 +578,8 @@ static void test_zero_appends(void)
 
 static void test_shepp_logan_file(void)
 {
-    if (!rd_have("ismrmrd_generate_cartesian_shepp_logan")) {
-        rd_skip("ismrmrd_generate_cartesian_shepp_logan not installed");
+    if (!test_have_program("ismrmrd_generate_cartesian_shepp_logan")) {
+        test_skip("ismrmrd_generate_cartesian_shepp_logan not installed");
         return;
     }
     char *p = rd_path("shepp.h5");
@@ -748,48 +726,37 @@ static void test_bad_files(void)
     rd_expect_error(p, "not an HDF5 file");
     free(p);
 
-    p = rd_forge("nodataset.h5", false, NULL, false, 0, 0);
-    rd_expect_error(p, "not an ISMRMRD file");
-    free(p);
-
-    p = rd_forge("noxml.h5", true, NULL, false, 0, 0);
-    rd_expect_error(p, "/dataset/xml is missing");
-    free(p);
-
-    p = rd_forge("badxml.h5", true, "<ismrmrdHeader><encoding>", false, 0, 0);
-    rd_expect_error(p, "not well-formed");
-    free(p);
-
-    p = rd_forge("mismatch.h5", true, "<ismrmrdHeader><encoding></ismrmrdHeader>", false, 0, 0);
-    rd_expect_error(p, "does not close <encoding>");
-    free(p);
-
-    p = rd_forge("root.h5", true, "<?xml version=\"1.0\"?><foo/>", false, 0, 0);
-    rd_expect_error(p, "root element is <foo>");
-    free(p);
-
-    p = rd_forge("noenc.h5", true, "<ismrmrdHeader><encoding/></ismrmrdHeader>", false, 0, 0);
-    rd_expect_error(p, "<encoding/encodedSpace> is missing");
-    free(p);
-
-    p = rd_forge("entity.h5", true, "<ismrmrdHeader>&bogus;</ismrmrdHeader>", false, 0, 0);
-    rd_expect_error(p, "entity");
-    free(p);
-
+    /* forged files: rd_forge's group, XML, data kind and float count */
     const char *nan_matrix =
         "<ismrmrdHeader><encoding><encodedSpace><matrixSize><x>abc</x><y>1</y><z>1</z>"
         "</matrixSize></encodedSpace></encoding></ismrmrdHeader>";
-    p = rd_forge("nan.h5", true, nan_matrix, false, 0, 0);
-    rd_expect_error(p, "matrixSize/x> holds \"abc\"");
-    free(p);
-
-    p = rd_forge("intdata.h5", true, rd_min_xml, false, 1, 0);
-    rd_expect_error(p, "not a table of ISMRMRD acquisitions");
-    free(p);
-
-    p = rd_forge("short.h5", true, rd_min_xml, false, 2, 7);
-    rd_expect_error(p, "holds 7 floats");
-    free(p);
+    const struct {
+        const char *name;
+        bool group;
+        const char *xml;
+        int data_kind;
+        size_t nfloats;
+        const char *want;
+    } forged[] = {
+        { "nodataset.h5", false, NULL, 0, 0, "not an ISMRMRD file" },
+        { "noxml.h5", true, NULL, 0, 0, "/dataset/xml is missing" },
+        { "badxml.h5", true, "<ismrmrdHeader><encoding>", 0, 0, "not well-formed" },
+        { "mismatch.h5", true, "<ismrmrdHeader><encoding></ismrmrdHeader>", 0, 0,
+          "does not close <encoding>" },
+        { "root.h5", true, "<?xml version=\"1.0\"?><foo/>", 0, 0, "root element is <foo>" },
+        { "noenc.h5", true, "<ismrmrdHeader><encoding/></ismrmrdHeader>", 0, 0,
+          "<encoding/encodedSpace> is missing" },
+        { "entity.h5", true, "<ismrmrdHeader>&bogus;</ismrmrdHeader>", 0, 0, "entity" },
+        { "nan.h5", true, nan_matrix, 0, 0, "matrixSize/x> holds \"abc\"" },
+        { "intdata.h5", true, rd_min_xml, 1, 0, "not a table of ISMRMRD acquisitions" },
+        { "short.h5", true, rd_min_xml, 2, 7, "holds 7 floats" },
+    };
+    for (size_t i = 0; i < ARRAY_LEN(forged); i++) {
+        p = rd_forge(forged[i].name, forged[i].group, forged[i].xml, false, forged[i].data_kind,
+                     forged[i].nfloats);
+        rd_expect_error(p, forged[i].want);
+        free(p);
+    }
 
     dup2(saved, 2);
     close(saved);
@@ -886,22 +853,20 @@ static void test_open_errors(void)
 
 int register_rawdata_tests(void)
 {
-    CU_pSuite s = CU_add_suite("rawdata", rd_init, rd_cleanup);
-    if (!s)
-        return 1;
-    if (!CU_add_test(s, "acquisitions read back exactly", test_roundtrip) ||
-        !CU_add_test(s, "the XML header parses back and validates", test_header_parses_back) ||
-        !CU_add_test(s, "ISMRMRD's tools read our file", test_ismrmrd_tools) ||
-        !CU_add_test(s, "flags: 2 slices x 4 lines, sequential", test_flags_sequential_slices) ||
-        !CU_add_test(s, "flags: 2 slices x 4 lines, interleaved", test_flags_interleaved_slices) ||
-        !CU_add_test(s, "flags: 3D, echoes, repetitions", test_flags_3d_echoes_reps) ||
-        !CU_add_test(s, "refused labels; closing with no header", test_refusals_and_no_header) ||
-        !CU_add_test(s, "closed after zero appends", test_zero_appends) ||
-        !CU_add_test(s, "a Shepp-Logan file from ISMRMRD's generator", test_shepp_logan_file) ||
-        !CU_add_test(s, "bad files: each its error, HDF5 silent", test_bad_files) ||
-        !CU_add_test(s, "a foreign layout reads", test_foreign_layout) ||
-        !CU_add_test(s, "truncated files and headers fail cleanly", test_truncations) ||
-        !CU_add_test(s, "cannot create; close without a writer", test_open_errors))
-        return 1;
-    return 0;
+    static const struct test_def tests[] = {
+        { "acquisitions read back exactly", test_roundtrip },
+        { "the XML header parses back and validates", test_header_parses_back },
+        { "ISMRMRD's tools read our file", test_ismrmrd_tools },
+        { "flags: 2 slices x 4 lines, sequential", test_flags_sequential_slices },
+        { "flags: 2 slices x 4 lines, interleaved", test_flags_interleaved_slices },
+        { "flags: 3D, echoes, repetitions", test_flags_3d_echoes_reps },
+        { "refused labels; closing with no header", test_refusals_and_no_header },
+        { "closed after zero appends", test_zero_appends },
+        { "a Shepp-Logan file from ISMRMRD's generator", test_shepp_logan_file },
+        { "bad files: each its error, HDF5 silent", test_bad_files },
+        { "a foreign layout reads", test_foreign_layout },
+        { "truncated files and headers fail cleanly", test_truncations },
+        { "cannot create; close without a writer", test_open_errors },
+    };
+    return TEST_ADD_FIXTURE_SUITE("rawdata", rd_init, rd_cleanup, tests);
 }

@@ -811,14 +811,6 @@ static void test_trajectory_refused(void)
 
 /* --- other tools ---------------------------------------------------------- */
 
-static bool have_program(const char *name)
-{
-    char *cmd = xasprintf("command -v %s >/dev/null 2>&1", name);
-    int r = system(cmd);
-    free(cmd);
-    return r == 0;
-}
-
 static char tdir[256];
 
 static int recon_init(void)
@@ -890,8 +882,8 @@ static void run_bart(int nx, int ny)
 
 static void test_bart(void)
 {
-    if (!have_program("bart")) {
-        fprintf(stderr, "\n  (bart is not installed: BART comparison skipped) ");
+    if (!test_have_program("bart")) {
+        test_skip("bart is not installed: BART comparison skipped");
         return;
     }
     run_bart(64, 64);
@@ -967,9 +959,9 @@ static double scaled_error(const float *theirs, const struct image_vol *ours)
 
 static void test_ismrmrd_tools(void)
 {
-    if (!have_program("ismrmrd_recon_cartesian_2d") ||
-        !have_program("ismrmrd_generate_cartesian_shepp_logan")) {
-        fprintf(stderr, "\n  (ismrmrd-tools are not installed: comparison skipped) ");
+    if (!test_have_program("ismrmrd_recon_cartesian_2d") ||
+        !test_have_program("ismrmrd_generate_cartesian_shepp_logan")) {
+        test_skip("ismrmrd-tools are not installed: comparison skipped");
         return;
     }
     char err[512];
@@ -1028,29 +1020,24 @@ static void test_ismrmrd_tools(void)
 
 int register_recon_tests(void)
 {
-    CU_pSuite s = CU_add_suite("recon", recon_init, recon_cleanup);
-    if (!s)
-        return -1;
-    if (!CU_add_test(s, "centred FFT equals the direct sum (even, odd, 1-3D, batches)",
-                     test_fft_direct) ||
-        !CU_add_test(s, "a large array freed and allocated again is cleared",
-                     test_fft_alloc_reuse) ||
-        !CU_add_test(s, "2D ellipse, 64 x 64: analytic image, no half-voxel shift",
-                     test_ellipse_2d_even) ||
-        !CU_add_test(s, "2D ellipse, 63 x 65", test_ellipse_2d_odd) ||
-        !CU_add_test(s, "2D ellipse, 64 x 49", test_ellipse_2d_mixed) ||
-        !CU_add_test(s, "2D rotated ellipse, 65 x 65", test_ellipse_2d_rotated) ||
-        !CU_add_test(s, "3D ellipsoid, 40^3", test_ellipsoid_even) ||
-        !CU_add_test(s, "3D ellipsoid, 41 x 39 x 43", test_ellipsoid_odd) ||
-        !CU_add_test(s, "readout oversampling removed", test_oversampling) ||
-        !CU_add_test(s, "partial Fourier 5/8: POCS beats zero-filling", test_partial_fourier) ||
-        !CU_add_test(s, "EPI: reversed lines, odd/even phase correction", test_epi) ||
-        !CU_add_test(s, "averages are averaged", test_averages) ||
-        !CU_add_test(s, "coils: sum of squares and Roemer", test_coils) ||
-        !CU_add_test(s, "multi-slice and multi-echo geometry", test_slices_and_frames) ||
-        !CU_add_test(s, "radial and spiral data refused by name", test_trajectory_refused) ||
-        !CU_add_test(s, "agrees with bart fft to 1e-5", test_bart) ||
-        !CU_add_test(s, "agrees with ismrmrd_recon_cartesian_2d", test_ismrmrd_tools))
-        return -1;
-    return 0;
+    static const struct test_def tests[] = {
+        { "centred FFT equals the direct sum (even, odd, 1-3D, batches)", test_fft_direct },
+        { "a large array freed and allocated again is cleared", test_fft_alloc_reuse },
+        { "2D ellipse, 64 x 64: analytic image, no half-voxel shift", test_ellipse_2d_even },
+        { "2D ellipse, 63 x 65", test_ellipse_2d_odd },
+        { "2D ellipse, 64 x 49", test_ellipse_2d_mixed },
+        { "2D rotated ellipse, 65 x 65", test_ellipse_2d_rotated },
+        { "3D ellipsoid, 40^3", test_ellipsoid_even },
+        { "3D ellipsoid, 41 x 39 x 43", test_ellipsoid_odd },
+        { "readout oversampling removed", test_oversampling },
+        { "partial Fourier 5/8: POCS beats zero-filling", test_partial_fourier },
+        { "EPI: reversed lines, odd/even phase correction", test_epi },
+        { "averages are averaged", test_averages },
+        { "coils: sum of squares and Roemer", test_coils },
+        { "multi-slice and multi-echo geometry", test_slices_and_frames },
+        { "radial and spiral data refused by name", test_trajectory_refused },
+        { "agrees with bart fft to 1e-5", test_bart },
+        { "agrees with ismrmrd_recon_cartesian_2d", test_ismrmrd_tools },
+    };
+    return TEST_ADD_FIXTURE_SUITE("recon", recon_init, recon_cleanup, tests);
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #define LARMOR_FUZZ_NO_ENTRY 1
+#include "tests/testutil.h"
 #include "tests/fuzz_compile.c"
 #include "tests/fuzz_lbc.c"
 
@@ -124,12 +125,10 @@ static int rg_fini(void)
 
 int register_regress_tests(void)
 {
-    CU_pSuite s = CU_add_suite("regress", NULL, rg_fini);
-    if (!s)
-        return 1;
-    if (!CU_add_test(s, "compile-regress replays", test_compile_regress) ||
-        !CU_add_test(s, "lbc-regress replays", test_lbc_regress) ||
-        !CU_add_test(s, "sequences compile under the fuzz work cap", test_sequences_compile))
-        return 1;
-    return 0;
+    static const struct test_def tests[] = {
+        { "compile-regress replays", test_compile_regress },
+        { "lbc-regress replays", test_lbc_regress },
+        { "sequences compile under the fuzz work cap", test_sequences_compile },
+    };
+    return TEST_ADD_FIXTURE_SUITE("regress", NULL, rg_fini, tests);
 }

@@ -43,12 +43,9 @@ static void test_spin_echo(void)
     /* T2-weighted: TR 3 s, TE 80 ms */
     const char *defs[] = { "tr=3s", "te=80ms" };
     struct image_vol *v = scan_sequence("spin_echo", defs, 2, ph, NULL);
-    CU_ASSERT_EQUAL(v->nx, 128);
-    CU_ASSERT_EQUAL(v->ny, 128);
     struct tissue t[16];
     int nt;
-    int *map = tissue_map(ph, v, t, &nt);
-    expect_geometry(v, map, 1, 0.5);
+    int *map = expect_image_of(ph, v, 128, 128, 0.5, t, &nt);
     tissue_means(v, 0, map, t, nt);
     double s[16], TR = 3, TE = 0.08;
     for (int c = 0; c < nt; c++)
@@ -624,25 +621,17 @@ static void test_diffusion_se(void)
 
 int register_sequences_tests(void)
 {
-    CU_pSuite s = CU_add_suite("sequences", NULL, NULL);
-    if (!s)
-        return -1;
-    if (!CU_add_test(s, "every sequence passes the checks on the systems it names",
-                     test_systems) ||
-        !CU_add_test(s, "spin_echo: T2-weighted Shepp-Logan, edges and closed-form contrast",
-                     test_spin_echo) ||
-        !CU_add_test(s, "gradient_echo: T1-weighted FLASH, edges and Ernst contrast",
-                     test_gradient_echo) ||
-        !CU_add_test(s, "epi: single-shot EPI, reversed lines, edges and T2 contrast", test_epi) ||
-        !CU_add_test(s, "inversion_recovery: white matter nulled at TI = T1 ln 2; contrast",
-                     test_inversion_recovery) ||
-        !CU_add_test(s, "turbo_spin_echo: CPMG train, effective-TE T2 contrast",
-                     test_turbo_spin_echo) ||
-        !CU_add_test(s, "bssfp: dark bands at +-1/(2 TR), passband against the closed form",
-                     test_bssfp) ||
-        !CU_add_test(s, "gre3d: 3D FLASH, edges in x, y and z, T1 contrast", test_gre3d) ||
-        !CU_add_test(s, "diffusion_se: S(b)/S(0) = e^-bD per tissue, b from the check",
-                     test_diffusion_se))
-        return -1;
-    return 0;
+    static const struct test_def tests[] = {
+        { "every sequence passes the checks on the systems it names", test_systems },
+        { "spin_echo: T2-weighted Shepp-Logan, edges and closed-form contrast", test_spin_echo },
+        { "gradient_echo: T1-weighted FLASH, edges and Ernst contrast", test_gradient_echo },
+        { "epi: single-shot EPI, reversed lines, edges and T2 contrast", test_epi },
+        { "inversion_recovery: white matter nulled at TI = T1 ln 2; contrast",
+          test_inversion_recovery },
+        { "turbo_spin_echo: CPMG train, effective-TE T2 contrast", test_turbo_spin_echo },
+        { "bssfp: dark bands at +-1/(2 TR), passband against the closed form", test_bssfp },
+        { "gre3d: 3D FLASH, edges in x, y and z, T1 contrast", test_gre3d },
+        { "diffusion_se: S(b)/S(0) = e^-bD per tissue, b from the check", test_diffusion_se },
+    };
+    return TEST_ADD_SUITE("sequences", tests);
 }

@@ -18,6 +18,7 @@
 #include "base/diag.h"
 #include "runtime/system/system.h"
 #include "base/util.h"
+#include "tests/testutil.h"
 
 int register_system_tests(void);
 
@@ -471,18 +472,16 @@ static void test_prefixes_and_corruptions(void)
 
 int register_system_tests(void)
 {
-    CU_pSuite s = CU_add_suite("system", NULL, NULL);
-    if (!s)
-        return 1;
-    if (!CU_add_test(s, "generic_3t.yaml equals the built-in default", test_generic_3t_is_default) ||
-        !CU_add_test(s, "the hash is FNV-1a of the text", test_hash_is_of_text) ||
-        !CU_add_test(s, "every shipped system loads", test_shipped_systems_load) ||
-        !CU_add_test(s, "reference-pulse SAR constants", test_reference_pulse_k) ||
-        !CU_add_test(s, "IEC SAR and PNS limits", test_sar_limits) ||
-        !CU_add_test(s, "units scale exactly", test_units_exact) ||
-        !CU_add_test(s, "each mistake has its code", test_error_codes) ||
-        !CU_add_test(s, "names and paths resolve", test_resolve) ||
-        !CU_add_test(s, "prefixes and corruptions never crash", test_prefixes_and_corruptions))
-        return 1;
-    return 0;
+    static const struct test_def tests[] = {
+        { "generic_3t.yaml equals the built-in default", test_generic_3t_is_default },
+        { "the hash is FNV-1a of the text", test_hash_is_of_text },
+        { "every shipped system loads", test_shipped_systems_load },
+        { "reference-pulse SAR constants", test_reference_pulse_k },
+        { "IEC SAR and PNS limits", test_sar_limits },
+        { "units scale exactly", test_units_exact },
+        { "each mistake has its code", test_error_codes },
+        { "names and paths resolve", test_resolve },
+        { "prefixes and corruptions never crash", test_prefixes_and_corruptions },
+    };
+    return TEST_ADD_SUITE("system", tests);
 }

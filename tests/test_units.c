@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/units.h"
+#include "tests/testutil.h"
 
 int register_units_tests(void);
 
@@ -246,21 +247,19 @@ static void test_dim_names(void)
 
 int register_units_tests(void)
 {
-    CU_pSuite s = CU_add_suite("units", NULL, NULL);
-    if (!s)
-        return 1;
-    if (!CU_add_test(s, "time units s ms us ns", test_time_units) ||
-        !CU_add_test(s, "field units T mT uT", test_field_units) ||
-        !CU_add_test(s, "gradient units T/m mT/m T/m/s", test_gradient_units) ||
-        !CU_add_test(s, "frequency units Hz kHz MHz", test_frequency_units) ||
-        !CU_add_test(s, "angle units deg rad", test_angle_units) ||
-        !CU_add_test(s, "length units m cm mm", test_length_units) ||
-        !CU_add_test(s, "compound units (mT/m/ms = T/m/s)", test_compound_units) ||
-        !CU_add_test(s, "unknown and malformed units rejected", test_rejects) ||
-        !CU_add_test(s, "dimension arithmetic", test_dim_arith) ||
-        !CU_add_test(s, "units_format", test_format) ||
-        !CU_add_test(s, "dim_unit and dim_describe", test_dim_names) ||
-        !CU_add_test(s, "unit_parse_quantity: number, blanks, unit", test_quantity))
-        return 1;
-    return 0;
+    static const struct test_def tests[] = {
+        { "time units s ms us ns", test_time_units },
+        { "field units T mT uT", test_field_units },
+        { "gradient units T/m mT/m T/m/s", test_gradient_units },
+        { "frequency units Hz kHz MHz", test_frequency_units },
+        { "angle units deg rad", test_angle_units },
+        { "length units m cm mm", test_length_units },
+        { "compound units (mT/m/ms = T/m/s)", test_compound_units },
+        { "unknown and malformed units rejected", test_rejects },
+        { "dimension arithmetic", test_dim_arith },
+        { "units_format", test_format },
+        { "dim_unit and dim_describe", test_dim_names },
+        { "unit_parse_quantity: number, blanks, unit", test_quantity },
+    };
+    return TEST_ADD_SUITE("units", tests);
 }

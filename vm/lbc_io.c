@@ -23,6 +23,19 @@
 
 #define HEADER_LEN 28   /* magic 8, version 4, flags 4, crc 4, payload length 8 */
 
+/* The file's CRC-32: of the payload, followed by the flags word (as
+   stored, 4 bytes at offset 12) when the flags are not 0. A program
+   without flags has the CRC it had before flags had a meaning; with the
+   word covered, no flipped flag bit reads as another valid program. */
+static uint32_t file_crc(const unsigned char *file, size_t plen)
+{
+    uint32_t c = crc32_update(0, file + HEADER_LEN, plen);
+    static const unsigned char zero[4] = { 0, 0, 0, 0 };
+    if (memcmp(file + 12, zero, 4) != 0)
+        c = crc32_update(c, file + 12, 4);
+    return c;
+}
+
 /* ---- writing ---- */
 
 struct wbuf {
@@ -100,7 +113,7 @@ int lbc_write_buf(const struct lbc_program *p, unsigned char **out, size_t *outl
     /* header, completed below */
     w_bytes(&w, LBC_MAGIC, 8);
     w_u32(&w, LBC_VERSION);
-    w_u32(&w, 0);               /* flags */
+    w_u32(&w, p->origin == LBC_ORIGIN_PULSEQ ? LBC_FLAG_PULSEQ : 0);  /* flags */
     w_u32(&w, 0);               /* crc */
     w_u64(&w, 0);               /* payload length */
 
@@ -179,7 +192,7 @@ int lbc_write_buf(const struct lbc_program *p, unsigned char **out, size_t *outl
     }
 
     size_t plen = w.n - HEADER_LEN;
-    put_u32_at(w.b + 16, crc32_update(0, w.b + HEADER_LEN, plen));
+    put_u32_at(w.b + 16, file_crc(w.b, plen));
     put_u64_at(w.b + 20, (uint64_t)plen);
     *out = w.b;
     *outlen = w.n;
@@ -363,55 +376,69 @@ static bool r_pool(struct rbuf *r, const char *what, size_t minsize, size_t esz,
     return true;
 }
 
-/* Parses and verifies a whole .lbc image. NULL with a reason in err on
-   any problem; never crashes, never leaks. */
-struct lbc_program *lbc_read_buf(const unsigned char *buf, size_t len, char *err, size_t errlen)
+/* Checks the 28-byte file header of a .lbc image (magic, version, known
+   flags, payload length, CRC) and returns its flags in *flags; false with
+   a reason in err. */
+static bool read_header(const unsigned char *buf, size_t len, uint32_t *flags, char *err,
+                        size_t errlen)
 {
     if (len < 8) {
         if (len == 0 || memcmp(buf, LBC_MAGIC, len) == 0)
             snprintf(err, errlen, "truncated file: magic at byte 0 (file is %zu bytes)", len);
         else
             snprintf(err, errlen, "not a Larmor bytecode file (bad magic)");
-        return NULL;
+        return false;
     }
     if (memcmp(buf, LBC_MAGIC, 8) != 0) {
         snprintf(err, errlen, "not a Larmor bytecode file (bad magic)");
-        return NULL;
+        return false;
     }
     struct rbuf r = { buf, len, 8, err, errlen, false };
     uint32_t version = r_u32(&r, "header");
     if (!r.failed && version != LBC_VERSION) {
         snprintf(err, errlen, "bytecode format version %u, this larmor reads version %u",
                  version, LBC_VERSION);
-        return NULL;
+        return false;
     }
-    uint32_t flags = r_u32(&r, "header");
-    if (!r.failed && flags != 0) {
-        snprintf(err, errlen, "unknown header flags 0x%08x", flags);
-        return NULL;
+    *flags = r_u32(&r, "header");
+    if (!r.failed && (*flags & ~LBC_FLAGS_KNOWN) != 0) {
+        snprintf(err, errlen, "unknown header flags 0x%08x", *flags & ~LBC_FLAGS_KNOWN);
+        return false;
     }
     uint32_t crc = r_u32(&r, "header");
     uint64_t plen = r_u64(&r, "header");
     if (r.failed)
-        return NULL;
+        return false;
     if (plen > len - HEADER_LEN) {
         snprintf(err, errlen,
                  "truncated file: header announces %llu payload bytes, file ends at byte %zu",
                  (unsigned long long)plen, len);
-        return NULL;
+        return false;
     }
     if (plen < len - HEADER_LEN) {
         snprintf(err, errlen, "trailing garbage after byte %llu (file is %zu bytes)",
                  (unsigned long long)plen + HEADER_LEN, len);
-        return NULL;
+        return false;
     }
-    if (crc32_update(0, buf + HEADER_LEN, (size_t)plen) != crc) {
+    if (file_crc(buf, (size_t)plen) != crc) {
         snprintf(err, errlen, "checksum mismatch: the file is corrupted");
-        return NULL;
+        return false;
     }
+    return true;
+}
+
+/* Parses and verifies a whole .lbc image. NULL with a reason in err on
+   any problem; never crashes, never leaks. */
+struct lbc_program *lbc_read_buf(const unsigned char *buf, size_t len, char *err, size_t errlen)
+{
+    uint32_t flags = 0;
+    if (!read_header(buf, len, &flags, err, errlen))
+        return NULL;
+    struct rbuf r = { buf, len, HEADER_LEN, err, errlen, false };
 
     struct lbc_program *p = lbc_new();
 
+    p->origin = flags & LBC_FLAG_PULSEQ ? LBC_ORIGIN_PULSEQ : LBC_ORIGIN_PSQ;
     p->nregs = r_u32(&r, "program header");
     p->source = r_i32(&r, "program header");
     p->sys_name = r_i32(&r, "program header");

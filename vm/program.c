@@ -1,6 +1,8 @@
 /*
- * program: the opcode and name tables of the Larmor bytecode and the builder
- * API the compiler uses to assemble a struct lbc_program.
+ * program: the opcode and name tables of the Larmor bytecode, the builder
+ * API the compiler uses to assemble a struct lbc_program, and the one
+ * lookup of an instruction's source position in the program's line table
+ * (every backend, the compiler and the command line map a pc through it).
  *
  * The program owns every pool. Strings, numbers, times and shapes are
  * deduplicated through small open-addressing hash tables kept in a private
@@ -13,6 +15,7 @@
  */
 #include "vm/program.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -474,4 +477,55 @@ const char *lbc_str(const struct lbc_program *p, int32_t idx)
     if (idx < 0 || (uint32_t)idx >= p->nstrs || !p->strs)
         return "?";
     return p->strs[idx];
+}
+
+/* Where instruction pc came from; false when it has no source. */
+bool lbc_pc_pos(const struct lbc_program *p, uint32_t pc, struct lbc_srcpos *pos)
+{
+    memset(pos, 0, sizeof *pos);
+    if (!p || pc >= p->ncode || !p->lines || p->lines[pc].file < 0)
+        return false;
+    const struct lbc_span *ls = &p->lines[pc];
+    pos->path = lbc_str(p, ls->file);
+    pos->line = ls->line;
+    pos->col = ls->col;
+    pos->start = ls->start;
+    pos->end = ls->end;
+    return true;
+}
+
+/* The span of instruction pc in d's registered files, or SPAN_NONE. */
+struct span lbc_pc_span(const struct lbc_program *p, uint32_t pc, const struct diag_ctx *d,
+                        struct lbc_srcpos *pos)
+{
+    struct lbc_srcpos own;
+    if (!pos)
+        pos = &own;
+    if (!lbc_pc_pos(p, pc, pos))
+        return SPAN_NONE;
+    int f = diag_find_file(d, pos->path);
+    const struct src_file *sf = f >= 0 ? diag_file(d, f) : NULL;
+    if (!sf || pos->end > sf->len || pos->start > pos->end)
+        return SPAN_NONE;
+    return (struct span){ f, pos->start, pos->end };
+}
+
+/* The distinct source files of the line table, in order of first use. */
+const char **lbc_source_files(const struct lbc_program *p, size_t *n)
+{
+    *n = 0;
+    if (!p->lines || !p->ncode)
+        return NULL;
+    bool *seen = xcalloc(p->nstrs ? p->nstrs : 1, sizeof *seen);
+    const char **v = NULL;
+    size_t cap = 0;
+    for (uint32_t pc = 0; pc < p->ncode; pc++) {
+        int32_t f = p->lines[pc].file;
+        if (f < 0 || (uint32_t)f >= p->nstrs || seen[f])
+            continue;
+        seen[f] = true;
+        VEC_PUSH(v, *n, cap, p->strs[f]);
+    }
+    free(seen);
+    return v;
 }

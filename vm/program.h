@@ -15,10 +15,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/diag.h"
 #include "base/labels.h"
 
 #define LBC_MAGIC "LARMORBC"       /* 8 bytes */
 #define LBC_VERSION 2u
+#define LBC_FLAG_PULSEQ 1u         /* header flags bit 0: imported from a Pulseq .seq */
+#define LBC_FLAGS_KNOWN LBC_FLAG_PULSEQ
 
 #define OPF_EVENT 1
 #define OPF_JUMP 2
@@ -145,9 +148,16 @@ struct lbc_param {
     int64_t t;               /* value if PARAM_TIME (ns) */
 };
 
+/* Where a program came from: compiled from a .psq, or imported from a
+   Pulseq .seq (straight-line, an instruction per occurrence of an event,
+   every occurrence's span the .seq row that defines the event). Kept in
+   the .lbc header's flags (bit 0: Pulseq). */
+enum lbc_origin { LBC_ORIGIN_PSQ = 0, LBC_ORIGIN_PULSEQ = 1 };
+
 struct lbc_program {
     uint32_t version;
     uint32_t nregs;
+    uint8_t origin;          /* enum lbc_origin */
     int32_t source;          /* string: main source file path */
     int32_t sys_name;        /* string: system the program was checked against */
     uint64_t sys_hash;
@@ -209,5 +219,28 @@ void lbc_disasm(const struct lbc_program *p, FILE *out);
 
 /* The string a pool index names, or "?" if out of range / -1. */
 const char *lbc_str(const struct lbc_program *p, int32_t idx);
+
+/* Where an instruction came from: its line-table entry, the file's path
+   resolved (a string of the program). */
+struct lbc_srcpos {
+    const char *path;        /* NULL: no source */
+    uint32_t line, col;      /* 1-based, 0 if unknown */
+    uint32_t start, end;     /* byte offsets into that file */
+};
+
+/* The source position of instruction pc; false (and *pos zeroed) when pc
+   is out of range or has no source. The one pc -> source lookup. */
+bool lbc_pc_pos(const struct lbc_program *p, uint32_t pc, struct lbc_srcpos *pos);
+
+/* The span of instruction pc among the files registered in d (the caller
+   registers them; nothing is read here). SPAN_NONE when it has no source,
+   its file is not in d, or the span no longer fits the file (a .lbc names
+   its source, which may have changed); *pos (if given) still says where. */
+struct span lbc_pc_span(const struct lbc_program *p, uint32_t pc, const struct diag_ctx *d,
+                        struct lbc_srcpos *pos);
+
+/* The distinct source files the line table names, in order of first use:
+   *n paths (a malloc'd array of the program's strings; NULL if none). */
+const char **lbc_source_files(const struct lbc_program *p, size_t *n);
 
 #endif

@@ -533,9 +533,13 @@ int vm_run_limited(const struct lbc_program *p, const struct vm_backend *be,
     vm.opts = opts;
     vm.r = xcalloc(p->nregs ? p->nregs : 1, sizeof *vm.r);
     int result = 0;
-    if (be && be->begin && be->begin(be->ctx, p)) {
-        result = -1;
-        goto out;
+    if (be && be->begin) {
+        struct vm_view view;
+        vm_view_init(&view, p);
+        if (be->begin(be->ctx, &view)) {
+            result = -1;
+            goto out;
+        }
     }
     uint32_t pc = 0;
     const struct lbc_insn *code = p->code;

@@ -24,7 +24,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "base/units.h"
 #include "base/util.h"
@@ -71,7 +70,8 @@ struct pulse {
 
 struct check {
     struct system sys;
-    const struct lbc_program *p;
+    struct vm_view view;       /* of the program played (cb_begin) */
+    const struct vm_view *v;   /* &view once begun, else NULL */
     struct check_summary sum;
     struct group groups[MAX_GROUPS];
     int ngroups;
@@ -115,26 +115,21 @@ static void where_text(const struct check *ck, const struct vm_block *b, char *b
 {
     size_t len = 0;
     buf[0] = 0;
-    if (!b || !ck->p)
+    if (!b || !ck->v)
         return;
     for (int i = 0; i < b->nloops && len < n; i++)
         len += (size_t)snprintf(buf + len, n - len, "%s%s=%.0f", i ? " " : "",
-                                lbc_str(ck->p, b->loops[i].name), b->loops[i].value);
+                                vm_view_loop_name(ck->v, b->loops[i].name), b->loops[i].value);
 }
 
 /* Whether instructions a and b stand for one event of an imported Pulseq
    file: such a program is straight-line (an instruction per occurrence),
    and the reader points every occurrence of an event at the .seq row that
-   defines it, so its violations are grouped by that row. */
+   defines it, so its violations are grouped by that row (the program's
+   origin, recorded by the Pulseq reader, says which programs those are). */
 static bool same_seq_row(const struct check *ck, uint32_t a, uint32_t b)
 {
-    const struct lbc_program *p = ck->p;
-    if (!p || !p->lines || a >= p->ncode || b >= p->ncode || p->source < 0 ||
-        !str_has_suffix(lbc_str(p, p->source), ".seq"))
-        return false;
-    const struct lbc_span *x = &p->lines[a], *y = &p->lines[b];
-    return x->file >= 0 && x->file == y->file && x->start == y->start && x->end == y->end &&
-           p->code[a].op == p->code[b].op;
+    return ck->v && ck->v->origin == LBC_ORIGIN_PULSEQ && vm_view_same_event(ck->v, a, b);
 }
 
 static struct group *find_group(struct check *ck, int code, uint32_t pc, int sub)
@@ -230,7 +225,7 @@ static int64_t s_to_ns(double t)
 static void shape_stats(struct check *ck, int32_t id, const double *v, uint32_t n,
                         double *mx, double *sq)
 {
-    if (ck->p && id >= 0 && (uint32_t)id < ck->p->nshapes && ck->shape_done[id]) {
+    if (ck->v && id >= 0 && (uint32_t)id < ck->v->nshapes && ck->shape_done[id]) {
         *mx = ck->shape_max[id];
         *sq = ck->shape_sq[id];
         return;
@@ -244,7 +239,7 @@ static void shape_stats(struct check *ck, int32_t id, const double *v, uint32_t 
     }
     *mx = m;
     *sq = s;
-    if (ck->p && id >= 0 && (uint32_t)id < ck->p->nshapes) {
+    if (ck->v && id >= 0 && (uint32_t)id < ck->v->nshapes) {
         ck->shape_done[id] = true;
         ck->shape_max[id] = m;
         ck->shape_sq[id] = s;
@@ -910,14 +905,15 @@ static void check_adc(struct check *ck, const struct vm_block *b)
 
 /* ---------- the backend ---------- */
 
-static int cb_begin(void *ctx, const struct lbc_program *p)
+static int cb_begin(void *ctx, const struct vm_view *v)
 {
     struct check *ck = ctx;
-    ck->p = p;
+    ck->view = *v;
+    ck->v = &ck->view;
     free(ck->shape_max);
     free(ck->shape_sq);
     free(ck->shape_done);
-    size_t n = p->nshapes ? p->nshapes : 1;
+    size_t n = v->nshapes ? v->nshapes : 1;
     ck->shape_max = xcalloc(n, sizeof *ck->shape_max);
     ck->shape_sq = xcalloc(n, sizeof *ck->shape_sq);
     ck->shape_done = xcalloc(n, sizeof *ck->shape_done);
@@ -1185,38 +1181,6 @@ int check_count(const struct check *ck, bool warnings)
 
 /* ---------- reporting ---------- */
 
-struct span check_pc_span(const struct lbc_program *p, uint32_t pc, struct diag_ctx *d,
-                          char *loc, size_t nloc)
-{
-    if (loc && nloc)
-        loc[0] = 0;
-    if (!p || pc >= p->ncode || !p->lines)
-        return SPAN_NONE;
-    const struct lbc_span *ls = &p->lines[pc];
-    if (ls->file < 0)
-        return SPAN_NONE;
-    const char *path = lbc_str(p, ls->file);
-    int f = diag_find_file(d, path);
-    struct stat st;
-    /* only a regular source file of sane size (a .lbc names its source;
-       it may come from anywhere) */
-    if (f < 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < (16 << 20)) {
-        size_t len;
-        char *text = read_file(path, &len);
-        if (text) {
-            f = diag_add_file(d, path, text, len);
-            free(text);
-        }
-    }
-    const struct src_file *sf = f >= 0 ? diag_file(d, f) : NULL;
-    if (!sf || ls->end > sf->len || ls->start > ls->end) {
-        if (loc && nloc)
-            snprintf(loc, nloc, "%s:%u:%u", path, ls->line, ls->col);
-        return SPAN_NONE;
-    }
-    return (struct span){ f, ls->start, ls->end };
-}
-
 static void occurrence_note(struct diag *g, const char *what, const struct occurrence *o,
                             const struct group *gr, bool with_value)
 {
@@ -1236,14 +1200,16 @@ static void occurrence_note(struct diag *g, const char *what, const struct occur
 
 void check_report(const struct check *ck, const struct lbc_program *p, struct diag_ctx *d)
 {
+    struct vm_view v;
+    vm_view_init(&v, p);
     for (int i = 0; i < ck->ngroups; i++) {
         const struct group *gr = &ck->groups[i];
-        char loc[600];
-        struct span sp = check_pc_span(p, gr->pc, d, loc, sizeof loc);
+        struct lbc_srcpos pos;
+        struct span sp = vm_view_span(&v, gr->pc, d, &pos);
         struct diag *g = gr->warning ? diag_warning(d, gr->code, sp, "%s", gr->msg)
                                      : diag_error(d, gr->code, sp, "%s", gr->msg);
-        if (loc[0])
-            diag_note(g, SPAN_NONE, "in %s", loc);
+        if (sp.file < 0 && pos.path)
+            diag_note(g, SPAN_NONE, "in %s:%u:%u", pos.path, pos.line, pos.col);
         if (gr->count > 1) {
             char first[64];
             snprintf(first, sizeof first, "first of %" PRIu64 " occurrences", gr->count);
@@ -1321,8 +1287,10 @@ void check_print_text(const struct check *ck, const struct lbc_program *p,
     fprintf(out, "system      %s%s%s%s, hash 0x%016" PRIx64 ", %s operating mode\n", sys->name,
             sys->path[0] ? " (" : "", sys->path, sys->path[0] ? ")" : "", sys->hash,
             system_mode_name(sys->mode));
+    struct vm_view v;
+    vm_view_init(&v, p);
     if (p)
-        fprintf(out, "sequence    %s\n", lbc_str(p, p->source));
+        fprintf(out, "sequence    %s\n", v.source);
     fprintf(out, "duration    %s  (%" PRIu64 " blocks, %" PRIu64 " RF pulses, %" PRIu64
             " ADC events)\n", fmtt(buf, sizeof buf, s->total_ns), s->nblocks, s->nrf, s->nadc);
     for (int i = 0; i < nmins; i++) {
@@ -1440,9 +1408,11 @@ void check_print_json(const struct check *ck, const struct lbc_program *p,
     json_str(out, sys->path);
     fprintf(out, ", \"hash\": \"0x%016" PRIx64 "\", \"mode\": \"%s\"},\n", sys->hash,
             sys->mode == SYS_MODE_FIRST_LEVEL ? "first_level" : "normal");
+    struct vm_view v;
+    vm_view_init(&v, p);
     if (p) {
         fprintf(out, "  \"sequence\": ");
-        json_str(out, lbc_str(p, p->source));
+        json_str(out, v.source);
         fprintf(out, ",\n");
     }
     fprintf(out, "  \"duration_s\": %.9g,\n  \"blocks\": %" PRIu64 ",\n  \"rf_pulses\": %" PRIu64
@@ -1496,15 +1466,16 @@ void check_print_json(const struct check *ck, const struct lbc_program *p,
     fprintf(out, "  \"violations\": [");
     for (int i = 0; i < ck->ngroups; i++) {
         const struct group *gr = &ck->groups[i];
-        const struct lbc_span *ls = p && gr->pc < p->ncode && p->lines ? &p->lines[gr->pc] : NULL;
+        struct lbc_srcpos pos;
+        vm_view_pos(&v, gr->pc, &pos);
         fprintf(out, "%s\n    {\"code\": \"%c%04d\", \"severity\": \"%s\", \"message\": ",
                 i ? "," : "", gr->warning ? 'W' : 'E', gr->code,
                 gr->warning ? "warning" : "error");
         json_str(out, gr->msg);
         fprintf(out, ", \"file\": ");
-        json_str(out, ls && ls->file >= 0 ? lbc_str(p, ls->file) : "");
+        json_str(out, pos.path ? pos.path : "");
         fprintf(out, ", \"line\": %u, \"col\": %u, \"count\": %" PRIu64 ", \"first_time_s\": %.9g, "
-                "\"first_at\": ", ls ? ls->line : 0, ls ? ls->col : 0, gr->count,
+                "\"first_at\": ", pos.line, pos.col, gr->count,
                 (double)gr->first.time_ns * 1e-9);
         json_str(out, gr->first.where);
         fprintf(out, ", \"worst_value\": %.9g, \"limit\": %.9g, \"worst_time_s\": %.9g, "

@@ -123,8 +123,9 @@ void check_set_pns_hook(struct check *ck, void (*fn)(void *ctx, int64_t t_ns, do
                         void *ctx);
 
 /* Turn the violation groups into diagnostics in d. pc → span goes through
-   p's line table; a source file not yet registered with d is read from
-   disk (if that fails, the location is given in a note instead). */
+   p's line table (lbc_pc_span) into the source files the caller registered
+   with d; nothing is read from disk (for a file not in d, or one that no
+   longer fits the span, the location is given in a note instead). */
 void check_report(const struct check *ck, const struct lbc_program *p, struct diag_ctx *d);
 
 /* The minimum of a time param that timing constraints depend on (TE, TR),
@@ -137,13 +138,6 @@ struct check_minimum {
 
 /* The report of `larmor check`: peaks against limits, SAR, PNS, duration,
    and the minima (mins may be NULL). */
-/* The source span of instruction pc for diagnostics in d: its file is
-   read into d if it is not there yet (a regular file under 16 MiB; a .lbc
-   names its source, which may have moved). SPAN_NONE when there is none
-   or it no longer fits the file; then loc (if given) gets "path:line:col". */
-struct span check_pc_span(const struct lbc_program *p, uint32_t pc, struct diag_ctx *d,
-                          char *loc, size_t nloc);
-
 void check_print_text(const struct check *ck, const struct lbc_program *p,
                       const struct check_minimum *mins, int nmins, FILE *out);
 void check_print_json(const struct check *ck, const struct lbc_program *p,

@@ -16,6 +16,7 @@
 #include "runtime/driver/events.h"
 #include "runtime/driver/marcos.h"
 #include "base/util.h"
+#include "vm/backend.h"
 
 const struct drv_ops *const drv_builtins[] = { &drv_marcos_ops, &drv_record_ops, NULL };
 
@@ -121,7 +122,9 @@ int drv_verify_ticket(const struct drv_ticket *t, const struct lbc_program *p,
                     "0x%08x it had when it passed the checks", crc, t->crc);
         return -1;
     }
-    const char *was = p->sys_name >= 0 ? lbc_str(p, p->sys_name) : "(none)";
+    struct vm_view v;
+    vm_view_init(&v, p);
+    const char *was = v.sys_name ? v.sys_name : "(none)";
     if (strcmp(t->sys_name, sys->name) || t->sys_hash != sys->hash) {
         struct drv_msg *g = drv_msg_add(m, false, 912, UINT32_MAX, -1, "the program was "
                                         "checked against system '%s', not this driver's '%s'",
@@ -130,11 +133,11 @@ int drv_verify_ticket(const struct drv_ticket *t, const struct lbc_program *p,
             snprintf(g->help, sizeof g->help, "check it with --system %s", sys->name);
         return -1;
     }
-    if (strcmp(was, sys->name) || p->sys_hash != sys->hash) {
+    if (strcmp(was, sys->name) || v.sys_hash != sys->hash) {
         struct drv_msg *g = drv_msg_add(m, false, 912, UINT32_MAX, -1, "the program was "
                                         "compiled for system '%s' (hash 0x%016" PRIx64 "), not "
                                         "this driver's '%s' (hash 0x%016" PRIx64 ")", was,
-                                        p->sys_hash, sys->name, sys->hash);
+                                        v.sys_hash, sys->name, sys->hash);
         if (g)
             snprintf(g->help, sizeof g->help, "recompile the .psq with --system %s", sys->name);
         return -1;

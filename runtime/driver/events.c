@@ -112,7 +112,7 @@ static int64_t list_value(const struct ev_list *l)
 struct bld {
     struct ev_program *e;
     struct drv_msgs *m;
-    const struct lbc_program *p;
+    struct vm_view v;            /* the program played (be_begin) */
     double lo_off;               /* the LO's current offset from the carrier (Hz) */
     int64_t lo_busy_until;       /* tick: the RF or ADC using the LO ends */
     double noted_dwell[8];
@@ -220,7 +220,7 @@ static int be_grad(void *ctx, const struct vm_block *b, const struct vm_grad *g)
     const struct drv_caps *c = &e->caps;
     struct ev_list *l = &e->ch[EV_GX + g->axis];
     int64_t start = b->start_ns + g->delay_ns;
-    int64_t step = g->kind == GRAD_ARB ? g->dt_ns : B->p->grad_raster;
+    int64_t step = g->kind == GRAD_ARB ? g->dt_ns : B->v.grad_raster;
     if (step <= 0)
         step = 10000;
     int64_t nstep = g->kind == GRAD_ARB ? (int64_t)g->n : (g->dur_ns + step - 1) / step;
@@ -405,17 +405,23 @@ static void grad_timing(struct ev_program *e, struct drv_msgs *m)
     free(u);
 }
 
+static int be_begin(void *ctx, const struct vm_view *v)
+{
+    ((struct bld *)ctx)->v = *v;
+    return 0;
+}
+
 int ev_build(struct ev_program *e, const struct lbc_program *p, const struct drv_caps *caps,
              struct drv_msgs *m)
 {
     memset(e, 0, sizeof *e);
     e->caps = *caps;
-    struct bld B = { .e = e, .m = m, .p = p };
+    struct bld B = { .e = e, .m = m };
     size_t e0 = m->nerrors;
     /* the LO starts on the carrier */
     B.lo_off = NAN;
     set_lo(&B, 0, 0, 0, UINT32_MAX, 0, "carrier");
-    struct vm_backend be = { .ctx = &B, .rf = be_rf, .grad = be_grad, .adc = be_adc,
+    struct vm_backend be = { .ctx = &B, .begin = be_begin, .rf = be_rf, .grad = be_grad, .adc = be_adc,
                              .trigger = be_trig, .end = be_end };
     if (vm_run(p, &be, NULL, NULL) != 0) {
         drv_msg_add(m, false, 900, UINT32_MAX, -1, "the program stopped with a run-time error");

@@ -8,27 +8,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/acq/acq_plan.h"
 #include "runtime/check/check.h"
 #include "base/diag.h"
-#include "runtime/bloch/simulate.h"
+#include "runtime/io/rawdata.h"
 #include "base/util.h"
 #include "vm/vm.h"
 
-void driver_print_msgs(const struct drv_msgs *m, const struct lbc_program *p, FILE *err)
+void driver_print_msgs(const struct drv_msgs *m, const struct lbc_program *p, struct diag_ctx *d,
+                       FILE *err)
 {
-    struct diag_ctx d;
-    diag_init(&d);
+    size_t n0 = d->ndiags;
+    int e0 = d->nerrors, w0 = d->nwarnings;
     for (size_t i = 0; i < m->n; i++) {
         const struct drv_msg *g = &m->v[i];
-        struct diag *x = diag_report(&d, g->note ? DIAG_NOTE : DIAG_ERROR, g->code,
-                                     check_pc_span(p, g->pc, &d, NULL, 0), "%s", g->msg);
+        struct diag *x = diag_report(d, g->note ? DIAG_NOTE : DIAG_ERROR, g->code,
+                                     lbc_pc_span(p, g->pc, d, NULL), "%s", g->msg);
         if (g->time_ns >= 0)
             diag_note(x, SPAN_NONE, "first at t = %.6g ms", (double)g->time_ns * 1e-6);
         if (g->help[0])
             diag_help(x, "%s", g->help);
     }
-    diag_print_all(&d, err, diag_want_color(err));
-    diag_fini(&d);
+    bool color = diag_want_color(err);
+    for (size_t i = n0; i < d->ndiags; i++)
+        diag_render(d, d->diags[i], err, color);
+    diag_truncate(d, n0, e0, w0);
 }
 
 static const struct drv_ops *volatile cur_ops;
@@ -131,7 +135,7 @@ int driver_run(const struct lbc_program *p, const struct system *sys, const stru
     ops->caps(h, &caps);
     struct drv_msgs m = { 0 };
     int prc = ops->prepare(h, p, t, &m);
-    driver_print_msgs(&m, p, err);
+    driver_print_msgs(&m, p, o->diag, err);
     if (prc != 0 || m.nerrors) {
         size_t kinds = 0;
         for (size_t i = 0; i < m.n; i++)

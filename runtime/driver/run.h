@@ -1,7 +1,7 @@
 /*
  * run: `larmor run` below the command line - a checked program on a
  * driver, its samples written as ISMRMRD raw data exactly as the simulator
- * writes them (runtime/bloch/simulate.c's acquisition plan). Prepare's refusals
+ * writes them (the acquisition plan, runtime/acq/acq_plan.c). Prepare's refusals
  * and notes are printed at the .psq source of the offending event. SIGINT
  * (Ctrl-C) asks the driver to stop; the driver's safe stop runs; what was
  * received is written, the file marked incomplete.
@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "base/diag.h"
 #include "runtime/driver/driver.h"
 
 struct run_opts {
@@ -19,6 +20,8 @@ struct run_opts {
     const char *raw_path;        /* NULL: no raw data (the record driver) */
     const char *seq_name;
     bool quiet;
+    struct diag_ctx *diag;       /* the program's source files, registered by the caller;
+                                    prepare's messages are printed through it */
 };
 
 /* 0: the whole program ran and every sample was written; 1: refused or
@@ -31,7 +34,10 @@ int driver_run(const struct lbc_program *p, const struct system *sys, const stru
    message. */
 int driver_check_uri(const char *uri, const struct system *sys, char *err, size_t errlen);
 
-/* Print prepare's messages with the source line of each event. */
-void driver_print_msgs(const struct drv_msgs *m, const struct lbc_program *p, FILE *err);
+/* Print prepare's messages with the source line of each event, from the
+   files registered with d (none is read here); d's diagnostics are left
+   as they were. */
+void driver_print_msgs(const struct drv_msgs *m, const struct lbc_program *p, struct diag_ctx *d,
+                       FILE *err);
 
 #endif

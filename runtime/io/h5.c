@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <hdf5.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,35 +23,78 @@ static void quiet(void)
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 }
 
-/* The most specific description HDF5 left on its error stack. */
+void h5_quiet_begin(struct h5_quiet *q)
+{
+    H5E_auto2_t func = NULL;
+    q->data = NULL;
+    if (H5Eget_auto2(H5E_DEFAULT, &func, &q->data) < 0)
+        func = NULL;
+    q->func = (void (*)(void))func;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+void h5_quiet_end(const struct h5_quiet *q)
+{
+    H5Eclear2(H5E_DEFAULT);
+    H5Eset_auto2(H5E_DEFAULT, (H5E_auto2_t)q->func, q->data);
+}
+
+struct h5_detail {
+    char *buf;
+    size_t len;
+};
+
+/* Walking up from the innermost error: keep the first description given. */
 static herr_t first_desc(unsigned n, const H5E_error2_t *e, void *data)
 {
-    char *buf = data;
+    struct h5_detail *d = data;
     (void)n;
-    if (!buf[0] && e && e->desc && e->desc[0])
-        snprintf(buf, 160, "%s", e->desc);
+    if (!d->buf[0] && e && e->desc && e->desc[0])
+        snprintf(d->buf, d->len, "%s", e->desc);
     return 0;
 }
 
-static void fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Write the message, then HDF5's reason in parentheses when there is one;
-   clears HDF5's error stack. */
-static void fail(char *err, size_t errlen, const char *fmt, ...)
+const char *h5_error_detail(char *buf, size_t len)
 {
-    char why[160] = "";
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, first_desc, why);
+    struct h5_detail d = { buf, len };
+    if (!buf || !len)
+        return "";
+    buf[0] = 0;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, first_desc, &d);
     H5Eclear2(H5E_DEFAULT);
+    return buf;
+}
+
+/* HDF5's reason, in parentheses, after the message already in err; clears
+   HDF5's error stack. */
+static void add_reason(char *err, size_t errlen)
+{
+    char why[160];
+    h5_error_detail(why, sizeof why);
     if (!err || !errlen)
         return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
     size_t l = strlen(err);
     if (why[0] && l + 4 < errlen)
         snprintf(err + l, errlen - l, " (HDF5: %s)", why);
+}
+
+/* Write the message, then HDF5's reason in parentheses when there is one;
+   clears HDF5's error stack. */
+#define FAIL(err, errlen, ...) do { \
+        errf(err, errlen, __VA_ARGS__); \
+        add_reason(err, errlen); } while (0)
+
+/* The handle for a file HDF5 opened or created (id), or NULL with the
+   reason when it did not (id < 0): what says which it was. */
+static struct h5file *wrap(hid_t id, const char *what, char *err, size_t errlen)
+{
+    if (id < 0) {
+        FAIL(err, errlen, "HDF5 cannot %s it", what);
+        return NULL;
+    }
+    struct h5file *f = xmalloc(sizeof *f);
+    f->id = id;
+    return f;
 }
 
 struct h5file *h5_open(const char *path, char *err, size_t errlen)
@@ -76,27 +118,14 @@ struct h5file *h5_open(const char *path, char *err, size_t errlen)
             return NULL;
         }
     }
-    hid_t id = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (id < 0) {
-        fail(err, errlen, "HDF5 cannot open it");
-        return NULL;
-    }
-    struct h5file *f = xmalloc(sizeof *f);
-    f->id = id;
-    return f;
+    return wrap(H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT), "open", err, errlen);
 }
 
 struct h5file *h5_create(const char *path, char *err, size_t errlen)
 {
     quiet();
-    hid_t id = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (id < 0) {
-        fail(err, errlen, "HDF5 cannot create it");
-        return NULL;
-    }
-    struct h5file *f = xmalloc(sizeof *f);
-    f->id = id;
-    return f;
+    return wrap(H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "create", err,
+                errlen);
 }
 
 int h5_close(struct h5file *f, char *err, size_t errlen)
@@ -105,7 +134,7 @@ int h5_close(struct h5file *f, char *err, size_t errlen)
         return 0;
     int rc = 0;
     if (H5Fclose(f->id) < 0) {
-        fail(err, errlen, "HDF5 cannot close it");
+        FAIL(err, errlen, "HDF5 cannot close it");
         rc = -1;
     }
     free(f);
@@ -238,7 +267,7 @@ static hid_t open_numeric(struct h5file *f, const char *path, int *rank, hsize_t
     }
     hid_t d = H5Dopen2(f->id, path, H5P_DEFAULT);
     if (d < 0) {
-        fail(err, errlen, "%s cannot be opened", path);
+        FAIL(err, errlen, "%s cannot be opened", path);
         return -1;
     }
     hid_t t = H5Dget_type(d);
@@ -246,7 +275,7 @@ static hid_t open_numeric(struct h5file *f, const char *path, int *rank, hsize_t
     int r = s >= 0 ? H5Sget_simple_extent_ndims(s) : -1;
     int rc = 0;
     if (t < 0 || s < 0 || r < 0) {
-        fail(err, errlen, "%s cannot be read", path);
+        FAIL(err, errlen, "%s cannot be read", path);
         rc = -1;
     } else if (!numeric(t)) {
         snprintf(err, errlen, "%s holds %s", path, class_name(t));
@@ -303,7 +332,7 @@ int h5_read_doubles(struct h5file *f, const char *path, double *out, size_t coun
                  (unsigned long long)total, count);
         rc = -1;
     } else if (count && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0) {
-        fail(err, errlen, "%s cannot be read", path);
+        FAIL(err, errlen, "%s cannot be read", path);
         rc = -1;
     }
     H5Dclose(d);
@@ -320,7 +349,7 @@ static hid_t open_attr(struct h5file *f, const char *path, const char *name, cha
     }
     hid_t a = H5Aopen_by_name(f->id, path, name, H5P_DEFAULT, H5P_DEFAULT);
     if (a < 0)
-        fail(err, errlen, "attribute '%s' of %s cannot be opened", name, path);
+        FAIL(err, errlen, "attribute '%s' of %s cannot be opened", name, path);
     return a;
 }
 
@@ -349,7 +378,7 @@ int h5_attr_double(struct h5file *f, const char *path, const char *name, double 
         snprintf(err, errlen, "attribute '%s' of %s is not a single number", name, path);
         rc = -1;
     } else if (H5Aread(a, H5T_NATIVE_DOUBLE, out) < 0) {
-        fail(err, errlen, "attribute '%s' of %s cannot be read", name, path);
+        FAIL(err, errlen, "attribute '%s' of %s cannot be read", name, path);
         rc = -1;
     }
     if (t >= 0)
@@ -377,7 +406,7 @@ int h5_attr_string(struct h5file *f, const char *path, const char *name, char **
         H5Tset_cset(m, H5Tget_cset(t));
         char *s = NULL;
         if (H5Aread(a, m, &s) < 0 || !s) {
-            fail(err, errlen, "attribute '%s' of %s cannot be read", name, path);
+            FAIL(err, errlen, "attribute '%s' of %s cannot be read", name, path);
         } else {
             *out = xstrdup(s);
             rc = 0;
@@ -393,7 +422,7 @@ int h5_attr_string(struct h5file *f, const char *path, const char *name, char **
         } else {
             char *s = xcalloc(sz + 1, 1);
             if (H5Aread(a, t, s) < 0) {
-                fail(err, errlen, "attribute '%s' of %s cannot be read", name, path);
+                FAIL(err, errlen, "attribute '%s' of %s cannot be read", name, path);
                 free(s);
             } else {
                 *out = s;
@@ -429,7 +458,7 @@ int h5_write_group(struct h5file *f, const char *path, char *err, size_t errlen)
     hid_t g = H5Gcreate2(f->id, path, l, H5P_DEFAULT, H5P_DEFAULT);
     H5Pclose(l);
     if (g < 0) {
-        fail(err, errlen, "cannot create the group %s", path);
+        FAIL(err, errlen, "cannot create the group %s", path);
         return -1;
     }
     H5Gclose(g);
@@ -455,10 +484,10 @@ int h5_write_doubles(struct h5file *f, const char *path, int rank, const uint64_
                      : -1;
     int rc = 0;
     if (d < 0) {
-        fail(err, errlen, "cannot create the dataset %s", path);
+        FAIL(err, errlen, "cannot create the dataset %s", path);
         rc = -1;
     } else if (n && H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0) {
-        fail(err, errlen, "cannot write the dataset %s", path);
+        FAIL(err, errlen, "cannot write the dataset %s", path);
         rc = -1;
     }
     if (d >= 0)
@@ -483,7 +512,7 @@ static int write_attr(struct h5file *f, const char *path, const char *name, hid_
     hid_t a = H5Acreate_by_name(f->id, path, name, t, s, p, H5P_DEFAULT, H5P_DEFAULT);
     int rc = 0;
     if (a < 0 || H5Awrite(a, m, value) < 0) {
-        fail(err, errlen, "cannot write the attribute '%s' of %s", name, path);
+        FAIL(err, errlen, "cannot write the attribute '%s' of %s", name, path);
         rc = -1;
     }
     if (a >= 0)

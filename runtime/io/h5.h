@@ -1,7 +1,7 @@
 /*
- * h5: the one module of Larmor that calls the HDF5 C API directly, a small
- * wrapper for the phantom loaders (JEMRIS samples, KomaMRI .phantom files)
- * and the KomaMRI writer. It opens a file read-only (or creates one), asks
+ * h5: Larmor's wrapper over the HDF5 C API, a small one for the phantom
+ * loaders (JEMRIS samples, KomaMRI .phantom files) and the KomaMRI
+ * writer. It opens a file read-only (or creates one), asks
  * whether an object or an attribute exists, lists a group, reads a numeric
  * dataset's shape and its values as doubles, reads a string or number
  * attribute, and writes 1-D double datasets, groups and scalar attributes.
@@ -9,6 +9,12 @@
  * NULL, NULL)) the first time a file is opened: every failure comes back
  * as a sentence in the caller's buffer, with HDF5's innermost reason when
  * it gives one. Dimensions are in HDF5's (C) order, slowest first.
+ *
+ * It also owns the capture of HDF5's error stack for the modules that call
+ * HDF5 (or libismrmrd, which calls HDF5) themselves, runtime/io/rawdata*
+ * and runtime/recon/image: h5_quiet_begin/h5_quiet_end silence HDF5's
+ * printing for a stretch of calls and restore it, h5_error_detail takes
+ * the innermost message HDF5 left.
  */
 #ifndef LARMOR_H5_H
 #define LARMOR_H5_H
@@ -32,6 +38,20 @@ int h5_close(struct h5file *f, char *err, size_t errlen);
    HDF5 file fid (an hid_t: libismrmrd leaves some open on its error
    paths), so that closing the file really closes it. */
 void h5_close_open_objects(int64_t fid);
+
+/* HDF5's automatic error printing as it was before h5_quiet_begin (its
+   function, in HDF5's own type, and its data). */
+struct h5_quiet {
+    void (*func)(void);
+    void *data;
+};
+/* Save HDF5's automatic error printing into q and switch it off. */
+void h5_quiet_begin(struct h5_quiet *q);
+/* Empty HDF5's error stack and restore the printing q saved. */
+void h5_quiet_end(const struct h5_quiet *q);
+/* The innermost message on HDF5's error stack ("" if none) into buf (len
+   bytes, truncated); returns buf and empties the stack. */
+const char *h5_error_detail(char *buf, size_t len);
 
 enum h5_kind { H5_NONE, H5_GROUP, H5_DATASET, H5_OTHER };
 /* What the absolute path names: nothing, a group, a dataset or another object. */

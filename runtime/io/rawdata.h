@@ -1,9 +1,11 @@
 /*
  * rawdata: raw MR data as ISMRMRD (HDF5) files. This is the one module that
- * reads and writes ISMRMRD raw data (runtime/recon/image.c writes ISMRMRD
- * images); libismrmrd's types never leak. The simulator (and later a
- * hardware driver) writes acquisitions through raw_writer; the recon reads
- * them back through raw_reader.
+ * reads and writes ISMRMRD raw data (runtime/recon/image_ismrmrd.c writes
+ * ISMRMRD images); libismrmrd's types never leak. The simulator (and later
+ * a hardware driver) writes acquisitions through raw_writer; the recon
+ * reads them back through raw_reader. This is its one public header; the
+ * module's files are rawdata.c, rawdata_write.c, rawdata_read.c and
+ * rawdata_xml.c (see rawdata_internal.h).
  *
  * ISMRMRD conventions followed: the XML header (ismrmrdHeader) with
  * experimentalConditions (H1 resonance frequency), acquisitionSystemInformation

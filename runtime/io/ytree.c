@@ -3,6 +3,8 @@
  */
 #include "runtime/io/ytree.h"
 
+#include "base/units.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,11 +32,12 @@ bool ynull(const struct ynode *n)
 
 /* libyaml counts characters; spans are bytes. Map every character of the
    UTF-8 text (after a byte order mark, which libyaml does not count). */
-void ydoc_init(struct ydoc *L, struct diag_ctx *d, const char *path, const char *text,
-               size_t len)
+void ydoc_init(struct ydoc *L, struct diag_ctx *d, const struct ydoc_kind *kind,
+               const char *path, const char *text, size_t len)
 {
     memset(L, 0, sizeof *L);
     L->d = d;
+    L->k = kind;
     L->file = diag_add_file(d, path, text, len);
     L->text = text;
     L->len = len;
@@ -123,8 +126,9 @@ static void attach(struct frame *fr, size_t nfr, struct ynode *n, struct ynode *
     }
 }
 
-int ydoc_parse(struct ydoc *L, const struct ydoc_kind *k, struct ynode **root)
+int ydoc_parse(struct ydoc *L, struct ynode **root)
 {
+    const struct ydoc_kind *k = L->k;
     yaml_parser_t p;
     if (!yaml_parser_initialize(&p)) {
         fprintf(stderr, "larmor: out of memory (YAML parser)\n");
@@ -246,4 +250,240 @@ int ydoc_parse(struct ydoc *L, const struct ydoc_kind *k, struct ynode **root)
     free(an);
     yaml_parser_delete(&p);
     return rc;
+}
+
+/* ------------------------------------------------------ sorting diagnostics */
+
+struct diag_pos {
+    uint32_t start;
+    size_t i;
+    struct diag *g;
+};
+
+static int cmp_pos(const void *a, const void *b)
+{
+    const struct diag_pos *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+void ydoc_sort_diags(struct diag_ctx *d, size_t n0)
+{
+    size_t n = d->ndiags - n0;
+    if (n < 2)
+        return;
+    struct diag_pos *p = xmalloc(n * sizeof *p);
+    for (size_t i = 0; i < n; i++)
+        p[i] = (struct diag_pos){ d->diags[n0 + i]->span.start, i, d->diags[n0 + i] };
+    qsort(p, n, sizeof *p, cmp_pos);
+    for (size_t i = 0; i < n; i++)
+        d->diags[n0 + i] = p[i].g;
+    free(p);
+}
+
+/* ------------------------------------------------------------- scalars */
+
+const char *ykind_name(const struct ydoc *L, const struct ynode *n)
+{
+    if (n->kind == YK_MAP)
+        return L->k->map_name;
+    if (n->kind == YK_SEQ)
+        return L->k->seq_name;
+    return ynull(n) ? "nothing" : "a single value";
+}
+
+const char *ykey_leaf(const char *path)
+{
+    const char *d = strrchr(path, '.');
+    return d ? d + 1 : path;
+}
+
+void yreport_not_scalar(struct ydoc *L, const struct ynode *v, const char *key,
+                        const char *what, const char *example)
+{
+    int code = L->k->type_code;
+    struct diag *g = ynull(v)
+        ? diag_error(L->d, code, ynspan(L, v), "%s has no value", key)
+        : diag_error(L->d, code, ynspan(L, v), "%s must be %s, not %s", key, what,
+                     ykind_name(L, v));
+    diag_help(g, "write it as `%s: %s`", ykey_leaf(key), example);
+}
+
+bool yscalar(struct ydoc *L, const struct ynode *v, const char *key, const char *what,
+             const char *example)
+{
+    if (v->kind == YK_SCALAR && !ynull(v))
+        return true;
+    yreport_not_scalar(L, v, key, what, example);
+    return false;
+}
+
+bool yquantity_split(const struct ydoc *L, const struct ynode *v, struct yquantity *q)
+{
+    const char *s = v->str;
+    size_t n = v->len, a = 0;
+    while (a < n && (s[a] == ' ' || s[a] == '\t'))
+        a++;
+    while (n > a && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    size_t nl = unit_number_len(s + a, n - a);
+    if (!nl)
+        return false;
+    size_t u0 = a + nl;
+    while (u0 < n && (s[u0] == ' ' || s[u0] == '\t'))
+        u0++;
+    q->num = a;
+    q->nnum = nl;
+    q->unit = u0;
+    q->nunit = n - u0;
+    q->uspan = v->vstart != UINT32_MAX
+        ? yspan(L, v->vstart + (uint32_t)u0, v->vstart + (uint32_t)n) : ynspan(L, v);
+    return true;
+}
+
+bool yin_range(struct ydoc *L, const struct ynode *v, const char *key, bool help_leaf, double x,
+               double lo, double hi, bool lo_open,
+               void (*fmt)(double si, int kind, char *buf, size_t n), int kind)
+{
+    if (!(x > hi || x < lo || (lo_open && x == lo)))
+        return true;
+    char xs[64], ls[64], hs[64];
+    fmt(x, kind, xs, sizeof xs);
+    fmt(lo, kind, ls, sizeof ls);
+    fmt(hi, kind, hs, sizeof hs);
+    int code = L->k->range_code;
+    bool sign = x <= lo && lo == 0;
+    struct diag *g = sign
+        ? diag_error(L->d, code, ynspan(L, v), "%s must be %s, not %s", key,
+                     lo_open ? "positive" : "zero or positive", xs)
+        : diag_error(L->d, code, ynspan(L, v), "%s %s is out of range", key, xs);
+    diag_help(g, "%s must be in %s%s, %s]%s", help_leaf ? ykey_leaf(key) : key,
+              lo_open ? "(" : "[", ls, hs, sign ? "" : "; check the number and its unit");
+    return false;
+}
+
+/* ----------------------------------------------------- the section walker */
+
+static const char *where_name(const struct ysec *s)
+{
+    return s->where[0] ? s->where : "the top level";
+}
+
+/* A key of m that is a scalar: the index of its name, or reported
+   (unknown, with a did-you-mean) and n. */
+static size_t known_key(struct ydoc *L, struct ysec *s, const struct ynode *k)
+{
+    const char *const *names = s->names;
+    size_t n = s->n, j = 0;
+    while (j < n && strcmp(names[j], k->str))
+        j++;
+    if (j < n)
+        return j;
+    const char *wn = where_name(s);
+    struct diag *g = diag_error(L->d, L->k->unknown_code, ynspan(L, k), "unknown key '%s' %s %s",
+                                k->str, s->where[0] ? "in" : "at", wn);
+    const char *near = str_nearest(k->str, names, n);
+    char *all = str_join(names, n);
+    if (near) {
+        diag_help(g, "did you mean '%s'? %s takes: %s", near, wn, all);
+        for (size_t t = 0; t < n; t++)
+            if (names[t] == near)
+                s->typo[t] = true;
+    } else {
+        diag_help(g, "%s takes: %s", wn, all);
+    }
+    free(all);
+    return n;
+}
+
+bool ysec_open(struct ydoc *L, struct ysec *s, const char *where, const struct ynode *key,
+               const struct ynode *m, const char *const *names, size_t n)
+{
+    const struct ydoc_kind *dk = L->k;
+    memset(s, 0, sizeof *s);
+    snprintf(s->where, sizeof s->where, "%s", where);
+    s->key = key;
+    s->map = m;
+    s->names = names;
+    s->n = n < YSEC_MAX ? n : YSEC_MAX;
+    const char *wn = where_name(s);
+    const char *prep = where[0] ? "in" : dk->top_prep;
+    if (m->kind != YK_MAP) {
+        struct diag *g = diag_error(L->d, dk->type_code, ynull(m) && key ? ynspan(L, key)
+                                                                          : ynspan(L, m),
+                                    "%s must be a mapping of %s, not %s",
+                                    where[0] ? where : dk->what, dk->map_lines, ykind_name(L, m));
+        char *all = str_join(names, n);
+        diag_help(g, "%s takes: %s", wn, all);
+        free(all);
+        return false;
+    }
+    for (size_t i = 0; i + 1 < m->nkids; i += 2) {
+        const struct ynode *k = m->kids[i], *v = m->kids[i + 1];
+        if (k->kind != YK_SCALAR) {
+            struct diag *g = diag_error(L->d, dk->type_code, ynspan(L, k), "a key %s %s must be "
+                                        "a name, not %s", prep, wn, ykind_name(L, k));
+            diag_help(g, "write `name: value`");
+            continue;
+        }
+        size_t j = known_key(L, s, k);
+        if (j == s->n)
+            continue;
+        if (s->k[j]) {
+            struct diag *g = diag_error(L->d, dk->dup_code, ynspan(L, k), "'%s' is given twice "
+                                        "%s %s", k->str, prep, wn);
+            diag_note(g, ynspan(L, s->k[j]), "first given here");
+            diag_help(g, "keep one of them");
+            continue;
+        }
+        s->k[j] = k;
+        s->v[j] = v;
+    }
+    return true;
+}
+
+int ysec_index(const struct ysec *s, const char *key)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (!strcmp(s->names[i], key))
+            return (int)i;
+    return -1;
+}
+
+const struct ynode *ysec_val(const struct ysec *s, const char *key)
+{
+    int i = ysec_index(s, key);
+    return i >= 0 ? s->v[i] : NULL;
+}
+
+const struct ynode *ysec_key(const struct ysec *s, const char *key)
+{
+    int i = ysec_index(s, key);
+    return i >= 0 ? s->k[i] : NULL;
+}
+
+void ysec_path(const struct ysec *s, const char *key, char *buf, size_t n)
+{
+    if (s->where[0])
+        snprintf(buf, n, "%s.%s", s->where, key);
+    else
+        snprintf(buf, n, "%s", key);
+}
+
+void ysec_missing(struct ydoc *L, const struct ysec *s, const char *key, const char *example)
+{
+    int i = ysec_index(s, key);
+    if (i >= 0 && s->typo[i])
+        return;         /* reported as a misspelling */
+    int code = L->k->missing_code;
+    struct span at = s->key ? ynspan(L, s->key) : yspan(L, s->map->start, s->map->start);
+    struct diag *g = s->where[0]
+        ? diag_error(L->d, code, at, "%s has no '%s'", s->where, key)
+        : diag_error(L->d, code, at, "%s has no '%s'", L->k->the_what, key);
+    if (s->where[0])
+        diag_help(g, "add `%s: %s` %s %s%s", key, example, L->k->add_prep, s->where,
+                  L->k->add_end);
+    else
+        diag_help(g, "add a line `%s: %s`", key, example);
 }

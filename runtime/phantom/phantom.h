@@ -23,9 +23,10 @@
  * is at (i - (n - 1)/2) * vox, so n voxels cover exactly [-n*vox/2, n*vox/2].
  *
  * Files: phantom.c (the struct, sampling shapes on a grid, the Shepp-Logan,
- * the summary, phantom_load's dispatch, the JEMRIS and KomaMRI readers and
- * the KomaMRI writer), phantom_load.c (YAML descriptions; its header
- * comment gives the format), h5.c (every HDF5 call).
+ * the summary, phantom_load's dispatch), phantom_load.c (YAML descriptions;
+ * its header comment gives the format), phantom_h5.c (the JEMRIS and
+ * KomaMRI readers and the KomaMRI writer), runtime/io/h5.c (every HDF5
+ * call).
  *
  * Diagnostic codes (W for warnings):
  *   E0800  the phantom cannot be read: no such file, no built-in of that
@@ -103,6 +104,13 @@ struct phantom {
    is copied. */
 struct phantom *phantom_new(const char *name, size_t n);
 void phantom_free(struct phantom *p);
+
+/* The longest name a phantom file may give itself (bytes). */
+#define PHANTOM_MAX_NAME 200
+
+/* A file's name without folder and extension, the name of a phantom
+   whose file gives none (the caller frees it). */
+char *phantom_stem(const char *path);
 
 /* The built-in MR Shepp-Logan: 2D (matrix x matrix voxels in the plane z = 0,
    voxel thickness thick_m) or 3D (matrix^3), field of view fov_m (the

@@ -4,8 +4,8 @@
  * tree with byte spans (runtime/io/ytree.c, shared with the scanner
  * descriptions), then checked against a schema that reports every problem
  * it finds with its place in the file; the shapes are then sampled by
- * phantom_sample (phantom.c). The other formats and phantom_load's
- * dispatch are in phantom.c.
+ * phantom_sample (phantom.c). The HDF5 formats are read in phantom_h5.c,
+ * phantom_load's dispatch is in phantom.c.
  *
  * The YAML format (README.md, "Phantoms"):
  *
@@ -38,7 +38,6 @@
  */
 #include "runtime/phantom/phantom.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +49,6 @@
 #define PI 3.14159265358979323846
 #define PH_MAX_FILE (1u << 20)   /* bytes of YAML */
 #define PH_MAX_DEPTH 16
-#define PH_MAX_NAME 200
 
 static const struct ydoc_kind phantom_yaml = {
     .syntax_code = 801, .structure_code = 816, .max_depth = PH_MAX_DEPTH,
@@ -59,156 +57,13 @@ static const struct ydoc_kind phantom_yaml = {
                    "`tissues:`, `objects:` (README.md, \"Phantoms\")",
     .second_doc_help = "one phantom per file: remove the `---` line and what follows",
     .depth_help = "a phantom description nests a few levels: objects, an object, its centre",
+    .type_code = 805, .unknown_code = 802, .dup_code = 803, .missing_code = 804,
+    .range_code = 810,
+    .the_what = "the phantom description", .map_name = "a mapping", .seq_name = "a list",
+    .map_lines = "`key: value`", .top_prep = "in", .add_prep = "to", .add_end = "",
 };
-
-static const char *base_name(const char *path)
-{
-    const char *s = strrchr(path, '/');
-    return s ? s + 1 : path;
-}
-
-/* The file's name without folder and extension. */
-static char *stem(const char *path)
-{
-    const char *b = base_name(path);
-    const char *dot = strrchr(b, '.');
-    return xstrndup(b, dot && dot != b ? (size_t)(dot - b) : strlen(b));
-}
 
 /* ------------------------------------------------------------- schema */
-
-static const char *kind_name(const struct ynode *n)
-{
-    if (n->kind == YK_MAP)
-        return "a mapping";
-    if (n->kind == YK_SEQ)
-        return "a list";
-    return ynull(n) ? "nothing" : "a single value";
-}
-
-/* The last part of a key path: "radius" of "objects[2].radius". */
-static const char *leaf(const char *path)
-{
-    const char *d = strrchr(path, '.');
-    return d ? d + 1 : path;
-}
-
-#define SEC_MAX 12
-
-struct sec {
-    char where[96];           /* "tissues.water"; "" at the top */
-    const struct ynode *key;  /* its key in the parent (NULL at the top) */
-    const struct ynode *map;
-    const char *const *names;
-    size_t n;
-    const struct ynode *k[SEC_MAX], *v[SEC_MAX];
-    bool typo[SEC_MAX];
-};
-
-/* Open mapping m with the valid keys names: unknown and duplicate keys are
-   reported. false (reported) if m is not a mapping. */
-static bool sec_open(struct ydoc *L, struct sec *s, const char *where, const struct ynode *key,
-                     const struct ynode *m, const char *const *names, size_t n)
-{
-    memset(s, 0, sizeof *s);
-    snprintf(s->where, sizeof s->where, "%s", where);
-    s->key = key;
-    s->map = m;
-    s->names = names;
-    s->n = n;
-    const char *wn = where[0] ? where : "the top level";
-    if (m->kind != YK_MAP) {
-        struct diag *g = diag_error(L->d, 805, ynull(m) && key ? ynspan(L, key) : ynspan(L, m),
-                                    "%s must be a mapping of `key: value`, not %s",
-                                    where[0] ? where : "a phantom description", kind_name(m));
-        char *all = str_join(names, n);
-        diag_help(g, "%s takes: %s", wn, all);
-        free(all);
-        return false;
-    }
-    for (size_t i = 0; i + 1 < m->nkids; i += 2) {
-        const struct ynode *k = m->kids[i], *v = m->kids[i + 1];
-        if (k->kind != YK_SCALAR) {
-            struct diag *g = diag_error(L->d, 805, ynspan(L, k), "a key in %s must be a name, "
-                                        "not %s", wn, kind_name(k));
-            diag_help(g, "write `name: value`");
-            continue;
-        }
-        size_t j = 0;
-        while (j < n && strcmp(names[j], k->str))
-            j++;
-        if (j == n) {
-            struct diag *g = diag_error(L->d, 802, ynspan(L, k), "unknown key '%s' %s %s",
-                                        k->str, where[0] ? "in" : "at", wn);
-            const char *near = str_nearest(k->str, names, n);
-            char *all = str_join(names, n);
-            if (near) {
-                diag_help(g, "did you mean '%s'? %s takes: %s", near, wn, all);
-                for (size_t t = 0; t < n; t++)
-                    if (names[t] == near)
-                        s->typo[t] = true;
-            } else {
-                diag_help(g, "%s takes: %s", wn, all);
-            }
-            free(all);
-            continue;
-        }
-        if (s->k[j]) {
-            struct diag *g = diag_error(L->d, 803, ynspan(L, k), "'%s' is given twice in %s",
-                                        k->str, wn);
-            diag_note(g, ynspan(L, s->k[j]), "first given here");
-            diag_help(g, "keep one of them");
-            continue;
-        }
-        s->k[j] = k;
-        s->v[j] = v;
-    }
-    return true;
-}
-
-static int sec_idx(const struct sec *s, const char *key)
-{
-    for (size_t i = 0; i < s->n; i++)
-        if (!strcmp(s->names[i], key))
-            return (int)i;
-    return -1;
-}
-
-static const struct ynode *sec_v(const struct sec *s, const char *key)
-{
-    int i = sec_idx(s, key);
-    return i >= 0 ? s->v[i] : NULL;
-}
-
-static const struct ynode *sec_k(const struct sec *s, const char *key)
-{
-    int i = sec_idx(s, key);
-    return i >= 0 ? s->k[i] : NULL;
-}
-
-static void key_path(const struct sec *s, const char *key, char *buf, size_t n)
-{
-    if (s->where[0])
-        snprintf(buf, n, "%s.%s", s->where, key);
-    else
-        snprintf(buf, n, "%s", key);
-}
-
-/* Report a missing key (unless an unknown key looked like it). */
-static void missing(struct ydoc *L, const struct sec *s, const char *key, const char *example)
-{
-    int i = sec_idx(s, key);
-    if (i >= 0 && s->typo[i])
-        return;
-    struct span at = s->key ? ynspan(L, s->key) : yspan(L, s->map->start, s->map->start);
-    struct diag *g = s->where[0]
-        ? diag_error(L->d, 804, at, "%s has no '%s'", s->where, key)
-        : diag_error(L->d, 804, at, "the phantom description has no '%s'", key);
-    if (s->where[0])
-        diag_help(g, "add `%s: %s` to %s", key, example, s->where);
-    else
-        diag_help(g, "add a line `%s: %s`", key, example);
-}
 
 /* ----------------------------------------------------------- quantities */
 
@@ -261,36 +116,8 @@ static bool diff_unit(const char *u, size_t n, double *scale)
     return false;
 }
 
-/* Length of the decimal number at the start of s; 0 if none. */
-static size_t scan_number(const char *s, size_t n)
-{
-    size_t i = 0, digits = 0;
-    if (i < n && (s[i] == '+' || s[i] == '-'))
-        i++;
-    while (i < n && isdigit((unsigned char)s[i]))
-        i++, digits++;
-    if (i < n && s[i] == '.') {
-        i++;
-        while (i < n && isdigit((unsigned char)s[i]))
-            i++, digits++;
-    }
-    if (!digits)
-        return 0;
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        size_t j = i + 1;
-        if (j < n && (s[j] == '+' || s[j] == '-'))
-            j++;
-        size_t j0 = j;
-        while (j < n && isdigit((unsigned char)s[j]))
-            j++;
-        if (j > j0)
-            i = j;
-    }
-    return i;
-}
-
 /* "20 mm", "2.5 s", "-3.4 ppm": an SI value in the display unit. */
-static void fmt_q(double si, enum qk k, char *buf, size_t n)
+static void fmt_q(double si, int k, char *buf, size_t n)
 {
     if (si == 0 && k != Q_NUMBER && k != Q_COUNT) {
         snprintf(buf, n, "0");
@@ -323,35 +150,22 @@ static bool qparse(struct ydoc *L, const struct ynode *v, const char *key, enum 
                    double hi, bool lo_open, double *out)
 {
     const char *what = qkinds[k].what, *ex = qkinds[k].example;
-    if (v->kind != YK_SCALAR || ynull(v)) {
-        struct diag *g = ynull(v)
-            ? diag_error(L->d, 805, ynspan(L, v), "%s has no value", key)
-            : diag_error(L->d, 805, ynspan(L, v), "%s must be %s, not %s", key, what, kind_name(v));
-        diag_help(g, "write it as `%s: %s`", leaf(key), ex);
+    if (!yscalar(L, v, key, what, ex))
         return false;
-    }
     const char *s = v->str;
-    size_t n = v->len, a = 0;
-    while (a < n && (s[a] == ' ' || s[a] == '\t'))
-        a++;
-    while (n > a && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        n--;
-    size_t nl = scan_number(s + a, n - a);
-    if (!nl) {
+    struct yquantity yq;
+    if (!yquantity_split(L, v, &yq)) {
         struct diag *g = diag_error(L->d, 806, ynspan(L, v), "%s: '%s' is not a number", key, s);
         if (k == Q_NUMBER || k == Q_COUNT)
-            diag_help(g, "%s is %s, e.g. %s", leaf(key), what, ex);
+            diag_help(g, "%s is %s, e.g. %s", ykey_leaf(key), what, ex);
         else
-            diag_help(g, "%s is %s: a number and a unit, e.g. %s", leaf(key), what, ex);
+            diag_help(g, "%s is %s: a number and a unit, e.g. %s", ykey_leaf(key), what, ex);
         return false;
     }
-    size_t u0 = a + nl;
-    while (u0 < n && (s[u0] == ' ' || s[u0] == '\t'))
-        u0++;
-    const char *unit = s + u0;
-    size_t ul = n - u0;
-    struct span uspan = v->vstart != UINT32_MAX
-        ? yspan(L, v->vstart + (uint32_t)u0, v->vstart + (uint32_t)n) : ynspan(L, v);
+    size_t a = yq.num, nl = yq.nnum;
+    const char *unit = s + yq.unit;
+    size_t ul = yq.nunit;
+    struct span uspan = yq.uspan;
     char *num = xstrndup(s + a, nl);
     double x = strtod(num, NULL);
     free(num);
@@ -360,13 +174,13 @@ static bool qparse(struct ydoc *L, const struct ynode *v, const char *key, enum 
         if (ul) {
             struct diag *g = diag_error(L->d, 808, uspan, "%s is %s; it takes no unit '%.*s'",
                                         key, what, (int)ul, unit);
-            diag_help(g, "write the number alone, e.g. `%s: %.*s`", leaf(key), (int)nl, s + a);
+            diag_help(g, "write the number alone, e.g. `%s: %.*s`", ykey_leaf(key), (int)nl, s + a);
             return false;
         }
     } else if (!ul) {
         struct diag *g = diag_error(L->d, 807, ynspan(L, v), "%s: %.*s has no unit", key, (int)nl,
                                     s + a);
-        diag_help(g, "%s is %s; write it with a unit (%s), e.g. %s", leaf(key), what,
+        diag_help(g, "%s is %s; write it with a unit (%s), e.g. %s", ykey_leaf(key), what,
                   qkinds[k].units, ex);
         return false;
     } else {
@@ -422,7 +236,7 @@ static bool qparse(struct ydoc *L, const struct ynode *v, const char *key, enum 
         if (!known) {
             struct diag *g = diag_error(L->d, 809, uspan, "%s: unknown unit '%.*s'", key,
                                         (int)ul, unit);
-            diag_help(g, "%s is %s, in %s; e.g. %s", leaf(key), what, qkinds[k].units, ex);
+            diag_help(g, "%s is %s, in %s; e.g. %s", ykey_leaf(key), what, qkinds[k].units, ex);
             return false;
         }
         if (other) {
@@ -432,7 +246,7 @@ static bool qparse(struct ydoc *L, const struct ynode *v, const char *key, enum 
                 diag_help(g, "give chemical_shift in ppm (fat: -3.4 ppm), or an off-resonance "
                           "in Hz with df:");
             else
-                diag_help(g, "give %s in %s, e.g. %s", leaf(key), qkinds[k].units, ex);
+                diag_help(g, "give %s in %s, e.g. %s", ykey_leaf(key), qkinds[k].units, ex);
             return false;
         }
     }
@@ -440,30 +254,17 @@ static bool qparse(struct ydoc *L, const struct ynode *v, const char *key, enum 
     if (!isfinite(x)) {
         struct diag *g = diag_error(L->d, 806, ynspan(L, v), "%s: %.*s is too large a number",
                                     key, (int)nl, s + a);
-        diag_help(g, "%s is %s, e.g. %s", leaf(key), what, ex);
+        diag_help(g, "%s is %s, e.g. %s", ykey_leaf(key), what, ex);
         return false;
     }
     if (k == Q_COUNT && x != floor(x)) {
         struct diag *g = diag_error(L->d, 806, ynspan(L, v), "%s: %s is not a whole number", key,
                                     s);
-        diag_help(g, "%s counts voxels; give a whole number", leaf(key));
+        diag_help(g, "%s counts voxels; give a whole number", ykey_leaf(key));
         return false;
     }
-    if (x > hi || x < lo || (lo_open && x == lo)) {
-        char xs[48], ls[48], hs[48];
-        fmt_q(x, k, xs, sizeof xs);
-        fmt_q(lo, k, ls, sizeof ls);
-        fmt_q(hi, k, hs, sizeof hs);
-        struct diag *g;
-        if (x <= lo && lo == 0)
-            g = diag_error(L->d, 810, ynspan(L, v), "%s must be %s, not %s", key,
-                           lo_open ? "positive" : "zero or positive", xs);
-        else
-            g = diag_error(L->d, 810, ynspan(L, v), "%s %s is out of range", key, xs);
-        diag_help(g, "%s must be in %s%s, %s]%s", leaf(key), lo_open ? "(" : "[", ls, hs,
-                  x <= lo && lo == 0 ? "" : "; check the number and its unit");
+    if (!yin_range(L, v, key, true, x, lo, hi, lo_open, fmt_q, k))
         return false;
-    }
     *out = x;
     return true;
 }
@@ -478,13 +279,13 @@ static int qlist(struct ydoc *L, const struct ynode *v, const char *key, enum qk
         return qparse(L, v, key, k, lo, hi, lo_open, out) ? 1 : -1;
     if (v->kind != YK_SEQ) {
         struct diag *g = diag_error(L->d, 805, ynspan(L, v), "%s must be a list [..], not %s", key,
-                                    kind_name(v));
+                                    ykind_name(L, v));
         if (min == max)
-            diag_help(g, "write %d values, e.g. `%s: [%s%s%s%s%s]`", min, leaf(key), ex,
+            diag_help(g, "write %d values, e.g. `%s: [%s%s%s%s%s]`", min, ykey_leaf(key), ex,
                       min > 1 ? ", " : "", min > 1 ? ex : "", min > 2 ? ", " : "",
                       min > 2 ? ex : "");
         else
-            diag_help(g, "write %d or %d values, e.g. `%s: [%s, %s]`", min, max, leaf(key), ex,
+            diag_help(g, "write %d or %d values, e.g. `%s: [%s, %s]`", min, max, ykey_leaf(key), ex,
                       ex);
         return -1;
     }
@@ -497,7 +298,7 @@ static int qlist(struct ydoc *L, const struct ynode *v, const char *key, enum qk
             snprintf(takes, sizeof takes, "%d", min);
         struct diag *g = diag_error(L->d, 817, ynspan(L, v), "%s has %d value%s; it takes %s",
                                     key, n, n == 1 ? "" : "s", takes);
-        diag_help(g, "write `%s: [%s, %s%s%s]`", leaf(key), ex, ex, min > 2 ? ", " : "",
+        diag_help(g, "write `%s: [%s, %s%s%s]`", ykey_leaf(key), ex, ex, min > 2 ? ", " : "",
                   min > 2 ? ex : "");
         return -1;
     }
@@ -510,17 +311,13 @@ static int qlist(struct ydoc *L, const struct ynode *v, const char *key, enum qk
     return ok ? n : -1;
 }
 
-/* A scalar string; NULL (reported) if not one. */
+/* A scalar string without NUL bytes; NULL (reported) if not one. */
 static const char *get_str(struct ydoc *L, const struct ynode *v, const char *key,
                            const char *example)
 {
     if (v->kind == YK_SCALAR && !ynull(v) && !memchr(v->str, 0, v->len))
         return v->str;
-    struct diag *g = ynull(v)
-        ? diag_error(L->d, 805, ynspan(L, v), "%s has no value", key)
-        : diag_error(L->d, 805, ynspan(L, v), "%s must be a single value, not %s", key,
-                     kind_name(v));
-    diag_help(g, "write it as `%s: %s`", leaf(key), example);
+    yreport_not_scalar(L, v, key, "a single value", example);
     return NULL;
 }
 
@@ -563,72 +360,72 @@ static const char *const tissue_keys[] = { "pd", "t1", "t2", "t2star", "df", "ch
 static bool load_tissue(struct ydoc *L, const char *where, const struct ynode *key,
                         const struct ynode *m, struct phantom_tissue *t)
 {
-    struct sec s;
+    struct ysec s;
     int e0 = L->d->nerrors;
     memset(t, 0, sizeof *t);
-    if (!sec_open(L, &s, where, key, m, tissue_keys, ARRAY_LEN(tissue_keys)))
+    if (!ysec_open(L, &s, where, key, m, tissue_keys, ARRAY_LEN(tissue_keys)))
         return false;
     char p[160];
     const struct ynode *v;
     bool have_pd = false;
-    if (!(v = sec_v(&s, "pd")))
-        missing(L, &s, "pd", "1.0");
+    if (!(v = ysec_val(&s, "pd")))
+        ysec_missing(L, &s, "pd", "1.0");
     else {
-        key_path(&s, "pd", p, sizeof p);
+        ysec_path(&s, "pd", p, sizeof p);
         have_pd = qparse(L, v, p, Q_NUMBER, 0, 100, false, &t->pd);
     }
     bool air = have_pd && t->pd == 0;
     bool t1ok = false, t2ok = false, t2sok = false;
-    if ((v = sec_v(&s, "t1"))) {
-        key_path(&s, "t1", p, sizeof p);
+    if ((v = ysec_val(&s, "t1"))) {
+        ysec_path(&s, "t1", p, sizeof p);
         t1ok = qparse(L, v, p, Q_TIME, 0, 1000, true, &t->t1);
     } else if (!air) {
-        missing(L, &s, "t1", "1000 ms");
+        ysec_missing(L, &s, "t1", "1000 ms");
     }
-    if ((v = sec_v(&s, "t2"))) {
-        key_path(&s, "t2", p, sizeof p);
+    if ((v = ysec_val(&s, "t2"))) {
+        ysec_path(&s, "t2", p, sizeof p);
         t2ok = qparse(L, v, p, Q_TIME, 0, 1000, true, &t->t2);
     } else if (!air) {
-        missing(L, &s, "t2", "100 ms");
+        ysec_missing(L, &s, "t2", "100 ms");
     }
-    if ((v = sec_v(&s, "t2star"))) {
-        key_path(&s, "t2star", p, sizeof p);
+    if ((v = ysec_val(&s, "t2star"))) {
+        ysec_path(&s, "t2star", p, sizeof p);
         t2sok = qparse(L, v, p, Q_TIME, 0, 1000, true, &t->t2s);
     }
-    if ((v = sec_v(&s, "df"))) {
-        key_path(&s, "df", p, sizeof p);
+    if ((v = ysec_val(&s, "df"))) {
+        ysec_path(&s, "df", p, sizeof p);
         qparse(L, v, p, Q_FREQ, -1e6, 1e6, false, &t->df);
     }
-    if ((v = sec_v(&s, "chemical_shift"))) {
-        key_path(&s, "chemical_shift", p, sizeof p);
+    if ((v = ysec_val(&s, "chemical_shift"))) {
+        ysec_path(&s, "chemical_shift", p, sizeof p);
         qparse(L, v, p, Q_PPM, -1000, 1000, false, &t->cs_ppm);
     }
-    if ((v = sec_v(&s, "diffusion"))) {
-        key_path(&s, "diffusion", p, sizeof p);
+    if ((v = ysec_val(&s, "diffusion"))) {
+        ysec_path(&s, "diffusion", p, sizeof p);
         qparse(L, v, p, Q_DIFF, 0, 1e-7, false, &t->dc);
     }
     if (t1ok && t2ok && t->t2 > 2 * t->t1) {
         char a[48], b[48];
         fmt_q(t->t2, Q_TIME, a, sizeof a);
         fmt_q(t->t1, Q_TIME, b, sizeof b);
-        struct diag *g = diag_error(L->d, 811, ynspan(L, sec_v(&s, "t2")), "%s.t2 %s is more than "
-                                    "twice t1 %s", where, a, b);
-        diag_note(g, ynspan(L, sec_v(&s, "t1")), "t1 is given here");
+        struct diag *g = diag_error(L->d, 811, ynspan(L, ysec_val(&s, "t2")), "%s.t2 %s is more "
+                                    "than twice t1 %s", where, a, b);
+        diag_note(g, ynspan(L, ysec_val(&s, "t1")), "t1 is given here");
         diag_help(g, "T2 <= 2 T1 for any relaxation mechanism; are t1 and t2 swapped?");
     }
     if (t2ok && t2sok && t->t2s > t->t2) {
         char a[48], b[48];
         fmt_q(t->t2s, Q_TIME, a, sizeof a);
         fmt_q(t->t2, Q_TIME, b, sizeof b);
-        struct diag *g = diag_error(L->d, 811, ynspan(L, sec_v(&s, "t2star")), "%s.t2star %s is "
+        struct diag *g = diag_error(L->d, 811, ynspan(L, ysec_val(&s, "t2star")), "%s.t2star %s is "
                                     "longer than t2 %s", where, a, b);
-        diag_note(g, ynspan(L, sec_v(&s, "t2")), "t2 is given here");
+        diag_note(g, ynspan(L, ysec_val(&s, "t2")), "t2 is given here");
         diag_help(g, "1/T2* = 1/T2 + 1/T2': T2* cannot exceed T2 (leave t2star out for "
                   "T2* = T2)");
     }
-    if (!sec_v(&s, "t2star"))
+    if (!ysec_val(&s, "t2star"))
         t->t2s = t->t2;
-    if (air && !sec_v(&s, "t1"))
+    if (air && !ysec_val(&s, "t1"))
         t->t1 = t->t2 = t->t2s = INFINITY;
     return L->d->nerrors == e0;
 }
@@ -640,7 +437,7 @@ static void load_tissues(struct ydoc *L, struct desc *D, const struct ynode *key
         D->tissues_bad = true;
         struct diag *g = diag_error(L->d, 805, ynull(m) ? ynspan(L, key) : ynspan(L, m),
                                     "tissues must be a mapping of names to properties, not %s",
-                                    kind_name(m));
+                                    ykind_name(L, m));
         diag_help(g, "write `tissues:` then lines like `  water: { t1: 2500 ms, t2: 1500 ms, "
                   "pd: 1 }`");
         return;
@@ -649,7 +446,7 @@ static void load_tissues(struct ydoc *L, struct desc *D, const struct ynode *key
         const struct ynode *k = m->kids[i], *v = m->kids[i + 1];
         if (k->kind != YK_SCALAR || ynull(k)) {
             struct diag *g = diag_error(L->d, 805, ynspan(L, k), "a tissue's name must be a "
-                                        "single word, not %s", kind_name(k));
+                                        "single word, not %s", ykind_name(L, k));
             diag_help(g, "write `water: { t1: 2500 ms, t2: 1500 ms, pd: 1 }`");
             continue;
         }
@@ -768,27 +565,17 @@ static const char *key_example(enum okey k, const struct shape_spec *ss)
     }
 }
 
-/* One object of the list; adds its shape to D (even when it has errors,
-   so that the indices match: the caller stops on errors anyway). */
-static void load_object(struct ydoc *L, struct desc *D, size_t idx, const struct ynode *m)
+/* The shape an object names (NULL, reported, if it names none, an
+   unknown one or a 2D shape in a 3D phantom); label becomes
+   "objects[3] (sphere)". */
+static const struct shape_spec *object_shape(struct ydoc *L, const struct desc *D,
+                                             const struct ysec *s, const char *where,
+                                             char *label, size_t nlabel)
 {
-    char where[48];
-    snprintf(where, sizeof where, "objects[%zu]", idx);
-    struct phantom_shape sh = { 0 };
-    sh.half[0] = sh.half[1] = sh.half[2] = 1;
-    sh.tissue = -1;
-    phantom_shape_orient(&sh, 2, 0);
-    struct obj o = { m, "" };
-    snprintf(o.label, sizeof o.label, "%s", where);
-    struct sec s;
-    if (!sec_open(L, &s, where, NULL, m, object_keys, K__COUNT)) {
-        add_object(D, &sh, &o);
-        return;
-    }
     const struct shape_spec *ss = NULL;
-    const struct ynode *v = s.v[K_SHAPE];
+    const struct ynode *v = s->v[K_SHAPE];
     if (!v) {
-        missing(L, &s, "shape", "sphere");
+        ysec_missing(L, s, "shape", "sphere");
     } else {
         char p[64];
         snprintf(p, sizeof p, "%s.shape", where);
@@ -811,7 +598,7 @@ static void load_object(struct ydoc *L, struct desc *D, size_t idx, const struct
         }
     }
     if (ss) {
-        snprintf(o.label, sizeof o.label, "%s (%s)", where, ss->name);
+        snprintf(label, nlabel, "%s (%s)", where, ss->name);
         if (ss->only2d && D->dims == 3) {
             static const char *const instead[] = { "sphere or cylinder", "ellipsoid", "box" };
             int w = ss == &shape_specs[0] ? 0 : ss == &shape_specs[1] ? 1 : 2;
@@ -821,69 +608,102 @@ static void load_object(struct ydoc *L, struct desc *D, size_t idx, const struct
             ss = NULL;
         }
     }
+    return ss;
+}
+
+/* Report the keys of other shapes an object of shape ss gives, and the
+   ones it needs and lacks (a radius given as radii, or the reverse,
+   explains the missing one). */
+static void check_shape_keys(struct ydoc *L, const struct ysec *s, const struct shape_spec *ss)
+{
+    unsigned explained = 0;
+    for (int k = K_RADIUS; k < K__COUNT; k++)
+        if (s->v[k] && !(ss->keys & B(k))) {
+            if (k == K_RADIUS || k == K_RADII || k == K_SIZE)
+                explained |= ss->need & (B(K_RADIUS) | B(K_RADII) | B(K_SIZE));
+            char have[96] = "shape, tissue, centre";
+            for (int j = K_RADIUS; j < K__COUNT; j++)
+                if (ss->keys & B(j)) {
+                    size_t l = strlen(have);
+                    snprintf(have + l, sizeof have - l, ", %s", object_keys[j]);
+                }
+            struct diag *g = diag_error(L->d, 802, ynspan(L, s->k[k]), "a %s takes no '%s'",
+                                        ss->name, object_keys[k]);
+            if (k == K_RADIUS && (ss->keys & B(K_RADII)))
+                diag_help(g, "a %s takes radii, its semi-axes: `%s`", ss->name,
+                          ss->example);
+            else if (k == K_RADII && (ss->keys & B(K_RADIUS)))
+                diag_help(g, "a %s takes one radius: `radius: 20 mm`", ss->name);
+            else
+                diag_help(g, "a %s takes: %s", ss->name, have);
+        }
+    for (int k = K_RADIUS; k < K__COUNT; k++)
+        if ((ss->need & B(k)) && !s->v[k] && !(explained & B(k)))
+            ysec_missing(L, s, object_keys[k], key_example((enum okey)k, ss));
+}
+
+/* An object's centre (centre or center), if given, into centre. */
+static void object_centre(struct ydoc *L, const struct desc *D, const struct ysec *s,
+                          const char *where, const struct shape_spec *ss, double centre[3])
+{
+    const struct ynode *cv = s->v[K_CENTRE] ? s->v[K_CENTRE] : s->v[K_CENTER];
+    if (!cv || !D->dims)
+        return;
+    char p[64];
+    snprintf(p, sizeof p, "%s.%s", where, s->v[K_CENTRE] ? "centre" : "center");
+    double c[3] = { 0, 0, 0 };
+    bool want2 = D->dims == 2 && (!ss || ss->only2d);
+    int lo = D->dims == 2 ? 2 : 3, hi = want2 ? 2 : 3;
+    int got = qlist(L, cv, p, Q_LENGTH, -10, 10, false, lo, hi, false, c);
+    if (got > 0)
+        memcpy(centre, c, sizeof c);
+    else if (cv->kind == YK_SEQ && L->d->ndiags &&
+             L->d->diags[L->d->ndiags - 1]->code == 817) {
+        struct diag *g = L->d->diags[L->d->ndiags - 1];
+        if (D->dims == 2 && cv->nkids == 3)
+            diag_help(g, "a %s lies in the plane: its centre is [x, y]; only 3D shapes "
+                      "(sphere, ellipsoid, box, cylinder) take a z",
+                      ss ? ss->name : "2D shape");
+        else
+            diag_help(g, "write `%s: [0 mm, 0 mm%s]`", ykey_leaf(p),
+                      D->dims == 3 ? ", 0 mm" : "");
+    }
+}
+
+/* One object of the list; adds its shape to D (even when it has errors,
+   so that the indices match: the caller stops on errors anyway). */
+static void load_object(struct ydoc *L, struct desc *D, size_t idx, const struct ynode *m)
+{
+    char where[48];
+    snprintf(where, sizeof where, "objects[%zu]", idx);
+    struct phantom_shape sh = { 0 };
+    sh.half[0] = sh.half[1] = sh.half[2] = 1;
+    sh.tissue = -1;
+    phantom_shape_orient(&sh, 2, 0);
+    struct obj o = { m, "" };
+    snprintf(o.label, sizeof o.label, "%s", where);
+    struct ysec s;
+    if (!ysec_open(L, &s, where, NULL, m, object_keys, K__COUNT)) {
+        add_object(D, &sh, &o);
+        return;
+    }
+    const struct ynode *v = s.v[K_SHAPE];
+    const struct shape_spec *ss = object_shape(L, D, &s, where, o.label, sizeof o.label);
     if (s.v[K_CENTRE] && s.v[K_CENTER]) {
         struct diag *g = diag_error(L->d, 803, ynspan(L, s.k[K_CENTER]), "%s gives both centre "
                                     "and center", where);
         diag_note(g, ynspan(L, s.k[K_CENTRE]), "centre is given here");
         diag_help(g, "keep one of them");
     }
-    if (ss) {
-        /* keys that belong to other shapes; a radius given as radii (or
-           the reverse) explains the missing one */
-        unsigned explained = 0;
-        for (int k = K_RADIUS; k < K__COUNT; k++)
-            if (s.v[k] && !(ss->keys & B(k))) {
-                if (k == K_RADIUS || k == K_RADII || k == K_SIZE)
-                    explained |= ss->need & (B(K_RADIUS) | B(K_RADII) | B(K_SIZE));
-                char have[96] = "shape, tissue, centre";
-                for (int j = K_RADIUS; j < K__COUNT; j++)
-                    if (ss->keys & B(j)) {
-                        size_t l = strlen(have);
-                        snprintf(have + l, sizeof have - l, ", %s", object_keys[j]);
-                    }
-                struct diag *g = diag_error(L->d, 802, ynspan(L, s.k[k]), "a %s takes no '%s'",
-                                            ss->name, object_keys[k]);
-                if (k == K_RADIUS && (ss->keys & B(K_RADII)))
-                    diag_help(g, "a %s takes radii, its semi-axes: `%s`", ss->name,
-                              ss->example);
-                else if (k == K_RADII && (ss->keys & B(K_RADIUS)))
-                    diag_help(g, "a %s takes one radius: `radius: 20 mm`", ss->name);
-                else
-                    diag_help(g, "a %s takes: %s", ss->name, have);
-            }
-        for (int k = K_RADIUS; k < K__COUNT; k++)
-            if ((ss->need & B(k)) && !s.v[k] && !(explained & B(k)))
-                missing(L, &s, object_keys[k], key_example((enum okey)k, ss));
-    }
-    /* centre */
-    const struct ynode *cv = s.v[K_CENTRE] ? s.v[K_CENTRE] : s.v[K_CENTER];
-    if (cv && D->dims) {
-        char p[64];
-        snprintf(p, sizeof p, "%s.%s", where, s.v[K_CENTRE] ? "centre" : "center");
-        double c[3] = { 0, 0, 0 };
-        bool want2 = D->dims == 2 && (!ss || ss->only2d);
-        int lo = D->dims == 2 ? 2 : 3, hi = want2 ? 2 : 3;
-        int got = qlist(L, cv, p, Q_LENGTH, -10, 10, false, lo, hi, false, c);
-        if (got > 0)
-            memcpy(sh.centre, c, sizeof c);
-        else if (cv->kind == YK_SEQ && L->d->ndiags &&
-                 L->d->diags[L->d->ndiags - 1]->code == 817) {
-            struct diag *g = L->d->diags[L->d->ndiags - 1];
-            if (D->dims == 2 && cv->nkids == 3)
-                diag_help(g, "a %s lies in the plane: its centre is [x, y]; only 3D shapes "
-                          "(sphere, ellipsoid, box, cylinder) take a z",
-                          ss ? ss->name : "2D shape");
-            else
-                diag_help(g, "write `%s: [0 mm, 0 mm%s]`", leaf(p),
-                          D->dims == 3 ? ", 0 mm" : "");
-        }
-    }
+    if (ss)
+        check_shape_keys(L, &s, ss);
+    object_centre(L, D, &s, where, ss, sh.centre);
     if (!ss) {
         add_object(D, &sh, &o);
         if (s.v[K_TISSUE])
             resolve_tissue(L, D, where, s.k[K_TISSUE], s.v[K_TISSUE]);
         else if (v)
-            missing(L, &s, "tissue", "water");
+            ysec_missing(L, &s, "tissue", "water");
         return;
     }
     sh.kind = ss->kind;
@@ -945,7 +765,7 @@ static void load_object(struct ydoc *L, struct desc *D, size_t idx, const struct
     if (s.v[K_TISSUE])
         sh.tissue = resolve_tissue(L, D, where, s.k[K_TISSUE], s.v[K_TISSUE]);
     else
-        missing(L, &s, "tissue", "water");
+        ysec_missing(L, &s, "tissue", "water");
     add_object(D, &sh, &o);
 }
 
@@ -969,158 +789,225 @@ static bool meets_fov(const struct phantom_shape *s, const double half_fov[3])
     return true;
 }
 
-static struct phantom *load_root(struct ydoc *L, const struct ynode *root, double res_m,
-                                 const char *path)
+/* Round the grid to a whole number of voxels across the field of view
+   (a warning says so where the voxel size does not divide it). */
+static void snap_grid(struct ydoc *L, const struct ysec *s, const struct desc *D, double res_m,
+                      double vox[3], int n[3])
 {
-    struct sec s;
-    if (!sec_open(L, &s, "", NULL, root, root_keys, ARRAY_LEN(root_keys)))
-        return NULL;
-    int e0 = L->d->nerrors;
-    struct desc D = { 0 };
-    const struct ynode *v;
-    char *name = NULL;
-    if ((v = sec_v(&s, "name"))) {
-        const char *nm = get_str(L, v, "name", "two vials");
-        if (nm && strlen(nm) > PH_MAX_NAME) {
-            struct diag *g = diag_error(L->d, 810, ynspan(L, v), "name is %zu bytes long (at most "
-                                        "%d)", strlen(nm), PH_MAX_NAME);
-            diag_help(g, "shorten it");
-        } else if (nm) {
-            name = xstrdup(nm);
+    /* a whole number of voxels across the field of view */
+    char axes[24] = "", want[64] = "", got[96] = "", cnt[64] = "";
+    double req = 0;
+    for (int a = 0; a < D->dims; a++) {
+        double q = D->fov[a] / vox[a];
+        double r = floor(q + 0.5);
+        if (r < 1)
+            r = 1;
+        n[a] = r > 2e9 ? 2000000000 : (int)r;
+        if (fabs(q - r) > 1e-6 * q && r <= 2e9) {
+            size_t l = strlen(axes);
+            snprintf(axes + l, sizeof axes - l, "%s%c", l ? ", " : "", "xyz"[a]);
+            if (!req)
+                req = vox[a];
         }
+        vox[a] = D->fov[a] / r;
     }
-    if ((v = sec_v(&s, "description")))
-        get_str(L, v, "description", "two vials of water and fat");
+    if (axes[0]) {
+        fmt_q(req, Q_LENGTH, want, sizeof want);
+        for (int a = 0; a < D->dims; a++) {
+            size_t l = strlen(cnt), m = strlen(got);
+            snprintf(cnt + l, sizeof cnt - l, "%s%d", a ? " x " : "", n[a]);
+            snprintf(got + m, sizeof got - m, "%s%.6g", a ? " x " : "", vox[a] * 1e3);
+        }
+        struct diag *g = diag_warning(L->d, 827, ynspan(L, ysec_val(s, "fov")),
+                                      "fov is not a whole number of %s voxels on %s; "
+                                      "using %s voxels of %s mm", want, axes, cnt, got);
+        if (res_m > 0)
+            diag_help(g, "--res %s does not divide the field of view", want);
+        else
+            diag_help(g, "choose a resolution that divides the field of view");
+    }
+}
+
+/* The grid: the field of view (its length gives the dimensions), the
+   voxels from --res, resolution or matrix, and a 2D phantom's thickness.
+   Returns whether the grid can be sampled. */
+static bool load_grid(struct ydoc *L, const struct ysec *s, struct desc *D, double res_m,
+                      double vox[3], int n[3])
+{
+    const struct ynode *v;
     /* field of view: its length gives the dimensions */
-    if (!(v = sec_v(&s, "fov"))) {
-        missing(L, &s, "fov", "[200 mm, 200 mm]");
+    if (!(v = ysec_val(s, "fov"))) {
+        ysec_missing(L, s, "fov", "[200 mm, 200 mm]");
     } else {
-        int got = qlist(L, v, "fov", Q_LENGTH, 0, 10, true, 2, 3, false, D.fov);
+        int got = qlist(L, v, "fov", Q_LENGTH, 0, 10, true, 2, 3, false, D->fov);
         if (got > 0)
-            D.dims = got;
+            D->dims = got;
         else if (v->kind == YK_SEQ && (v->nkids < 2 || v->nkids > 3) && L->d->ndiags &&
                  L->d->diags[L->d->ndiags - 1]->code == 817)
             diag_help(L->d->diags[L->d->ndiags - 1], "two values make a 2D phantom, three a 3D "
                       "one: `fov: [200 mm, 200 mm]`");
     }
     /* the grid */
-    double vox[3] = { 0, 0, 0 };
-    int n[3] = { 1, 1, 1 };
-    const struct ynode *rv = sec_v(&s, "resolution"), *mv = sec_v(&s, "matrix");
-    bool grid_ok = D.dims != 0;
+    const struct ynode *rv = ysec_val(s, "resolution"), *mv = ysec_val(s, "matrix");
+    bool grid_ok = D->dims != 0;
     if (rv && mv) {
-        struct diag *g = diag_error(L->d, 811, ynspan(L, sec_k(&s, "matrix")), "both resolution "
+        struct diag *g = diag_error(L->d, 811, ynspan(L, ysec_key(s, "matrix")), "both resolution "
                                     "and matrix are given");
-        diag_note(g, ynspan(L, sec_k(&s, "resolution")), "resolution is given here");
+        diag_note(g, ynspan(L, ysec_key(s, "resolution")), "resolution is given here");
         diag_help(g, "give the voxel size (resolution) or the number of voxels (matrix), not "
                   "both");
         grid_ok = false;
     }
-    if (D.dims && res_m > 0) {
-        for (int a = 0; a < D.dims; a++)
+    if (D->dims && res_m > 0) {
+        for (int a = 0; a < D->dims; a++)
             vox[a] = res_m;
-    } else if (D.dims && rv) {
+    } else if (D->dims && rv) {
         double r[3];
-        int got = qlist(L, rv, "resolution", Q_LENGTH, 0, 1, true, D.dims, D.dims, true, r);
+        int got = qlist(L, rv, "resolution", Q_LENGTH, 0, 1, true, D->dims, D->dims, true, r);
         if (got == 1)
             r[1] = r[2] = r[0];
         if (got > 0)
-            for (int a = 0; a < D.dims; a++)
+            for (int a = 0; a < D->dims; a++)
                 vox[a] = r[a];
         else
             grid_ok = false;
-    } else if (D.dims && mv) {
+    } else if (D->dims && mv) {
         double m[3];
-        int got = qlist(L, mv, "matrix", Q_COUNT, 1, 1e9, false, D.dims, D.dims, true, m);
+        int got = qlist(L, mv, "matrix", Q_COUNT, 1, 1e9, false, D->dims, D->dims, true, m);
         if (got == 1)
             m[1] = m[2] = m[0];
         if (got > 0)
-            for (int a = 0; a < D.dims; a++) {
+            for (int a = 0; a < D->dims; a++) {
                 n[a] = m[a] > 2e9 ? 2000000000 : (int)m[a];
-                vox[a] = D.fov[a] / m[a];
+                vox[a] = D->fov[a] / m[a];
             }
         else
             grid_ok = false;
-    } else if (D.dims && !rv && !mv) {
-        missing(L, &s, "resolution", "2 mm");
+    } else if (D->dims && !rv && !mv) {
+        ysec_missing(L, s, "resolution", "2 mm");
         grid_ok = false;
     }
-    if (grid_ok && (res_m > 0 || rv)) {
-        /* a whole number of voxels across the field of view */
-        char axes[24] = "", want[64] = "", got[96] = "", cnt[64] = "";
-        double req = 0;
-        for (int a = 0; a < D.dims; a++) {
-            double q = D.fov[a] / vox[a];
-            double r = floor(q + 0.5);
-            if (r < 1)
-                r = 1;
-            n[a] = r > 2e9 ? 2000000000 : (int)r;
-            if (fabs(q - r) > 1e-6 * q && r <= 2e9) {
-                size_t l = strlen(axes);
-                snprintf(axes + l, sizeof axes - l, "%s%c", l ? ", " : "", "xyz"[a]);
-                if (!req)
-                    req = vox[a];
-            }
-            vox[a] = D.fov[a] / r;
-        }
-        if (axes[0]) {
-            fmt_q(req, Q_LENGTH, want, sizeof want);
-            for (int a = 0; a < D.dims; a++) {
-                size_t l = strlen(cnt), m = strlen(got);
-                snprintf(cnt + l, sizeof cnt - l, "%s%d", a ? " x " : "", n[a]);
-                snprintf(got + m, sizeof got - m, "%s%.6g", a ? " x " : "", vox[a] * 1e3);
-            }
-            struct diag *g = diag_warning(L->d, 827, ynspan(L, sec_v(&s, "fov")),
-                                          "fov is not a whole number of %s voxels on %s; "
-                                          "using %s voxels of %s mm", want, axes, cnt, got);
-            if (res_m > 0)
-                diag_help(g, "--res %s does not divide the field of view", want);
-            else
-                diag_help(g, "choose a resolution that divides the field of view");
-        }
-    }
+    if (grid_ok && (res_m > 0 || rv))
+        snap_grid(L, s, D, res_m, vox, n);
     /* thickness */
-    if ((v = sec_v(&s, "thickness"))) {
-        if (D.dims == 3) {
-            struct diag *g = diag_error(L->d, 802, ynspan(L, sec_k(&s, "thickness")), "thickness "
+    if ((v = ysec_val(s, "thickness"))) {
+        if (D->dims == 3) {
+            struct diag *g = diag_error(L->d, 802, ynspan(L, ysec_key(s, "thickness")), "thickness "
                                         "is for 2D phantoms; this one is 3D (fov has 3 values)");
             diag_help(g, "a 3D phantom's voxel size in z comes from resolution or matrix");
         } else {
             qparse(L, v, "thickness", Q_LENGTH, 0, 1, true, &vox[2]);
         }
-    } else if (D.dims == 2) {
+    } else if (D->dims == 2) {
         vox[2] = 5e-3;
     }
-    if (D.dims == 2)
+    if (D->dims == 2)
         n[2] = 1;
     if (grid_ok) {
         char msg[256];
         if (!phantom_grid_check((uint64_t)n[0], (uint64_t)n[1], (uint64_t)n[2], msg,
                                 sizeof msg)) {
             struct diag *g = diag_error(L->d, 815, rv ? ynspan(L, rv) : mv ? ynspan(L, mv)
-                                                     : ynspan(L, sec_v(&s, "fov")),
+                                                     : ynspan(L, ysec_val(s, "fov")),
                                         "%s", msg);
             diag_help(g, "use a coarser resolution (e.g. --res 2mm) or a smaller fov");
             grid_ok = false;
         }
     }
+    return grid_ok;
+}
+
+/* Sample the checked description D on its grid, warning of objects that
+   decide no voxel; NULL (reported) if no voxel has signal. */
+static struct phantom *sample_desc(struct ydoc *L, const struct ysec *s, const struct desc *D,
+                                   const char *name, const int n[3], const double vox[3],
+                                   int background, const struct ynode *ov)
+{
+    struct phantom_tissue *tt = xmalloc((D->ntis ? D->ntis : 1) * sizeof *tt);
+    for (size_t j = 0; j < D->ntis; j++)
+        tt[j] = D->tis[j].t;
+    size_t *hits = xcalloc(D->nobj ? D->nobj : 1, sizeof *hits);
+    struct phantom *p = phantom_sample(name, D->dims, n, vox, D->shapes, D->nobj, tt, background,
+                                       hits);
+    double half_fov[3] = { n[0] * vox[0] / 2, n[1] * vox[1] / 2, n[2] * vox[2] / 2 };
+    for (size_t i = 0; i < D->nobj; i++) {
+        if (hits[i])
+            continue;
+        /* the plane z = 0 of a 2D phantom counts as the field of view
+           in z: a 3D shape off that plane misses it */
+        const struct phantom_shape *sh = &D->shapes[i];
+        double hxy[3] = { half_fov[0], half_fov[1], INFINITY };
+        double hz[3] = { INFINITY, INFINITY, D->dims == 2 ? 0 : half_fov[2] };
+        bool out = !meets_fov(sh, hxy) || (D->dims == 3 && !meets_fov(sh, hz));
+        bool off = !out && D->dims == 2 && !meets_fov(sh, hz);
+        struct diag *g = diag_warning(L->d, 826, ynspan(L, D->objs[i].node), "%s decides no "
+                                      "voxel: %s", D->objs[i].label,
+                                      out ? "it lies outside the field of view"
+                                      : off ? "it does not meet the plane z = 0"
+                                      : "it is smaller than a voxel or hidden by later "
+                                        "objects");
+        diag_help(g, out ? "move it inside fov (the field of view is centred on the "
+                           "isocentre)"
+                  : off ? "a 2D phantom is the plane z = 0: a 3D shape must cross it"
+                  : "use a finer resolution, or check the order of objects (later ones "
+                    "replace earlier ones)");
+    }
+    free(hits);
+    free(tt);
+    if (p && p->n == 0) {
+        struct diag *g = diag_error(L->d, 814, ov ? ynspan(L, ysec_key(s, "objects"))
+                                                  : yspan(L, 0, 0),
+                                    "the phantom has no voxel with signal");
+        diag_help(g, "check that the objects lie inside fov and that their tissues have "
+                  "pd > 0");
+        phantom_free(p);
+        p = NULL;
+    }
+    return p;
+}
+
+static struct phantom *load_root(struct ydoc *L, const struct ynode *root, double res_m,
+                                 const char *path)
+{
+    struct ysec s;
+    if (!ysec_open(L, &s, "", NULL, root, root_keys, ARRAY_LEN(root_keys)))
+        return NULL;
+    int e0 = L->d->nerrors;
+    struct desc D = { 0 };
+    const struct ynode *v;
+    char *name = NULL;
+    double vox[3] = { 0, 0, 0 };
+    int n[3] = { 1, 1, 1 };
+    if ((v = ysec_val(&s, "name"))) {
+        const char *nm = get_str(L, v, "name", "two vials");
+        if (nm && strlen(nm) > PHANTOM_MAX_NAME) {
+            struct diag *g = diag_error(L->d, 810, ynspan(L, v), "name is %zu bytes long (at most "
+                                        "%d)", strlen(nm), PHANTOM_MAX_NAME);
+            diag_help(g, "shorten it");
+        } else if (nm) {
+            name = xstrdup(nm);
+        }
+    }
+    if ((v = ysec_val(&s, "description")))
+        get_str(L, v, "description", "two vials of water and fat");
+    bool grid_ok = load_grid(L, &s, &D, res_m, vox, n);
     /* tissues, then the background and objects that use them */
-    const struct ynode *tk = sec_k(&s, "tissues");
-    if ((v = sec_v(&s, "tissues")))
+    const struct ynode *tk = ysec_key(&s, "tissues");
+    if ((v = ysec_val(&s, "tissues")))
         load_tissues(L, &D, tk, v);
     int background = -1;
-    if ((v = sec_v(&s, "background")))
-        background = resolve_tissue(L, &D, "background", sec_k(&s, "background"), v);
-    const struct ynode *ov = sec_v(&s, "objects");
+    if ((v = ysec_val(&s, "background")))
+        background = resolve_tissue(L, &D, "background", ysec_key(&s, "background"), v);
+    const struct ynode *ov = ysec_val(&s, "objects");
     if (!ov) {
-        missing(L, &s, "objects", "[{ shape: sphere, radius: 20 mm, tissue: water }]");
+        ysec_missing(L, &s, "objects", "[{ shape: sphere, radius: 20 mm, tissue: water }]");
     } else if (ov->kind != YK_SEQ) {
-        struct diag *g = diag_error(L->d, 805, ynull(ov) ? ynspan(L, sec_k(&s, "objects"))
+        struct diag *g = diag_error(L->d, 805, ynull(ov) ? ynspan(L, ysec_key(&s, "objects"))
                                                            : ynspan(L, ov),
-                                    "objects must be a list of shapes, not %s", kind_name(ov));
+                                    "objects must be a list of shapes, not %s", ykind_name(L, ov));
         diag_help(g, "write `objects:` then lines like `  - { shape: sphere, radius: 20 mm, "
                   "tissue: water }`");
-    } else if (!ov->nkids && !(sec_v(&s, "background"))) {
+    } else if (!ov->nkids && !(ysec_val(&s, "background"))) {
         struct diag *g = diag_error(L->d, 814, ynspan(L, ov), "the phantom has no objects");
         diag_help(g, "add a shape: `- { shape: sphere, radius: 20 mm, tissue: water }`");
     } else {
@@ -1135,82 +1022,15 @@ static struct phantom *load_root(struct ydoc *L, const struct ynode *root, doubl
         }
     struct phantom *p = NULL;
     if (L->d->nerrors == e0 && grid_ok) {
-        struct phantom_tissue *tt = xmalloc((D.ntis ? D.ntis : 1) * sizeof *tt);
-        for (size_t j = 0; j < D.ntis; j++)
-            tt[j] = D.tis[j].t;
-        size_t *hits = xcalloc(D.nobj ? D.nobj : 1, sizeof *hits);
-        char *nm = name ? name : stem(path);
-        name = nm;
-        p = phantom_sample(nm, D.dims, n, vox, D.shapes, D.nobj, tt, background, hits);
-        double half_fov[3] = { n[0] * vox[0] / 2, n[1] * vox[1] / 2, n[2] * vox[2] / 2 };
-        for (size_t i = 0; i < D.nobj; i++) {
-            if (hits[i])
-                continue;
-            /* the plane z = 0 of a 2D phantom counts as the field of view
-               in z: a 3D shape off that plane misses it */
-            const struct phantom_shape *sh = &D.shapes[i];
-            double hxy[3] = { half_fov[0], half_fov[1], INFINITY };
-            double hz[3] = { INFINITY, INFINITY, D.dims == 2 ? 0 : half_fov[2] };
-            bool out = !meets_fov(sh, hxy) || (D.dims == 3 && !meets_fov(sh, hz));
-            bool off = !out && D.dims == 2 && !meets_fov(sh, hz);
-            struct diag *g = diag_warning(L->d, 826, ynspan(L, D.objs[i].node), "%s decides no "
-                                          "voxel: %s", D.objs[i].label,
-                                          out ? "it lies outside the field of view"
-                                          : off ? "it does not meet the plane z = 0"
-                                          : "it is smaller than a voxel or hidden by later "
-                                            "objects");
-            diag_help(g, out ? "move it inside fov (the field of view is centred on the "
-                               "isocentre)"
-                      : off ? "a 2D phantom is the plane z = 0: a 3D shape must cross it"
-                      : "use a finer resolution, or check the order of objects (later ones "
-                        "replace earlier ones)");
-        }
-        free(hits);
-        free(tt);
-        if (p && p->n == 0) {
-            struct diag *g = diag_error(L->d, 814, ov ? ynspan(L, sec_k(&s, "objects"))
-                                                      : yspan(L, 0, 0),
-                                        "the phantom has no voxel with signal");
-            diag_help(g, "check that the objects lie inside fov and that their tissues have "
-                      "pd > 0");
-            phantom_free(p);
-            p = NULL;
-        }
+        if (!name)
+            name = phantom_stem(path);
+        p = sample_desc(L, &s, &D, name, n, vox, background, ov);
     }
     free(name);
     free(D.tis);
     free(D.shapes);
     free(D.objs);
     return p;
-}
-
-struct dpos {
-    uint32_t start;
-    size_t i;
-    struct diag *g;
-};
-
-static int cmp_dpos(const void *a, const void *b)
-{
-    const struct dpos *x = a, *y = b;
-    if (x->start != y->start)
-        return x->start < y->start ? -1 : 1;
-    return x->i < y->i ? -1 : x->i > y->i;
-}
-
-/* Put the diagnostics from n0 on in file order (stable). */
-static void sort_diags(struct diag_ctx *d, size_t n0)
-{
-    size_t n = d->ndiags - n0;
-    if (n < 2)
-        return;
-    struct dpos *p = xmalloc(n * sizeof *p);
-    for (size_t i = 0; i < n; i++)
-        p[i] = (struct dpos){ d->diags[n0 + i]->span.start, i, d->diags[n0 + i] };
-    qsort(p, n, sizeof *p, cmp_dpos);
-    for (size_t i = 0; i < n; i++)
-        d->diags[n0 + i] = p[i].g;
-    free(p);
 }
 
 struct phantom *phantom_load_text(const char *path, const char *text, size_t len, double res_m,
@@ -1223,12 +1043,12 @@ struct phantom *phantom_load_text(const char *path, const char *text, size_t len
         return NULL;
     }
     struct ydoc L;
-    ydoc_init(&L, d, path, text, len);
+    ydoc_init(&L, d, &phantom_yaml, path, text, len);
     size_t n0 = d->ndiags;
     int e0 = d->nerrors;
     struct ynode *root = NULL;
     struct phantom *p = NULL;
-    if (ydoc_parse(&L, &phantom_yaml, &root) == 0) {
+    if (ydoc_parse(&L, &root) == 0) {
         if (!root || ynull(root)) {
             struct diag *g = diag_error(d, 804, yspan(&L, 0, 0), "the phantom description is "
                                         "empty");
@@ -1239,7 +1059,7 @@ struct phantom *phantom_load_text(const char *path, const char *text, size_t len
         }
     }
     ydoc_fini(&L);
-    sort_diags(d, n0);
+    ydoc_sort_diags(d, n0);
     if (d->nerrors != e0) {
         phantom_free(p);
         return NULL;

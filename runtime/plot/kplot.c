@@ -137,7 +137,9 @@ int plot_kspace(const struct lbc_program *p, const struct system *sys, const str
     if (cv_open(&cv, path, o->width ? o->width : PLOT_KSPACE_W,
                 o->height ? o->height : PLOT_KSPACE_H, err, errlen) != 0)
         goto out;
-    draw(&cv, kt, o->title ? o->title : lbc_str(p, p->source));
+    struct vm_view v;
+    vm_view_init(&v, p);
+    draw(&cv, kt, o->title ? o->title : v.source);
     rc = cv_close(&cv, err, errlen);
 out:
     ktraj_free(kt);

@@ -195,7 +195,9 @@ int plot_safety(const struct lbc_program *p, const struct system *sys, unsigned 
     char xl[32];
     snprintf(xl, sizeof xl, "time (%s)", uname);
     cv_rgb(&cv, 0x000000);
-    cv_text(&cv, 92, 22, CV_LEFT, 15, "%s", o->title ? o->title : lbc_str(p, p->source));
+    struct vm_view v;
+    vm_view_init(&v, p);
+    cv_text(&cv, 92, 22, CV_LEFT, 15, "%s", o->title ? o->title : v.source);
     char tot[48];
     units_format((double)total * 1e-9, DIM_TIME, tot, sizeof tot);
     cv_rgb(&cv, 0x555555);

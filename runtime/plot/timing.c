@@ -210,7 +210,7 @@ static void draw_marks(struct canvas *cv, const struct axes *rows, int nrows,
     }
 }
 
-static int draw(struct canvas *cv, const struct lbc_program *p, const struct system *sys,
+static int draw(struct canvas *cv, const struct vm_view *v, const struct system *sys,
                 const struct plot_opts *o, struct collect *c, const char *tname)
 {
     cairo_t *cr = cv->cr;
@@ -258,7 +258,7 @@ static int draw(struct canvas *cv, const struct lbc_program *p, const struct sys
     cv_text(cv, L, 24, CV_LEFT, 15, "%s", tname);
     cv_rgb(cv, 0x555555);
     cv_text(cv, cv->w - R, 24, CV_RIGHT, 12, "%s  \xc2\xb7  system %s%s", win,
-            sys ? sys->name : lbc_str(p, p->sys_name),
+            sys ? sys->name : v->sys_name ? v->sys_name : "?",
             o->blocks && !marks ? "  \xc2\xb7  too many blocks to mark" : "");
 
     const char *uname;
@@ -313,7 +313,9 @@ int plot_timing(const struct lbc_program *p, const struct system *sys, const str
         series_finish(&c.g[a]);
     if (cv_open(&cv, path, w, h, err, errlen) != 0)
         goto out;
-    draw(&cv, p, sys, o, &c, o->title ? o->title : lbc_str(p, p->source));
+    struct vm_view v;
+    vm_view_init(&v, p);
+    draw(&cv, &v, sys, o, &c, o->title ? o->title : v.source);
     rc = cv_close(&cv, err, errlen);
 out:
     series_fini(&c.rf);

@@ -50,7 +50,8 @@ struct pulseq_write_opts {
 
 /* Play p and write it as .seq text into *out (malloc'd, *outlen bytes).
    The program must fit sys's rasters (the writer refuses an event off the
-   rasters, or one Pulseq cannot hold, with an error at its span in d).
+   rasters, or one Pulseq cannot hold, with an error at its span in d,
+   whose source files the caller registered; none is read here).
    0 on success, -1 with errors in d. */
 int pulseq_write(const struct lbc_program *p, const struct system *sys,
                  const struct pulseq_write_opts *o, char **out, size_t *outlen,

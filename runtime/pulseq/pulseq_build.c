@@ -92,47 +92,15 @@ static size_t time_shape_len(struct builder *bd, const struct shape *ts, const s
     return (size_t)llround(last);
 }
 
-static int32_t make_rf(struct builder *bd, int32_t idx)
+/* The samples of an RF on its raster: the magnitude (and phase) shapes as
+   they are, or resampled at raster centres where the time shape is not
+   regular. *mag and *ph (NULL without a phase shape) are the caller's to
+   free; returns -1 after an error. */
+static int rf_samples(struct builder *bd, const struct row *row, const struct shape *ms,
+                      const struct shape *ps, int64_t time_id, double **mag_out,
+                      double **ph_out, size_t *n_out, int64_t *dt_out)
 {
     struct reader *r = bd->r;
-    const struct row *row = &r->rf.r[idx];
-    bool v15 = r->ver >= 10500, v14 = r->ver >= 10400;
-    double amp_hz = row->v[0];
-    int64_t mag_id = (int64_t)row->v[1], ph_id = (int64_t)row->v[2];
-    int64_t time_id = v14 ? (int64_t)row->v[3] : 0;
-    double center_us = v15 ? row->v[4] : -1;
-    double delay_us = v15 ? row->v[5] : v14 ? row->v[4] : row->v[3];
-    double freq = v15 ? row->v[8] : v14 ? row->v[5] : row->v[4];
-    double phase = v15 ? row->v[9] : v14 ? row->v[6] : row->v[5];
-    double ppm_f = v15 ? row->v[6] : 0, ppm_p = v15 ? row->v[7] : 0;
-    if ((ppm_f != 0 || ppm_p != 0) && !bd->warned_ppm) {
-        bd->warned_ppm = true;
-        pq_warn(r, 741, row->start, row->end, "give offsets in Hz and rad for Larmor",
-              "frequency and phase offsets in ppm are ignored (they need the field strength)");
-    }
-    if (row->v[1] != floor(row->v[1]) || row->v[1] < 1 || row->v[2] != floor(row->v[2]) ||
-        row->v[2] < 0 || (v14 && row->v[3] != floor(row->v[3]))) {
-        pq_err(r, 731, row->start, row->end, "shape IDs are whole numbers (the magnitude's from 1)",
-             "[RF] %lld: bad shape ID", (long long)row->id);
-        return -1;
-    }
-    if (!sane_us(delay_us) || (v15 && !sane_us(center_us))) {
-        pq_err(r, 744, row->start, row->end, "delays and centres are times from 0 in us",
-             "[RF] %lld: bad delay or centre", (long long)row->id);
-        return -1;
-    }
-    const struct shape *ms = get_shape(bd, mag_id, row, "the RF magnitude");
-    if (!ms)
-        return -1;
-    const struct shape *ps = ph_id ? get_shape(bd, ph_id, row, "the RF phase") : NULL;
-    if (ph_id && !ps)
-        return -1;
-    if (ps && ps->n != ms->n) {
-        pq_err(r, 735, row->start, row->end, "an RF's phase shape has as many samples as its "
-             "magnitude", "[RF] %lld: magnitude shape %lld has %u samples, phase shape %lld %u",
-             (long long)row->id, (long long)mag_id, ms->n, (long long)ph_id, ps->n);
-        return -1;
-    }
     const double *mv = r->vals + ms->off, *pv = ps ? r->vals + ps->off : NULL;
     size_t n = ms->n;
     int64_t dt = r->rraster;
@@ -183,58 +151,70 @@ static int32_t make_rf(struct builder *bd, int32_t idx)
             memcpy(ph, pv, n * sizeof *ph);
         }
     }
-    /* phase in cycles: 0 and 1/2 only -> a signed magnitude */
-    if (ph) {
-        bool sign_only = true;
-        for (size_t i = 0; i < n && sign_only; i++) {
+    *mag_out = mag;
+    *ph_out = ph;
+    *n_out = n;
+    *dt_out = dt;
+    return 0;
+}
+
+/* Phase in cycles: 0 and 1/2 only -> a signed magnitude (*ph freed and
+   NULL); any other phase to radians. */
+static void rf_fold_phase(double *mag, double **php, size_t n)
+{
+    double *ph = *php;
+    if (!ph)
+        return;
+    bool sign_only = true;
+    for (size_t i = 0; i < n && sign_only; i++) {
+        double c = ph[i] - floor(ph[i]);
+        sign_only = c < 1e-6 || c > 1 - 1e-6 || fabs(c - 0.5) < 1e-6;
+    }
+    if (sign_only) {
+        for (size_t i = 0; i < n; i++) {
             double c = ph[i] - floor(ph[i]);
-            sign_only = c < 1e-6 || c > 1 - 1e-6 || fabs(c - 0.5) < 1e-6;
+            if (fabs(c - 0.5) < 1e-6)
+                mag[i] = -mag[i];
         }
-        if (sign_only) {
-            for (size_t i = 0; i < n; i++) {
-                double c = ph[i] - floor(ph[i]);
-                if (fabs(c - 0.5) < 1e-6)
-                    mag[i] = -mag[i];
-            }
-            free(ph);
-            ph = NULL;
-        } else {
-            for (size_t i = 0; i < n; i++)
-                ph[i] *= 2 * M_PI;
-        }
-    }
-    if (n > UINT32_MAX / 2) {
-        free(mag);
         free(ph);
-        pq_err(r, 735, row->start, row->end, NULL, "[RF] %lld: the pulse is too long",
-             (long long)row->id);
-        return -1;
+        *php = NULL;
+    } else {
+        for (size_t i = 0; i < n; i++)
+            ph[i] *= 2 * M_PI;
     }
-    /* centre: given (1.5) or the middle of the peak (as the toolboxes do) */
-    int64_t centre;
-    double peak = 0, re = 0, im = 0;
+}
+
+/* The middle of the RF's peak (the centre the toolboxes give a file
+   without one), ns; *re, *im: the sum of its complex samples. */
+static int64_t rf_peak_centre(const double *mag, const double *ph, size_t n, int64_t dt,
+                              double *re, double *im)
+{
+    double peak = 0;
+    *re = *im = 0;
     for (size_t i = 0; i < n; i++) {
         if (fabs(mag[i]) > peak)
             peak = fabs(mag[i]);
-        re += mag[i] * (ph ? cos(ph[i]) : 1);
-        im += mag[i] * (ph ? sin(ph[i]) : 0);
+        *re += mag[i] * (ph ? cos(ph[i]) : 1);
+        *im += mag[i] * (ph ? sin(ph[i]) : 0);
     }
-    if (v15) {
-        centre = us2ns(center_us);
-    } else {
-        size_t i0 = 0, i1 = 0;
-        bool first = true;
-        for (size_t i = 0; i < n; i++)
-            if (fabs(mag[i]) >= peak * 0.99999) {
-                if (first)
-                    i0 = i;
-                first = false;
-                i1 = i;
-            }
-        centre = llround(((double)i0 + (double)i1 + 1.0) / 2.0 * (double)dt);
-    }
+    size_t i0 = 0, i1 = 0;
+    bool first = true;
+    for (size_t i = 0; i < n; i++)
+        if (fabs(mag[i]) >= peak * 0.99999) {
+            if (first)
+                i0 = i;
+            first = false;
+            i1 = i;
+        }
+    return llround(((double)i0 + (double)i1 + 1.0) / 2.0 * (double)dt);
+}
+
+/* The RF's use: the 1.5 letter, else by its flip angle (up to 90 degrees
+   an excitation, beyond a refocusing); re, im: the sum of its samples. */
+static enum vm_rfuse rf_use(char letter, double amp_hz, double re, double im, int64_t dt)
+{
     enum vm_rfuse use = VM_RFUSE_UNDEFINED;
-    switch (row->use) {
+    switch (letter) {
     case 'e': use = VM_RFUSE_EXCITATION; break;
     case 'r': use = VM_RFUSE_REFOCUSING; break;
     case 'i': use = VM_RFUSE_INVERSION; break;
@@ -247,6 +227,69 @@ static int32_t make_rf(struct builder *bd, int32_t idx)
         use = flip < 90.01 * M_PI / 180 ? VM_RFUSE_EXCITATION : VM_RFUSE_REFOCUSING;
     }
     }
+    return use;
+}
+
+static int32_t make_rf(struct builder *bd, int32_t idx)
+{
+    struct reader *r = bd->r;
+    const struct row *row = &r->rf.r[idx];
+    bool v15 = r->ver >= 10500, v14 = r->ver >= 10400;
+    double amp_hz = row->v[0];
+    int64_t mag_id = (int64_t)row->v[1], ph_id = (int64_t)row->v[2];
+    int64_t time_id = v14 ? (int64_t)row->v[3] : 0;
+    double center_us = v15 ? row->v[4] : -1;
+    double delay_us = v15 ? row->v[5] : v14 ? row->v[4] : row->v[3];
+    double freq = v15 ? row->v[8] : v14 ? row->v[5] : row->v[4];
+    double phase = v15 ? row->v[9] : v14 ? row->v[6] : row->v[5];
+    double ppm_f = v15 ? row->v[6] : 0, ppm_p = v15 ? row->v[7] : 0;
+    if ((ppm_f != 0 || ppm_p != 0) && !bd->warned_ppm) {
+        bd->warned_ppm = true;
+        pq_warn(r, 741, row->start, row->end, "give offsets in Hz and rad for Larmor",
+              "frequency and phase offsets in ppm are ignored (they need the field strength)");
+    }
+    if (row->v[1] != floor(row->v[1]) || row->v[1] < 1 || row->v[2] != floor(row->v[2]) ||
+        row->v[2] < 0 || (v14 && row->v[3] != floor(row->v[3]))) {
+        pq_err(r, 731, row->start, row->end, "shape IDs are whole numbers (the magnitude's from 1)",
+             "[RF] %lld: bad shape ID", (long long)row->id);
+        return -1;
+    }
+    if (!sane_us(delay_us) || (v15 && !sane_us(center_us))) {
+        pq_err(r, 744, row->start, row->end, "delays and centres are times from 0 in us",
+             "[RF] %lld: bad delay or centre", (long long)row->id);
+        return -1;
+    }
+    const struct shape *ms = get_shape(bd, mag_id, row, "the RF magnitude");
+    if (!ms)
+        return -1;
+    const struct shape *ps = ph_id ? get_shape(bd, ph_id, row, "the RF phase") : NULL;
+    if (ph_id && !ps)
+        return -1;
+    if (ps && ps->n != ms->n) {
+        pq_err(r, 735, row->start, row->end, "an RF's phase shape has as many samples as its "
+             "magnitude", "[RF] %lld: magnitude shape %lld has %u samples, phase shape %lld %u",
+             (long long)row->id, (long long)mag_id, ms->n, (long long)ph_id, ps->n);
+        return -1;
+    }
+    size_t n;
+    int64_t dt;
+    double *mag, *ph;
+    if (rf_samples(bd, row, ms, ps, time_id, &mag, &ph, &n, &dt) < 0)
+        return -1;
+    rf_fold_phase(mag, &ph, n);
+    if (n > UINT32_MAX / 2) {
+        free(mag);
+        free(ph);
+        pq_err(r, 735, row->start, row->end, NULL, "[RF] %lld: the pulse is too long",
+             (long long)row->id);
+        return -1;
+    }
+    /* centre: given (1.5) or the middle of the peak (as the toolboxes do) */
+    double re, im;
+    int64_t centre = rf_peak_centre(mag, ph, n, dt, &re, &im);
+    if (v15)
+        centre = us2ns(center_us);
+    enum vm_rfuse use = rf_use(row->use, amp_hz, re, im, dt);
     struct lbc_field f[RFF__COUNT];
     memset(f, 0, sizeof f);
     f[RFF_MAG] = (struct lbc_field){ FK_SHAPE, lbc_add_shape(bd->p, mag, (uint32_t)n) };
@@ -588,115 +631,155 @@ static struct lbc_span grad_span(struct builder *bd, bool trap, int32_t idx)
     return row_span(bd, row->start, row->end);
 }
 
-/* Emit one block. Returns false after an error. */
-static bool emit_block(struct builder *bd, size_t bi)
+/* What a block's extension list gives it: its labels (SETs and INCs, the
+   INCs marked by nv 2), its trigger and its rotation. */
+struct block_ext {
+    struct extrow *labels[64];
+    int nlabels;
+    const struct extrow *trig, *rot;
+};
+
+/* One row of a block's extension list into *x. Returns false after an
+   error. */
+static bool add_extension(struct builder *bd, const struct blockrow *b, const struct row *er,
+                          struct block_ext *x)
 {
     struct reader *r = bd->r;
-    const struct blockrow *b = &r->b[bi];
-    int line, col;
-    diag_linecol(r->d, r->file, b->start, &line, &col);
-    struct lbc_span sp = { bd->file, (uint32_t)line, 1, b->start, b->end };
-    bool pre14 = r->ver < 10400;
-    /* extensions first: they may rotate the gradients */
-    struct extrow *labels[64];
-    int nlabels = 0;
-    const struct extrow *trig = NULL, *rot = NULL;
-    if (b->c[6]) {
-        if (!r->ext.present) {
-            pq_err(r, 734, b->start, b->end, "add the [EXTENSIONS] list or set the column to 0",
-                 "the block names extension %d but the file has no [EXTENSIONS] section",
-                 b->c[6]);
-            return false;
-        }
-        int32_t e = lookup(bd, b, 6, &r->ext, "extension");
-        size_t steps = 0;
-        while (e >= 0) {
-            const struct row *er = &r->ext.r[e];
-            if (++steps > r->ext.n) {
-                pq_err(r, 733, er->start, er->end, "end the list with next ID 0",
-                     "the extension list starting at %d loops", b->c[6]);
-                return false;
-            }
-            struct extspec *x = NULL;
-            for (size_t i = 0; i < r->nxs; i++)
-                if (r->xs[i].type == (int64_t)er->v[0])
-                    x = &r->xs[i];
-            if (!x) {
-                pq_err(r, 733, er->start, er->end, "add an 'extension NAME TYPE' specification",
-                     "extension type %g has no specification", er->v[0]);
-                return false;
-            }
-            if (x->kind != X_UNKNOWN) {
-                int32_t k = pq_idmap_get(&x->map, (int64_t)er->v[1]);
-                if (k < 0) {
-                    pq_err(r, 733, er->start, er->end, "define the row or fix the reference",
-                         "%s %g is not defined", x->name, er->v[1]);
-                    return false;
-                }
-                struct extrow *xr = &x->r[k];
-                switch (x->kind) {
-                case X_LABELSET: case X_LABELINC:
-                    if (nlabels < 64) {
-                        xr->nv = x->kind == X_LABELINC ? 2 : 1;   /* mark inc */
-                        labels[nlabels++] = xr;
-                    }
-                    break;
-                case X_TRIGGERS:
-                    if (trig) {
-                        pq_err(r, 740, b->start, b->end, "split the triggers over two blocks",
-                             "a block with two triggers (Larmor plays one per block)");
-                        return false;
-                    }
-                    trig = xr;
-                    break;
-                case X_DELAYS:
-                    if (!bd->warned_soft) {
-                        bd->warned_soft = true;
-                        pq_warn(r, 742, b->start, b->end, "to change TE or TR, change the "
-                              "block durations", "soft delays play at their nominal "
-                              "durations in Larmor");
-                    }
-                    break;
-                case X_ROTATIONS: rot = xr; break;
-                default: break;
-                }
-            }
-            int64_t next = (int64_t)er->v[2];
-            if (!next)
-                break;
-            e = pq_idmap_get(&r->ext.map, next);
-            if (e < 0) {
-                pq_err(r, 733, er->start, er->end, "end the list with 0 or define the next row",
-                     "extension list row names next %lld, which is not defined",
-                     (long long)next);
-                return false;
-            }
-        }
-        if (e < 0 && r->failed)
-            return false;
+    struct extspec *xs = NULL;
+    for (size_t i = 0; i < r->nxs; i++)
+        if (r->xs[i].type == (int64_t)er->v[0])
+            xs = &r->xs[i];
+    if (!xs) {
+        pq_err(r, 733, er->start, er->end, "add an 'extension NAME TYPE' specification",
+             "extension type %g has no specification", er->v[0]);
+        return false;
     }
-    lbc_emit(bd->p, OP_BEGIN, -1, 0, 0, &sp);
-    int64_t content = 0;
-    if (b->c[1]) {
-        int32_t i = lookup(bd, b, 1, &r->rf, "[RF]");
-        if (i < 0)
+    if (xs->kind == X_UNKNOWN)
+        return true;
+    int32_t k = pq_idmap_get(&xs->map, (int64_t)er->v[1]);
+    if (k < 0) {
+        pq_err(r, 733, er->start, er->end, "define the row or fix the reference",
+             "%s %g is not defined", xs->name, er->v[1]);
+        return false;
+    }
+    struct extrow *xr = &xs->r[k];
+    switch (xs->kind) {
+    case X_LABELSET: case X_LABELINC:
+        if (x->nlabels < 64) {
+            xr->nv = xs->kind == X_LABELINC ? 2 : 1;   /* mark inc */
+            x->labels[x->nlabels++] = xr;
+        }
+        break;
+    case X_TRIGGERS:
+        if (x->trig) {
+            pq_err(r, 740, b->start, b->end, "split the triggers over two blocks",
+                 "a block with two triggers (Larmor plays one per block)");
             return false;
-        if (bd->rf_t[i] < 0 && (bd->rf_t[i] = make_rf(bd, i)) < 0)
+        }
+        x->trig = xr;
+        break;
+    case X_DELAYS:
+        if (!bd->warned_soft) {
+            bd->warned_soft = true;
+            pq_warn(r, 742, b->start, b->end, "to change TE or TR, change the "
+                  "block durations", "soft delays play at their nominal "
+                  "durations in Larmor");
+        }
+        break;
+    case X_ROTATIONS: x->rot = xr; break;
+    default: break;
+    }
+    return true;
+}
+
+/* Walk the block's extension list into *x. Returns false after an error. */
+static bool read_extensions(struct builder *bd, const struct blockrow *b, struct block_ext *x)
+{
+    struct reader *r = bd->r;
+    memset(x, 0, sizeof *x);
+    if (!b->c[6])
+        return true;
+    if (!r->ext.present) {
+        pq_err(r, 734, b->start, b->end, "add the [EXTENSIONS] list or set the column to 0",
+             "the block names extension %d but the file has no [EXTENSIONS] section",
+             b->c[6]);
+        return false;
+    }
+    int32_t e = lookup(bd, b, 6, &r->ext, "extension");
+    size_t steps = 0;
+    while (e >= 0) {
+        const struct row *er = &r->ext.r[e];
+        if (++steps > r->ext.n) {
+            pq_err(r, 733, er->start, er->end, "end the list with next ID 0",
+                 "the extension list starting at %d loops", b->c[6]);
             return false;
-        struct lbc_span es = row_span(bd, r->rf.r[i].start, r->rf.r[i].end);
-        lbc_emit(bd->p, OP_RF, bd->rf_t[i], 0, 0, &es);
-        if (pre14) {
-            const struct lbc_tmpl *t = &bd->p->tmpls[bd->rf_t[i]];
-            const struct lbc_field *f = &bd->p->fields[t->off];
-            int64_t e = bd->p->times[f[RFF_DELAY].v] + bd->p->times[f[RFF_DT].v] *
-                        (int64_t)bd->p->shapes[f[RFF_MAG].v].len;
-            if (e > content)
-                content = e;
+        }
+        if (!add_extension(bd, b, er, x))
+            return false;
+        int64_t next = (int64_t)er->v[2];
+        if (!next)
+            break;
+        e = pq_idmap_get(&r->ext.map, next);
+        if (e < 0) {
+            pq_err(r, 733, er->start, er->end, "end the list with 0 or define the next row",
+                 "extension list row names next %lld, which is not defined",
+                 (long long)next);
+            return false;
         }
     }
-    /* gradients: [GRADIENTS] and [TRAP] share the ID space */
-    struct { bool on, trap; int32_t idx; double amp; } g[3];
-    memset(g, 0, sizeof g);
+    return !(e < 0 && r->failed);
+}
+
+/* The block's event of column col, a row of tb whose template make makes
+   once into cache[row], emitted as op at the row's span. Returns the row,
+   -1 when the block has none, -2 after an error. */
+static int32_t emit_event(struct builder *bd, const struct blockrow *b, int col,
+                          struct table *tb, const char *sec, int32_t *cache,
+                          int32_t (*make)(struct builder *, int32_t), enum lbc_op op)
+{
+    if (!b->c[col])
+        return -1;
+    int32_t i = lookup(bd, b, col, tb, sec);
+    if (i < 0)
+        return -2;
+    if (cache[i] < 0 && (cache[i] = make(bd, i)) < 0)
+        return -2;
+    struct lbc_span es = row_span(bd, tb->r[i].start, tb->r[i].end);
+    lbc_emit(bd->p, op, cache[i], 0, 0, &es);
+    return i;
+}
+
+/* The block's RF event, if it has one; for a file before 1.4 its end
+   raises *content. Returns false after an error. */
+static bool emit_rf(struct builder *bd, const struct blockrow *b, bool pre14, int64_t *content)
+{
+    int32_t i = emit_event(bd, b, 1, &bd->r->rf, "[RF]", bd->rf_t, make_rf, OP_RF);
+    if (i == -2)
+        return false;
+    if (i >= 0 && pre14) {
+        const struct lbc_tmpl *t = &bd->p->tmpls[bd->rf_t[i]];
+        const struct lbc_field *f = &bd->p->fields[t->off];
+        int64_t e = bd->p->times[f[RFF_DELAY].v] + bd->p->times[f[RFF_DT].v] *
+                    (int64_t)bd->p->shapes[f[RFF_MAG].v].len;
+        if (e > *content)
+            *content = e;
+    }
+    return true;
+}
+
+/* A block's gradient on one axis: a [TRAP] or [GRADIENTS] row. */
+struct block_grad {
+    bool on, trap;
+    int32_t idx;
+    double amp;
+};
+
+/* The block's gradient per axis: [GRADIENTS] and [TRAP] share the ID
+   space. Returns false after an error. */
+static bool block_grads(struct builder *bd, const struct blockrow *b, struct block_grad *g)
+{
+    struct reader *r = bd->r;
+    memset(g, 0, 3 * sizeof *g);
     for (int a = 0; a < 3; a++) {
         int id = b->c[2 + a];
         if (!id)
@@ -712,6 +795,71 @@ static bool emit_block(struct builder *bd, size_t bi)
         g[a].trap = ti >= 0;
         g[a].idx = ti >= 0 ? ti : gi;
     }
+    return true;
+}
+
+/* The block's gradients rotated by rm: one gradient onto the axes, or
+   trapezoids of one timing combined per axis. Returns false after an
+   error. */
+static bool emit_rotated(struct builder *bd, const struct block_grad *g, double rm[3][3],
+                         const struct extrow *rot)
+{
+    struct reader *r = bd->r;
+    int non = 0, src = -1;
+    bool traps_alike = true;
+    for (int a = 0; a < 3; a++)
+        if (g[a].on) {
+            non++;
+            if (src >= 0 && (!g[a].trap || !g[src].trap ||
+                             !same_trap_timing(r->trap.r[g[a].idx].v, r->trap.r[g[src].idx].v)))
+                traps_alike = false;
+            if (src < 0)
+                src = a;
+        }
+    if (non > 1 && !traps_alike) {
+        pq_err(r, 740, rot->start, rot->end, "rotate gradients that share one timing, or "
+             "write the rotated waveforms out", "this rotation mixes gradients of "
+             "different shapes (Larmor rotates one gradient, or trapezoids of one timing)");
+        return false;
+    }
+    if (non == 1) {
+        for (int a = 0; a < 3; a++) {
+            double s = rm[a][src];
+            if (fabs(s) < 1e-12)
+                continue;
+            int32_t t = make_grad(bd, a, g[src].trap, g[src].idx, s);
+            if (t < 0)
+                return false;
+            struct lbc_span es = grad_span(bd, g[src].trap, g[src].idx);
+            lbc_emit(bd->p, OP_GRAD, t, 0, 0, &es);
+        }
+    } else if (non > 1) {
+        for (int a = 0; a < 3; a++) {
+            double amp = 0;
+            for (int j = 0; j < 3; j++)
+                if (g[j].on)
+                    amp += rm[a][j] * r->trap.r[g[j].idx].v[0];
+            if (fabs(amp) < 1e-9)
+                continue;
+            double s = amp / r->trap.r[g[src].idx].v[0];
+            int32_t t = make_grad(bd, a, true, g[src].idx, s);
+            if (t < 0)
+                return false;
+            struct lbc_span es = grad_span(bd, true, g[src].idx);
+            lbc_emit(bd->p, OP_GRAD, t, 0, 0, &es);
+        }
+    }
+    return true;
+}
+
+/* The block's gradients, rotated where its extensions say (rot). Returns
+   false after an error. */
+static bool emit_grads(struct builder *bd, const struct blockrow *b, const struct extrow *rot)
+{
+    struct reader *r = bd->r;
+    struct block_grad g[3];
+    if (!block_grads(bd, b, g))
+        return false;
     double rm[3][3];
     bool rotate = false;
     if (rot) {
@@ -719,148 +867,155 @@ static bool emit_block(struct builder *bd, size_t bi)
         rotate = fabs(rm[0][0] - 1) > 1e-12 || fabs(rm[1][1] - 1) > 1e-12 ||
                  fabs(rm[2][2] - 1) > 1e-12;
     }
-    if (rotate) {
-        int non = 0, src = -1;
-        bool traps_alike = true;
-        for (int a = 0; a < 3; a++)
-            if (g[a].on) {
-                non++;
-                if (src >= 0 && (!g[a].trap || !g[src].trap ||
-                                 !same_trap_timing(r->trap.r[g[a].idx].v, r->trap.r[g[src].idx].v)))
-                    traps_alike = false;
-                if (src < 0)
-                    src = a;
-            }
-        if (non > 1 && !traps_alike) {
-            pq_err(r, 740, rot->start, rot->end, "rotate gradients that share one timing, or "
-                 "write the rotated waveforms out", "this rotation mixes gradients of "
-                 "different shapes (Larmor rotates one gradient, or trapezoids of one timing)");
+    if (rotate)
+        return emit_rotated(bd, g, rm, rot);
+    for (int a = 0; a < 3; a++) {
+        if (!g[a].on)
+            continue;
+        int32_t *cache = &bd->grad_t[a][g[a].trap ? r->grad.n + (size_t)g[a].idx :
+                                        (size_t)g[a].idx];
+        if (*cache < 0 && (*cache = make_grad(bd, a, g[a].trap, g[a].idx, 1)) < 0)
             return false;
-        }
-        if (non == 1) {
-            for (int a = 0; a < 3; a++) {
-                double s = rm[a][src];
-                if (fabs(s) < 1e-12)
-                    continue;
-                int32_t t = make_grad(bd, a, g[src].trap, g[src].idx, s);
-                if (t < 0)
-                    return false;
-                struct lbc_span es = grad_span(bd, g[src].trap, g[src].idx);
-                lbc_emit(bd->p, OP_GRAD, t, 0, 0, &es);
-            }
-        } else if (non > 1) {
-            for (int a = 0; a < 3; a++) {
-                double amp = 0;
-                for (int j = 0; j < 3; j++)
-                    if (g[j].on)
-                        amp += rm[a][j] * r->trap.r[g[j].idx].v[0];
-                if (fabs(amp) < 1e-9)
-                    continue;
-                double s = amp / r->trap.r[g[src].idx].v[0];
-                int32_t t = make_grad(bd, a, true, g[src].idx, s);
-                if (t < 0)
-                    return false;
-                struct lbc_span es = grad_span(bd, true, g[src].idx);
-                lbc_emit(bd->p, OP_GRAD, t, 0, 0, &es);
-            }
-        }
-    } else {
-        for (int a = 0; a < 3; a++) {
-            if (!g[a].on)
-                continue;
-            int32_t *cache = &bd->grad_t[a][g[a].trap ? r->grad.n + (size_t)g[a].idx :
-                                            (size_t)g[a].idx];
-            if (*cache < 0 && (*cache = make_grad(bd, a, g[a].trap, g[a].idx, 1)) < 0)
-                return false;
-            struct lbc_span es = grad_span(bd, g[a].trap, g[a].idx);
-            lbc_emit(bd->p, OP_GRAD, *cache, 0, 0, &es);
-        }
+        struct lbc_span es = grad_span(bd, g[a].trap, g[a].idx);
+        lbc_emit(bd->p, OP_GRAD, *cache, 0, 0, &es);
     }
-    if (pre14)
-        for (uint32_t pc = bd->p->ncode; pc-- > 0 && bd->p->code[pc].op == OP_GRAD;) {
-            const struct lbc_field *f = &bd->p->fields[bd->p->tmpls[bd->p->code[pc].a].off];
-            int64_t e = bd->p->times[f[GF_DELAY].v];
-            if (f[GF_KIND].v == GRAD_TRAP)
-                e += bd->p->times[f[GF_RISE].v] + bd->p->times[f[GF_FLAT].v] +
-                     bd->p->times[f[GF_FALL].v];
-            else
-                e += bd->p->times[f[GF_DT].v] * (int64_t)bd->p->shapes[f[GF_SHAPE].v].len;
-            if (e > content)
-                content = e;
-        }
-    if (b->c[5]) {
-        int32_t i = lookup(bd, b, 5, &r->adc, "[ADC]");
-        if (i < 0)
-            return false;
-        if (bd->adc_t[i] < 0 && (bd->adc_t[i] = make_adc(bd, i)) < 0)
-            return false;
-        struct lbc_span es = row_span(bd, r->adc.r[i].start, r->adc.r[i].end);
-        lbc_emit(bd->p, OP_ADC, bd->adc_t[i], 0, 0, &es);
-        if (pre14) {
-            const double *v = r->adc.r[i].v;
-            int64_t e = us2ns(v[2]) + (int64_t)v[0] * llround(v[1]);
-            if (e > content)
-                content = e;
-        }
+    return true;
+}
+
+/* Raise *content to the end of the gradients that end the code so far
+   (a file before 1.4). */
+static void raise_to_grads_end(struct builder *bd, int64_t *content)
+{
+    for (uint32_t pc = bd->p->ncode; pc-- > 0 && bd->p->code[pc].op == OP_GRAD;) {
+        const struct lbc_field *f = &bd->p->fields[bd->p->tmpls[bd->p->code[pc].a].off];
+        int64_t e = bd->p->times[f[GF_DELAY].v];
+        if (f[GF_KIND].v == GRAD_TRAP)
+            e += bd->p->times[f[GF_RISE].v] + bd->p->times[f[GF_FLAT].v] +
+                 bd->p->times[f[GF_FALL].v];
+        else
+            e += bd->p->times[f[GF_DT].v] * (int64_t)bd->p->shapes[f[GF_SHAPE].v].len;
+        if (e > *content)
+            *content = e;
     }
-    if (trig) {
-        double type = trig->v[0], ch = trig->v[1];
-        if (!(type == 1 || type == 2) || !(ch >= 0 && ch <= 15 && ch == floor(ch)) ||
-            !sane_us(trig->v[2]) || !sane_us(trig->v[3])) {
-            pq_err(r, 744, trig->start, trig->end, "a trigger is: id type(1 output, 2 input) "
-                 "channel(0-15) delay(us) duration(us)", "bad trigger row");
-            return false;
-        }
-        struct lbc_field f[TF__COUNT];
-        memset(f, 0, sizeof f);
-        f[TF_CHANNEL] = (struct lbc_field){ FK_IMM, (int32_t)((type - 1) * 16 + ch) };
-        f[TF_DELAY] = (struct lbc_field){ FK_TIME, lbc_add_time(bd->p, us2ns(trig->v[2])) };
-        f[TF_DUR] = (struct lbc_field){ FK_TIME, lbc_add_time(bd->p, us2ns(trig->v[3])) };
-        struct lbc_span es = row_span(bd, trig->start, trig->end);
-        lbc_emit(bd->p, OP_TRIG, lbc_add_tmpl(bd->p, TMPL_TRIG, f), 0, 0, &es);
-        int64_t e = us2ns(trig->v[2]) + us2ns(trig->v[3]);
-        if (e > content)
-            content = e;
+}
+
+/* The block's ADC, if it has one; for a file before 1.4 its end raises
+   *content. Returns false after an error. */
+static bool emit_adc(struct builder *bd, const struct blockrow *b, bool pre14, int64_t *content)
+{
+    int32_t i = emit_event(bd, b, 5, &bd->r->adc, "[ADC]", bd->adc_t, make_adc, OP_ADC);
+    if (i == -2)
+        return false;
+    if (i >= 0 && pre14) {
+        const double *v = bd->r->adc.r[i].v;
+        int64_t e = us2ns(v[2]) + (int64_t)v[0] * llround(v[1]);
+        if (e > *content)
+            *content = e;
     }
-    /* labels: all SETs, then all INCs */
+    return true;
+}
+
+/* The block's trigger (an extension row); its end raises *content.
+   Returns false after an error. */
+static bool emit_trig(struct builder *bd, const struct extrow *trig, int64_t *content)
+{
+    double type = trig->v[0], ch = trig->v[1];
+    if (!(type == 1 || type == 2) || !(ch >= 0 && ch <= 15 && ch == floor(ch)) ||
+        !sane_us(trig->v[2]) || !sane_us(trig->v[3])) {
+        pq_err(bd->r, 744, trig->start, trig->end, "a trigger is: id type(1 output, 2 input) "
+             "channel(0-15) delay(us) duration(us)", "bad trigger row");
+        return false;
+    }
+    struct lbc_field f[TF__COUNT];
+    memset(f, 0, sizeof f);
+    f[TF_CHANNEL] = (struct lbc_field){ FK_IMM, (int32_t)((type - 1) * 16 + ch) };
+    f[TF_DELAY] = (struct lbc_field){ FK_TIME, lbc_add_time(bd->p, us2ns(trig->v[2])) };
+    f[TF_DUR] = (struct lbc_field){ FK_TIME, lbc_add_time(bd->p, us2ns(trig->v[3])) };
+    struct lbc_span es = row_span(bd, trig->start, trig->end);
+    lbc_emit(bd->p, OP_TRIG, lbc_add_tmpl(bd->p, TMPL_TRIG, f), 0, 0, &es);
+    int64_t e = us2ns(trig->v[2]) + us2ns(trig->v[3]);
+    if (e > *content)
+        *content = e;
+    return true;
+}
+
+/* The block's labels: all SETs, then all INCs, then a derived LIN. */
+static void emit_labels(struct builder *bd, const struct block_ext *x, size_t bi,
+                        const struct lbc_span *sp)
+{
     for (int pass = 1; pass <= 2; pass++)
-        for (int i = 0; i < nlabels; i++) {
-            const struct extrow *l = labels[i];
+        for (int i = 0; i < x->nlabels; i++) {
+            const struct extrow *l = x->labels[i];
             if (l->nv != pass)
                 continue;
             if (l->label >= VM_LABEL__COUNT) {
                 if (!bd->warned_label[l->label]) {
                     bd->warned_label[l->label] = true;
-                    pq_warn(r, 741, l->start, l->end, "Larmor keeps the counters LIN PAR SLC "
+                    pq_warn(bd->r, 741, l->start, l->end, "Larmor keeps the counters LIN PAR SLC "
                           "ECO REP AVG SET SEG PHS", "label %s is ignored",
                           pq_label_names[l->label]);
                 }
                 continue;
             }
-            emit_label(bd, l->label, pass == 2, l->v[0], &sp);
+            emit_label(bd, l->label, pass == 2, l->v[0], sp);
         }
     if (bd->lin && bd->lin[bi] >= 0)
-        emit_label(bd, VM_LABEL_LIN, 0, bd->lin[bi], &sp);
-    /* duration */
-    int64_t dur;
-    if (pre14) {
-        dur = content;
-        if (b->c[0]) {
-            int32_t i = lookup(bd, b, 0, &r->delays, "[DELAYS]");
-            if (i < 0)
-                return false;
-            if (!sane_us(r->delays.r[i].v[0])) {
-                pq_err(r, 744, r->delays.r[i].start, r->delays.r[i].end, "a delay is a time "
-                     "from 0 in us", "bad delay");
-                return false;
-            }
-            int64_t d = us2ns(r->delays.r[i].v[0]);
-            if (d > dur)
-                dur = d;
-        }
-    } else {
-        dur = (int64_t)b->c[0] * r->braster;
+        emit_label(bd, VM_LABEL_LIN, 0, bd->lin[bi], sp);
+}
+
+/* The block's duration: its column in block rasters, or (a file before
+   1.4) the longer of its content and its [DELAYS] row. Returns false after
+   an error. */
+static bool block_duration(struct builder *bd, const struct blockrow *b, bool pre14,
+                           int64_t content, int64_t *dur)
+{
+    struct reader *r = bd->r;
+    if (!pre14) {
+        *dur = (int64_t)b->c[0] * r->braster;
+        return true;
     }
+    *dur = content;
+    if (b->c[0]) {
+        int32_t i = lookup(bd, b, 0, &r->delays, "[DELAYS]");
+        if (i < 0)
+            return false;
+        if (!sane_us(r->delays.r[i].v[0])) {
+            pq_err(r, 744, r->delays.r[i].start, r->delays.r[i].end, "a delay is a time "
+                 "from 0 in us", "bad delay");
+            return false;
+        }
+        int64_t d = us2ns(r->delays.r[i].v[0]);
+        if (d > *dur)
+            *dur = d;
+    }
+    return true;
+}
+
+/* Emit one block. Returns false after an error. */
+static bool emit_block(struct builder *bd, size_t bi)
+{
+    struct reader *r = bd->r;
+    const struct blockrow *b = &r->b[bi];
+    int line, col;
+    diag_linecol(r->d, r->file, b->start, &line, &col);
+    struct lbc_span sp = { bd->file, (uint32_t)line, 1, b->start, b->end };
+    bool pre14 = r->ver < 10400;
+    /* extensions first: they may rotate the gradients */
+    struct block_ext x;
+    if (!read_extensions(bd, b, &x))
+        return false;
+    lbc_emit(bd->p, OP_BEGIN, -1, 0, 0, &sp);
+    int64_t content = 0;
+    if (!emit_rf(bd, b, pre14, &content) || !emit_grads(bd, b, x.rot))
+        return false;
+    if (pre14)
+        raise_to_grads_end(bd, &content);
+    if (!emit_adc(bd, b, pre14, &content) || (x.trig && !emit_trig(bd, x.trig, &content)))
+        return false;
+    emit_labels(bd, &x, bi, &sp);
+    int64_t dur;
+    if (!block_duration(bd, b, pre14, content, &dur))
+        return false;
     int32_t et = pq_idmap_get(&bd->end_t, dur);
     if (et < 0) {
         struct lbc_field f[EF__COUNT];
@@ -893,6 +1048,7 @@ struct lbc_program *pq_build(struct reader *r)
     bd.p = p;
     bd.file = lbc_add_string(p, r->path);
     p->source = bd.file;
+    p->origin = LBC_ORIGIN_PULSEQ;
     p->sys_name = -1;
     p->nregs = 1;
     p->grad_raster = r->graster;

@@ -81,7 +81,7 @@ struct shape_memo {
 struct writer {
     struct shape_memo *memo;
     size_t nmemo;            /* a power of two: the table size */
-    const struct lbc_program *p;
+    struct vm_view v;        /* of the program written */
     const struct system *sys;
     const struct pulseq_write_opts *o;
     struct diag_ctx *d;
@@ -106,27 +106,11 @@ static void werr(struct writer *w, uint32_t pc, const char *help, const char *fm
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    struct span sp = SPAN_NONE;
-    const struct lbc_program *p = w->p;
+    struct lbc_srcpos pos;
     char loc[300] = "";
-    if (pc < p->ncode && p->lines && p->lines[pc].file >= 0) {
-        const struct lbc_span *ls = &p->lines[pc];
-        const char *path = lbc_str(p, ls->file);
-        int f = diag_find_file(w->d, path);
-        if (f < 0) {
-            size_t len;
-            char *text = read_file(path, &len);
-            if (text) {
-                f = diag_add_file(w->d, path, text, len);
-                free(text);
-            }
-        }
-        const struct src_file *sf = f >= 0 ? diag_file(w->d, f) : NULL;
-        if (sf && ls->end <= sf->len && ls->start <= ls->end)
-            sp = (struct span){ f, ls->start, ls->end };
-        else
-            snprintf(loc, sizeof loc, "%s:%u: ", path, ls->line);
-    }
+    struct span sp = vm_view_span(&w->v, pc, w->d, &pos);
+    if (sp.file < 0 && pos.path)
+        snprintf(loc, sizeof loc, "%s:%u: ", pos.path, pos.line);
     struct diag *g = diag_error(w->d, 761, sp, "%s%s", loc, msg);
     if (help)
         diag_help(g, "%s", help);
@@ -453,14 +437,6 @@ static int vm_err(void *ctx, const struct vm_error *e)
     return 1;
 }
 
-static double param_num(const struct lbc_program *p, const char *name)
-{
-    for (uint32_t i = 0; i < p->nparams; i++)
-        if (!strcmp(lbc_str(p, p->params[i].name), name))
-            return p->params[i].kind == PARAM_TIME ? (double)p->params[i].t * 1e-9 : p->params[i].f;
-    return 0;
-}
-
 /* Gradient IDs: [GRADIENTS] 1..n, then [TRAP] n+1..; the block rows hold
    trap IDs negated until here. */
 static void renumber(struct writer *w, struct strbuf *out)
@@ -490,7 +466,7 @@ int pulseq_write(const struct lbc_program *p, const struct system *sys,
 {
     struct writer w;
     memset(&w, 0, sizeof w);
-    w.p = p;
+    vm_view_init(&w.v, p);
     w.sys = sys;
     w.o = o;
     w.d = d;
@@ -517,7 +493,8 @@ int pulseq_write(const struct lbc_program *p, const struct system *sys,
     sb_puts(&f, "[DEFINITIONS]\n");
     sb_printf(&f, "AdcRasterTime %.9g\n", (double)sys->adc_raster_ns * 1e-9);
     sb_printf(&f, "BlockDurationRaster %.9g\n", (double)sys->block_raster_ns * 1e-9);
-    double fov = param_num(p, "fov"), fy = param_num(p, "fov_y"), th = param_num(p, "thickness");
+    double fov = vm_view_param_value(&w.v, "fov", 0), fy = vm_view_param_value(&w.v, "fov_y", 0),
+           th = vm_view_param_value(&w.v, "thickness", 0);
     if (fov > 0)
         sb_printf(&f, "FOV %.9g %.9g %.9g\n", fov, fy > 0 ? fy : fov, th);
     sb_printf(&f, "GradientRasterTime %.9g\n", (double)sys->grad_raster_ns * 1e-9);

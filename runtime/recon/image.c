@@ -1,8 +1,10 @@
 /*
  * image: the reconstructed image volume (struct image_vol) and its writers:
  * PNG (libpng's simplified API), NIfTI-1 (the header laid out byte by byte
- * here, little-endian whatever the host), BART .cfl/.hdr pairs and
- * ISMRMRD images (libismrmrd's C API). See image.h for the contract.
+ * here, little-endian whatever the host) and BART .cfl/.hdr pairs; the
+ * ISMRMRD image writer (libismrmrd's C API) is image_ismrmrd.c. See
+ * image.h for the contract; image_internal.h for what the writers share,
+ * which is here: the check of a volume and the temporary files.
  *
  * Every file is written under a temporary name next to its final name
  * (path.tmp-PID-N, created exclusively) and renamed into place once it is
@@ -10,19 +12,15 @@
  * temporary is removed. The one exception is appending images to an
  * existing ISMRMRD file, which is done in place.
  *
- * libismrmrd reports errors through a process-wide handler; the ISMRMRD
- * writer installs its own for the length of a call, collects the first
- * message for the caller's err buffer and empties the library's error
- * stack afterwards. HDF5's automatic error printing is off meanwhile.
  * Owned here: nothing beyond a call, except the volumes image_new returns.
  */
 #include "runtime/recon/image.h"
+#include "runtime/recon/image_internal.h"
 #include "runtime/recon/fft.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,16 +28,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <hdf5.h>
-#include <ismrmrd/dataset.h>
-#include <ismrmrd/ismrmrd.h>
-#include <ismrmrd/version.h>
 #include <png.h>
 
-#include "runtime/io/h5.h"
 #include "base/util.h"
-
-#define IMG_MM_PER_M 1e3
 
 /* ---------------------------------------------------------------------- */
 /* The volume                                                              */
@@ -104,7 +95,7 @@ void image_free(struct image_vol *v)
 
 /* The number of voxels of all frames, or 0 with a message naming file when
    v cannot be written. */
-static size_t img_check(const struct image_vol *v, const char *file, char *err, size_t errlen)
+size_t img_check(const struct image_vol *v, const char *file, char *err, size_t errlen)
 {
     if (!file || !*file) {
         errf(err, errlen, "image: no output file name");
@@ -134,19 +125,11 @@ static size_t img_check(const struct image_vol *v, const char *file, char *err, 
     return n;
 }
 
-/* A file being written under a temporary name next to its final name. */
-struct img_tmp {
-    const char *path;             /* the final name (not owned) */
-    char *tmp;
-    FILE *fp;
-    int werr;                     /* errno of the first failed write, or 0 */
-};
-
 static atomic_uint img_tmp_counter;
 
 /* Create t->tmp exclusively (mode 0666 less the umask, as a plain create
    would) and open it for writing. */
-static int tmp_open(struct img_tmp *t, const char *path, char *err, size_t errlen)
+int img_tmp_open(struct img_tmp *t, const char *path, char *err, size_t errlen)
 {
     t->path = path;
     t->tmp = NULL;
@@ -181,7 +164,7 @@ static int tmp_open(struct img_tmp *t, const char *path, char *err, size_t errle
 }
 
 /* Throw the temporary away. */
-static void tmp_abort(struct img_tmp *t)
+void img_tmp_abort(struct img_tmp *t)
 {
     if (t->fp)
         fclose(t->fp);
@@ -194,7 +177,7 @@ static void tmp_abort(struct img_tmp *t)
 }
 
 /* Close the temporary and rename it into place; on failure it is removed. */
-static int tmp_commit(struct img_tmp *t, char *err, size_t errlen)
+int img_tmp_commit(struct img_tmp *t, char *err, size_t errlen)
 {
     int e = t->werr;
     if (t->fp) {
@@ -208,13 +191,13 @@ static int tmp_commit(struct img_tmp *t, char *err, size_t errlen)
     }
     if (e) {
         errf(err, errlen, "%s: cannot write the file: %s", t->path, strerror(e));
-        tmp_abort(t);
+        img_tmp_abort(t);
         return -1;
     }
     if (rename(t->tmp, t->path) != 0) {
         errf(err, errlen, "%s: cannot put the file in place (rename from %s): %s", t->path,
                 t->tmp, strerror(errno));
-        tmp_abort(t);
+        img_tmp_abort(t);
         return -1;
     }
     free(t->tmp);
@@ -223,19 +206,19 @@ static int tmp_commit(struct img_tmp *t, char *err, size_t errlen)
 }
 
 /* fwrite whose failure is reported by tmp_commit. */
-static void tmp_write(struct img_tmp *t, const void *p, size_t n)
+void img_tmp_write(struct img_tmp *t, const void *p, size_t n)
 {
     if (n && fwrite(p, 1, n, t->fp) != n && !t->werr)
         t->werr = errno ? errno : EIO;
 }
 
-static const int32_t *img_labels(const struct image_vol *v, int f)
+const int32_t *img_labels(const struct image_vol *v, int f)
 {
     static const int32_t zero[VM_LABEL__COUNT];
     return v->frame_labels ? v->frame_labels[f] : zero;
 }
 
-static const float complex *img_slice(const struct image_vol *v, int f, int k)
+const float complex *img_slice(const struct image_vol *v, int f, int k)
 {
     return v->data + ((size_t)f * (size_t)v->nz + (size_t)k) * (size_t)v->ny * (size_t)v->nx;
 }
@@ -359,7 +342,7 @@ static int img_png_file(const char *name, const unsigned char *buf, size_t w, si
                         char *err, size_t errlen)
 {
     struct img_tmp t;
-    if (tmp_open(&t, name, err, errlen) < 0)
+    if (img_tmp_open(&t, name, err, errlen) < 0)
         return -1;
     png_image im;
     memset(&im, 0, sizeof im);
@@ -372,11 +355,11 @@ static int img_png_file(const char *name, const unsigned char *buf, size_t w, si
         errf(err, errlen, "%s: libpng cannot write the image: %s", name,
                 im.message[0] ? im.message : "unknown error");
         png_image_free(&im);
-        tmp_abort(&t);
+        img_tmp_abort(&t);
         return -1;
     }
     png_image_free(&im);
-    return tmp_commit(&t, err, errlen);
+    return img_tmp_commit(&t, err, errlen);
 }
 
 static void img_names_push(char ***names, size_t *nnames, const char *s)
@@ -640,9 +623,9 @@ int img_write_nifti(const struct image_vol *v, const char *path, char *err, size
     memcpy(h + 344, "n+1", 4);                     /* magic, NUL included */
 
     struct img_tmp t;
-    if (tmp_open(&t, path, err, errlen) < 0)
+    if (img_tmp_open(&t, path, err, errlen) < 0)
         return -1;
-    tmp_write(&t, h, sizeof h);
+    img_tmp_write(&t, h, sizeof h);
     size_t plane = (size_t)v->nx * (size_t)v->ny;
     float *mag = xmalloc(plane * sizeof *mag);
     bool le = img_host_le();
@@ -658,11 +641,11 @@ int img_write_nifti(const struct image_vol *v, const char *path, char *err, size
                     le32((unsigned char *)&mag[i], u);
                 }
             }
-            tmp_write(&t, mag, plane * sizeof *mag);
+            img_tmp_write(&t, mag, plane * sizeof *mag);
         }
     }
     free(mag);
-    return tmp_commit(&t, err, errlen);
+    return img_tmp_commit(&t, err, errlen);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -715,24 +698,24 @@ int cfl_write(const char *base, int ndims, const long *dims, const float complex
     char *cfl = xasprintf("%s.cfl", base), *hdr = xasprintf("%s.hdr", base);
     struct img_tmp tc, th;
     int ret = -1;
-    if (tmp_open(&tc, cfl, err, errlen) < 0)
+    if (img_tmp_open(&tc, cfl, err, errlen) < 0)
         goto out_names;
-    if (tmp_open(&th, hdr, err, errlen) < 0)
+    if (img_tmp_open(&th, hdr, err, errlen) < 0)
         goto out_cfl;
-    tmp_write(&tc, data, n * sizeof *data);     /* complex float in the host's order, as BART */
+    img_tmp_write(&tc, data, n * sizeof *data);     /* complex float in the host's order, as BART */
     fputs("# Dimensions\n", th.fp);
     for (int i = 0; i < ndims; i++)
         fprintf(th.fp, "%ld ", dims[i]);
     fputs("\n# Creator\nLarmor\n", th.fp);
-    if (tmp_commit(&tc, err, errlen) < 0)
+    if (img_tmp_commit(&tc, err, errlen) < 0)
         goto out_hdr;
-    ret = tmp_commit(&th, err, errlen);
+    ret = img_tmp_commit(&th, err, errlen);
     goto out_names;
 out_hdr:
-    tmp_abort(&th);
+    img_tmp_abort(&th);
     goto out_names;
 out_cfl:
-    tmp_abort(&tc);
+    img_tmp_abort(&tc);
 out_names:
     free(cfl);
     free(hdr);
@@ -903,351 +886,4 @@ int img_write_cfl(const struct image_vol *v, const char *base, char *err, size_t
     dims[2] = v->nz;
     dims[CFL_TIME_DIM] = v->nframes;
     return cfl_write(base, v->nframes > 1 ? CFL_TIME_DIM + 1 : 3, dims, v->data, err, errlen);
-}
-
-/* ---------------------------------------------------------------------- */
-/* ISMRMRD images                                                          */
-/* ---------------------------------------------------------------------- */
-
-#define IMG_GROUP "dataset"
-#define IMG_SERIES "image_0"
-#define IMG_U16_MAX 65535
-
-/* libismrmrd's first message during one call of ours. */
-static _Thread_local struct img_sink {
-    bool active;
-    char msg[256];
-} img_sink;
-
-static void img_on_ismrmrd_error(const char *file, int line, const char *func, int code,
-                                 const char *msg)
-{
-    (void)file;
-    (void)line;
-    (void)code;
-    if (!img_sink.active) {
-        fprintf(stderr, "libismrmrd: %s: %s\n", func ? func : "?", msg ? msg : "?");
-        return;
-    }
-    if (!img_sink.msg[0])
-        snprintf(img_sink.msg, sizeof img_sink.msg, "%s", msg ? msg : "unknown error");
-}
-
-static herr_t img_h5_innermost(unsigned n, const H5E_error2_t *e, void *ud)
-{
-    char *buf = ud;
-    if (n == 0 && e && e->desc)
-        snprintf(buf, 256, "%s", e->desc);
-    return 0;
-}
-
-struct img_libcall {
-    H5E_auto2_t func;
-    void *data;
-};
-
-static void img_lib_begin(struct img_libcall *c)
-{
-    ismrmrd_set_error_handler(img_on_ismrmrd_error);
-    img_sink.active = true;
-    img_sink.msg[0] = 0;
-    c->func = NULL;
-    c->data = NULL;
-    if (H5Eget_auto2(H5E_DEFAULT, &c->func, &c->data) < 0)
-        c->func = NULL;
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-}
-
-/* The library's message (with HDF5's innermost reason) or fallback into
-   msg; both error stacks emptied, HDF5's printing restored. */
-static void img_lib_end(struct img_libcall *c, char *msg, size_t len, const char *fallback)
-{
-    char h5[256] = "";
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, img_h5_innermost, h5);
-    if (img_sink.msg[0] && h5[0])
-        snprintf(msg, len, "%s (HDF5: %s)", img_sink.msg, h5);
-    else
-        snprintf(msg, len, "%s", img_sink.msg[0] ? img_sink.msg : h5[0] ? h5 : fallback);
-    while (ismrmrd_pop_error(NULL, NULL, NULL, NULL, NULL))
-        ;
-    img_sink.active = false;
-    H5Eclear2(H5E_DEFAULT);
-    H5Eset_auto2(H5E_DEFAULT, c->func, c->data);
-}
-
-static void xml_text(struct strbuf *b, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': sb_puts(b, "&amp;"); break;
-        case '<': sb_puts(b, "&lt;"); break;
-        case '>': sb_puts(b, "&gt;"); break;
-        case '"': sb_puts(b, "&quot;"); break;
-        case '\'': sb_puts(b, "&apos;"); break;
-        default:
-            if ((unsigned char)*s >= 0x20 || *s == '\t' || *s == '\n' || *s == '\r')
-                sb_putc(b, *s);
-        }
-    }
-}
-
-/* A minimal header valid for the ISMRMRD schema: the protocol name, one
-   encoding with the image's matrix and field of view (the resonance
-   frequency, which the schema requires, unknown: 0). */
-static char *img_minimal_xml(const struct image_vol *v)
-{
-    struct strbuf b;
-    sb_init(&b);
-    sb_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-              "<ismrmrdHeader xmlns=\"http://www.ismrm.org/ISMRMRD\">\n"
-              "  <version>%d</version>\n", ISMRMRD_XMLHDR_VERSION);
-    if (v->sequence_name) {
-        sb_puts(&b, "  <measurementInformation>\n"
-                    "    <patientPosition>HFS</patientPosition>\n"
-                    "    <protocolName>");
-        xml_text(&b, v->sequence_name);
-        sb_puts(&b, "</protocolName>\n  </measurementInformation>\n");
-    }
-    sb_puts(&b, "  <experimentalConditions>\n"
-                "    <H1resonanceFrequency_Hz>0</H1resonanceFrequency_Hz>\n"
-                "  </experimentalConditions>\n"
-                "  <encoding>\n");
-    const char *space[2] = { "encodedSpace", "reconSpace" };
-    for (int s = 0; s < 2; s++) {
-        sb_printf(&b, "    <%s>\n      <matrixSize><x>%d</x><y>%d</y><z>%d</z></matrixSize>\n"
-                  "      <fieldOfView_mm><x>%.9g</x><y>%.9g</y><z>%.9g</z></fieldOfView_mm>\n"
-                  "    </%s>\n", space[s], v->nx, v->ny, v->nz,
-                  v->nx * v->voxel[0] * IMG_MM_PER_M, v->ny * v->voxel[1] * IMG_MM_PER_M,
-                  v->nz * v->voxel[2] * IMG_MM_PER_M, space[s]);
-    }
-    sb_puts(&b, "    <encodingLimits/>\n"
-                "    <trajectory>other</trajectory>\n"
-                "  </encoding>\n"
-                "</ismrmrdHeader>\n");
-    return sb_take(&b);
-}
-
-/* The values ISMRMRD's 16-bit fields must hold; -1 with a message. */
-static int img_ismrmrd_check(const struct image_vol *v, const char *path, char *err, size_t errlen)
-{
-    if (v->nx > IMG_U16_MAX || v->ny > IMG_U16_MAX || v->nz > IMG_U16_MAX) {
-        errf(err, errlen, "%s: %d x %d x %d voxels: ISMRMRD holds at most %d along each axis",
-                path, v->nx, v->ny, v->nz, IMG_U16_MAX);
-        return -1;
-    }
-    if ((long long)v->nz * v->nframes > IMG_U16_MAX) {
-        errf(err, errlen, "%s: %d slices x %d frames: ISMRMRD's image index holds at most %d "
-                "images", path, v->nz, v->nframes, IMG_U16_MAX);
-        return -1;
-    }
-    static const int used[] = { VM_LABEL_ECO, VM_LABEL_PHS, VM_LABEL_REP, VM_LABEL_SET };
-    for (int f = 0; f < v->nframes; f++) {
-        const int32_t *l = img_labels(v, f);
-        for (size_t u = 0; u < ARRAY_LEN(used); u++) {
-            if (l[used[u]] < 0 || l[used[u]] > IMG_U16_MAX) {
-                errf(err, errlen, "%s: frame %d: label %s = %d; ISMRMRD counters are 0 to %d",
-                        path, f, vm_label_names[used[u]], (int)l[used[u]], IMG_U16_MAX);
-                return -1;
-            }
-        }
-    }
-    return 0;
-}
-
-/* Whether the images already in /dataset/image_0 of the open file fid (if
-   any) have our size and data type: libismrmrd would otherwise append the
-   header and fail on the data, leaving a series with a header too many
-   (and leak on that path). 0, or -1 with the reason in why. */
-static int img_series_fits(hid_t fid, const struct image_vol *v, char *why, size_t len)
-{
-    const char *grp = "/" IMG_GROUP "/" IMG_SERIES, *data = "/" IMG_GROUP "/" IMG_SERIES "/data";
-    if (H5Lexists(fid, grp, H5P_DEFAULT) <= 0 || H5Lexists(fid, data, H5P_DEFAULT) <= 0) {
-        H5Eclear2(H5E_DEFAULT);
-        return 0;
-    }
-    int ret = -1;
-    hid_t ds = H5Dopen2(fid, data, H5P_DEFAULT), sp = -1, ty = -1;
-    hsize_t d[5] = { 0 };
-    if (ds < 0 || (sp = H5Dget_space(ds)) < 0 || (ty = H5Dget_type(ds)) < 0) {
-        snprintf(why, len, "cannot read the existing series %s", data);
-    } else if (H5Sget_simple_extent_ndims(sp) != 5 ||
-               H5Sget_simple_extent_dims(sp, d, NULL) != 5) {
-        snprintf(why, len, "the existing %s is not an ISMRMRD image series", data);
-    } else {
-        bool cplx = H5Tget_class(ty) == H5T_COMPOUND;
-        if (d[1] != 1 || d[2] != 1 || d[3] != (hsize_t)v->ny || d[4] != (hsize_t)v->nx ||
-            cplx != v->is_complex)
-            snprintf(why, len, "%s holds %s images of %llu x %llu x %llu (%llu channels); "
-                     "these are %s images of %d x %d x 1: write them to another file (or "
-                     "truncate)", grp, cplx ? "complex" : "real", (unsigned long long)d[4],
-                     (unsigned long long)d[3], (unsigned long long)d[2],
-                     (unsigned long long)d[1], v->is_complex ? "complex" : "real", v->nx, v->ny);
-        else
-            ret = 0;
-    }
-    if (ty >= 0)
-        H5Tclose(ty);
-    if (sp >= 0)
-        H5Sclose(sp);
-    if (ds >= 0)
-        H5Dclose(ds);
-    H5Eclear2(H5E_DEFAULT);
-    return ret;
-}
-
-/* The header of the image of slice k of frame f. */
-static void img_ismrmrd_head(const struct image_vol *v, int f, int k, ISMRMRD_ImageHeader *h)
-{
-    ismrmrd_init_image_header(h);
-    h->data_type = v->is_complex ? ISMRMRD_CXFLOAT : ISMRMRD_FLOAT;
-    h->image_type = v->is_complex ? ISMRMRD_IMTYPE_COMPLEX : ISMRMRD_IMTYPE_MAGNITUDE;
-    h->matrix_size[0] = (uint16_t)v->nx;
-    h->matrix_size[1] = (uint16_t)v->ny;
-    h->matrix_size[2] = 1;
-    h->channels = 1;
-    h->field_of_view[0] = (float)(v->nx * v->voxel[0] * IMG_MM_PER_M);
-    h->field_of_view[1] = (float)(v->ny * v->voxel[1] * IMG_MM_PER_M);
-    h->field_of_view[2] = (float)(v->voxel[2] * IMG_MM_PER_M);
-    double off = (double)(k - v->nz / 2) * v->voxel[2];
-    for (int a = 0; a < 3; a++) {
-        h->position[a] = (float)((v->position[a] + off * v->slice_dir[a]) * IMG_MM_PER_M);
-        h->read_dir[a] = (float)v->read_dir[a];
-        h->phase_dir[a] = (float)v->phase_dir[a];
-        h->slice_dir[a] = (float)v->slice_dir[a];
-    }
-    const int32_t *l = img_labels(v, f);
-    h->slice = (uint16_t)k;
-    h->contrast = (uint16_t)l[VM_LABEL_ECO];
-    h->phase = (uint16_t)l[VM_LABEL_PHS];
-    h->repetition = (uint16_t)l[VM_LABEL_REP];
-    h->set = (uint16_t)l[VM_LABEL_SET];
-    h->image_series_index = 0;
-    h->image_index = (uint16_t)(f * v->nz + k + 1);
-}
-
-int img_write_ismrmrd(const struct image_vol *v, const char *path, const char *xml_header,
-                      bool truncate, char *err, size_t errlen)
-{
-    if (!img_check(v, path, err, errlen) || img_ismrmrd_check(v, path, err, errlen) < 0)
-        return -1;
-
-    /* Append in place to an existing file (which must be HDF5: libismrmrd
-       would otherwise replace it); create anything else as a temporary. */
-    struct stat st;
-    bool in_place = !truncate && stat(path, &st) == 0;
-    struct img_tmp t = { path, NULL, NULL, 0 };
-    struct img_libcall c;
-    char msg[600];
-    if (in_place) {
-        img_lib_begin(&c);
-#if H5_VERSION_GE(1, 12, 0)
-        htri_t is_hdf5 = S_ISREG(st.st_mode) ? H5Fis_accessible(path, H5P_DEFAULT) : 0;
-#else
-        htri_t is_hdf5 = S_ISREG(st.st_mode) ? H5Fis_hdf5(path) : 0;
-#endif
-        img_lib_end(&c, msg, sizeof msg, "");
-        if (is_hdf5 <= 0) {
-            errf(err, errlen, "%s: not an HDF5 file; images are appended only to an ISMRMRD "
-                    "(HDF5) file", path);
-            return -1;
-        }
-    } else {
-        if (tmp_open(&t, path, err, errlen) < 0)
-            return -1;
-        fclose(t.fp);
-        t.fp = NULL;
-        img_lib_begin(&c);
-        hid_t fid = H5Fcreate(t.tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-        herr_t closed = fid >= 0 ? H5Fclose(fid) : -1;
-        img_lib_end(&c, msg, sizeof msg, "HDF5 cannot create it");
-        if (closed < 0) {
-            errf(err, errlen, "%s: cannot create the file: %s", path, msg);
-            tmp_abort(&t);
-            return -1;
-        }
-    }
-    const char *target = in_place ? path : t.tmp;
-
-    ISMRMRD_Dataset ds;
-    memset(&ds, 0, sizeof ds);
-    int ret = -1;
-    bool opened = false;
-    size_t plane = (size_t)v->nx * (size_t)v->ny;
-    float *mag = v->is_complex ? NULL : xmalloc(plane * sizeof *mag);
-    char *xml = NULL;
-    img_lib_begin(&c);
-    int rc = ismrmrd_init_dataset(&ds, target, IMG_GROUP);
-    if (rc == ISMRMRD_NOERROR)
-        rc = ismrmrd_open_dataset(&ds, false);
-    if (rc != ISMRMRD_NOERROR) {
-        img_lib_end(&c, msg, sizeof msg, "libismrmrd cannot open it");
-        errf(err, errlen, "%s: %s", path, msg);
-        goto out;
-    }
-    opened = true;
-    char why[400];
-    if (img_series_fits(ds.fileid, v, why, sizeof why) < 0) {
-        img_lib_end(&c, msg, sizeof msg, "");
-        errf(err, errlen, "%s: %s", path, why);
-        goto out;
-    }
-    if (H5Lexists(ds.fileid, "/" IMG_GROUP "/xml", H5P_DEFAULT) <= 0) {
-        H5Eclear2(H5E_DEFAULT);
-        if (!xml_header)
-            xml = img_minimal_xml(v);
-        rc = ismrmrd_write_header(&ds, xml_header ? xml_header : xml);
-        if (rc != ISMRMRD_NOERROR) {
-            img_lib_end(&c, msg, sizeof msg, "libismrmrd cannot write the XML header");
-            errf(err, errlen, "%s: XML header: %s", path, msg);
-            goto out;
-        }
-    }
-    for (int f = 0; f < v->nframes; f++) {
-        for (int k = 0; k < v->nz; k++) {
-            ISMRMRD_Image im;
-            memset(&im, 0, sizeof im);
-            img_ismrmrd_head(v, f, k, &im.head);
-            const float complex *s = img_slice(v, f, k);
-            if (mag) {
-                for (size_t i = 0; i < plane; i++)
-                    mag[i] = cabsf(s[i]);
-                im.data = mag;
-            } else {
-                im.data = (void *)s;      /* only read by libismrmrd */
-            }
-            im.attribute_string = NULL;
-            rc = ismrmrd_append_image(&ds, IMG_SERIES, &im);
-            if (rc != ISMRMRD_NOERROR) {
-                img_lib_end(&c, msg, sizeof msg, "libismrmrd cannot append the image");
-                errf(err, errlen, "%s: image %d (slice %d, frame %d) in /%s/%s: %s", path,
-                        f * v->nz + k + 1, k, f, IMG_GROUP, IMG_SERIES, msg);
-                goto out;
-            }
-        }
-    }
-    ret = 0;
-    img_lib_end(&c, msg, sizeof msg, "");
-out:
-    if (opened) {
-        img_lib_begin(&c);
-        if (ret < 0 && ds.fileid > 0)
-            h5_close_open_objects(ds.fileid);
-        rc = ismrmrd_close_dataset(&ds);
-        img_lib_end(&c, msg, sizeof msg, "libismrmrd cannot close it");
-        if (rc != ISMRMRD_NOERROR && ret == 0) {
-            errf(err, errlen, "%s: %s", path, msg);
-            ret = -1;
-        }
-    }
-    free(ds.filename);
-    free(ds.groupname);
-    free(xml);
-    free(mag);
-    if (!in_place) {
-        if (ret == 0)
-            ret = tmp_commit(&t, err, errlen);
-        else
-            tmp_abort(&t);
-    }
-    return ret;
 }

@@ -145,184 +145,286 @@ static void phase_fit(const float complex *fwd, const float complex *rev, int nx
     free(z);
 }
 
-struct kspace *recon_kspace(const struct raw_file *f, const struct recon_opts *o, char *err,
+/* The state of one placement: the raw data, the grid's shape and what
+   the steps of recon_kspace hand on to each other. */
+struct build {
+    const struct raw_file *f;
+    const struct recon_opts *o;
+    struct grid_map g;
+    int nx, ncoils, nslices, nframes;
+    size_t vol;                     /* nx · ny · nz */
+    size_t nimg, npc;               /* imaging and phase-correction acquisitions */
+    uint32_t maxs;                  /* the most samples of an imaging acquisition */
+    int32_t maxl[VM_LABEL__COUNT];  /* the largest label of the imaging data */
+    const struct raw_acq *first;    /* the first imaging acquisition */
+    double (*spos)[3];              /* each slice's position (m), where seen */
+    bool *seen;
+    float complex *line;            /* one line, all coils (fft_alloc) */
+    size_t line_n;
+    double *pc_a, *pc_b;            /* per slice: the EPI phase error, or NULL */
+};
+
+/* The trajectory must be one Larmor reconstructs; -1 with a message. */
+static int check_trajectory(const struct raw_header *h, const struct recon_opts *o, char *err,
                             size_t errlen)
 {
-    const struct raw_header *h = &f->hdr;
     const char *traj = h->trajectory ? h->trajectory : "cartesian";
     if (strcmp(traj, "cartesian") && strcmp(traj, "epi") && strcmp(traj, "other")) {
         snprintf(err, errlen, "the raw data's trajectory is '%s'; Larmor reconstructs Cartesian "
                  "and EPI data only (a non-Cartesian recon such as `bart nufft` can take '%s' "
                  "data)", traj, traj);
-        return NULL;
+        return -1;
     }
     if (!strcmp(traj, "other"))
         note(o, "the header names the trajectory 'other'; reconstructing it as Cartesian, "
                 "by its encoding counters");
+    return 0;
+}
 
-    /* extent of the labels and samples of the imaging data */
-    int32_t maxl[VM_LABEL__COUNT], minl[VM_LABEL__COUNT];
+/* The extent of the labels and samples of the imaging data; -1 with a
+   message when there is none or a counter is negative. */
+static int scan_extent(struct build *b, char *err, size_t errlen)
+{
+    const struct raw_file *f = b->f;
+    int32_t minl[VM_LABEL__COUNT];
     for (int l = 0; l < VM_LABEL__COUNT; l++) {
-        maxl[l] = 0;
+        b->maxl[l] = 0;
         minl[l] = INT32_MAX;
     }
-    uint32_t maxs = 0;
-    int ncoils = 0;
-    size_t nimg = 0, npc = 0;
-    const struct raw_acq *first = NULL;
     for (size_t i = 0; i < f->nacq; i++) {
         const struct raw_acq *a = &f->acq[i];
         if (flag(a, RAW_IS_PHASECORR_DATA))
-            npc++;
+            b->npc++;
         if (!is_imaging(a))
             continue;
-        if (!first)
-            first = a;
-        nimg++;
+        if (!b->first)
+            b->first = a;
+        b->nimg++;
         for (int l = 0; l < VM_LABEL__COUNT; l++) {
-            if (a->labels[l] > maxl[l])
-                maxl[l] = a->labels[l];
+            if (a->labels[l] > b->maxl[l])
+                b->maxl[l] = a->labels[l];
             if (a->labels[l] < minl[l])
                 minl[l] = a->labels[l];
         }
-        if (a->samples > maxs)
-            maxs = a->samples;
-        if (a->ncoils > ncoils)
-            ncoils = a->ncoils;
+        if (a->samples > b->maxs)
+            b->maxs = a->samples;
+        if (a->ncoils > b->ncoils)
+            b->ncoils = a->ncoils;
     }
-    if (!nimg) {
+    if (!b->nimg) {
         snprintf(err, errlen, "the raw data holds no imaging acquisitions (%zu acquisitions, "
                  "all noise, calibration or navigator data)", f->nacq);
-        return NULL;
+        return -1;
     }
     for (int l = 0; l < VM_LABEL__COUNT; l++)
         if (minl[l] < 0) {
             snprintf(err, errlen, "an acquisition has a negative '%s' counter (%d)",
                      vm_label_names[l], (int)minl[l]);
-            return NULL;
+            return -1;
         }
+    return 0;
+}
 
-    struct grid_map g;
-    int nx = h->matrix[0] >= (int)maxs ? h->matrix[0] : (int)maxs;
-    g.ny = h->matrix[1] > maxl[VM_LABEL_LIN] ? h->matrix[1] : maxl[VM_LABEL_LIN] + 1;
-    g.nz = h->matrix[2] > maxl[VM_LABEL_PAR] ? h->matrix[2] : maxl[VM_LABEL_PAR] + 1;
-    if (g.ny < 1)
-        g.ny = 1;
-    if (g.nz < 1)
-        g.nz = 1;
+/* The grid's shape from the header and the extent; -1 with a message when
+   it would not fit in memory. */
+static int plan_grid(struct build *b, char *err, size_t errlen)
+{
+    const struct raw_header *h = &b->f->hdr;
+    const int32_t *maxl = b->maxl;
+    struct grid_map *g = &b->g;
+    b->nx = h->matrix[0] >= (int)b->maxs ? h->matrix[0] : (int)b->maxs;
+    g->ny = h->matrix[1] > maxl[VM_LABEL_LIN] ? h->matrix[1] : maxl[VM_LABEL_LIN] + 1;
+    g->nz = h->matrix[2] > maxl[VM_LABEL_PAR] ? h->matrix[2] : maxl[VM_LABEL_PAR] + 1;
+    if (g->ny < 1)
+        g->ny = 1;
+    if (g->nz < 1)
+        g->nz = 1;
     const struct raw_limit *ly = &h->limits[VM_LABEL_LIN], *lz = &h->limits[VM_LABEL_PAR];
-    g.cy = ly->max >= ly->min && g.ny > 1 ? ly->centre : g.ny / 2;
-    g.cz = lz->max >= lz->min && g.nz > 1 ? lz->centre : g.nz / 2;
-    g.neco = maxl[VM_LABEL_ECO] + 1;
-    g.nphs = maxl[VM_LABEL_PHS] + 1;
-    g.nrep = maxl[VM_LABEL_REP] + 1;
-    g.nset = maxl[VM_LABEL_SET] + 1;
-    int nslices = maxl[VM_LABEL_SLC] + 1;
-    int nframes = g.neco * g.nphs * g.nrep * g.nset;
-    size_t vol = (size_t)nx * (size_t)g.ny * (size_t)g.nz;
-    double total = (double)vol * ncoils * nslices * nframes;
-    if (total * sizeof(float complex) > 64e9 || vol > (size_t)INT32_MAX) {
+    g->cy = ly->max >= ly->min && g->ny > 1 ? ly->centre : g->ny / 2;
+    g->cz = lz->max >= lz->min && g->nz > 1 ? lz->centre : g->nz / 2;
+    g->neco = maxl[VM_LABEL_ECO] + 1;
+    g->nphs = maxl[VM_LABEL_PHS] + 1;
+    g->nrep = maxl[VM_LABEL_REP] + 1;
+    g->nset = maxl[VM_LABEL_SET] + 1;
+    b->nslices = maxl[VM_LABEL_SLC] + 1;
+    b->nframes = g->neco * g->nphs * g->nrep * g->nset;
+    b->vol = (size_t)b->nx * (size_t)g->ny * (size_t)g->nz;
+    double total = (double)b->vol * b->ncoils * b->nslices * b->nframes;
+    if (total * sizeof(float complex) > 64e9 || b->vol > (size_t)INT32_MAX) {
         snprintf(err, errlen, "the k-space grid (%d x %d x %d, %d coils, %d slices, %d frames) "
-                 "would need %.1f GB", nx, g.ny, g.nz, ncoils, nslices, nframes,
+                 "would need %.1f GB", b->nx, g->ny, g->nz, b->ncoils, b->nslices, b->nframes,
                  total * sizeof(float complex) * 1e-9);
-        return NULL;
+        return -1;
     }
+    return 0;
+}
 
+/* An empty grid of b's shape: each frame's labels, the header's geometry,
+   the directions of the first imaging acquisition. */
+static struct kspace *new_grid(const struct build *b)
+{
+    const struct raw_header *h = &b->f->hdr;
+    const struct grid_map *g = &b->g;
     struct kspace *k = xcalloc(1, sizeof *k);
-    k->nx = nx;
-    k->ny = g.ny;
-    k->nz = g.nz;
-    k->ncoils = ncoils;
-    k->nslices = nslices;
-    k->nframes = nframes;
-    k->data = fft_alloc((size_t)total);
-    size_t nmask = vol * (size_t)nslices * (size_t)nframes;
-    /* samples per grid point (averages), saturating: more than 254 of one
-       point is refused below */
-    unsigned char *count = xcalloc(nmask, 1);
-    bool too_many = false;
-    k->frame_labels = xcalloc((size_t)nframes, sizeof *k->frame_labels);
-    k->lo[0] = nx;
-    k->lo[1] = g.ny;
-    k->lo[2] = g.nz;
+    k->nx = b->nx;
+    k->ny = g->ny;
+    k->nz = g->nz;
+    k->ncoils = b->ncoils;
+    k->nslices = b->nslices;
+    k->nframes = b->nframes;
+    k->data = fft_alloc(b->vol * (size_t)b->ncoils * (size_t)b->nslices * (size_t)b->nframes);
+    k->frame_labels = xcalloc((size_t)b->nframes, sizeof *k->frame_labels);
+    k->lo[0] = b->nx;
+    k->lo[1] = g->ny;
+    k->lo[2] = g->nz;
     k->hi[0] = k->hi[1] = k->hi[2] = -1;
-    for (int fr = 0; fr < nframes; fr++) {
+    for (int fr = 0; fr < b->nframes; fr++) {
         int r = fr;
-        k->frame_labels[fr][VM_LABEL_ECO] = r % g.neco;
-        r /= g.neco;
-        k->frame_labels[fr][VM_LABEL_PHS] = r % g.nphs;
-        r /= g.nphs;
-        k->frame_labels[fr][VM_LABEL_REP] = r % g.nrep;
-        k->frame_labels[fr][VM_LABEL_SET] = r / g.nrep;
+        k->frame_labels[fr][VM_LABEL_ECO] = r % g->neco;
+        r /= g->neco;
+        k->frame_labels[fr][VM_LABEL_PHS] = r % g->nphs;
+        r /= g->nphs;
+        k->frame_labels[fr][VM_LABEL_REP] = r % g->nrep;
+        k->frame_labels[fr][VM_LABEL_SET] = r / g->nrep;
     }
     for (int d = 0; d < 3; d++) {
         k->fov[d] = h->fov[d];
         k->recon_matrix[d] = h->recon_matrix[d];
         k->recon_fov[d] = h->recon_fov[d];
     }
+    unit_or_default(b->first->read_dir, k->read_dir, 0);
+    unit_or_default(b->first->phase_dir, k->phase_dir, 1);
+    unit_or_default(b->first->slice_dir, k->slice_dir, 2);
+    return k;
+}
 
-    /* geometry from the first imaging acquisition; the slices' positions */
-    unit_or_default(first->read_dir, k->read_dir, 0);
-    unit_or_default(first->phase_dir, k->phase_dir, 1);
-    unit_or_default(first->slice_dir, k->slice_dir, 2);
-    double (*spos)[3] = xcalloc((size_t)nslices, sizeof *spos);
-    bool *seen = xcalloc((size_t)nslices, sizeof *seen);
-
-    /* phase correction: forward and reversed reference lines per slice, in
-       hybrid space (x transformed) */
-    size_t line_n = (size_t)nx * (size_t)ncoils;
-    float complex *line = fft_alloc(line_n);
-    double *pc_a = NULL, *pc_b = NULL;
-    size_t nrev_img = 0;
-    for (size_t i = 0; i < f->nacq; i++)
-        if (is_imaging(&f->acq[i]) && flag(&f->acq[i], RAW_IS_REVERSE))
-            nrev_img++;
-    if (npc && nrev_img) {
-        float complex *fw = fft_alloc(line_n * (size_t)nslices);
-        float complex *rv = fft_alloc(line_n * (size_t)nslices);
-        int *nf = xcalloc((size_t)nslices, sizeof *nf), *nr = xcalloc((size_t)nslices, sizeof *nr);
-        for (size_t i = 0; i < f->nacq; i++) {
-            const struct raw_acq *a = &f->acq[i];
-            int s = a->labels[VM_LABEL_SLC];
-            if (!flag(a, RAW_IS_PHASECORR_DATA) || s >= nslices || a->ncoils < ncoils)
-                continue;
-            size_t dummy = 0;
-            place_line(a, nx, ncoils, line, &dummy);
-            fft_centred(line, 1, &nx, (size_t)ncoils, +1);
-            bool rev = flag(a, RAW_IS_REVERSE);
-            float complex *acc = (rev ? rv : fw) + (size_t)s * line_n;
-            for (size_t j = 0; j < line_n; j++)
-                acc[j] += line[j];
-            (rev ? nr : nf)[s]++;
-        }
-        pc_a = xcalloc((size_t)nslices, sizeof *pc_a);
-        pc_b = xcalloc((size_t)nslices, sizeof *pc_b);
-        int fitted = 0;
-        for (int s = 0; s < nslices; s++)
-            if (nf[s] && nr[s]) {
-                phase_fit(fw + (size_t)s * line_n, rv + (size_t)s * line_n, nx, ncoils,
-                          &pc_a[s], &pc_b[s]);
-                fitted++;
-                note(o, "EPI phase correction, slice %d: %.4f rad + %.5f rad/sample "
-                        "(from %d forward and %d reversed reference lines)",
-                     s, pc_a[s], pc_b[s], nf[s], nr[s]);
-            }
-        if (fitted < nslices)
-            note(o, "%d of %d slices have no forward and reversed reference lines; their "
-                    "reversed lines are not phase-corrected", nslices - fitted, nslices);
-        k->phase_corrected = fitted > 0;
-        fft_free(fw);
-        fft_free(rv);
-        free(nf);
-        free(nr);
-    } else if (nrev_img) {
-        note(o, "%zu reversed (EPI) lines and no phase-correction reference lines: "
-                "reversed lines are flipped but not phase-corrected", nrev_img);
+/* The per-slice phase errors (b->pc_a, b->pc_b) from the forward and
+   reversed reference lines, summed in hybrid space (x transformed). */
+static void fit_phase_correction(struct build *b, struct kspace *k)
+{
+    const struct raw_file *f = b->f;
+    int nx = b->nx, ncoils = b->ncoils, nslices = b->nslices;
+    size_t line_n = b->line_n;
+    float complex *line = b->line;
+    float complex *fw = fft_alloc(line_n * (size_t)nslices);
+    float complex *rv = fft_alloc(line_n * (size_t)nslices);
+    int *nf = xcalloc((size_t)nslices, sizeof *nf), *nr = xcalloc((size_t)nslices, sizeof *nr);
+    for (size_t i = 0; i < f->nacq; i++) {
+        const struct raw_acq *a = &f->acq[i];
+        int s = a->labels[VM_LABEL_SLC];
+        if (!flag(a, RAW_IS_PHASECORR_DATA) || s >= nslices || a->ncoils < ncoils)
+            continue;
+        size_t dummy = 0;
+        place_line(a, nx, ncoils, line, &dummy);
+        fft_centred(line, 1, &nx, (size_t)ncoils, +1);
+        bool rev = flag(a, RAW_IS_REVERSE);
+        float complex *acc = (rev ? rv : fw) + (size_t)s * line_n;
+        for (size_t j = 0; j < line_n; j++)
+            acc[j] += line[j];
+        (rev ? nr : nf)[s]++;
     }
+    b->pc_a = xcalloc((size_t)nslices, sizeof *b->pc_a);
+    b->pc_b = xcalloc((size_t)nslices, sizeof *b->pc_b);
+    int fitted = 0;
+    for (int s = 0; s < nslices; s++)
+        if (nf[s] && nr[s]) {
+            phase_fit(fw + (size_t)s * line_n, rv + (size_t)s * line_n, nx, ncoils,
+                      &b->pc_a[s], &b->pc_b[s]);
+            fitted++;
+            note(b->o, "EPI phase correction, slice %d: %.4f rad + %.5f rad/sample "
+                    "(from %d forward and %d reversed reference lines)",
+                 s, b->pc_a[s], b->pc_b[s], nf[s], nr[s]);
+        }
+    if (fitted < nslices)
+        note(b->o, "%d of %d slices have no forward and reversed reference lines; their "
+                "reversed lines are not phase-corrected", nslices - fitted, nslices);
+    k->phase_corrected = fitted > 0;
+    fft_free(fw);
+    fft_free(rv);
+    free(nf);
+    free(nr);
+}
 
-    /* where each acquisition's samples go */
-    struct placement *pl = xmalloc(nimg * sizeof *pl);
-    size_t npl = 0;
+/* Phase correction where there are reversed imaging lines: fitted from
+   the reference lines when there are some, else a note. */
+static void phase_correction(struct build *b, struct kspace *k)
+{
+    size_t nrev_img = 0;
+    for (size_t i = 0; i < b->f->nacq; i++)
+        if (is_imaging(&b->f->acq[i]) && flag(&b->f->acq[i], RAW_IS_REVERSE))
+            nrev_img++;
+    if (b->npc && nrev_img)
+        fit_phase_correction(b, k);
+    else if (nrev_img)
+        note(b->o, "%zu reversed (EPI) lines and no phase-correction reference lines: "
+                "reversed lines are flipped but not phase-corrected", nrev_img);
+}
+
+/* The samples of a (first sample's index x0, direction rev) that land on
+   a grid of nx points: s_lo .. s_hi - 1. */
+static void grid_range(const struct raw_acq *a, long x0, bool rev, int nx, uint32_t *s_lo,
+                       uint32_t *s_hi)
+{
+    *s_lo = 0;
+    *s_hi = a->samples;
+    if (!rev) {
+        if (x0 < 0)
+            *s_lo = (uint32_t)-x0;
+        if (x0 + (long)a->samples > nx)
+            *s_hi = (uint32_t)(nx - x0 > 0 ? nx - x0 : 0);
+    } else {
+        if (x0 >= nx)
+            *s_lo = (uint32_t)(x0 - nx + 1);
+        if (x0 - (long)a->samples + 1 < 0)
+            *s_hi = (uint32_t)(x0 + 1 > 0 ? x0 + 1 : 0);
+    }
+    if (*s_hi < *s_lo)
+        *s_hi = *s_lo;
+}
+
+/* Widen the sampled extent of k by the grid points x in xa..xb (either
+   order) of line y, partition z. */
+static void widen_extent(struct kspace *k, long xa, long xb, long y, long z)
+{
+    long xmin = xa < xb ? xa : xb, xmax = xa < xb ? xb : xa;
+    k->lo[0] = xmin < k->lo[0] ? (int)xmin : k->lo[0];
+    k->hi[0] = xmax > k->hi[0] ? (int)xmax : k->hi[0];
+    k->lo[1] = y < k->lo[1] ? (int)y : k->lo[1];
+    k->hi[1] = y > k->hi[1] ? (int)y : k->hi[1];
+    k->lo[2] = z < k->lo[2] ? (int)z : k->lo[2];
+    k->hi[2] = z > k->hi[2] ? (int)z : k->hi[2];
+}
+
+/* A reversed line of slice s, phase-corrected in hybrid space, added to
+   the grid at row drow. */
+static void add_corrected(const struct build *b, struct kspace *k, const struct raw_acq *a,
+                          int s, size_t drow)
+{
+    int nx = b->nx, ncoils = b->ncoils;
+    float complex *line = b->line;
+    size_t dummy = 0;
+    place_line(a, nx, ncoils, line, &dummy);
+    fft_centred(line, 1, &nx, (size_t)ncoils, +1);
+    for (int c = 0; c < ncoils; c++)
+        for (int x = 0; x < nx; x++)
+            line[(size_t)c * nx + x] *=
+                (float complex)cexp(-I * (b->pc_a[s] + b->pc_b[s] * (x - nx / 2)));
+    fft_centred(line, 1, &nx, (size_t)ncoils, -1);
+    for (int c = 0; c < ncoils; c++)
+        for (int x = 0; x < nx; x++)
+            k->data[drow + (size_t)c * b->vol + (size_t)x] += line[(size_t)c * nx + x];
+}
+
+/* Where each imaging acquisition's samples go (pl, *npl of them), the
+   counts of k, the slices' positions; the phase-corrected lines are
+   added to the grid here. -1 with a message on a coil count that
+   differs. */
+static int place_acqs(struct build *b, struct kspace *k, struct placement *pl, size_t *npl,
+                      char *err, size_t errlen)
+{
+    const struct raw_file *f = b->f;
+    const struct grid_map *g = &b->g;
+    int nx = b->nx, ncoils = b->ncoils, nslices = b->nslices;
     for (size_t i = 0; i < f->nacq; i++) {
         const struct raw_acq *a = &f->acq[i];
         if (!is_imaging(a)) {
@@ -334,76 +436,53 @@ struct kspace *recon_kspace(const struct raw_file *f, const struct recon_opts *o
         if (a->ncoils != ncoils) {
             snprintf(err, errlen, "acquisition %zu has %d coils where the others have %d",
                      i, a->ncoils, ncoils);
-            kspace_free(k);
-            k = NULL;
-            goto out;
+            return -1;
         }
         int s = a->labels[VM_LABEL_SLC];
-        long y = (long)a->labels[VM_LABEL_LIN] - g.cy + g.ny / 2;
-        long z = (long)a->labels[VM_LABEL_PAR] - g.cz + g.nz / 2;
-        if (y < 0 || y >= g.ny || z < 0 || z >= g.nz) {
+        long y = (long)a->labels[VM_LABEL_LIN] - g->cy + g->ny / 2;
+        long z = (long)a->labels[VM_LABEL_PAR] - g->cz + g->nz / 2;
+        if (y < 0 || y >= g->ny || z < 0 || z >= g->nz) {
             k->ndropped_samples += a->samples;
             continue;
         }
-        if (!seen[s]) {
-            seen[s] = true;
+        if (!b->seen[s]) {
+            b->seen[s] = true;
             for (int d = 0; d < 3; d++)
-                spos[s][d] = a->position[d] * 1e-3;
+                b->spos[s][d] = a->position[d] * 1e-3;
         }
         bool rev = flag(a, RAW_IS_REVERSE);
-        int fr = frame_of(&g, a->labels);
-        size_t mrow = ((((size_t)fr * nslices + s) * g.nz + z) * g.ny + y) * nx;
-        size_t drow = (((((size_t)fr * nslices + s) * ncoils) * g.nz + z) * g.ny + y) * nx;
+        int fr = frame_of(g, a->labels);
+        size_t mrow = ((((size_t)fr * nslices + s) * g->nz + z) * g->ny + y) * nx;
+        size_t drow = (((((size_t)fr * nslices + s) * ncoils) * g->nz + z) * g->ny + y) * nx;
         /* the samples' grid range */
         long x0 = ro_index(a, 0, nx), step = rev ? -1 : 1;
-        uint32_t s_lo = 0, s_hi = a->samples;     /* samples that land on the grid */
-        if (!rev) {
-            if (x0 < 0)
-                s_lo = (uint32_t)-x0;
-            if (x0 + (long)a->samples > nx)
-                s_hi = (uint32_t)(nx - x0 > 0 ? nx - x0 : 0);
-        } else {
-            if (x0 >= nx)
-                s_lo = (uint32_t)(x0 - nx + 1);
-            if (x0 - (long)a->samples + 1 < 0)
-                s_hi = (uint32_t)(x0 + 1 > 0 ? x0 + 1 : 0);
-        }
-        if (s_hi < s_lo)
-            s_hi = s_lo;
+        uint32_t s_lo, s_hi;          /* samples that land on the grid */
+        grid_range(a, x0, rev, nx, &s_lo, &s_hi);
         k->ndropped_samples += a->samples - (s_hi - s_lo);
-        if (s_hi > s_lo) {
-            long xa = x0 + step * (long)s_lo, xb = x0 + step * (long)(s_hi - 1);
-            long xmin = xa < xb ? xa : xb, xmax = xa < xb ? xb : xa;
-            k->lo[0] = xmin < k->lo[0] ? (int)xmin : k->lo[0];
-            k->hi[0] = xmax > k->hi[0] ? (int)xmax : k->hi[0];
-            k->lo[1] = y < k->lo[1] ? (int)y : k->lo[1];
-            k->hi[1] = y > k->hi[1] ? (int)y : k->hi[1];
-            k->lo[2] = z < k->lo[2] ? (int)z : k->lo[2];
-            k->hi[2] = z > k->hi[2] ? (int)z : k->hi[2];
-        }
+        if (s_hi > s_lo)
+            widen_extent(k, x0 + step * (long)s_lo, x0 + step * (long)(s_hi - 1), y, z);
         if (rev)
             k->nreversed++;
-        if (rev && pc_a && (pc_a[s] != 0 || pc_b[s] != 0)) {
-            size_t dummy = 0;
-            place_line(a, nx, ncoils, line, &dummy);
-            fft_centred(line, 1, &nx, (size_t)ncoils, +1);
-            for (int c = 0; c < ncoils; c++)
-                for (int x = 0; x < nx; x++)
-                    line[(size_t)c * nx + x] *=
-                        (float complex)cexp(-I * (pc_a[s] + pc_b[s] * (x - nx / 2)));
-            fft_centred(line, 1, &nx, (size_t)ncoils, -1);
-            for (int c = 0; c < ncoils; c++)
-                for (int x = 0; x < nx; x++)
-                    k->data[drow + (size_t)c * vol + (size_t)x] += line[(size_t)c * nx + x];
-        }
-        pl[npl++] = (struct placement){ a, drow, mrow, x0, (int)step, s_lo, s_hi,
-                                        rev && pc_a && (pc_a[s] != 0 || pc_b[s] != 0) };
+        bool corrected = rev && b->pc_a && (b->pc_a[s] != 0 || b->pc_b[s] != 0);
+        if (corrected)
+            add_corrected(b, k, a, s, drow);
+        pl[(*npl)++] = (struct placement){ a, drow, mrow, x0, (int)step, s_lo, s_hi, corrected };
         k->nused++;
     }
-    /* the samples onto the grid, in parallel: each thread owns a range of
-       grid rows, so averages of one row add up in one thread */
-    size_t nrows = nmask / (size_t)nx;
-#pragma omp parallel reduction(|| : too_many) if (nimg * maxs >= 65536)
+    return 0;
+}
+
+/* The samples onto the grid, in parallel: each thread owns a range of
+   grid rows, so averages of one row add up in one thread. count gets the
+   samples per grid point, saturating; -1 when a point has more than 254. */
+static int grid_samples(const struct build *b, struct kspace *k, const struct placement *pl,
+                        size_t npl, unsigned char *count)
+{
+    int nx = b->nx, ncoils = b->ncoils;
+    size_t vol = b->vol;
+    size_t nrows = vol * (size_t)b->nslices * (size_t)b->nframes / (size_t)nx;
+    bool too_many = false;
+#pragma omp parallel reduction(|| : too_many) if (b->nimg * b->maxs >= 65536)
     {
         size_t t = (size_t)omp_thread(), nt = (size_t)omp_threads();
         size_t r0 = nrows * t / nt, r1 = nrows * (t + 1) / nt;
@@ -430,19 +509,15 @@ struct kspace *recon_kspace(const struct raw_file *f, const struct recon_opts *o
             }
         }
     }
-    free(pl);
-    pl = NULL;
-    /* averages: the mean of what landed on each point */
-    if (too_many) {
-        snprintf(err, errlen, "more than 254 acquisitions land on the same k-space point "
-                 "(averages); Larmor averages at most 254");
-        kspace_free(k);
-        k = NULL;
-        goto out;
-    }
-    k->mask = count;
-    count = NULL;
-    for (size_t fs = 0; fs < (size_t)nframes * nslices; fs++)
+    return too_many ? -1 : 0;
+}
+
+/* Averages: the mean of what landed on each point; the mask 1 there. */
+static void average_points(const struct build *b, struct kspace *k)
+{
+    size_t vol = b->vol;
+    int ncoils = b->ncoils;
+    for (size_t fs = 0; fs < (size_t)b->nframes * b->nslices; fs++)
 #pragma omp parallel for schedule(static) if (vol >= 65536)
         for (size_t v = 0; v < vol; v++) {
             unsigned char n = k->mask[fs * vol + v];
@@ -452,13 +527,17 @@ struct kspace *recon_kspace(const struct raw_file *f, const struct recon_opts *o
                 k->mask[fs * vol + v] = 1;
             }
         }
-    /* position: the mean of the slices' centres; spacing from the two
-       lowest slices with data */
+}
+
+/* Position: the mean of the slices' centres; spacing from the two lowest
+   slices with data. */
+static void slice_geometry(const struct build *b, struct kspace *k)
+{
     int ns = 0, s0 = -1, s1 = -1;
-    for (int s = 0; s < nslices; s++)
-        if (seen[s]) {
+    for (int s = 0; s < b->nslices; s++)
+        if (b->seen[s]) {
             for (int d = 0; d < 3; d++)
-                k->position[d] += spos[s][d];
+                k->position[d] += b->spos[s][d];
             ns++;
             if (s0 < 0)
                 s0 = s;
@@ -470,20 +549,60 @@ struct kspace *recon_kspace(const struct raw_file *f, const struct recon_opts *o
     if (s1 >= 0) {
         double dz = 0;
         for (int d = 0; d < 3; d++)
-            dz += (spos[s1][d] - spos[s0][d]) * k->slice_dir[d];
+            dz += (b->spos[s1][d] - b->spos[s0][d]) * k->slice_dir[d];
         k->slice_spacing = fabs(dz) / (s1 - s0);
     }
+}
+
+struct kspace *recon_kspace(const struct raw_file *f, const struct recon_opts *o, char *err,
+                            size_t errlen)
+{
+    struct build b;
+    memset(&b, 0, sizeof b);
+    b.f = f;
+    b.o = o;
+    if (check_trajectory(&f->hdr, o, err, errlen) < 0 || scan_extent(&b, err, errlen) < 0 ||
+        plan_grid(&b, err, errlen) < 0)
+        return NULL;
+    struct kspace *k = new_grid(&b);
+    /* samples per grid point (averages), saturating: more than 254 of one
+       point is refused below */
+    size_t nmask = b.vol * (size_t)b.nslices * (size_t)b.nframes;
+    unsigned char *count = xcalloc(nmask, 1);
+    b.spos = xcalloc((size_t)b.nslices, sizeof *b.spos);
+    b.seen = xcalloc((size_t)b.nslices, sizeof *b.seen);
+    b.line_n = (size_t)b.nx * (size_t)b.ncoils;
+    b.line = fft_alloc(b.line_n);
+    phase_correction(&b, k);
+
+    struct placement *pl = xmalloc(b.nimg * sizeof *pl);
+    size_t npl = 0;
+    if (place_acqs(&b, k, pl, &npl, err, errlen) < 0)
+        goto fail;
+    if (grid_samples(&b, k, pl, npl, count) < 0) {
+        snprintf(err, errlen, "more than 254 acquisitions land on the same k-space point "
+                 "(averages); Larmor averages at most 254");
+        goto fail;
+    }
+    k->mask = count;
+    count = NULL;
+    average_points(&b, k);
+    slice_geometry(&b, k);
     if (k->ndropped_samples)
         note(o, "%zu samples fell outside the %d x %d x %d k-space grid and were dropped",
-             k->ndropped_samples, nx, g.ny, g.nz);
+             k->ndropped_samples, b.nx, b.g.ny, b.g.nz);
+    goto out;
+fail:
+    kspace_free(k);
+    k = NULL;
 out:
     free(pl);
     free(count);
-    free(spos);
-    free(seen);
-    free(pc_a);
-    free(pc_b);
-    fft_free(line);
+    free(b.spos);
+    free(b.seen);
+    free(b.pc_a);
+    free(b.pc_b);
+    fft_free(b.line);
     return k;
 }
 

@@ -1,5 +1,8 @@
 /*
- * reconstruct: see reconstruct.h.
+ * reconstruct: see reconstruct.h. The steps of one recon: read the raw
+ * data, load the coil sensitivities, place the k-space grid (recon.c),
+ * transform and combine it, write the images in the formats asked for and
+ * log one summary line. Owned here: nothing beyond a call.
  */
 #include "runtime/recon/reconstruct.h"
 
@@ -92,6 +95,132 @@ static int write_kspace(const struct kspace *k, const char *base, char *err, siz
     return cfl_write(base, 14, dims, k->data, err, errlen);
 }
 
+/* The file names written so far, for the summary line. */
+struct written {
+    char **names;
+    size_t n;
+};
+
+static void written_push(struct written *w, char *name)
+{
+    w->names = xrealloc(w->names, (w->n + 1) * sizeof *w->names);
+    w->names[w->n++] = name;
+}
+
+/* The coil sensitivities at c->sens_path into ro (*sens owns them); 0, or
+   -1 with the message logged. */
+static int load_sens(const struct recon_cli *c, struct recon_opts *ro, float complex **sens,
+                     FILE *log)
+{
+    long sd[16];
+    char err[1024];
+    if (cfl_read(c->sens_path, sd, sens, err, sizeof err) != 0) {
+        fprintf(log, "larmor recon: %s\n", err);
+        return -1;
+    }
+    for (int i = 4; i < 16; i++)
+        if (sd[i] != 1) {
+            fprintf(log, "larmor recon: %s: coil sensitivities must be x, y, z, coils "
+                    "(dimension %d has %ld entries; one set of maps is used)\n",
+                    c->sens_path, i, sd[i]);
+            return -1;
+        }
+    ro->sens = *sens;
+    memcpy(ro->sens_dims, sd, sizeof ro->sens_dims);
+    return 0;
+}
+
+/* The formats to write to out and, when out names one file, that file
+   (*single); a folder is created. 0, or -1 with the message in err. */
+static int out_formats(const char *out, unsigned formats, unsigned *fmt, const char **single,
+                       char *err, size_t errlen)
+{
+    *fmt = formats;
+    *single = out;
+    if (str_has_suffix(out, ".png"))
+        *fmt = RECON_FMT_PNG;
+    else if (str_has_suffix(out, ".nii"))
+        *fmt = RECON_FMT_NII;
+    else if (str_has_suffix(out, ".cfl") || str_has_suffix(out, ".hdr"))
+        *fmt = RECON_FMT_CFL;
+    else if (str_has_suffix(out, ".h5"))
+        *fmt = RECON_FMT_H5;
+    else {
+        *single = NULL;
+        if (!*fmt)
+            *fmt = RECON_FMT_PNG | RECON_FMT_NII;
+        return make_dirs(out, err, errlen);
+    }
+    return 0;
+}
+
+/* Write v in the formats asked for (the ISMRMRD images with the raw
+   data's header, into the raw file itself when out names it), listing
+   what is written in w; 0, or -1 with the message in err. */
+static int write_images(const struct image_vol *v, const struct raw_file *f,
+                        const char *raw_path, const char *out, const struct recon_cli *c,
+                        struct written *w, char *err, size_t errlen)
+{
+    unsigned fmt;
+    const char *single;
+    if (out_formats(out, c->formats, &fmt, &single, err, errlen) != 0)
+        return -1;
+    if (fmt & RECON_FMT_PNG) {
+        char *path = single ? xstrdup(single) : xasprintf("%s/image.png", out);
+        int r = img_write_png(v, path, &c->png, &w->names, &w->n, err, errlen);
+        free(path);
+        if (r)
+            return -1;
+    }
+    if (fmt & RECON_FMT_NII) {
+        char *path = single ? xstrdup(single) : xasprintf("%s/image.nii", out);
+        if (img_write_nifti(v, path, err, errlen) != 0) {
+            free(path);
+            return -1;
+        }
+        written_push(w, path);
+    }
+    if (fmt & RECON_FMT_CFL) {
+        char *base = single ? xasprintf("%.*s", (int)strlen(single) - 4, single)
+                            : xasprintf("%s/image", out);
+        int r = img_write_cfl(v, base, err, errlen);
+        if (!r)
+            written_push(w, xasprintf("%s.cfl", base));
+        free(base);
+        if (r)
+            return -1;
+    }
+    if (fmt & RECON_FMT_H5) {
+        char *path = single ? xstrdup(single) : xasprintf("%s/images.h5", out);
+        bool same = !strcmp(path, raw_path);
+        if (img_write_ismrmrd(v, path, f->xml, !same, err, errlen) != 0) {
+            free(path);
+            return -1;
+        }
+        written_push(w, path);
+    }
+    return 0;
+}
+
+/* The summary line: the image, where it came from, the time, the files. */
+static void log_summary(FILE *log, const struct image_vol *v, const struct kspace *k, bool roemer,
+                        double seconds, const struct written *w)
+{
+    char frames[32] = "";
+    if (v->nframes > 1)
+        snprintf(frames, sizeof frames, " x %d frames", v->nframes);
+    fprintf(log, "reconstructed %d x %d x %d voxels of %.3g x %.3g x %.3g mm%s from %zu "
+            "acquisitions (%d coil%s%s) in %.2f s:", v->nx, v->ny, v->nz,
+            v->voxel[0] * 1e3, v->voxel[1] * 1e3, v->voxel[2] * 1e3, frames, k->nused,
+            k->ncoils,
+            k->ncoils == 1 ? "" : "s",
+            k->ncoils > 1 ? (roemer ? ", Roemer" : ", sum of squares") : "",
+            seconds);
+    for (size_t i = 0; i < w->n; i++)
+        fprintf(log, "%s %s", i ? "," : "", w->names[i]);
+    fputc('\n', log);
+}
+
 int reconstruct(const char *raw_path, const char *out, const struct recon_cli *c, FILE *log)
 {
     char err[1024];
@@ -101,8 +230,7 @@ int reconstruct(const char *raw_path, const char *out, const struct recon_cli *c
     struct kspace *k = NULL;
     struct image_vol *v = NULL;
     float complex *sens = NULL;
-    char **names = NULL;
-    size_t nnames = 0;
+    struct written w = { NULL, 0 };
     struct recon_opts ro = c->ro;
     if (!c->quiet)
         ro.log = log;
@@ -115,22 +243,8 @@ int reconstruct(const char *raw_path, const char *out, const struct recon_cli *c
         fprintf(log, "larmor recon: %s\n", err);
         goto out;
     }
-    if (c->sens_path) {
-        long sd[16];
-        if (cfl_read(c->sens_path, sd, &sens, err, sizeof err) != 0) {
-            fprintf(log, "larmor recon: %s\n", err);
-            goto out;
-        }
-        for (int i = 4; i < 16; i++)
-            if (sd[i] != 1) {
-                fprintf(log, "larmor recon: %s: coil sensitivities must be x, y, z, coils "
-                        "(dimension %d has %ld entries; one set of maps is used)\n",
-                        c->sens_path, i, sd[i]);
-                goto out;
-            }
-        ro.sens = sens;
-        memcpy(ro.sens_dims, sd, sizeof ro.sens_dims);
-    }
+    if (c->sens_path && load_sens(c, &ro, &sens, log) != 0)
+        goto out;
     k = recon_kspace(f, &ro, err, sizeof err);
     if (!k) {
         fprintf(log, "larmor recon: %s: %s\n", raw_path, err);
@@ -141,8 +255,7 @@ int reconstruct(const char *raw_path, const char *out, const struct recon_cli *c
             fprintf(log, "larmor recon: %s\n", err);
             goto out;
         }
-        names = xrealloc(names, (nnames + 1) * sizeof *names);
-        names[nnames++] = xasprintf("%s.cfl", c->kspace_path);
+        written_push(&w, xasprintf("%s.cfl", c->kspace_path));
     }
     if (c->on_kspace)
         c->on_kspace(c->hook_ctx, k);
@@ -152,105 +265,26 @@ int reconstruct(const char *raw_path, const char *out, const struct recon_cli *c
         goto out;
     }
     v->sequence_name = f->hdr.sequence_name;
-
-    /* where it goes */
-    unsigned fmt = c->formats;
-    const char *single = NULL;
-    if (str_has_suffix(out, ".png"))
-        fmt = RECON_FMT_PNG, single = out;
-    else if (str_has_suffix(out, ".nii"))
-        fmt = RECON_FMT_NII, single = out;
-    else if (str_has_suffix(out, ".cfl") || str_has_suffix(out, ".hdr"))
-        fmt = RECON_FMT_CFL, single = out;
-    else if (str_has_suffix(out, ".h5"))
-        fmt = RECON_FMT_H5, single = out;
-    else {
-        if (!fmt)
-            fmt = RECON_FMT_PNG | RECON_FMT_NII;
-        if (make_dirs(out, err, sizeof err) != 0) {
-            fprintf(log, "larmor recon: %s\n", err);
-            goto out;
-        }
-    }
-    if (fmt & RECON_FMT_PNG) {
-        char *path = single ? xstrdup(single) : xasprintf("%s/image.png", out);
-        int r = img_write_png(v, path, &c->png, &names, &nnames, err, sizeof err);
-        free(path);
-        if (r) {
-            fprintf(log, "larmor recon: %s\n", err);
-            goto out;
-        }
-    }
-    if (fmt & RECON_FMT_NII) {
-        char *path = single ? xstrdup(single) : xasprintf("%s/image.nii", out);
-        int r = img_write_nifti(v, path, err, sizeof err);
-        if (!r) {
-            names = xrealloc(names, (nnames + 1) * sizeof *names);
-            names[nnames++] = path;
-        } else {
-            free(path);
-            fprintf(log, "larmor recon: %s\n", err);
-            goto out;
-        }
-    }
-    if (fmt & RECON_FMT_CFL) {
-        char *base = single ? xasprintf("%.*s", (int)strlen(single) - 4, single)
-                            : xasprintf("%s/image", out);
-        int r = img_write_cfl(v, base, err, sizeof err);
-        if (!r) {
-            names = xrealloc(names, (nnames + 1) * sizeof *names);
-            names[nnames++] = xasprintf("%s.cfl", base);
-        }
-        free(base);
-        if (r) {
-            fprintf(log, "larmor recon: %s\n", err);
-            goto out;
-        }
-    }
-    if (fmt & RECON_FMT_H5) {
-        char *path = single ? xstrdup(single) : xasprintf("%s/images.h5", out);
-        bool same = !strcmp(path, raw_path);
-        int r = img_write_ismrmrd(v, path, f->xml, !same, err, sizeof err);
-        if (!r) {
-            names = xrealloc(names, (nnames + 1) * sizeof *names);
-            names[nnames++] = path;
-        } else {
-            free(path);
-            fprintf(log, "larmor recon: %s\n", err);
-            goto out;
-        }
+    if (write_images(v, f, raw_path, out, c, &w, err, sizeof err) != 0) {
+        fprintf(log, "larmor recon: %s\n", err);
+        goto out;
     }
     if (c->on_image) {
-        char *written = NULL;
-        if (c->on_image(c->hook_ctx, v, &written, err, sizeof err) != 0) {
+        char *name = NULL;
+        if (c->on_image(c->hook_ctx, v, &name, err, sizeof err) != 0) {
             fprintf(log, "larmor recon: %s\n", err);
             goto out;
         }
-        if (written) {
-            names = xrealloc(names, (nnames + 1) * sizeof *names);
-            names[nnames++] = written;
-        }
+        if (name)
+            written_push(&w, name);
     }
-    if (!c->quiet) {
-        char frames[32] = "";
-        if (v->nframes > 1)
-            snprintf(frames, sizeof frames, " x %d frames", v->nframes);
-        fprintf(log, "reconstructed %d x %d x %d voxels of %.3g x %.3g x %.3g mm%s from %zu "
-                "acquisitions (%d coil%s%s) in %.2f s:", v->nx, v->ny, v->nz,
-                v->voxel[0] * 1e3, v->voxel[1] * 1e3, v->voxel[2] * 1e3, frames, k->nused,
-                k->ncoils,
-                k->ncoils == 1 ? "" : "s",
-                k->ncoils > 1 ? (sens ? ", Roemer" : ", sum of squares") : "",
-                monotonic_s() - t0);
-        for (size_t i = 0; i < nnames; i++)
-            fprintf(log, "%s %s", i ? "," : "", names[i]);
-        fputc('\n', log);
-    }
+    if (!c->quiet)
+        log_summary(log, v, k, sens != NULL, monotonic_s() - t0, &w);
     rc = 0;
 out:
-    for (size_t i = 0; i < nnames; i++)
-        free(names[i]);
-    free(names);
+    for (size_t i = 0; i < w.n; i++)
+        free(w.names[i]);
+    free(w.names);
     image_free(v);
     kspace_free(k);
     raw_file_free(f);

@@ -4,11 +4,13 @@
  * runtime/system/sysprint.c prints the result.
  *
  * runtime/io/ytree.c builds a small tree (scalars, sequences, mappings with
- * byte spans; anchors and aliases resolved, nesting capped); a schema
- * walk then checks every key and value against tables of fields, each with
- * its kind of quantity (and so its units) and its sane range, and reports
- * every problem it finds, not only the first. Values carry units as text
- * ("40 mT/m", "10 us"): the language's units (base/units.h) plus a few
+ * byte spans; anchors and aliases resolved, nesting capped) and walks its
+ * sections against tables of keys (ysec_open: unknown, duplicate and
+ * missing keys); the schema walk here checks every value against tables of
+ * fields, each with its kind of quantity (and so its units) and its sane
+ * range, and reports every problem it finds, not only the first. Values
+ * carry units as text ("40 mT/m", "10 us"): the language's units
+ * (base/units.h; unit_number_len finds the number) plus a few
  * only a system file needs (kg, J, W/kg/uT^2). A decimal value is scaled
  * by its power of ten in decimal, so "69.28 mT/m" is the double 69.28e-3
  * exactly, and a time is an exact count of nanoseconds or an error.
@@ -42,7 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compiler/compile.h"
+#include "base/paths.h"
 #include "base/units.h"
 #include "base/util.h"
 #include "runtime/io/ytree.h"
@@ -58,6 +60,11 @@ static const struct ydoc_kind sys_yaml = {
     .second_doc_help = "a system file holds one document: remove the `---` line and what "
                        "follows, or put the second system in a file of its own",
     .depth_help = "a system file nests at most a few levels (section, key, axis)",
+    .type_code = 715, .unknown_code = 712, .dup_code = 713, .missing_code = 714,
+    .range_code = 720,
+    .the_what = "the system file", .map_name = "a mapping (key: value lines)",
+    .seq_name = "a sequence", .map_lines = "`key: value` lines", .top_prep = "at",
+    .add_prep = "under", .add_end = ":",
 };
 
 /* ---------------------------------------------------- kinds of quantity */
@@ -118,7 +125,7 @@ static const struct {
 };
 
 /* Format an SI value in the kind's display unit (12 significant digits). */
-static void fmt_q(double si, enum qk k, char *buf, size_t n)
+static void fmt_q(double si, int k, char *buf, size_t n)
 {
     const struct qkind *q = &qkinds[k];
     if (si == 0 || k == Q_NUMBER) {
@@ -150,43 +157,27 @@ static bool pow10_of(double scale, int *k)
     return true;
 }
 
-/* Length of the decimal number at the start of s (sign, digits, point,
-   exponent); 0 if there is none. *mant is the length of the part before
-   the exponent, *exp the exponent's value (clamped). */
-static size_t scan_number(const char *s, size_t n, size_t *mant, long *exp)
+/* The parts of the decimal number s of length n (base/units.h
+   unit_number_len): *mant is the length of the part before the exponent,
+   *exp the exponent's value (clamped). */
+static void split_exponent(const char *s, size_t n, size_t *mant, long *exp)
 {
-    size_t i = 0, digits = 0;
-    if (i < n && (s[i] == '+' || s[i] == '-'))
+    size_t i = 0;
+    while (i < n && s[i] != 'e' && s[i] != 'E')
         i++;
-    while (i < n && s[i] >= '0' && s[i] <= '9')
-        i++, digits++;
-    if (i < n && s[i] == '.') {
-        i++;
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++, digits++;
-    }
-    if (!digits)
-        return 0;
     *mant = i;
     *exp = 0;
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        size_t j = i + 1;
-        bool neg = false;
-        if (j < n && (s[j] == '+' || s[j] == '-'))
-            neg = s[j++] == '-';
-        size_t j0 = j;
-        long e = 0;
-        while (j < n && s[j] >= '0' && s[j] <= '9') {
-            if (e < 100000)
-                e = e * 10 + (s[j] - '0');
-            j++;
-        }
-        if (j > j0) {
-            *exp = neg ? -e : e;
-            i = j;
-        }
-    }
-    return i;
+    if (i == n)
+        return;
+    size_t j = i + 1;
+    bool neg = false;
+    if (j < n && (s[j] == '+' || s[j] == '-'))
+        neg = s[j++] == '-';
+    long e = 0;
+    for (; j < n; j++)
+        if (e < 100000)
+            e = e * 10 + (s[j] - '0');
+    *exp = neg ? -e : e;
 }
 
 /* The number mant·10^(exp+k) as the nearest double (decimal scaling, so no
@@ -201,186 +192,18 @@ static double decimal_value(const char *s, size_t mant, long exp, long k)
 
 /* ------------------------------------------------------------- schema */
 
-static const char *ykind_name(const struct ynode *n)
-{
-    if (n->kind == YK_MAP)
-        return "a mapping (key: value lines)";
-    if (n->kind == YK_SEQ)
-        return "a sequence";
-    if (n->plain && n->len == 0)
-        return "nothing";
-    return "a single value";
-}
-
-/* An error for a value that is not a scalar (or is empty). */
-static bool want_scalar(struct ydoc *L, const struct ynode *v, const char *key, enum qk k)
-{
-    if (v->kind == YK_SCALAR && !ynull(v))
-        return true;
-    struct diag *g = ynull(v) ?
-        diag_error(L->d, 715, ynspan(L, v), "%s has no value", key) :
-        diag_error(L->d, 715, ynspan(L, v), "%s must be %s, not %s", key, qkinds[k].what,
-                   ykind_name(v));
-    diag_help(g, "write it as `%s: %s`", strrchr(key, '.') ? strrchr(key, '.') + 1 : key,
-              qkinds[k].example);
-    return false;
-}
-
-#define SEC_MAX 16
-
-/* One mapping of the schema: where it is, its valid keys, what was found. */
-struct section {
-    char where[48];           /* "gradient", "sar.energy"; "" at the top */
-    const struct ynode *key;  /* the section's key in its parent, NULL at the top */
-    const struct ynode *map;
-    const char *const *names;
-    size_t n;
-    const struct ynode *k[SEC_MAX], *v[SEC_MAX];
-    bool typo[SEC_MAX];       /* an unknown key looks like this one: not "missing" too */
-};
-
-static const char *where_name(const struct section *sec)
-{
-    return sec->where[0] ? sec->where : "the top level";
-}
-
-/* "in gradient", "at the top level" */
-static void where_in(const struct section *sec, char *buf, size_t n)
-{
-    snprintf(buf, n, "%s %s", sec->where[0] ? "in" : "at", where_name(sec));
-}
-
-/* Open the mapping m as a section with the given keys: unknown, duplicate
-   and non-scalar keys are reported. Returns false (reported) if m is not a
-   mapping. */
-static bool sec_open(struct ydoc *L, struct section *sec, const char *where,
-                     const struct ynode *key, const struct ynode *m,
-                     const char *const *names, size_t n)
-{
-    memset(sec, 0, sizeof *sec);
-    snprintf(sec->where, sizeof sec->where, "%s", where);
-    sec->key = key;
-    sec->map = m;
-    sec->names = names;
-    sec->n = n;
-    if (m->kind != YK_MAP) {
-        struct span s = ynspan(L, m);
-        if (ynull(m) && key)
-            s = ynspan(L, key);
-        struct diag *g = diag_error(L->d, 715, s, "%s must be a mapping of `key: value` lines, "
-                                    "not %s", where[0] ? where : "a system file", ykind_name(m));
-        char *all = str_join(names, n);
-        diag_help(g, "%s takes: %s", where[0] ? where : "the top level", all);
-        free(all);
-        return false;
-    }
-    for (size_t i = 0; i + 1 < m->nkids; i += 2) {
-        const struct ynode *k = m->kids[i], *v = m->kids[i + 1];
-        char in[64];
-        where_in(sec, in, sizeof in);
-        if (k->kind != YK_SCALAR) {
-            struct diag *g = diag_error(L->d, 715, ynspan(L, k), "a key %s must be a "
-                                        "name, not %s", in, ykind_name(k));
-            diag_help(g, "write `name: value`");
-            continue;
-        }
-        size_t j = 0;
-        while (j < n && strcmp(names[j], k->str))
-            j++;
-        if (j == n) {
-            struct diag *g = diag_error(L->d, 712, ynspan(L, k), "unknown key '%s' %s",
-                                        k->str, in);
-            const char *near = str_nearest(k->str, names, n);
-            char *all = str_join(names, n);
-            if (near) {
-                diag_help(g, "did you mean '%s'? %s takes: %s", near, where_name(sec), all);
-                for (size_t t = 0; t < n; t++)
-                    if (names[t] == near)
-                        sec->typo[t] = true;
-            } else
-                diag_help(g, "%s takes: %s", where_name(sec), all);
-            free(all);
-            continue;
-        }
-        if (sec->k[j]) {
-            struct diag *g = diag_error(L->d, 713, ynspan(L, k), "'%s' is given twice %s",
-                                        k->str, in);
-            diag_note(g, ynspan(L, sec->k[j]), "first given here");
-            diag_help(g, "keep one of them");
-            continue;
-        }
-        sec->k[j] = k;
-        sec->v[j] = v;
-    }
-    return true;
-}
-
-static int sec_index(const struct section *sec, const char *key)
-{
-    for (size_t i = 0; i < sec->n; i++)
-        if (!strcmp(sec->names[i], key))
-            return (int)i;
-    return -1;
-}
-
-static const struct ynode *sec_val(const struct section *sec, const char *key)
-{
-    int i = sec_index(sec, key);
-    return i >= 0 ? sec->v[i] : NULL;
-}
-
-static const struct ynode *sec_key(const struct section *sec, const char *key)
-{
-    int i = sec_index(sec, key);
-    return i >= 0 ? sec->k[i] : NULL;
-}
-
-/* The full name of a key: "gradient.raster". */
-static void key_path(const struct section *sec, const char *key, char *buf, size_t n)
-{
-    if (sec->where[0])
-        snprintf(buf, n, "%s.%s", sec->where, key);
-    else
-        snprintf(buf, n, "%s", key);
-}
-
-static void report_missing(struct ydoc *L, const struct section *sec, const char *key,
-                           const char *example)
-{
-    int i = sec_index(sec, key);
-    if (i >= 0 && sec->typo[i])
-        return;         /* reported as a misspelling */
-    struct span s = sec->key ? ynspan(L, sec->key) : yspan(L, sec->map->start, sec->map->start);
-    struct diag *g;
-    if (sec->where[0])
-        g = diag_error(L->d, 714, s, "%s has no '%s'", sec->where, key);
-    else
-        g = diag_error(L->d, 714, s, "the system file has no '%s'", key);
-    if (sec->where[0])
-        diag_help(g, "add `%s: %s` under %s:", key, example, sec->where);
-    else
-        diag_help(g, "add a line `%s: %s`", key, example);
-}
-
 /* Parse scalar v as a quantity of kind k into SI (*si) and, for times, an
    exact count of ns (*ns, if non-NULL; needs a whole number). Range [lo,
    hi], lo excluded if lo_open. Reports errors; returns success. */
 static bool parse_q(struct ydoc *L, const struct ynode *v, const char *key, enum qk k,
                     double lo, double hi, bool lo_open, double *si, int64_t *ns)
 {
-    if (!want_scalar(L, v, key, k))
-        return false;
     const struct qkind *q = &qkinds[k];
+    if (!yscalar(L, v, key, q->what, q->example))
+        return false;
     const char *s = v->str;
-    size_t n = v->len, a = 0;
-    while (a < n && (s[a] == ' ' || s[a] == '\t'))
-        a++;
-    while (n > a && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        n--;
-    size_t mant;
-    long exp;
-    size_t nl = scan_number(s + a, n - a, &mant, &exp);
-    if (!nl) {
+    struct yquantity yq;
+    if (!yquantity_split(L, v, &yq)) {
         struct diag *g = diag_error(L->d, 716, ynspan(L, v), "%s: '%s' is not a number",
                                     key, v->str);
         if (k == Q_NUMBER)
@@ -389,21 +212,20 @@ static bool parse_q(struct ydoc *L, const struct ynode *v, const char *key, enum
             diag_help(g, "%s is %s: a number and a unit, e.g. %s", key, q->what, q->example);
         return false;
     }
-    size_t u0 = a + nl;
-    while (u0 < n && (s[u0] == ' ' || s[u0] == '\t'))
-        u0++;
-    const char *unit = s + u0;
-    size_t ul = n - u0;
-    struct span uspan = ynspan(L, v);
-    if (v->vstart != UINT32_MAX)
-        uspan = yspan(L, v->vstart + (uint32_t)u0, v->vstart + (uint32_t)n);
+    size_t a = yq.num, nl = yq.nnum, n = yq.unit + yq.nunit;
+    size_t mant;
+    long exp;
+    split_exponent(s + a, nl, &mant, &exp);
+    const char *unit = s + yq.unit;
+    size_t ul = yq.nunit;
+    struct span uspan = yq.uspan;
     double scale = 1;
     if (k == Q_NUMBER) {
         if (ul) {
             struct diag *g = diag_error(L->d, 718, uspan, "%s is a plain number; it takes "
                                         "no unit '%.*s'", key, (int)ul, unit);
-            diag_help(g, "write the number alone, e.g. `%s: %.*s`",
-                      strrchr(key, '.') ? strrchr(key, '.') + 1 : key, (int)nl, s + a);
+            diag_help(g, "write the number alone, e.g. `%s: %.*s`", ykey_leaf(key), (int)nl,
+                      s + a);
             return false;
         }
     } else if (!ul) {
@@ -460,21 +282,8 @@ static bool parse_q(struct ydoc *L, const struct ynode *v, const char *key, enum
         diag_help(g, "%s is %s, e.g. %s", key, q->what, q->example);
         return false;
     }
-    if (x > hi || x < lo || (lo_open && x == lo)) {
-        char xs[64], ls[64], hs[64];
-        fmt_q(x, k, xs, sizeof xs);
-        fmt_q(lo, k, ls, sizeof ls);
-        fmt_q(hi, k, hs, sizeof hs);
-        struct diag *g;
-        if (x <= lo && lo == 0)
-            g = diag_error(L->d, 720, ynspan(L, v), "%s must be %s, not %s", key,
-                           lo_open ? "positive" : "zero or positive", xs);
-        else
-            g = diag_error(L->d, 720, ynspan(L, v), "%s %s is out of range", key, xs);
-        diag_help(g, "%s must be in %s%s, %s]%s", key, lo_open ? "(" : "[", ls, hs,
-                  x <= lo && lo == 0 ? "" : "; check the number and its unit");
+    if (!yin_range(L, v, key, false, x, lo, hi, lo_open, fmt_q, k))
         return false;
-    }
     if (ns) {
         double t = dec ? decimal_value(s + a, mant, exp, (long)k10 + 9) : x * 1e9;
         if (t != floor(t) || !(fabs(t) < 9e18)) {
@@ -506,11 +315,11 @@ struct field {
 #define OFF(f) offsetof(struct system, f)
 
 /* Per-axis value: one scalar for x, y and z, or a mapping {x:, y:, z:}. */
-static bool parse_axes(struct ydoc *L, const struct section *sec, const struct field *f,
+static bool parse_axes(struct ydoc *L, const struct ysec *sec, const struct field *f,
                        const struct ynode *kn, const struct ynode *v, double out[3])
 {
     char path[128];
-    key_path(sec, f->key, path, sizeof path);
+    ysec_path(sec, f->key, path, sizeof path);
     if (v->kind != YK_MAP) {
         if (v->kind == YK_SEQ) {
             struct diag *g = diag_error(L->d, 715, ynspan(L, v), "%s must be one value or a "
@@ -526,8 +335,8 @@ static bool parse_axes(struct ydoc *L, const struct section *sec, const struct f
         return true;
     }
     static const char *const axes[] = { "x", "y", "z" };
-    struct section ax;
-    sec_open(L, &ax, path, kn, v, axes, 3);
+    struct ysec ax;
+    ysec_open(L, &ax, path, kn, v, axes, 3);
     bool ok = true;
     double tmp[3];
     for (int i = 0; i < 3; i++) {
@@ -549,22 +358,22 @@ static bool parse_axes(struct ydoc *L, const struct section *sec, const struct f
 
 /* Load the table fields of a section into s. Missing required fields are
    reported. Returns the number of fields that failed. */
-static int load_fields(struct ydoc *L, const struct section *sec, const struct field *fs,
+static int load_fields(struct ydoc *L, const struct ysec *sec, const struct field *fs,
                        size_t nf, struct system *s)
 {
     int bad = 0;
     for (size_t i = 0; i < nf; i++) {
         const struct field *f = &fs[i];
-        const struct ynode *v = sec_val(sec, f->key), *kn = sec_key(sec, f->key);
+        const struct ynode *v = ysec_val(sec, f->key), *kn = ysec_key(sec, f->key);
         if (!v) {
             if (f->required) {
-                report_missing(L, sec, f->key, qkinds[f->kind].example);
+                ysec_missing(L, sec, f->key, qkinds[f->kind].example);
                 bad++;
             }
             continue;
         }
         char path[128];
-        key_path(sec, f->key, path, sizeof path);
+        ysec_path(sec, f->key, path, sizeof path);
         char *p = (char *)s + f->off;
         double x;
         int64_t ns;
@@ -607,15 +416,7 @@ static int load_fields(struct ydoc *L, const struct section *sec, const struct f
 static const char *get_str(struct ydoc *L, const struct ynode *v, const char *key,
                            const char *example)
 {
-    if (v->kind == YK_SCALAR && !ynull(v))
-        return v->str;
-    struct diag *g = ynull(v) ?
-        diag_error(L->d, 715, ynspan(L, v), "%s has no value", key) :
-        diag_error(L->d, 715, ynspan(L, v), "%s must be a single value, not %s", key,
-                   ykind_name(v));
-    diag_help(g, "write it as `%s: %s`", strrchr(key, '.') ? strrchr(key, '.') + 1 : key,
-              example);
-    return NULL;
+    return yscalar(L, v, key, "a single value", example) ? v->str : NULL;
 }
 
 /* A choice among names; returns its index or -1 (reported). */
@@ -718,11 +519,11 @@ static const struct {
 
 /* Open a sub-section given as the value of key in parent; false if absent
    (reported if required) or not a mapping. */
-static bool sub_open(struct ydoc *L, const struct section *parent, const char *key,
-                     bool required, struct section *sec, const char *const *names, size_t n)
+static bool sub_open(struct ydoc *L, const struct ysec *parent, const char *key,
+                     bool required, struct ysec *sec, const char *const *names, size_t n)
 {
-    const struct ynode *v = sec_val(parent, key);
-    int ki = sec_index(parent, key);
+    const struct ynode *v = ysec_val(parent, key);
+    int ki = ysec_index(parent, key);
     if (!v) {
         if (required && !(ki >= 0 && parent->typo[ki])) {
             struct span sp0 = parent->key ? ynspan(L, parent->key)
@@ -740,24 +541,24 @@ static bool sub_open(struct ydoc *L, const struct section *parent, const char *k
         return false;
     }
     char path[128];
-    key_path(parent, key, path, sizeof path);
-    return sec_open(L, sec, path, sec_key(parent, key), v, names, n);
+    ysec_path(parent, key, path, sizeof path);
+    return ysec_open(L, sec, path, ysec_key(parent, key), v, names, n);
 }
 
 /* The sar section. region[r] is set to the key that configures region r.
    Returns true if it loaded without errors. */
-static bool load_sar(struct ydoc *L, const struct section *root, struct system *s,
+static bool load_sar(struct ydoc *L, const struct ysec *root, struct system *s,
                      const struct ynode *region[SAR__COUNT])
 {
-    struct section sec;
+    struct ysec sec;
     int e0 = L->d->nerrors;
     if (!sub_open(L, root, "sar", true, &sec, sar_keys, ARRAY_LEN(sar_keys)))
         return false;
     static const char *const models[] = { "b1rms", "reference_pulse" };
-    const struct ynode *mv = sec_val(&sec, "model");
+    const struct ynode *mv = ysec_val(&sec, "model");
     int model = -1;
     if (!mv)
-        report_missing(L, &sec, "model", "b1rms");
+        ysec_missing(L, &sec, "model", "b1rms");
     else
         model = get_enum(L, mv, "sar.model", models, 2);
     if (model < 0)
@@ -769,7 +570,7 @@ static bool load_sar(struct ydoc *L, const struct section *root, struct system *
     const char *const *wrong = model ? b1rms_only : ref_only;
     size_t nwrong = model ? 3 : 2;
     for (size_t i = 0; i < nwrong; i++) {
-        const struct ynode *k = sec_key(&sec, wrong[i]);
+        const struct ynode *k = ysec_key(&sec, wrong[i]);
         if (!k)
             continue;
         struct diag *g = diag_error(L->d, 712, ynspan(L, k), "sar.%s belongs to the %s model, "
@@ -789,12 +590,12 @@ static bool load_sar(struct ydoc *L, const struct section *root, struct system *
         };
         load_fields(L, &sec, f, ARRAY_LEN(f), s);
         for (int r = 0; r < SAR__COUNT; r++) {
-            region[r] = sec_key(&sec, region_keys[r]);
+            region[r] = ysec_key(&sec, region_keys[r]);
             s->sar_region_on[r] = region[r] != NULL;
         }
         return L->d->nerrors == e0;
     }
-    struct section ref, en;
+    struct ysec ref, en;
     if (sub_open(L, &sec, "reference", true, &ref, ref_keys, 2)) {
         static const struct field f[] = {
             { "b1", Q_FIELD, FT_DOUBLE, true, true, 0, 1e-3, OFF(sar_ref_b1) },
@@ -811,7 +612,7 @@ static bool load_sar(struct ydoc *L, const struct section *root, struct system *
         };
         load_fields(L, &en, f, 3, s);
         for (int r = 0; r < SAR__COUNT; r++) {
-            region[r] = sec_key(&en, region_keys[r]);
+            region[r] = ysec_key(&en, region_keys[r]);
             s->sar_region_on[r] = region[r] != NULL;
         }
     }
@@ -819,17 +620,17 @@ static bool load_sar(struct ydoc *L, const struct section *root, struct system *
 }
 
 /* console: the hardware console (optional; notes/marcos.md). */
-static void load_console(struct ydoc *L, const struct section *root, struct system *s)
+static void load_console(struct ydoc *L, const struct ysec *root, struct system *s)
 {
-    struct section sec;
+    struct ysec sec;
     s->console = SYS_CONSOLE_NONE;
     if (!sub_open(L, root, "console", false, &sec, console_keys, ARRAY_LEN(console_keys)))
         return;
     static const char *const types[] = { "marcos" };
     static const char *const boards[] = { "ocra1", "gpa-fhdo" };
-    const struct ynode *tv = sec_val(&sec, "type");
+    const struct ynode *tv = ysec_val(&sec, "type");
     if (!tv) {
-        report_missing(L, &sec, "type", "marcos");
+        ysec_missing(L, &sec, "type", "marcos");
         return;
     }
     if (get_enum(L, tv, "console.type", types, ARRAY_LEN(types)) < 0)
@@ -838,7 +639,7 @@ static void load_console(struct ydoc *L, const struct section *root, struct syst
     s->grad_board = SYS_BOARD_OCRA1;
     s->spi_div = 10;
     s->rx_full_scale = 131072;
-    const struct ynode *bv = sec_val(&sec, "gradient_board");
+    const struct ynode *bv = ysec_val(&sec, "gradient_board");
     if (bv) {
         int b = get_enum(L, bv, "console.gradient_board", boards, ARRAY_LEN(boards));
         if (b >= 0)
@@ -847,10 +648,10 @@ static void load_console(struct ydoc *L, const struct section *root, struct syst
     load_fields(L, &sec, console_fields, ARRAY_LEN(console_fields), s);
 }
 
-static void load_bands(struct ydoc *L, const struct section *root, struct system *s)
+static void load_bands(struct ydoc *L, const struct ysec *root, struct system *s)
 {
     static const char *const keys[] = { "forbidden_bands" };
-    struct section sec;
+    struct ysec sec;
     if (!sub_open(L, root, "acoustic", false, &sec, keys, 1))
         return;
     const struct ynode *v = sec.v[0];
@@ -860,7 +661,7 @@ static void load_bands(struct ydoc *L, const struct section *root, struct system
                        "or [] for none";
     if (v->kind != YK_SEQ) {
         struct diag *g = diag_error(L->d, 715, ynspan(L, v), "acoustic.forbidden_bands must "
-                                    "be a sequence of [lo, hi] pairs, not %s", ykind_name(v));
+                                    "be a sequence of [lo, hi] pairs, not %s", ykind_name(L, v));
         diag_help(g, "%s", help);
         return;
     }
@@ -877,7 +678,7 @@ static void load_bands(struct ydoc *L, const struct section *root, struct system
         if (b->kind != YK_SEQ || b->nkids != 2) {
             struct diag *g = diag_error(L->d, 715, ynspan(L, b), "%s must be a pair [lo, hi], "
                                         "not %s", path, b->kind == YK_SEQ ? "a sequence of "
-                                        "another length" : ykind_name(b));
+                                        "another length" : ykind_name(L, b));
             diag_help(g, "%s", help);
             continue;
         }
@@ -915,43 +716,12 @@ static bool put_name(struct ydoc *L, const struct ynode *v, const char *key, cha
     return true;
 }
 
-static void load_root(struct ydoc *L, const struct ynode *root, struct system *s)
+/* nucleus: optional, 1H by default; gamma defaults from it */
+static void load_nucleus(struct ydoc *L, const struct ysec *sec, struct system *s)
 {
-    struct section sec;
-    if (!sec_open(L, &sec, "", NULL, root, root_keys, ARRAY_LEN(root_keys)))
-        return;
-    const struct ynode *v;
-    if (!(v = sec_val(&sec, "name"))) {
-        report_missing(L, &sec, "name", "my_scanner");
-    } else {
-        const char *nm = get_str(L, v, "name", "my_scanner");
-        if (nm && put_name(L, v, "name", s->name, sizeof s->name)) {
-            for (const char *c = nm; *c; c++)
-                if (!(*c == '_' || *c == '-' || *c == '.' || (*c >= '0' && *c <= '9') ||
-                      (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z'))) {
-                    struct diag *g = diag_error(L->d, 715, ynspan(L, v), "name '%s' has a "
-                                                "character other than letters, digits, _ . -",
-                                                nm);
-                    diag_help(g, "name the system like its file: `name: my_scanner`");
-                    break;
-                }
-        }
-    }
-    if ((v = sec_val(&sec, "description")) &&
-        get_str(L, v, "description", "Generic 3 T clinical scanner"))
-        put_name(L, v, "description", s->description, sizeof s->description);
-
-    static const struct field top[] = {
-        { "b0", Q_FIELD, FT_DOUBLE, true, true, 0, 20, OFF(b0) },
-        { "gamma", Q_GAMMA, FT_DOUBLE, false, true, 0, 100e6, OFF(gamma) },
-        { "block_raster", Q_TIME, FT_NS, true, true, 0, 1e-3, OFF(block_raster_ns) },
-    };
-    load_fields(L, &sec, top, ARRAY_LEN(top), s);
-
-    /* nucleus: optional, 1H by default; gamma defaults from it */
     strcpy(s->nucleus, "1H");
-    const struct ynode *nv = sec_val(&sec, "nucleus");
-    bool have_gamma = sec_val(&sec, "gamma") != NULL;
+    const struct ynode *nv = ysec_val(sec, "nucleus");
+    bool have_gamma = ysec_val(sec, "gamma") != NULL;
     if (nv && get_str(L, nv, "nucleus", "1H") &&
         put_name(L, nv, "nucleus", s->nucleus, sizeof s->nucleus)) {
         size_t i = 0;
@@ -974,80 +744,123 @@ static void load_root(struct ydoc *L, const struct ynode *root, struct system *s
             if (fabs(s->gamma - nuclei[i].gamma) <= 1e-6 * nuclei[i].gamma)
                 strcpy(s->nucleus, nuclei[i].name);
     }
+}
 
-    struct section g;
+/* The patient section into s and pat; whether it loaded without errors
+   (its masses checked against each other). */
+static bool load_patient(struct ydoc *L, const struct ysec *root, struct system *s,
+                         struct ysec *pat)
+{
+    int e1 = L->d->nerrors;
+    if (!sub_open(L, root, "patient", true, pat, patient_keys, ARRAY_LEN(patient_keys)))
+        return false;
+    load_fields(L, pat, patient_fields, ARRAY_LEN(patient_fields), s);
+    static const char *const modes[] = { "normal", "first_level" };
+    const struct ynode *mv = ysec_val(pat, "mode");
+    if (!mv) {
+        ysec_missing(L, pat, "mode", "normal");
+    } else {
+        int m = get_enum(L, mv, "patient.mode", modes, 2);
+        s->mode = m == 1 ? SYS_MODE_FIRST_LEVEL : SYS_MODE_NORMAL;
+    }
+    bool pat_ok = L->d->nerrors == e1;
+    if (pat_ok && ysec_val(pat, "exposed_mass") && s->exposed_mass > s->patient_mass) {
+        struct diag *d = diag_error(L->d, 723, ynspan(L, ysec_val(pat, "exposed_mass")),
+                                    "patient.exposed_mass %.10g kg is above the patient's "
+                                    "mass %.10g kg", s->exposed_mass, s->patient_mass);
+        diag_help(d, "the exposed mass is the part of the patient inside the body coil");
+        pat_ok = false;
+    }
+    if (pat_ok && ysec_val(pat, "head_mass") && s->head_mass >= s->patient_mass) {
+        struct diag *d = diag_error(L->d, 723, ynspan(L, ysec_val(pat, "head_mass")),
+                                    "patient.head_mass %.10g kg is not below the patient's "
+                                    "mass %.10g kg", s->head_mass, s->patient_mass);
+        diag_help(d, "an adult head is about 5 kg");
+        pat_ok = false;
+    }
+    return pat_ok;
+}
+
+static void load_root(struct ydoc *L, const struct ynode *root, struct system *s)
+{
+    struct ysec sec;
+    if (!ysec_open(L, &sec, "", NULL, root, root_keys, ARRAY_LEN(root_keys)))
+        return;
+    const struct ynode *v;
+    if (!(v = ysec_val(&sec, "name"))) {
+        ysec_missing(L, &sec, "name", "my_scanner");
+    } else {
+        const char *nm = get_str(L, v, "name", "my_scanner");
+        if (nm && put_name(L, v, "name", s->name, sizeof s->name)) {
+            for (const char *c = nm; *c; c++)
+                if (!(*c == '_' || *c == '-' || *c == '.' || (*c >= '0' && *c <= '9') ||
+                      (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z'))) {
+                    struct diag *g = diag_error(L->d, 715, ynspan(L, v), "name '%s' has a "
+                                                "character other than letters, digits, _ . -",
+                                                nm);
+                    diag_help(g, "name the system like its file: `name: my_scanner`");
+                    break;
+                }
+        }
+    }
+    if ((v = ysec_val(&sec, "description")) &&
+        get_str(L, v, "description", "Generic 3 T clinical scanner"))
+        put_name(L, v, "description", s->description, sizeof s->description);
+
+    static const struct field top[] = {
+        { "b0", Q_FIELD, FT_DOUBLE, true, true, 0, 20, OFF(b0) },
+        { "gamma", Q_GAMMA, FT_DOUBLE, false, true, 0, 100e6, OFF(gamma) },
+        { "block_raster", Q_TIME, FT_NS, true, true, 0, 1e-3, OFF(block_raster_ns) },
+    };
+    load_fields(L, &sec, top, ARRAY_LEN(top), s);
+
+    load_nucleus(L, &sec, s);
+    struct ysec g;
     if (sub_open(L, &sec, "gradient", true, &g, gradient_keys, ARRAY_LEN(gradient_keys))) {
         load_fields(L, &g, gradient_fields, ARRAY_LEN(gradient_fields), s);
-        if (!sec_val(&g, "max_vector")) {
+        if (!ysec_val(&g, "max_vector")) {
             double q = 0;
             for (int a = 0; a < 3; a++)
                 q += s->max_grad_axis[a] * s->max_grad_axis[a];
             s->max_grad_vector = sqrt(q);
         }
     }
-    struct section rf, adc, pat, pns;
+    struct ysec rf, adc, pat, pns;
     if (sub_open(L, &sec, "rf", true, &rf, rf_keys, ARRAY_LEN(rf_keys)))
         load_fields(L, &rf, rf_fields, ARRAY_LEN(rf_fields), s);
     int e1 = L->d->nerrors;
     if (sub_open(L, &sec, "adc", true, &adc, adc_keys, ARRAY_LEN(adc_keys))) {
         load_fields(L, &adc, adc_fields, ARRAY_LEN(adc_fields), s);
-        if (L->d->nerrors == e1 && sec_val(&adc, "min_dwell") && sec_val(&adc, "max_dwell") &&
+        if (L->d->nerrors == e1 && ysec_val(&adc, "min_dwell") && ysec_val(&adc, "max_dwell") &&
             s->min_dwell_ns > s->max_dwell_ns) {
             char lo[64], hi[64];
             fmt_q((double)s->min_dwell_ns * 1e-9, Q_TIME, lo, sizeof lo);
             fmt_q((double)s->max_dwell_ns * 1e-9, Q_TIME, hi, sizeof hi);
-            struct diag *d = diag_error(L->d, 723, ynspan(L, sec_val(&adc, "min_dwell")),
+            struct diag *d = diag_error(L->d, 723, ynspan(L, ysec_val(&adc, "min_dwell")),
                                         "adc.min_dwell %s is above adc.max_dwell %s", lo, hi);
-            diag_note(d, ynspan(L, sec_val(&adc, "max_dwell")), "max_dwell is given here");
+            diag_note(d, ynspan(L, ysec_val(&adc, "max_dwell")), "max_dwell is given here");
             diag_help(d, "min_dwell is the shortest dwell time (widest bandwidth)");
         }
     }
-    bool pat_ok = false;
-    e1 = L->d->nerrors;
-    if (sub_open(L, &sec, "patient", true, &pat, patient_keys, ARRAY_LEN(patient_keys))) {
-        load_fields(L, &pat, patient_fields, ARRAY_LEN(patient_fields), s);
-        static const char *const modes[] = { "normal", "first_level" };
-        const struct ynode *mv = sec_val(&pat, "mode");
-        if (!mv) {
-            report_missing(L, &pat, "mode", "normal");
-        } else {
-            int m = get_enum(L, mv, "patient.mode", modes, 2);
-            s->mode = m == 1 ? SYS_MODE_FIRST_LEVEL : SYS_MODE_NORMAL;
-        }
-        pat_ok = L->d->nerrors == e1;
-        if (pat_ok && sec_val(&pat, "exposed_mass") && s->exposed_mass > s->patient_mass) {
-            struct diag *d = diag_error(L->d, 723, ynspan(L, sec_val(&pat, "exposed_mass")),
-                                        "patient.exposed_mass %.10g kg is above the patient's "
-                                        "mass %.10g kg", s->exposed_mass, s->patient_mass);
-            diag_help(d, "the exposed mass is the part of the patient inside the body coil");
-            pat_ok = false;
-        }
-        if (pat_ok && sec_val(&pat, "head_mass") && s->head_mass >= s->patient_mass) {
-            struct diag *d = diag_error(L->d, 723, ynspan(L, sec_val(&pat, "head_mass")),
-                                        "patient.head_mass %.10g kg is not below the patient's "
-                                        "mass %.10g kg", s->head_mass, s->patient_mass);
-            diag_help(d, "an adult head is about 5 kg");
-            pat_ok = false;
-        }
-    }
+    bool pat_ok = load_patient(L, &sec, s, &pat);
     /* a region's SAR needs its mass: partial body the exposed mass, a
        reference-pulse head energy the head mass */
     const struct ynode *region[SAR__COUNT] = { NULL };
     if (load_sar(L, &sec, s, region) && pat_ok) {
         const struct ynode *pk = region[SAR_PARTIAL_BODY];
         const struct ynode *hk = region[SAR_HEAD];
-        if (pk && !sec_val(&pat, "exposed_mass")) {
+        if (pk && !ysec_val(&pat, "exposed_mass")) {
             struct diag *d = diag_error(L->d, 723, ynspan(L, pk), "partial-body SAR needs "
                                         "patient.exposed_mass");
             diag_help(d, "add `exposed_mass: 30 kg` under patient: (the mass inside the "
                       "body coil), or remove partial_body");
-        } else if (!pk && sec_val(&pat, "exposed_mass")) {
-            struct diag *d = diag_error(L->d, 723, ynspan(L, sec_key(&pat, "exposed_mass")),
+        } else if (!pk && ysec_val(&pat, "exposed_mass")) {
+            struct diag *d = diag_error(L->d, 723, ynspan(L, ysec_key(&pat, "exposed_mass")),
                                         "patient.exposed_mass is given but sar has no "
                                         "partial_body");
             diag_help(d, "add the partial-body SAR constant to sar:, or remove exposed_mass");
         }
-        if (hk && s->sar_model == SAR_MODEL_REFERENCE && !sec_val(&pat, "head_mass")) {
+        if (hk && s->sar_model == SAR_MODEL_REFERENCE && !ysec_val(&pat, "head_mass")) {
             struct diag *d = diag_error(L->d, 723, ynspan(L, hk), "a head reference energy "
                                         "needs patient.head_mass");
             diag_help(d, "add `head_mass: 5 kg` under patient:");
@@ -1055,9 +868,9 @@ static void load_root(struct ydoc *L, const struct ynode *root, struct system *s
     }
     if (sub_open(L, &sec, "pns", true, &pns, pns_keys, ARRAY_LEN(pns_keys))) {
         static const char *const pmodels[] = { "iec2022" };
-        const struct ynode *mv = sec_val(&pns, "model");
+        const struct ynode *mv = ysec_val(&pns, "model");
         if (!mv)
-            report_missing(L, &pns, "model", "iec2022");
+            ysec_missing(L, &pns, "model", "iec2022");
         else
             get_enum(L, mv, "pns.model", pmodels, 1);
         for (int a = 0; a < 3; a++)
@@ -1069,36 +882,6 @@ static void load_root(struct ydoc *L, const struct ynode *root, struct system *s
 }
 
 /* ----------------------------------------------------------- entry points */
-
-struct diag_pos {
-    uint32_t start;
-    size_t i;
-    struct diag *g;
-};
-
-static int cmp_pos(const void *a, const void *b)
-{
-    const struct diag_pos *x = a, *y = b;
-    if (x->start != y->start)
-        return x->start < y->start ? -1 : 1;
-    return x->i < y->i ? -1 : x->i > y->i;
-}
-
-/* Put the diagnostics from index n0 on in the order of their place in the
-   file (stable: the schema walk reports section by section). */
-static void sort_diags(struct diag_ctx *d, size_t n0)
-{
-    size_t n = d->ndiags - n0;
-    if (n < 2)
-        return;
-    struct diag_pos *p = xmalloc(n * sizeof *p);
-    for (size_t i = 0; i < n; i++)
-        p[i] = (struct diag_pos){ d->diags[n0 + i]->span.start, i, d->diags[n0 + i] };
-    qsort(p, n, sizeof *p, cmp_pos);
-    for (size_t i = 0; i < n; i++)
-        d->diags[n0 + i] = p[i].g;
-    free(p);
-}
 
 int system_load_text(const char *path, const char *text, size_t len, struct system *s,
                      struct diag_ctx *d)
@@ -1120,10 +903,10 @@ int system_load_text(const char *path, const char *text, size_t len, struct syst
     strcpy(s->path, path);
     s->hash = fnv1a64(FNV1A64_INIT, text, len);
     struct ydoc L;
-    ydoc_init(&L, d, path, text, len);
+    ydoc_init(&L, d, &sys_yaml, path, text, len);
     struct ynode *root = NULL;
     size_t n0 = d->ndiags;
-    if (ydoc_parse(&L, &sys_yaml, &root) == 0) {
+    if (ydoc_parse(&L, &root) == 0) {
         if (!root || ynull(root)) {
             struct diag *g = diag_error(d, 714, yspan(&L, 0, 0), "the system file is empty");
             diag_help(g, "a system file is a YAML mapping starting with `name: my_scanner` "
@@ -1133,7 +916,7 @@ int system_load_text(const char *path, const char *text, size_t len, struct syst
         }
     }
     ydoc_fini(&L);
-    sort_diags(d, n0);
+    ydoc_sort_diags(d, n0);
     if (d->nerrors != e0)
         return 1;
     system_derive(s);
@@ -1164,7 +947,7 @@ static int cmp_str(const void *a, const void *b)
 
 char **system_names(const char *stdlib_dir, size_t *n)
 {
-    const char *std = stdlib_dir ? stdlib_dir : compile_default_stdlib();
+    const char *std = stdlib_dir ? stdlib_dir : paths_stdlib();
     char *dir = xasprintf("%s/systems", std);
     DIR *dp = opendir(dir);
     free(dir);
@@ -1199,7 +982,7 @@ int system_resolve(const char *arg, const char *stdlib_dir, struct system *s,
         arg = "generic_3t";
     if (strchr(arg, '/') || has_suffix(arg, ".yaml") || has_suffix(arg, ".yml"))
         return system_load(arg, s, d);
-    const char *std = stdlib_dir ? stdlib_dir : compile_default_stdlib();
+    const char *std = stdlib_dir ? stdlib_dir : paths_stdlib();
     char *file = xasprintf("%s/systems/%s.yaml", std, arg);
     size_t len;
     char *text = read_file(file, &len);

@@ -128,7 +128,7 @@ int system_resolve(const char *arg, const char *stdlib_dir, struct system *s,
                    struct diag_ctx *d);
 
 /* The names of the shipped systems (stdlib_dir/systems/NAME.yaml, sorted;
-   NULL stdlib_dir: compile_default_stdlib()). The caller frees each name
+   NULL stdlib_dir: paths_stdlib()). The caller frees each name
    and the array. */
 char **system_names(const char *stdlib_dir, size_t *n);
 

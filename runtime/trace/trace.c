@@ -38,23 +38,22 @@ static bool in_window(const struct trace_ctx *t, const struct vm_block *b)
 
 static const char *line_of(const struct trace_ctx *t, uint32_t pc, char *buf, size_t n)
 {
-    const struct lbc_program *p = t->p;
-    if (pc >= p->ncode || p->lines[pc].file < 0) {
+    struct lbc_srcpos pos;
+    if (!vm_view_pos(&t->v, pc, &pos)) {
         snprintf(buf, n, "-");
         return buf;
     }
-    const char *path = lbc_str(p, p->lines[pc].file);
-    const char *base = strrchr(path, '/');
-    snprintf(buf, n, "%s:%u", base ? base + 1 : path, p->lines[pc].line);
+    const char *base = strrchr(pos.path, '/');
+    snprintf(buf, n, "%s:%u", base ? base + 1 : pos.path, pos.line);
     return buf;
 }
 
-static int t_begin(void *ctx, const struct lbc_program *p)
+static int t_begin(void *ctx, const struct vm_view *v)
 {
     struct trace_ctx *t = ctx;
-    t->p = p;
-    fprintf(t->out, "# larmor trace of %s (system %s)\n", lbc_str(p, p->source),
-            lbc_str(p, p->sys_name));
+    t->v = *v;
+    fprintf(t->out, "# larmor trace of %s (system %s)\n", v->source,
+            v->sys_name ? v->sys_name : "?");
     fprintf(t->out, "# times in ns; B1 in T, gradients in T/m, phases in rad, frequencies in Hz\n");
     return 0;
 }
@@ -76,7 +75,7 @@ static int t_block_start(void *ctx, const struct vm_block *b)
                 (long long)b->start_ns, (long long)b->dur_ns, b->name ? b->name : "-",
                 line_of(t, b->pc, lb, sizeof lb), (unsigned long long)t->reps.rep);
         for (int i = 0; i < b->nloops; i++)
-            fprintf(t->out, " %s=%.17g", lbc_str(t->p, b->loops[i].name), b->loops[i].value);
+            fprintf(t->out, " %s=%.17g", vm_view_loop_name(&t->v, b->loops[i].name), b->loops[i].value);
         fputc('\n', t->out);
     }
     t->nprinted++;

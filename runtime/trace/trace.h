@@ -33,7 +33,7 @@ void trace_count_rep(struct trace_reps *r, const struct vm_block *b);
 struct trace_ctx {
     FILE *out;
     struct trace_opts o;
-    const struct lbc_program *p;
+    struct vm_view v;             /* the program played (set by begin) */
     uint64_t nprinted;
     struct trace_reps reps;
 };

@@ -12,7 +12,8 @@
 # tests/fuzz/lbc-regress/NAME.bin, not .lbc, which git ignores); tests/test_regress.c replays those.
 #
 # Environment: CC (default clang), JOBS (parallel fuzzing jobs per target,
-# default 1), FUZZ_FLAGS (extra libFuzzer flags).
+# default 1), FUZZ_FLAGS (extra libFuzzer flags), TARGETS (the targets to
+# build and run, default all four: "fuzz_compile fuzz_lbc fuzz_system fuzz_seq").
 set -eu
 
 secs=${1:-60}
@@ -20,25 +21,45 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 out="$top/build-fuzz"
 cc=${CC:-clang}
 jobs=${JOBS:-1}
+targets=${TARGETS:-fuzz_compile fuzz_lbc fuzz_system fuzz_seq}
 mkdir -p "$out"
 
 flags="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
  -fno-sanitize-recover=undefined -fno-omit-frame-pointer -I$top"
 
-# Every source of liblarmor.a (nothing needs cli/main.c); the generated
-# parser and lexer are compiled as they are.
-lib="base/util.c base/diag.c base/units.c runtime/system/system.c runtime/system/sysconf.c \
- runtime/system/sysprint.c \
- grammar/parser.c grammar/lexer.c \
- compiler/compile.c compiler/value.c compiler/eval.c compiler/exec.c \
- vm/program.c vm/lbc_io.c vm/verify.c vm/disasm.c vm/vm.c runtime/trace/trace.c runtime/check/check.c \
- base/md5.c runtime/pulseq/pulseq_read.c runtime/pulseq/pulseq_build.c"
+# Every C source of liblarmor.a, read from liblarmor_a_SOURCES in
+# Makefile.am (its continuation lines; headers and the opcode table left
+# out), so the list cannot fall behind the build; nothing needs cli/main.c.
+# The generated parser and lexer are compiled as they are. OpenMP is left
+# off (the sources guard it with _OPENMP): one thread per fuzzing job.
+lib=$(awk '
+    /^liblarmor_a_SOURCES[ \t]*=/ { on = 1; sub(/^[^=]*=/, "") }
+    on {
+        more = sub(/\\[ \t]*$/, "")
+        for (i = 1; i <= NF; i++)
+            if ($i ~ /\.c$/)
+                printf "%s ", $i
+        if (!more)
+            exit
+    }
+' "$top/Makefile.am")
+if [ -z "$lib" ]; then
+    echo "run.sh: no liblarmor_a_SOURCES in $top/Makefile.am" >&2
+    exit 1
+fi
+# The libraries' flags as configure finds them (configure.ac).
+pkgs="yaml-0.1 fftw3f libpng cairo fontconfig hdf5 msgpack"
+# shellcheck disable=SC2086  # word lists on purpose, as $flags and $lib below
+pkg_cflags=$(pkg-config --cflags $pkgs)
+pkg_libs="$(pkg-config --libs $pkgs) -lfftw3f_threads -lismrmrd -ldl -lpthread"
+flags="$flags $pkg_cflags"
 
-build() {   # build NAME SOURCE [EXTRA FLAGS...]
+build() {   # build NAME SOURCE [EXTRA FLAGS...]: when TARGETS names it
     name=$1 src=$2
     shift 2
+    case " $targets " in *" $name "*) ;; *) return 0 ;; esac
     echo "building $name"
-    (cd "$top" && $cc $flags "$@" -o "$out/$name" $lib "$src" -lyaml -lm)
+    (cd "$top" && $cc $flags "$@" -o "$out/$name" $lib "$src" $pkg_libs -lm)
 }
 build fuzz_compile tests/fuzz_compile.c "-DLARMOR_FUZZ_STDLIB=\"$top/stdlib\""
 build fuzz_lbc tests/fuzz_lbc.c
@@ -64,8 +85,9 @@ done
 # Run from build-fuzz/ so that an `import NAME` of the input ("fuzz.psq")
 # finds no stray NAME.psq in the current folder, only the stdlib.
 status=0
-run() {   # run NAME
+run() {   # run NAME: when TARGETS names it
     name=$1 kind=${1#fuzz_}
+    case " $targets " in *" $name "*) ;; *) return 0 ;; esac
     echo "fuzzing $name for $secs s"
     par=
     [ "$jobs" -gt 1 ] && par="-jobs=$jobs -workers=$jobs"

@@ -1,0 +1,52 @@
+/*
+ * rawdata_internal: what the raw-data modules share and no one else sees.
+ * The format is one public header (rawdata.h) over four files: rawdata.c
+ * (the labels' places in ISMRMRD's counters, the flags from labels),
+ * rawdata_write.c (the libismrmrd writer), rawdata_read.c (the checked
+ * HDF5 reader) and rawdata_xml.c (the XML header both ways, libxml2).
+ * Here: ISMRMRD's units and limits, where each label lives in an
+ * acquisition's idx, and the XML module's interface.
+ */
+#ifndef LARMOR_RAWDATA_INTERNAL_H
+#define LARMOR_RAWDATA_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ismrmrd/ismrmrd.h>
+
+#include "runtime/io/rawdata.h"
+
+#define RAW_TICK_NS 2500000LL          /* acquisition_time_stamp unit: 2.5 ms */
+#define RAW_MAX_COILS (ISMRMRD_CHANNEL_MASKS * 64)
+#define RAW_U16_MAX 65535
+#define RAW_GROUP "dataset"
+
+/* Where each label lives in ISMRMRD's idx: its byte offset in
+   ISMRMRD_EncodingCounters and its member name in the HDF5 compound. */
+extern const size_t raw_idx_off[VM_LABEL__COUNT];
+extern const char *const raw_idx_name[VM_LABEL__COUNT];
+/* The counter of label in c. */
+uint16_t *raw_idx_ref(ISMRMRD_EncodingCounters *c, int label);
+
+/* The storage behind a parsed header's pointers (rawdata_xml.c fills it,
+   raw_file_free frees it). */
+struct rxml_strings {
+    char *seq, *sys, *traj;
+    char **pnames;
+    double *pvals;
+};
+
+/* The ISMRMRD XML header of h exactly as given (no defaults filled in; a
+   limit with max < min is left out), in the element order of
+   schema/ismrmrd.xsd; a new string. */
+char *rxml_write(const struct raw_header *h);
+/* Parse xml into h (fields absent read as 0 / NULL, limits max < min,
+   reconSpace as encoded), its strings into s; 0, or -1 with a message
+   naming file in err (s then holds what was parsed so far). */
+int rxml_parse(struct raw_header *h, struct rxml_strings *s, const char *xml, const char *file,
+               char *err, size_t errlen);
+/* Free what s holds (nparams names). */
+void rxml_strings_free(struct rxml_strings *s, size_t nparams);
+
+#endif
