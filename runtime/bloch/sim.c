@@ -26,6 +26,7 @@
 #endif
 
 #include "runtime/bloch/kernels.h"
+#include "runtime/wave/wave.h"
 #include "base/util.h"
 
 #define CHUNK 512                     /* spins per kernel call */
@@ -35,14 +36,10 @@
 #define BATCH_WORK 2e8                /* spin-operations per batch, roughly */
 #define ADC_RUN_MAX 256               /* samples per constant-gradient run */
 
-/* A piecewise-linear waveform: corner points (t in s from block start, v),
-   zero outside. Trapezoids through their corners; arbitrary shapes through
-   their samples at raster centres, held half a raster to the ends (the
-   check backend's and Pulseq's model). */
-struct pl { double *t, *v, *c; size_t n, cap; };   /* c: ∫ up to corner i */
-
+/* A block's gradient waveforms (runtime/wave/wave.h: the check backend's
+   and Pulseq's model). */
 struct blk {
-    struct pl w[3];
+    struct wave w[3];
     bool on[3];
 };
 
@@ -454,9 +451,7 @@ void sim_free(struct sim *s)
     free(s->group), free(s->gz), free(s->gdw), free(s->gr1), free(s->gr2);
     free(s->gops), free(s->seg_op);
     for (int ax = 0; ax < 3; ax++) {
-        free(s->blk.w[ax].t);
-        free(s->blk.w[ax].v);
-        free(s->blk.w[ax].c);
+        wave_fini(&s->blk.w[ax]);
     }
     free(s);
 }
@@ -502,116 +497,32 @@ void sim_total_m(const struct sim *s, double m[3])
 
 /* --- waveforms -------------------------------------------------------------- */
 
-static void pl_set(struct pl *w, const struct vm_grad *g)
-{
-    size_t need = g->kind == GRAD_TRAP ? 4 : (size_t)g->n + 2;
-    if (need > w->cap) {
-        w->cap = need;
-        w->t = xrealloc(w->t, need * sizeof *w->t);
-        w->v = xrealloc(w->v, need * sizeof *w->v);
-        w->c = xrealloc(w->c, need * sizeof *w->c);
-    }
-    double d = (double)g->delay_ns * 1e-9;
-    size_t n = 0;
-    if (g->kind == GRAD_TRAP) {
-        double r = (double)g->rise_ns * 1e-9, f = (double)g->flat_ns * 1e-9,
-               fa = (double)g->fall_ns * 1e-9;
-        w->t[n] = d, w->v[n++] = 0;
-        w->t[n] = d + r, w->v[n++] = g->amp;
-        w->t[n] = d + r + f, w->v[n++] = g->amp;
-        w->t[n] = d + r + f + fa, w->v[n++] = 0;
-    } else if (g->n) {
-        double dt = (double)g->dt_ns * 1e-9;
-        w->t[n] = d, w->v[n++] = g->amp * g->shape[0];
-        for (uint32_t i = 0; i < g->n; i++)
-            w->t[n] = d + (i + 0.5) * dt, w->v[n++] = g->amp * g->shape[i];
-        w->t[n] = d + g->n * dt, w->v[n++] = g->amp * g->shape[g->n - 1];
-    }
-    w->n = n;
-    for (size_t i = 0; i < n; i++)
-        w->c[i] = i ? w->c[i - 1] + 0.5 * (w->v[i - 1] + w->v[i]) * (w->t[i] - w->t[i - 1]) : 0;
-}
-
-/* The piece [t[i], t[i+1]) holding t: -1 before the first corner, n-1 at or
-   after the last (binary search; waveforms may have thousands of corners). */
-static ptrdiff_t pl_piece(const struct pl *w, double t)
-{
-    if (!w->n || t < w->t[0])
-        return -1;
-    size_t lo = 0, hi = w->n - 1;
-    if (t >= w->t[hi])
-        return (ptrdiff_t)hi;
-    while (hi - lo > 1) {
-        size_t mid = (lo + hi) / 2;
-        if (t >= w->t[mid])
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return (ptrdiff_t)lo;
-}
-
-/* The value on piece i at t. */
-static double pl_lerp(const struct pl *w, size_t i, double t)
-{
-    double a = w->t[i], b = w->t[i + 1];
-    return b > a ? w->v[i] + (w->v[i + 1] - w->v[i]) * (t - a) / (b - a) : w->v[i + 1];
-}
-
-/* ∫_{-∞}^{t} w. */
-static double pl_cum(const struct pl *w, double t)
-{
-    ptrdiff_t i = pl_piece(w, t);
-    if (i < 0)
-        return 0;
-    if ((size_t)i == w->n - 1)
-        return w->c[i];
-    return w->c[i] + 0.5 * (w->v[i] + pl_lerp(w, (size_t)i, t)) * (t - w->t[i]);
-}
-
-static double pl_at(const struct pl *w, double t)
-{
-    ptrdiff_t i = pl_piece(w, t);
-    if (i < 0 || (size_t)i == w->n - 1)
-        return i >= 0 && t == w->t[i] ? w->v[i] : 0;
-    return pl_lerp(w, (size_t)i, t);
-}
-
-/* Is w linear with zero slope (constant) on [a, b]? */
-static bool pl_constant(const struct pl *w, double a, double b)
-{
-    double va = pl_at(w, a);
-    for (size_t i = 0; i < w->n; i++)
-        if (w->t[i] > a && w->t[i] < b && fabs(w->v[i] - va) > 1e-12 * (fabs(va) + 1e-9))
-            return false;
-    return fabs(pl_at(w, b) - va) <= 1e-12 * (fabs(va) + 1e-9);
-}
-
 /* The random walk's geometry over [a, b] for one axis (γ included in b, c):
    m1 = ∫G(t)(t−a)dt by Simpson (exact: quadratic per piece) and
    V = ∫_a^b (∫_τ^b G)² dτ by 3-point Gauss-Legendre per piece (exact: the
    integrand is quartic per piece). */
-static void pl_walk(const struct pl *w, double a, double b, double gamma, double *bo, double *co)
+static void walk_geometry(const struct wave *w, double a, double b, double gamma, double *bo,
+                          double *co)
 {
     double T = b - a;
-    double total = pl_cum(w, b);
+    double total = wave_integral(w, b);
     double m1 = 0, V = 0;
     static const double gx[3] = { -0.7745966692414834, 0, 0.7745966692414834 };
     static const double gw[3] = { 5.0 / 9, 8.0 / 9, 5.0 / 9 };
     /* the pieces of [a, b], cut at the waveform's corners */
-    ptrdiff_t i0 = pl_piece(w, a);
+    ptrdiff_t i0 = wave_piece(w, a);
     for (double p = a; p < b;) {
         size_t nx = (size_t)(i0 + 1);
-        double q = nx < w->n && w->t[nx] < b ? w->t[nx] : b, h = q - p;
+        double q = nx < w->n && w->p[nx].t < b ? w->p[nx].t : b, h = q - p;
         i0++;
         if (h <= 0)
             continue;
         double mid = 0.5 * (p + q);
-        m1 += h / 6 * (pl_at(w, p) * (p - a) + 4 * pl_at(w, mid) * (mid - a) +
-                       pl_at(w, q) * (q - a));
+        m1 += h / 6 * (wave_at(w, p) * (p - a) + 4 * wave_at(w, mid) * (mid - a) +
+                       wave_at(w, q) * (q - a));
         for (int k = 0; k < 3; k++) {
             double t = mid + 0.5 * h * gx[k];
-            double tail = total - pl_cum(w, t);
+            double tail = total - wave_integral(w, t);
             V += 0.5 * h * gw[k] * tail * tail;
         }
         p = q;
@@ -642,7 +553,7 @@ static void add_free(struct sim *s, struct blk *B, double a, double b)
     double k[3];
     bool any = false;
     for (int ax = 0; ax < 3; ax++) {
-        k[ax] = B->on[ax] ? s->o.gamma * (pl_cum(&B->w[ax], b) - pl_cum(&B->w[ax], a)) : 0;
+        k[ax] = B->on[ax] ? s->o.gamma * (wave_integral(&B->w[ax], b) - wave_integral(&B->w[ax], a)) : 0;
         any |= B->on[ax];
     }
     /* diffusing spins move in every interval (with no gradient the walk
@@ -675,7 +586,7 @@ static void add_free(struct sim *s, struct blk *B, double a, double b)
         for (int ax = 0; ax < 3; ax++) {
             wk->b[ax] = wk->c[ax] = 0;
             if (B->on[ax])
-                pl_walk(&B->w[ax], a, b, s->o.gamma, &wk->b[ax], &wk->c[ax]);
+                walk_geometry(&B->w[ax], a, b, s->o.gamma, &wk->b[ax], &wk->c[ax]);
         }
         wk->phase = false;
         for (int ax = 0; ax < 3; ax++)
@@ -717,7 +628,7 @@ static void add_rf(struct sim *s, struct blk *B, const struct vm_rf *rf, double 
     const double gam = s->o.gamma, h = 0.5 * dt;
     double prev[3];
     for (int ax = 0; ax < 3; ax++)
-        prev[ax] = B->on[ax] ? pl_cum(&B->w[ax], t0) : 0;
+        prev[ax] = B->on[ax] ? wave_integral(&B->w[ax], t0) : 0;
     for (uint32_t k = 0; k < rf->n; k++) {
         double tb = t0 + (k + 1) * dt;
         double ph = rf->phase + (rf->phase_shape ? rf->phase_shape[k] : 0) +
@@ -728,7 +639,7 @@ static void add_rf(struct sim *s, struct blk *B, const struct vm_rf *rf, double 
         st->hy = (float)(-gam * b1 * sin(ph) * h);
         float gv[3];
         for (int ax = 0; ax < 3; ax++) {
-            double c = B->on[ax] ? pl_cum(&B->w[ax], tb) : 0;
+            double c = B->on[ax] ? wave_integral(&B->w[ax], tb) : 0;
             gv[ax] = (float)(gam * (c - prev[ax]) * 0.5);   /* γ·Ḡ·dt/2 */
             prev[ax] = c;
         }
@@ -784,13 +695,13 @@ static void add_adc(struct sim *s, struct blk *B, const struct vm_block *b, doub
         t_first = *tc;
     bool constant = !s->any_diffusion && t_last > t_first;
     for (int ax = 0; ax < 3 && constant; ax++)
-        if (B->on[ax] && !pl_constant(&B->w[ax], t_first, t_last))
+        if (B->on[ax] && !wave_constant(&B->w[ax], t_first, t_last))
             constant = false;
     add_free(s, B, *tc, t_first);
     if (constant) {
         double k[3];
         for (int ax = 0; ax < 3; ax++)
-            k[ax] = B->on[ax] ? s->o.gamma * pl_at(&B->w[ax], t_first) * dw : 0;
+            k[ax] = B->on[ax] ? s->o.gamma * wave_at(&B->w[ax], t_first) * dw : 0;
         for (uint32_t i = 0; i < n; i += ADC_RUN_MAX) {
             uint32_t m = n - i < ADC_RUN_MAX ? n - i : ADC_RUN_MAX;
             if (i) {
@@ -829,7 +740,7 @@ static int sim_block_end(void *ctx, const struct vm_block *b)
     for (int ax = 0; ax < 3; ax++) {
         B->on[ax] = b->has_grad[ax];
         if (B->on[ax])
-            pl_set(&B->w[ax], &b->grad[ax]);
+            wave_set(&B->w[ax], &b->grad[ax]);
     }
     double T = (double)b->dur_ns * 1e-9;
     double tc = 0;
@@ -849,7 +760,7 @@ static int sim_block_end(void *ctx, const struct vm_block *b)
     }
     for (int ax = 0; ax < 3; ax++)
         if (B->on[ax])
-            s->mom[ax] += s->o.gamma * pl_cum(&B->w[ax], T);
+            s->mom[ax] += s->o.gamma * wave_integral(&B->w[ax], T);
     bool rf_first = b->has_rf && (!b->has_adc || b->rf.delay_ns <= b->adc.delay_ns);
     if (rf_first) {
         double t0 = (double)b->rf.delay_ns * 1e-9;

@@ -91,18 +91,6 @@ struct check_summary {
 
 struct check;
 
-/* A corner of a gradient waveform, which is piecewise linear between its
-   corners (the model of the checks, the simulator and Pulseq). */
-struct grad_pt {
-    double t, v;              /* t in s from the block start, v in T/m */
-};
-
-/* The corner points of gradient g, in time order: a trapezoid's four
-   corners; an arbitrary shape's samples at raster centres, the first and
-   last held for half a raster to the ends of its span. Returns the count,
-   at most cap (g->n + 2 is always enough). */
-size_t check_grad_points(const struct vm_grad *g, struct grad_pt *out, size_t cap);
-
 struct check *check_new(const struct system *sys);
 void check_free(struct check *ck);
 

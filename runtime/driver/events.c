@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "runtime/wave/wave.h"
 #include "vm/vm.h"
 
 const char *const ev_chan_names[EV__NCHAN] = {
@@ -212,21 +213,6 @@ static int be_rf(void *ctx, const struct vm_block *b, const struct vm_rf *rf)
     return 0;
 }
 
-/* The trapezoid's value t ns after its start (its delay). */
-static double trap_at(const struct vm_grad *g, double t)
-{
-    double r = (double)g->rise_ns, f = (double)g->flat_ns, d = (double)g->fall_ns;
-    if (t < 0)
-        return 0;
-    if (t < r)
-        return g->amp * t / r;
-    if (t <= r + f)
-        return g->amp;
-    if (t < r + f + d)
-        return g->amp * (1 - (t - r - f) / d);
-    return 0;
-}
-
 static int be_grad(void *ctx, const struct vm_block *b, const struct vm_grad *g)
 {
     struct bld *B = ctx;
@@ -240,8 +226,7 @@ static int be_grad(void *ctx, const struct vm_block *b, const struct vm_grad *g)
     int64_t nstep = g->kind == GRAD_ARB ? (int64_t)g->n : (g->dur_ns + step - 1) / step;
     double fs = c->grad_fs[g->axis], worst = 0;
     for (int64_t k = 0; k < nstep; k++) {
-        double v = g->kind == GRAD_ARB ? g->amp * g->shape[k]
-                                       : trap_at(g, (double)(k * step) + 0.5 * (double)step);
+        double v = wave_raster_value(g, k, step);
         double x = v / fs;
         if (fabs(x) > worst)
             worst = fabs(x);

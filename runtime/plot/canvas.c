@@ -436,6 +436,18 @@ void time_unit(int64_t span_ns, double *scale, const char **name)
     }
 }
 
+int plot_run(const struct lbc_program *p, const struct vm_backend *be, int64_t *total,
+             char *err, size_t errlen)
+{
+    struct vm_opts vo = { NULL, NULL, 0 };
+    if (vm_run(p, be, &vo, total) != 0) {
+        snprintf(err, errlen, "the program stops with a run-time error (larmor trace shows "
+                 "where)");
+        return -1;
+    }
+    return 0;
+}
+
 int plot_window(const struct lbc_program *p, const struct plot_opts *o, int64_t *from,
                 int64_t *to, int64_t *total, char *err, size_t errlen)
 {
@@ -446,12 +458,8 @@ int plot_window(const struct lbc_program *p, const struct plot_opts *o, int64_t 
     memset(&be, 0, sizeof be);
     be.ctx = &w;
     be.block_start = wp_block_start;
-    struct vm_opts vo = { NULL, NULL, 0 };
-    if (vm_run(p, &be, &vo, total) != 0) {
-        snprintf(err, errlen, "the program stops with a run-time error (larmor trace shows "
-                 "where)");
+    if (plot_run(p, &be, total, err, errlen) != 0)
         return -1;
-    }
     char a[48], b[48];
     if (o->rep >= 0) {
         if (!w.seen) {
@@ -491,4 +499,21 @@ int plot_window(const struct lbc_program *p, const struct plot_opts *o, int64_t 
         return -1;
     }
     return 0;
+}
+
+int plot_check_path(const char *path, char *err, size_t errlen)
+{
+    if (plot_format_of(path) >= 0)
+        return 0;
+    snprintf(err, errlen, "%s: the file name must end in .png, .svg or .pdf (it picks the "
+             "format)", path);
+    return -1;
+}
+
+int plot_prepare(const struct lbc_program *p, const struct plot_opts *o, const char *path,
+                 int64_t *from, int64_t *to, int64_t *total, char *err, size_t errlen)
+{
+    if (plot_check_path(path, err, errlen) != 0)
+        return -1;
+    return plot_window(p, o, from, to, total, err, errlen);
 }

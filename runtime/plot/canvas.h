@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "runtime/plot/plot.h"
+#include "vm/backend.h"
 
 struct canvas {
     cairo_surface_t *surf;
@@ -99,6 +100,19 @@ void series_stroke(struct canvas *c, const struct axes *a, const struct series *
    exist. */
 int plot_window(const struct lbc_program *p, const struct plot_opts *o, int64_t *from,
                 int64_t *to, int64_t *total, char *err, size_t errlen);
+
+/* 0 when path's extension names a format, else -1 with a message. */
+int plot_check_path(const char *path, char *err, size_t errlen);
+
+/* What every plot of a program does first: plot_check_path, then
+   plot_window. */
+int plot_prepare(const struct lbc_program *p, const struct plot_opts *o, const char *path,
+                 int64_t *from, int64_t *to, int64_t *total, char *err, size_t errlen);
+
+/* Run p against be (the duration to *total where not NULL): 0, or -1 with
+   a message when the program stops with a run-time error. */
+int plot_run(const struct lbc_program *p, const struct vm_backend *be, int64_t *total,
+             char *err, size_t errlen);
 
 /* Time axis units for a window of span ns: seconds per unit and the
    name ("ms" or "s"). */

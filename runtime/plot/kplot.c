@@ -124,24 +124,15 @@ int plot_kspace(const struct lbc_program *p, const struct system *sys, const str
                 const char *path, char *err, size_t errlen)
 {
     int64_t from, to, total;
-    if (plot_format_of(path) < 0) {
-        snprintf(err, errlen, "%s: the file name must end in .png, .svg or .pdf (it picks the "
-                 "format)", path);
-        return -1;
-    }
-    if (plot_window(p, o, &from, &to, &total, err, errlen) != 0)
+    if (plot_prepare(p, o, path, &from, &to, &total, err, errlen) != 0)
         return -1;
     struct ktraj_opts ko = { sys->gamma, from, to, false };
     struct ktraj *kt = ktraj_new(&ko);
     struct vm_backend be;
     ktraj_backend(kt, &be);
-    struct vm_opts vo = { NULL, NULL, 0 };
     int rc = -1;
-    if (vm_run(p, &be, &vo, NULL) != 0) {
-        snprintf(err, errlen, "the program stops with a run-time error (larmor trace shows "
-                 "where)");
+    if (plot_run(p, &be, NULL, err, errlen) != 0)
         goto out;
-    }
     struct canvas cv;
     if (cv_open(&cv, path, o->width ? o->width : PLOT_KSPACE_W,
                 o->height ? o->height : PLOT_KSPACE_H, err, errlen) != 0)

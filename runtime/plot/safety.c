@@ -161,11 +161,8 @@ int plot_safety(const struct lbc_program *p, const struct system *sys, unsigned 
                 const struct plot_opts *o, const char *path, char *err, size_t errlen)
 {
     int64_t from, to, total;
-    if (plot_format_of(path) < 0) {
-        snprintf(err, errlen, "%s: the file name must end in .png, .svg or .pdf (it picks the "
-                 "format)", path);
+    if (plot_check_path(path, err, errlen) != 0)
         return -1;
-    }
     if (!(what & (PLOT_SAR | PLOT_PNS))) {
         snprintf(err, errlen, "nothing to plot: ask for SAR, PNS or both");
         return -1;
@@ -188,13 +185,9 @@ int plot_safety(const struct lbc_program *p, const struct system *sys, unsigned 
         check_set_pns_hook(ck, on_pns, &pc);
     struct vm_backend be;
     check_backend(ck, &be);
-    struct vm_opts vo = { NULL, NULL, 0 };
     int rc = -1;
-    if (vm_run(p, &be, &vo, NULL) != 0) {
-        snprintf(err, errlen, "the program stops with a run-time error (larmor trace shows "
-                 "where)");
+    if (plot_run(p, &be, NULL, err, errlen) != 0)
         goto out;
-    }
     series_finish(&pc.s);
     struct canvas cv;
     if (cv_open(&cv, path, w, h, err, errlen) != 0)

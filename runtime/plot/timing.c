@@ -8,14 +8,14 @@
  * take it) and its phase: the pulse's phase, the phase shape, π where the
  * shape is negative, and the frequency offset's 2π·f·t from the pulse's
  * start (the simulator's convention), wrapped to ±180°. Gradients: the
- * piecewise-linear waveform through check_grad_points' corners.
+ * piecewise-linear waveform through its corners (runtime/wave/wave.h).
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/check/check.h"
 #include "runtime/plot/canvas.h"
+#include "runtime/wave/wave.h"
 #include "base/units.h"
 #include "base/util.h"
 #include "vm/vm.h"
@@ -42,8 +42,7 @@ struct collect {
     struct mark *marks;
     size_t nmarks, capmarks;
     uint64_t nblocks;
-    struct grad_pt *pts;
-    size_t cappts;
+    struct wave w;                 /* the gradient being collected */
 };
 
 static double tx(const struct collect *c, int64_t t_ns)
@@ -91,20 +90,15 @@ static void collect_grad(struct collect *c, const struct vm_block *b, int a)
         series_push(s, tx(c, end), 0);
         return;
     }
-    const struct vm_grad *g = &b->grad[a];
-    size_t need = (g->kind == GRAD_TRAP ? 4 : g->n) + 2;
-    if (need > c->cappts) {
-        c->pts = xrealloc(c->pts, need * sizeof *c->pts);
-        c->cappts = need;
-    }
-    size_t n = check_grad_points(g, c->pts, need);
+    wave_set(&c->w, &b->grad[a]);
+    size_t n = c->w.n;
     double t0 = tx(c, b->start_ns), sc = 1e-9 / c->unit;
     if (!n) {
         series_push(s, t0, 0);
         series_push(s, tx(c, end), 0);
         return;
     }
-    const struct grad_pt *p = c->pts;
+    const struct wave_pt *p = c->w.p;
     if (p[0].t > 0) {
         series_push(s, t0, 0);
         if (p[0].v != 0)
@@ -292,12 +286,7 @@ int plot_timing(const struct lbc_program *p, const struct system *sys, const str
                 const char *path, char *err, size_t errlen)
 {
     int64_t from, to, total;
-    if (plot_format_of(path) < 0) {
-        snprintf(err, errlen, "%s: the file name must end in .png, .svg or .pdf (it picks the "
-                 "format)", path);
-        return -1;
-    }
-    if (plot_window(p, o, &from, &to, &total, err, errlen) != 0)
+    if (plot_prepare(p, o, path, &from, &to, &total, err, errlen) != 0)
         return -1;
     struct collect c;
     memset(&c, 0, sizeof c);
@@ -314,14 +303,10 @@ int plot_timing(const struct lbc_program *p, const struct system *sys, const str
     memset(&be, 0, sizeof be);
     be.ctx = &c;
     be.block_end = tc_block_end;
-    struct vm_opts vo = { NULL, NULL, 0 };
     int rc = -1;
     struct canvas cv;
-    if (vm_run(p, &be, &vo, NULL) != 0) {
-        snprintf(err, errlen, "the program stops with a run-time error (larmor trace shows "
-                 "where)");
+    if (plot_run(p, &be, NULL, err, errlen) != 0)
         goto out;
-    }
     series_finish(&c.rf);
     series_finish(&c.phase);
     for (int a = 0; a < 3; a++)
@@ -339,6 +324,6 @@ out:
         series_fini(&c.g[a]);
     free(c.adc);
     free(c.marks);
-    free(c.pts);
+    wave_fini(&c.w);
     return rc;
 }

@@ -19,6 +19,7 @@
 
 #include "base/md5.h"
 #include "base/util.h"
+#include "runtime/wave/wave.h"
 #include "vm/vm.h"
 
 /* An interning table: text -> 1-based ID, rows kept in order. */
@@ -330,9 +331,9 @@ static int32_t put_grad(struct writer *w, const struct vm_grad *g)
     put_num(b, g->amp * peak * PULSEQ_GAMMA_BAR);
     if (w->o->format == PULSEQ_1_5) {
         sb_putc(b, ' ');
-        put_num(b, g->n ? g->amp * g->shape[0] * PULSEQ_GAMMA_BAR : 0);
+        put_num(b, wave_first(g) * PULSEQ_GAMMA_BAR);
         sb_putc(b, ' ');
-        put_num(b, g->n ? g->amp * g->shape[g->n - 1] * PULSEQ_GAMMA_BAR : 0);
+        put_num(b, wave_last(g) * PULSEQ_GAMMA_BAR);
     }
     sb_printf(b, " %d 0 ", s);
     put_us(b, g->delay_ns);

@@ -1,7 +1,7 @@
 /*
- * kspace_traj: see kspace_traj.h. Per block: each axis' corner points,
- * an integrator that walks them forward in time, and the events (the RF
- * centre, the ADC samples, the path points) visited in time order.
+ * kspace_traj: see kspace_traj.h. Per block: each axis' waveform
+ * (runtime/wave/wave.h), integrals walked forward in time, and the events
+ * (the RF centre, the ADC samples, the path points) visited in time order.
  */
 #include "runtime/wave/kspace_traj.h"
 
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/check/check.h"
 #include "base/util.h"
+#include "runtime/wave/wave.h"
 
 struct ktraj {
     struct ktraj_opts o;
@@ -21,46 +21,9 @@ struct ktraj {
     struct ktraj_point *path;
     size_t npath, cappath;
     bool pen_up;                 /* the next path point starts a new piece */
-    /* corner buffers of the current block */
-    struct grad_pt *pts[3];
-    size_t cap[3];
+    /* the waveforms of the current block */
+    struct wave w[3];
 };
-
-/* ∫ G dt from the block start, walked forward: t must not decrease
-   between calls. */
-struct integ {
-    const struct grad_pt *p;
-    size_t n, j;                 /* p[j] is the next corner not yet passed */
-    double acc;                  /* the integral up to p[j - 1].t (T·s/m) */
-};
-
-static void integ_init(struct integ *it, const struct grad_pt *p, size_t n)
-{
-    it->p = p;
-    it->n = n;
-    it->j = 0;
-    it->acc = 0;
-}
-
-/* The integral of the piecewise-linear waveform from 0 to t (0 before the
-   first corner and after the last, where the waveform is 0). */
-static double integ_at(struct integ *it, double t)
-{
-    const struct grad_pt *p = it->p;
-    while (it->j < it->n && p[it->j].t <= t) {
-        if (it->j > 0) {
-            const struct grad_pt *a = &p[it->j - 1], *b = &p[it->j];
-            it->acc += 0.5 * (a->v + b->v) * (b->t - a->t);
-        }
-        it->j++;
-    }
-    if (it->j == 0 || it->j == it->n)
-        return it->acc;
-    const struct grad_pt *a = &p[it->j - 1], *b = &p[it->j];
-    double w = b->t - a->t, u = t - a->t;
-    double vt = w > 0 ? a->v + (b->v - a->v) * u / w : a->v;
-    return it->acc + 0.5 * (a->v + vt) * u;
-}
 
 struct ktraj *ktraj_new(const struct ktraj_opts *o)
 {
@@ -77,7 +40,7 @@ void ktraj_free(struct ktraj *kt)
     free(kt->samples);
     free(kt->path);
     for (int a = 0; a < 3; a++)
-        free(kt->pts[a]);
+        wave_fini(&kt->w[a]);
     free(kt);
 }
 
@@ -141,20 +104,22 @@ static int cmp_double(const void *a, const void *b)
 
 /* The path times of a block (s from its start): every corner of every
    axis and the middle of each piece between consecutive ones, sorted. */
-static double *path_times(struct ktraj *kt, const size_t npts[3], double dur, size_t *n)
+static double *path_times(struct ktraj *kt, double dur, size_t *n)
 {
     size_t cap = 2, m = 0;
     for (int a = 0; a < 3; a++)
-        cap += 2 * npts[a];
+        cap += 2 * kt->w[a].n;
     double *t = xmalloc(cap * sizeof *t);
     t[m++] = 0;
     t[m++] = dur;
-    for (int a = 0; a < 3; a++)
-        for (size_t i = 0; i < npts[a]; i++) {
-            t[m++] = kt->pts[a][i].t;
-            if (i + 1 < npts[a])
-                t[m++] = 0.5 * (kt->pts[a][i].t + kt->pts[a][i + 1].t);
+    for (int a = 0; a < 3; a++) {
+        const struct wave_pt *p = kt->w[a].p;
+        for (size_t i = 0; i < kt->w[a].n; i++) {
+            t[m++] = p[i].t;
+            if (i + 1 < kt->w[a].n)
+                t[m++] = 0.5 * (p[i].t + p[i + 1].t);
         }
+    }
     qsort(t, m, sizeof *t, cmp_double);
     size_t u = 0;
     for (size_t i = 0; i < m; i++)
@@ -169,16 +134,11 @@ static int kt_block_end(void *ctx, const struct vm_block *b)
     struct ktraj *kt = ctx;
     double g = kt->o.gamma;
     double dur = (double)b->dur_ns * 1e-9;
-    size_t npts[3] = { 0, 0, 0 };
     for (int a = 0; a < 3; a++) {
-        if (!b->has_grad[a])
-            continue;
-        size_t need = (b->grad[a].kind == GRAD_TRAP ? 4 : b->grad[a].n) + 2;
-        if (need > kt->cap[a]) {
-            kt->pts[a] = xrealloc(kt->pts[a], need * sizeof **kt->pts);
-            kt->cap[a] = need;
-        }
-        npts[a] = check_grad_points(&b->grad[a], kt->pts[a], need);
+        if (b->has_grad[a])
+            wave_set(&kt->w[a], &b->grad[a]);
+        else
+            kt->w[a].n = 0;
     }
     /* k(t) = base + γ̄·I(t); an RF centre changes base */
     double base[3] = { kt->k[0], kt->k[1], kt->k[2] };
@@ -190,13 +150,13 @@ static int kt_block_end(void *ctx, const struct vm_block *b)
             rf_t = (double)(b->rf.delay_ns + b->rf.centre_ns) * 1e-9;
     }
     /* three walks in time order: the RF centre, the ADC samples, the path */
-    struct integ ps[3], ss[3];
+    struct wave_walk ps[3], ss[3];
     for (int a = 0; a < 3; a++) {
-        integ_init(&ps[a], kt->pts[a], npts[a]);
-        integ_init(&ss[a], kt->pts[a], npts[a]);
+        wave_walk_init(&ps[a], &kt->w[a]);
+        wave_walk_init(&ss[a], &kt->w[a]);
     }
     size_t npath = 0;
-    double *pt = kt->o.no_path ? NULL : path_times(kt, npts, dur, &npath);
+    double *pt = kt->o.no_path ? NULL : path_times(kt, dur, &npath);
     uint32_t ns = b->has_adc ? b->adc.samples : 0;
     double d0 = b->has_adc ? (double)b->adc.delay_ns * 1e-9 : 0;
     double dw = b->has_adc ? (double)b->adc.dwell_ns * 1e-9 : 0;
@@ -214,11 +174,11 @@ static int kt_block_end(void *ctx, const struct vm_block *b)
             /* the pulse acts at its centre: the path ends there and
                starts again from the new k */
             for (int a = 0; a < 3; a++)
-                k[a] = base[a] + g * integ_at(&ps[a], tr);
+                k[a] = base[a] + g * wave_walk_at(&ps[a], tr);
             int64_t at = b->start_ns + b->rf.delay_ns + b->rf.centre_ns;
             add_point(kt, k, at);
             for (int a = 0; a < 3; a++) {
-                double i = integ_at(&ps[a], tr) * g;
+                double i = wave_walk_at(&ps[a], tr) * g;
                 base[a] = action > 0 ? -i : -base[a] - 2 * i;
                 k[a] = base[a] + i;
             }
@@ -228,7 +188,7 @@ static int kt_block_end(void *ctx, const struct vm_block *b)
         } else if (ts <= tp) {
             struct ktraj_sample s;
             for (int a = 0; a < 3; a++)
-                s.k[a] = base[a] + g * integ_at(&ss[a], ts);
+                s.k[a] = base[a] + g * wave_walk_at(&ss[a], ts);
             s.t_ns = b->start_ns + b->adc.delay_ns + (int64_t)is * b->adc.dwell_ns +
                      b->adc.dwell_ns / 2;
             s.adc = kt->nadc;
@@ -241,7 +201,7 @@ static int kt_block_end(void *ctx, const struct vm_block *b)
             is++;
         } else {
             for (int a = 0; a < 3; a++)
-                k[a] = base[a] + g * integ_at(&ps[a], tp);
+                k[a] = base[a] + g * wave_walk_at(&ps[a], tp);
             add_point(kt, k, b->start_ns + (int64_t)llround(tp * 1e9));
             ip++;
         }
@@ -250,11 +210,8 @@ static int kt_block_end(void *ctx, const struct vm_block *b)
     if (b->has_adc)
         kt->nadc++;
     /* the end of the block: the whole integral */
-    for (int a = 0; a < 3; a++) {
-        struct integ it;
-        integ_init(&it, kt->pts[a], npts[a]);
-        kt->k[a] = base[a] + g * integ_at(&it, INFINITY);
-    }
+    for (int a = 0; a < 3; a++)
+        kt->k[a] = base[a] + g * wave_integral(&kt->w[a], INFINITY);
     return 0;
 }
 

@@ -2,7 +2,7 @@
  * kspace_traj: the k-space trajectory a program plays, as a backend.
  *
  * k(t) = γ̄ ∫ G dt (1/m), integrated exactly for the piecewise-linear
- * gradient waveforms of the checks and the simulator (check_grad_points:
+ * gradient waveforms of the checks and the simulator (runtime/wave/wave.h:
  * trapezoids and arbitrary shapes alike). At the centre of an RF pulse k
  * is reset to 0 when the pulse's use is excitation and negated when it is
  * refocusing; other uses (inversion, saturation, preparation, other) leave
