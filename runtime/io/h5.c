@@ -306,13 +306,13 @@ int h5_dims(struct h5file *f, const char *path, int *rank, uint64_t dims[H5_MAX_
     hsize_t hd[H5_MAX_RANK] = { 0 };
     int r = 0;
     hid_t d = open_numeric(f, path, &r, hd, err, errlen);
-    if (d < 0)
-        return -1;
-    H5Dclose(d);
-    *rank = r;
-    for (int i = 0; i < r; i++)
-        dims[i] = (uint64_t)hd[i];
-    return 0;
+    if (d >= 0) {
+        H5Dclose(d);
+        *rank = r;
+        for (int i = 0; i < r; i++)
+            dims[i] = (uint64_t)hd[i];
+    }
+    return d >= 0 ? 0 : -1;
 }
 
 int h5_read_doubles(struct h5file *f, const char *path, double *out, size_t count,
