@@ -631,8 +631,7 @@ static void add_rf(struct sim *s, struct blk *B, const struct vm_rf *rf, double 
         prev[ax] = B->on[ax] ? wave_integral(&B->w[ax], t0) : 0;
     for (uint32_t k = 0; k < rf->n; k++) {
         double tb = t0 + (k + 1) * dt;
-        double ph = rf->phase + (rf->phase_shape ? rf->phase_shape[k] : 0) +
-                    2 * M_PI * rf->freq * (k + 0.5) * dt;
+        double ph = wave_rf_phase(rf, k);
         double b1 = rf->amp * rf->mag[k];
         struct krf_step *st = &s->rf[s->nrf++];
         st->hx = (float)(-gam * b1 * cos(ph) * h);

@@ -54,7 +54,6 @@ static void collect_rf(struct collect *c, const struct vm_block *b)
 {
     const struct vm_rf *rf = &b->rf;
     int64_t t0 = b->start_ns + rf->delay_ns;
-    double dt = (double)rf->dt_ns * 1e-9;
     series_push(&c->rf, tx(c, t0), 0);
     series_break(&c->phase);
     double prev = NAN;
@@ -66,8 +65,7 @@ static void collect_rf(struct collect *c, const struct vm_block *b)
         series_push(&c->rf, xb, m * 1e6);
         if (m > c->rfmax)
             c->rfmax = m;
-        double ph = rf->phase + (rf->phase_shape ? rf->phase_shape[i] : 0) + (b1 < 0 ? M_PI : 0) +
-                    2 * M_PI * rf->freq * (i + 0.5) * dt;
+        double ph = wave_rf_phase(rf, i) + (b1 < 0 ? M_PI : 0);
         ph = remainder(ph, 2 * M_PI) * 180 / M_PI;
         if (ph <= -180)
             ph += 360;

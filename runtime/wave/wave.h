@@ -10,11 +10,14 @@
  * corners, the value at a time, the integral ∫G dt (exact: trapezoidal per
  * piece, walked forward or looked up at any time), the moment k = γ∫G dt
  * with ∫k² dt (the b-value's integrand, exact per piece), and the samples
- * a console plays on the gradient raster.
+ * a console plays on the gradient raster. For RF it owns the phase of
+ * each sample as the spins see it (the pulse's phase, its phase shape and
+ * the frequency offset's phase at the sample's centre).
  */
 #ifndef LARMOR_WAVE_H
 #define LARMOR_WAVE_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -93,5 +96,14 @@ double wave_trap_at(const struct vm_grad *g, double t_ns);
    an arbitrary gradient's k-th sample (step_ns is its spacing), a
    trapezoid's value at the middle of the k-th step. */
 double wave_raster_value(const struct vm_grad *g, int64_t k, int64_t step_ns);
+
+/* The phase (rad) of RF sample k of rf: phase + phase shape + 2π·freq at
+   the sample's centre, (k + 1/2)·dt after the pulse's start. */
+static inline double wave_rf_phase(const struct vm_rf *rf, uint32_t k)
+{
+    double dt = (double)rf->dt_ns * 1e-9;
+    return rf->phase + (rf->phase_shape ? rf->phase_shape[k] : 0) +
+           2 * M_PI * rf->freq * (k + 0.5) * dt;
+}
 
 #endif
