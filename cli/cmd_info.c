@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "base/paths.h"
 #include "cli/cli.h"
 #include "compiler/compile.h"
 #include "config.h"
@@ -17,7 +18,7 @@ static int list_systems(const char *stdlib)
     char **names = system_names(stdlib, &n);
     if (!n)
         fprintf(stderr, "larmor system: no systems in %s/systems\n",
-                stdlib ? stdlib : compile_default_stdlib());
+                stdlib ? stdlib : paths_stdlib());
     for (size_t i = 0; i < n; i++) {
         struct diag_ctx d;
         diag_init(&d);

@@ -38,10 +38,6 @@ static bool file_exists(const char *p)
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-const char *compile_default_stdlib(void)
-{
-    return paths_stdlib();
-}
 
 static struct parsed_file *parse_cached(struct session *s, const char *path, int file)
 {
@@ -97,7 +93,7 @@ static struct module *import_module(struct cg *c, struct session *s, struct modu
 {
     const char *name = imp->name;
     char *dir = dir_of(from->path);
-    const char *std = c->opts->stdlib_dir ? c->opts->stdlib_dir : compile_default_stdlib();
+    const char *std = c->opts->stdlib_dir ? c->opts->stdlib_dir : paths_stdlib();
     char *cands[2] = { xasprintf("%s/%s.psq", dir, name), xasprintf("%s/%s.psq", std, name) };
     char *rdir = realpath(dir, NULL), *rstd = realpath(std, NULL);
     bool in_std = rdir && rstd && !strcmp(rdir, rstd);

@@ -51,8 +51,4 @@ struct lbc_program *compile_text(const char *path, const char *text, size_t len,
    one per line. Returns 0, or 1 if it does not compile. */
 int compile_describe_params(const struct compile_opts *o, struct diag_ctx *d, FILE *out);
 
-/* The directory searched for stdlib modules when none is given: base/paths.h
-   paths_stdlib(), under the name the CLI and the tests know. */
-const char *compile_default_stdlib(void);
-
 #endif

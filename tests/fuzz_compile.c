@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "base/paths.h"
 #include "compiler/compile.h"
 #include "base/diag.h"
 #include "base/util.h"
@@ -45,7 +46,7 @@ static const char *fc_stdlib(void)
 #ifdef LARMOR_FUZZ_STDLIB
     return LARMOR_FUZZ_STDLIB;
 #else
-    return compile_default_stdlib();
+    return paths_stdlib();
 #endif
 }
 
