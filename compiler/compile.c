@@ -710,7 +710,10 @@ static struct lbc_program *compile_attempt(struct session *s, struct override *e
     c.mods = m;
     c.main = m;
     eval_module(&c, s, m, true);
-    names_check_uncalled(&c);
+    /* once: the quiet attempts of the minimum-value search follow a full
+       one on the same source */
+    if (!quiet)
+        names_check_uncalled(&c);
     if (!quiet) {
         for (int i = 0; i < c.novr; i++)
             if (!c.ovr[i].used) {
