@@ -28,7 +28,7 @@
 
 int register_rawcheck_tests(void);
 void rd_write_record(hid_t g, hid_t head, hid_t sample, const void *rec, size_t size,
-                     size_t data_off);      /* test_rawdata.c */
+                     size_t data_off, hsize_t declared);     /* test_rawdata.c */
 
 /* The suite's scratch directory, made before its tests, removed after. */
 static char rc_dir[512];
@@ -238,14 +238,16 @@ static void test_declared_limits(void)
    (and available_channels too), under a 32 x 32 Cartesian header with
    kspace_encoding_step_1 0..31, receiverChannels 1 and trajectory traj;
    data holds 2 * samples * channels floats (none when that is not
-   positive). The path, to free. */
+   positive); or, when declared > 0, a chunked table of that many records
+   with none written. The path, to free. */
 struct rc_idx { int32_t lin, par, slice, rep; };
 struct rc_wide {
     int32_t samples, channels, available, centre;
     struct rc_idx idx;
 };
 
-static char *rc_forge_wide(const char *name, const struct rc_wide *v, const char *traj)
+static char *rc_forge_table(const char *name, const struct rc_wide *v, const char *traj,
+                            hsize_t declared)
 {
     char *p = xasprintf("%s/%s", rc_dir, name);
     char *xml = xasprintf(
@@ -284,7 +286,8 @@ static char *rc_forge_wide(const char *name, const struct rc_wide *v, const char
     H5Tinsert(head, "available_channels", offsetof(struct rc_wide, available), H5T_NATIVE_INT32);
     H5Tinsert(head, "center_sample", offsetof(struct rc_wide, centre), H5T_NATIVE_INT32);
     H5Tinsert(head, "idx", offsetof(struct rc_wide, idx), idx);
-    rd_write_record(g, head, H5T_NATIVE_FLOAT, &rec, sizeof rec, offsetof(__typeof__(rec), data));
+    rd_write_record(g, head, H5T_NATIVE_FLOAT, &rec, sizeof rec, offsetof(__typeof__(rec), data),
+                    declared);
     H5Tclose(head);
     H5Tclose(idx);
     H5Sclose(sp);
@@ -293,6 +296,11 @@ static char *rc_forge_wide(const char *name, const struct rc_wide *v, const char
     free(buf);
     free(xml);
     return p;
+}
+
+static char *rc_forge_wide(const char *name, const struct rc_wide *v, const char *traj)
+{
+    return rc_forge_table(name, v, traj, 0);
 }
 
 static const struct rc_wide rc_good = { 32, 1, 1, 16, { 3, 0, 0, 0 } };
@@ -328,6 +336,19 @@ static void test_wide_counters(void)
     v.idx.slice = 70000;
     p = rc_forge_wide("wide_slice.h5", &v, "cartesian");
     rc_expect_refusal(p, (const char *const[]){ "slice = 70000 does not fit", NULL });
+    free(p);
+}
+
+/* A table that declares 10^9 acquisitions and stores none (chunks never
+   written: a 7 kB file) is refused before the reader sizes its list from
+   the count (it asked for 152 GB and aborted). */
+static void test_declared_count(void)
+{
+    char *p = rc_forge_table("count.h5", &rc_good, "cartesian", 1000000000);
+    double t0 = monotonic_s();
+    rc_expect_refusal(p, (const char *const[]){ "/dataset/data declares 1000000000 "
+                      "acquisitions but stores only 0 bytes of them", NULL });
+    CU_ASSERT(monotonic_s() - t0 < 2.0);
     free(p);
 }
 
@@ -386,6 +407,7 @@ int register_rawcheck_tests(void)
         { "declared limits hold", test_declared_limits },
         { "signed 32-bit counters: read, or refused unclamped", test_wide_counters },
         { "sizes outside their type or against the header refused", test_sizes },
+        { "a table declaring more records than it stores refused", test_declared_count },
     };
     return TEST_ADD_FIXTURE_SUITE("rawcheck", rc_init, rc_cleanup, tests);
 }

@@ -30,9 +30,11 @@ int register_rawdata_tests(void);
 int register_rawcheck_tests(void);
 /* In group g, the table "data" of one acquisition record rec (size bytes:
    the header of type head at 0, an hvl_t of samples of type sample at
-   data_off), as ISMRMRD lays it out; test_rawcheck.c forges with it too. */
+   data_off), as ISMRMRD lays it out; or, when declared > 0, a chunked
+   table of that many records none of which is written (rec unused).
+   test_rawcheck.c forges with it too. */
 void rd_write_record(hid_t g, hid_t head, hid_t sample, const void *rec, size_t size,
-                     size_t data_off);
+                     size_t data_off, hsize_t declared);
 
 static char rd_dir[512];
 
@@ -619,17 +621,23 @@ static void test_shepp_logan_file(void)
 /* ---- bad files ---- */
 
 void rd_write_record(hid_t g, hid_t head, hid_t sample, const void *rec, size_t size,
-                     size_t data_off)
+                     size_t data_off, hsize_t declared)
 {
-    hsize_t one = 1;
+    hsize_t n = declared ? declared : 1, chunk = 1024;
     hid_t vl = H5Tvlen_create(sample);
     hid_t t = H5Tcreate(H5T_COMPOUND, size);
     H5Tinsert(t, "head", 0, head);
     H5Tinsert(t, "data", data_off, vl);
-    hid_t s = H5Screate_simple(1, &one, NULL);
-    hid_t d = H5Dcreate2(g, "data", t, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    CU_ASSERT(H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, rec) >= 0);
+    hid_t s = H5Screate_simple(1, &n, NULL);
+    hid_t pl = H5Pcreate(H5P_DATASET_CREATE);
+    if (declared)
+        H5Pset_chunk(pl, 1, &chunk);
+    hid_t d = H5Dcreate2(g, "data", t, s, H5P_DEFAULT, pl, H5P_DEFAULT);
+    CU_ASSERT(d >= 0);
+    if (!declared)
+        CU_ASSERT(H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, rec) >= 0);
     H5Dclose(d);
+    H5Pclose(pl);
     H5Sclose(s);
     H5Tclose(t);
     H5Tclose(vl);
@@ -684,7 +692,7 @@ static char *rd_forge(const char *name, bool group, const char *xml, bool fixed,
         H5Tinsert(cx, "real", 0, H5T_NATIVE_FLOAT);
         H5Tinsert(cx, "imag", sizeof(float), H5T_NATIVE_FLOAT);
         rd_write_record(g, head, data_kind == 2 ? H5T_NATIVE_FLOAT : cx, &rec, sizeof rec,
-                        offsetof(__typeof__(rec), data));
+                        offsetof(__typeof__(rec), data), 0);
         H5Tclose(cx);
         H5Tclose(head);
     }

@@ -154,7 +154,9 @@ struct raw_file {
    types whatever type the file stores them in, its channels within the
    receiverChannels, its centre sample before its last, and in Cartesian
    data its samples within the encoded matrix's x. So a counter never
-   sizes anything the header does not cover.
+   sizes anything the header does not cover. A table that declares more
+   acquisitions than it has bytes of storage is refused before the list
+   is allocated.
    NULL with a message naming the file and what is wrong or missing on any
    error (for an acquisition: its index, the field, its value, the limit
    and the fix); HDF5 prints nothing. Not thread-safe (nor is serial

@@ -469,6 +469,17 @@ static int raw_read_acqs(hid_t grp, const char *gname, const char *file, struct 
                 (unsigned long long)dims[0]);
         goto out;
     }
+    /* every record takes bytes of storage (a vlen reference alone is 16,
+       before compression): a table whose storage is smaller than one byte
+       per record declares acquisitions it does not hold (chunks never
+       written), and is refused before anything is sized from its count */
+    hsize_t stored = H5Dget_storage_size(t.ds);
+    if (stored < dims[0]) {
+        errf(err, errlen, "%s: /%s/data declares %llu acquisitions but stores only %llu bytes "
+             "of them: a truncated or forged file (rewrite it, or cut the table to what it "
+             "holds)", file, gname, (unsigned long long)dims[0], (unsigned long long)stored);
+        goto out;
+    }
     size_t n = (size_t)dims[0];
     f->acq = xcalloc(n ? n : 1, sizeof *f->acq);
     enum { BLOCK = 64 };
