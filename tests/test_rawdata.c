@@ -27,6 +27,14 @@
 #include "tests/testutil.h"
 
 int register_rawdata_tests(void);
+int register_rawcheck_tests(void);
+/* In group g, the table "data" of one acquisition record rec (size bytes:
+   the header of type head at 0, an hvl_t of samples of type sample at
+   data_off), as ISMRMRD lays it out; or, when declared > 0, a chunked
+   table of that many records none of which is written (rec unused).
+   test_rawcheck.c forges with it too. */
+void rd_write_record(hid_t g, hid_t head, hid_t sample, const void *rec, size_t size,
+                     size_t data_off, hsize_t declared);
 
 static char rd_dir[512];
 
@@ -612,6 +620,29 @@ static void test_shepp_logan_file(void)
 
 /* ---- bad files ---- */
 
+void rd_write_record(hid_t g, hid_t head, hid_t sample, const void *rec, size_t size,
+                     size_t data_off, hsize_t declared)
+{
+    hsize_t n = declared ? declared : 1, chunk = 1024;
+    hid_t vl = H5Tvlen_create(sample);
+    hid_t t = H5Tcreate(H5T_COMPOUND, size);
+    H5Tinsert(t, "head", 0, head);
+    H5Tinsert(t, "data", data_off, vl);
+    hid_t s = H5Screate_simple(1, &n, NULL);
+    hid_t pl = H5Pcreate(H5P_DATASET_CREATE);
+    if (declared)
+        H5Pset_chunk(pl, 1, &chunk);
+    hid_t d = H5Dcreate2(g, "data", t, s, H5P_DEFAULT, pl, H5P_DEFAULT);
+    CU_ASSERT(d >= 0);
+    if (!declared)
+        CU_ASSERT(H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, rec) >= 0);
+    H5Dclose(d);
+    H5Pclose(pl);
+    H5Sclose(s);
+    H5Tclose(t);
+    H5Tclose(vl);
+}
+
 /* An HDF5 file with group "dataset" (unless !group), an xml string (unless
    NULL; fixed-length if fixed) and, by data_kind, no data (0), an integer
    array (1) or one acquisition of 4 samples x 1 channel whose data holds
@@ -660,18 +691,9 @@ static char *rd_forge(const char *name, bool group, const char *xml, bool fixed,
         hid_t cx = H5Tcreate(H5T_COMPOUND, 2 * sizeof(float));
         H5Tinsert(cx, "real", 0, H5T_NATIVE_FLOAT);
         H5Tinsert(cx, "imag", sizeof(float), H5T_NATIVE_FLOAT);
-        hid_t vl = H5Tvlen_create(data_kind == 2 ? H5T_NATIVE_FLOAT : cx);
+        rd_write_record(g, head, data_kind == 2 ? H5T_NATIVE_FLOAT : cx, &rec, sizeof rec,
+                        offsetof(__typeof__(rec), data), 0);
         H5Tclose(cx);
-        hid_t t = H5Tcreate(H5T_COMPOUND, sizeof rec);
-        H5Tinsert(t, "head", 0, head);
-        H5Tinsert(t, "data", offsetof(__typeof__(rec), data), vl);
-        hid_t s = H5Screate_simple(1, &one, NULL);
-        hid_t d = H5Dcreate2(g, "data", t, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        CU_ASSERT(H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, &rec) >= 0);
-        H5Dclose(d);
-        H5Sclose(s);
-        H5Tclose(t);
-        H5Tclose(vl);
         H5Tclose(head);
     }
     H5Gclose(g);
@@ -868,5 +890,7 @@ int register_rawdata_tests(void)
         { "truncated files and headers fail cleanly", test_truncations },
         { "cannot create; close without a writer", test_open_errors },
     };
-    return TEST_ADD_FIXTURE_SUITE("rawdata", rd_init, rd_cleanup, tests);
+    /* and the suite of the reader's checks against the header (test_rawcheck.c) */
+    return TEST_ADD_FIXTURE_SUITE("rawdata", rd_init, rd_cleanup, tests) ||
+           register_rawcheck_tests();
 }

@@ -6,7 +6,8 @@
  * rawdata_xml.c.
  *
  * This file owns what writer and reader share: where each of Larmor's
- * labels lives in an acquisition's ISMRMRD counters (idx), and the rules
+ * labels lives in an acquisition's ISMRMRD counters (idx) and in the
+ * header's encodingLimits, and the rules
  * that derive the acquisition flags from the labels.
  */
 #include "runtime/io/rawdata_internal.h"
@@ -35,6 +36,14 @@ const size_t raw_idx_off[VM_LABEL__COUNT] = {
 };
 const char *const raw_idx_name[VM_LABEL__COUNT] = {
     [VM_LABEL_LIN] = "kspace_encode_step_1", [VM_LABEL_PAR] = "kspace_encode_step_2",
+    [VM_LABEL_SLC] = "slice", [VM_LABEL_ECO] = "contrast", [VM_LABEL_REP] = "repetition",
+    [VM_LABEL_AVG] = "average", [VM_LABEL_SET] = "set", [VM_LABEL_SEG] = "segment",
+    [VM_LABEL_PHS] = "phase",
+};
+
+/* Each label's element in encodingLimits. */
+const char *const raw_limit_name[VM_LABEL__COUNT] = {
+    [VM_LABEL_LIN] = "kspace_encoding_step_1", [VM_LABEL_PAR] = "kspace_encoding_step_2",
     [VM_LABEL_SLC] = "slice", [VM_LABEL_ECO] = "contrast", [VM_LABEL_REP] = "repetition",
     [VM_LABEL_AVG] = "average", [VM_LABEL_SET] = "set", [VM_LABEL_SEG] = "segment",
     [VM_LABEL_PHS] = "phase",

@@ -4,8 +4,8 @@
  * ISMRMRD images); libismrmrd's types never leak. The simulator (and later
  * a hardware driver) writes acquisitions through raw_writer; the recon
  * reads them back through raw_reader. This is its one public header; the
- * module's files are rawdata.c, rawdata_write.c, rawdata_read.c and
- * rawdata_xml.c (see rawdata_internal.h).
+ * module's files are rawdata.c, rawdata_write.c, rawdata_read.c,
+ * rawdata_check.c and rawdata_xml.c (see rawdata_internal.h).
  *
  * ISMRMRD conventions followed: the XML header (ismrmrdHeader) with
  * experimentalConditions (H1 resonance frequency), acquisitionSystemInformation
@@ -26,6 +26,12 @@
 #include "base/labels.h"
 
 struct raw_limit { int32_t min, max, centre; };
+
+/* The bound raw_read holds a counter other than the k-space steps to
+   (slice, contrast, repetition, average, phase, set, segment: 0 to
+   RAW_COUNTER_BOUND - 1) where the header declares no encodingLimits for
+   it; the k-space steps are held to the encoded matrix instead. */
+#define RAW_COUNTER_BOUND 4096
 
 struct raw_header {
     const char *sequence_name;      /* e.g. "spin_echo" */
@@ -141,8 +147,20 @@ struct raw_file {
    are listed with the doubles. Read back, time_ns has the 2.5 ms
    resolution of acquisition_time_stamp and dwell the float precision of
    sample_time_us; trajectories are not read.
+   Every acquisition is checked against what the header declares before
+   it is kept (rawdata_check.c): its counters within the encodingLimits
+   (or, where none is declared, the encoded matrix for the k-space steps
+   and RAW_COUNTER_BOUND for the others), its sizes within ISMRMRD's
+   types whatever type the file stores them in, its channels within the
+   receiverChannels, its centre sample before its last, and in Cartesian
+   data its samples within the encoded matrix's x. So a counter never
+   sizes anything the header does not cover. A table that declares more
+   acquisitions than it has bytes of storage is refused before the list
+   is allocated.
    NULL with a message naming the file and what is wrong or missing on any
-   error; HDF5 prints nothing. Not thread-safe (nor is serial HDF5). */
+   error (for an acquisition: its index, the field, its value, the limit
+   and the fix); HDF5 prints nothing. Not thread-safe (nor is serial
+   HDF5). */
 struct raw_file *raw_read(const char *path, char *err, size_t errlen);
 void raw_file_free(struct raw_file *f);
 

@@ -1,11 +1,12 @@
 /*
  * rawdata_internal: what the raw-data modules share and no one else sees.
- * The format is one public header (rawdata.h) over four files: rawdata.c
+ * The format is one public header (rawdata.h) over five files: rawdata.c
  * (the labels' places in ISMRMRD's counters, the flags from labels),
  * rawdata_write.c (the libismrmrd writer), rawdata_read.c (the checked
- * HDF5 reader) and rawdata_xml.c (the XML header both ways, libxml2).
+ * HDF5 reader), rawdata_check.c (each acquisition against what the header
+ * declares) and rawdata_xml.c (the XML header both ways, libxml2).
  * Here: ISMRMRD's units and limits, where each label lives in an
- * acquisition's idx, and the XML module's interface.
+ * acquisition's idx, the checker's and the XML module's interfaces.
  */
 #ifndef LARMOR_RAWDATA_INTERNAL_H
 #define LARMOR_RAWDATA_INTERNAL_H
@@ -28,6 +29,28 @@ extern const size_t raw_idx_off[VM_LABEL__COUNT];
 extern const char *const raw_idx_name[VM_LABEL__COUNT];
 /* The counter of label in c. */
 uint16_t *raw_idx_ref(ISMRMRD_EncodingCounters *c, int label);
+/* Each label's element in the header's encodingLimits (ISMRMRD spells it
+   differently from the idx member: kspace_encoding_step_1). */
+extern const char *const raw_limit_name[VM_LABEL__COUNT];
+
+/* An acquisition's counters and sizes as the file stores them, read wider
+   than ISMRMRD's uint16 so that a value outside that type is seen rather
+   than clamped or wrapped (rawdata_read.c fills it, rawdata_check.c
+   judges it). */
+struct raw_wide {
+    int64_t idx[VM_LABEL__COUNT];   /* by label */
+    int64_t samples, channels, centre;  /* number_of_samples, active_channels, center_sample */
+};
+/* The sizes of acquisition i of file within ISMRMRD's types; 0, or -1
+   with a message naming the file, the acquisition and the field. */
+int raw_check_sizes(const struct raw_wide *w, const char *file, size_t i, char *err,
+                    size_t errlen);
+/* Acquisition i of file against what header h declares (its encoding
+   limits, matrix, receiver channels; rawdata_check.c has the rules); 0,
+   or -1 with a message naming the counter, its value, the limit and the
+   fix. */
+int raw_check_acq(const struct raw_header *h, const struct raw_wide *w, const char *file,
+                  size_t i, char *err, size_t errlen);
 
 /* The storage behind a parsed header's pointers (rawdata_xml.c fills it,
    raw_file_free frees it). */

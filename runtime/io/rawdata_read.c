@@ -9,7 +9,10 @@
  * opens read-only, checks every type, count and length, and tolerates the
  * layouts of other writers (complex data as a float vlen or as a vlen of
  * {real, imag}; header members missing from older files read as 0). The
- * XML header is parsed by rawdata_xml.c.
+ * counters and sizes are read as int64 whatever their stored type, every
+ * other member aborts the read rather than being clamped to its type, and
+ * each acquisition is checked against the header (rawdata_check.c) before
+ * it is kept. The XML header is parsed by rawdata_xml.c.
  *
  * HDF5 automatic error printing is switched off for the length of a read
  * and restored after (h5.h's h5_quiet_begin/end). Owned here: everything
@@ -117,7 +120,15 @@ out:
     return ret;
 }
 
-enum raw_ht { HT_U16, HT_U32, HT_U64, HT_I32, HT_F32 };
+/* One acquisition header in memory: ISMRMRD's, with the counters and the
+   sizes also read wide (raw_wide) so that a value outside ISMRMRD's uint16
+   is seen (HDF5 would clamp it to 0 or 65535 on the way into a uint16). */
+struct raw_mhead {
+    ISMRMRD_AcquisitionHeader h;    /* first: the table's offsets are h's */
+    struct raw_wide w;
+};
+
+enum raw_ht { HT_U16, HT_U32, HT_U64, HT_I32, HT_I64, HT_F32 };
 struct raw_hfield {
     const char *name;
     size_t off;
@@ -125,19 +136,21 @@ struct raw_hfield {
     int n;                          /* array length; 1: a scalar */
 };
 #define HF(f, t, n) { #f, offsetof(ISMRMRD_AcquisitionHeader, f), t, n }
+#define HW(f, m) { #f, offsetof(struct raw_mhead, w.m), HT_I64, 1 }
 static const struct raw_hfield raw_head_fields[] = {
     HF(version, HT_U16, 1), HF(flags, HT_U64, 1), HF(measurement_uid, HT_U32, 1),
     HF(scan_counter, HT_U32, 1), HF(acquisition_time_stamp, HT_U32, 1),
     HF(physiology_time_stamp, HT_U32, ISMRMRD_PHYS_STAMPS),
-    HF(number_of_samples, HT_U16, 1), HF(available_channels, HT_U16, 1),
-    HF(active_channels, HT_U16, 1), HF(channel_mask, HT_U64, ISMRMRD_CHANNEL_MASKS),
-    HF(discard_pre, HT_U16, 1), HF(discard_post, HT_U16, 1), HF(center_sample, HT_U16, 1),
+    HW(number_of_samples, samples), HF(available_channels, HT_U16, 1),
+    HW(active_channels, channels), HF(channel_mask, HT_U64, ISMRMRD_CHANNEL_MASKS),
+    HF(discard_pre, HT_U16, 1), HF(discard_post, HT_U16, 1), HW(center_sample, centre),
     HF(encoding_space_ref, HT_U16, 1), HF(trajectory_dimensions, HT_U16, 1),
     HF(sample_time_us, HT_F32, 1), HF(position, HT_F32, 3), HF(read_dir, HT_F32, 3),
     HF(phase_dir, HT_F32, 3), HF(slice_dir, HT_F32, 3), HF(patient_table_position, HT_F32, 3),
     HF(user_int, HT_I32, ISMRMRD_USER_INTS), HF(user_float, HT_F32, ISMRMRD_USER_FLOATS),
 };
 #undef HF
+#undef HW
 
 static hid_t raw_native(enum raw_ht t, int n)
 {
@@ -147,6 +160,7 @@ static hid_t raw_native(enum raw_ht t, int n)
     case HT_U32: b = H5T_NATIVE_UINT32; break;
     case HT_U64: b = H5T_NATIVE_UINT64; break;
     case HT_I32: b = H5T_NATIVE_INT32; break;
+    case HT_I64: b = H5T_NATIVE_INT64; break;
     default: b = H5T_NATIVE_FLOAT; break;
     }
     if (n == 1)
@@ -160,10 +174,11 @@ static bool raw_has_member(hid_t compound, const char *name)
     return H5Tget_member_index(compound, name) >= 0;
 }
 
-/* The memory type of the header members the file has (others stay 0). */
+/* The memory type (a struct raw_mhead) of the header members the file
+   has (others stay 0); the counters of idx go to raw_wide's int64s. */
 static hid_t raw_head_memtype(hid_t fhead, bool *has_sizes)
 {
-    hid_t mt = H5Tcreate(H5T_COMPOUND, sizeof(ISMRMRD_AcquisitionHeader));
+    hid_t mt = H5Tcreate(H5T_COMPOUND, sizeof(struct raw_mhead));
     if (mt < 0)
         return -1;
     int sizes = 0;
@@ -184,13 +199,14 @@ static hid_t raw_head_memtype(hid_t fhead, bool *has_sizes)
     if (ii >= 0) {
         hid_t fidx = H5Tget_member_type(fhead, (unsigned)ii);
         if (fidx >= 0 && H5Tget_class(fidx) == H5T_COMPOUND) {
-            hid_t midx = H5Tcreate(H5T_COMPOUND, sizeof(ISMRMRD_EncodingCounters));
+            hid_t midx = H5Tcreate(H5T_COMPOUND, sizeof(int64_t[VM_LABEL__COUNT]));
             herr_t st = midx < 0 ? -1 : 0;
             for (int l = 0; l < VM_LABEL__COUNT && st >= 0; l++)
                 if (raw_has_member(fidx, raw_idx_name[l]))
-                    st = H5Tinsert(midx, raw_idx_name[l], raw_idx_off[l], H5T_NATIVE_UINT16);
+                    st = H5Tinsert(midx, raw_idx_name[l], (size_t)l * sizeof(int64_t),
+                                   H5T_NATIVE_INT64);
             if (st >= 0 && H5Tget_nmembers(midx) > 0)
-                st = H5Tinsert(mt, "idx", offsetof(ISMRMRD_AcquisitionHeader, idx), midx);
+                st = H5Tinsert(mt, "idx", offsetof(struct raw_mhead, w.idx), midx);
             if (midx >= 0)
                 H5Tclose(midx);
             if (st < 0) {
@@ -208,22 +224,23 @@ fail:
 }
 
 struct raw_rec {
-    ISMRMRD_AcquisitionHeader head;
+    struct raw_mhead head;
     hvl_t data;
 };
 
-static void raw_acq_from_head(struct raw_acq *a, const ISMRMRD_AcquisitionHeader *h)
+/* a from a checked header (its wide fields within range). */
+static void raw_acq_from_head(struct raw_acq *a, const struct raw_mhead *m)
 {
+    const ISMRMRD_AcquisitionHeader *h = &m->h;
     a->scan_counter = h->scan_counter;
-    a->samples = h->number_of_samples;
-    a->ncoils = h->active_channels;
+    a->samples = (uint32_t)m->w.samples;
+    a->ncoils = (int)m->w.channels;
     a->dwell = (double)h->sample_time_us * 1e-6;
     a->time_ns = (int64_t)h->acquisition_time_stamp * RAW_TICK_NS;
-    ISMRMRD_EncodingCounters idx = h->idx;
     for (int l = 0; l < VM_LABEL__COUNT; l++)
-        a->labels[l] = *raw_idx_ref(&idx, l);
+        a->labels[l] = (int32_t)m->w.idx[l];
     a->flags = h->flags;
-    a->centre_sample = h->center_sample;
+    a->centre_sample = (uint32_t)m->w.centre;
     /* the geometry, float[3] on both sides */
     memcpy(a->read_dir, h->read_dir, sizeof a->read_dir);
     memcpy(a->phase_dir, h->phase_dir, sizeof a->phase_dir);
@@ -236,6 +253,8 @@ static void raw_acq_from_head(struct raw_acq *a, const ISMRMRD_AcquisitionHeader
 struct raw_table {
     hid_t ds;                       /* /group/data */
     hid_t mrec;                     /* the memory type of one struct raw_rec */
+    hid_t dxpl;                     /* the transfer: out-of-range conversions abort */
+    bool out_of_range;              /* set by raw_conv_except */
     bool cplx;                      /* samples stored as {real, imag} pairs */
     const char *gname, *file;
     char *err;
@@ -335,6 +354,21 @@ out:
     return mrec;
 }
 
+/* HDF5's conversion of a value that does not fit the memory type (it would
+   clamp it): abort the read and say so (ud: the table's out_of_range). */
+static H5T_conv_ret_t raw_conv_except(H5T_conv_except_t what, hid_t src, hid_t dst,
+                                      void *src_buf, void *dst_buf, void *ud)
+{
+    (void)src;
+    (void)dst;
+    (void)src_buf;
+    (void)dst_buf;
+    if (what != H5T_CONV_EXCEPT_RANGE_HI && what != H5T_CONV_EXCEPT_RANGE_LOW)
+        return H5T_CONV_UNHANDLED;
+    *(bool *)ud = true;
+    return H5T_CONV_ABORT;
+}
+
 /* Acquisitions i0 .. i0 + count - 1 of dataspace sp into f (f->nacq
    counts those taken), each checked against its header; 0 or -1. */
 static int raw_read_block(const struct raw_table *t, hid_t sp, size_t i0, size_t count,
@@ -350,8 +384,14 @@ static int raw_read_block(const struct raw_table *t, hid_t sp, size_t i0, size_t
              t->gname, i0, h5_error_detail(detail, sizeof detail));
         return -1;
     }
-    if (H5Dread(t->ds, t->mrec, ms, sp, H5P_DEFAULT, buf) < 0) {
-        errf(t->err, t->errlen, "%s: /%s/data: cannot read acquisitions %zu to %zu: %s", t->file,
+    if (H5Dread(t->ds, t->mrec, ms, sp, t->dxpl, buf) < 0) {
+        if (t->out_of_range)
+            errf(t->err, t->errlen, "%s: /%s/data: acquisitions %zu to %zu: a header field "
+                 "(or a sample) holds a value outside its ISMRMRD type (the file stores it in "
+                 "a wider or signed type); rewrite the file with values in range", t->file, t->gname, i0,
+                 i0 + count - 1);
+        else
+            errf(t->err, t->errlen, "%s: /%s/data: cannot read acquisitions %zu to %zu: %s", t->file,
              t->gname, i0, i0 + count - 1, h5_error_detail(detail, sizeof detail));
         raw_vlen_reclaim(t->mrec, ms, buf);
         h5close_s(&ms);
@@ -360,12 +400,21 @@ static int raw_read_block(const struct raw_table *t, hid_t sp, size_t i0, size_t
     int ret = 0;
     for (size_t j = 0; j < count; j++) {
         const struct raw_rec *rec = &buf[j];
-        size_t want = 2 * (size_t)rec->head.number_of_samples * rec->head.active_channels;
+        const struct raw_wide *w = &rec->head.w;
+        if (raw_check_sizes(w, t->file, i0 + j, t->err, t->errlen) < 0) {
+            ret = -1;
+            break;
+        }
+        size_t want = 2 * (size_t)w->samples * (size_t)w->channels;
         size_t have = rec->data.len * (t->cplx ? 2 : 1);
         if (have != want || (want && !rec->data.p)) {
             errf(t->err, t->errlen, "%s: /%s/data: acquisition %zu holds %zu floats of data; "
                  "its header says %u samples x %u channels (%zu floats)", t->file, t->gname,
-                 i0 + j, have, rec->head.number_of_samples, rec->head.active_channels, want);
+                 i0 + j, have, (unsigned)w->samples, (unsigned)w->channels, want);
+            ret = -1;
+            break;
+        }
+        if (raw_check_acq(&f->hdr, w, t->file, i0 + j, t->err, t->errlen) < 0) {
             ret = -1;
             break;
         }
@@ -386,8 +435,9 @@ static int raw_read_block(const struct raw_table *t, hid_t sp, size_t i0, size_t
 static int raw_read_acqs(hid_t grp, const char *gname, const char *file, struct raw_file *f,
                          char *err, size_t errlen)
 {
-    struct raw_table t = { -1, -1, false, gname, file, err, errlen };
+    struct raw_table t = { -1, -1, -1, false, false, gname, file, err, errlen };
     hid_t ft = -1, sp = -1;
+    char detail[256];
     struct raw_rec *buf = NULL;
     int ret = -1;
 
@@ -400,6 +450,12 @@ static int raw_read_acqs(hid_t grp, const char *gname, const char *file, struct 
     ft = H5Dget_type(t.ds);
     if ((t.mrec = raw_record_type(&t, ft)) < 0)
         goto out;
+    if ((t.dxpl = H5Pcreate(H5P_DATASET_XFER)) < 0 ||
+        H5Pset_type_conv_cb(t.dxpl, raw_conv_except, &t.out_of_range) < 0) {
+        errf(err, errlen, "%s: /%s/data: cannot set up the read: %s", file, gname,
+             h5_error_detail(detail, sizeof detail));
+        goto out;
+    }
 
     sp = H5Dget_space(t.ds);
     hsize_t dims[1] = { 0 };
@@ -411,6 +467,17 @@ static int raw_read_acqs(hid_t grp, const char *gname, const char *file, struct 
     if (dims[0] > SIZE_MAX / sizeof(struct raw_acq)) {
         errf(err, errlen, "%s: /%s/data: %llu acquisitions are too many", file, gname,
                 (unsigned long long)dims[0]);
+        goto out;
+    }
+    /* every record takes bytes of storage (a vlen reference alone is 16,
+       before compression): a table whose storage is smaller than one byte
+       per record declares acquisitions it does not hold (chunks never
+       written), and is refused before anything is sized from its count */
+    hsize_t stored = H5Dget_storage_size(t.ds);
+    if (stored < dims[0]) {
+        errf(err, errlen, "%s: /%s/data declares %llu acquisitions but stores only %llu bytes "
+             "of them: a truncated or forged file (rewrite it, or cut the table to what it "
+             "holds)", file, gname, (unsigned long long)dims[0], (unsigned long long)stored);
         goto out;
     }
     size_t n = (size_t)dims[0];
@@ -426,6 +493,8 @@ static int raw_read_acqs(hid_t grp, const char *gname, const char *file, struct 
     ret = 0;
 out:
     free(buf);
+    if (t.dxpl >= 0)
+        H5Pclose(t.dxpl);
     h5close_s(&sp);
     h5close_t(&t.mrec);
     h5close_t(&ft);

@@ -39,13 +39,6 @@
 #define RXML_NS "http://www.ismrm.org/ISMRMRD"
 #define RXML_XSI "http://www.w3.org/2001/XMLSchema-instance"
 
-/* Each label's encodingLimits element. */
-static const char *const rxml_limit_name[VM_LABEL__COUNT] = {
-    [VM_LABEL_LIN] = "kspace_encoding_step_1", [VM_LABEL_PAR] = "kspace_encoding_step_2",
-    [VM_LABEL_SLC] = "slice", [VM_LABEL_ECO] = "contrast", [VM_LABEL_REP] = "repetition",
-    [VM_LABEL_AVG] = "average", [VM_LABEL_SET] = "set", [VM_LABEL_SEG] = "segment",
-    [VM_LABEL_PHS] = "phase",
-};
 /* encodingLimits in the schema's order. */
 static const int rxml_limit_order[VM_LABEL__COUNT] = {
     VM_LABEL_LIN, VM_LABEL_PAR, VM_LABEL_AVG, VM_LABEL_SLC, VM_LABEL_ECO,
@@ -193,7 +186,7 @@ static void xw_encoding(const struct xw *w, xmlNodePtr root, const struct raw_he
         const struct raw_limit *lim = &h->limits[l];
         if (lim->max < lim->min)
             continue;
-        xmlNodePtr ln = xw_open(w, lims, rxml_limit_name[l]);
+        xmlNodePtr ln = xw_open(w, lims, raw_limit_name[l]);
         xw_int(w, ln, "minimum", lim->min);
         xw_int(w, ln, "maximum", lim->max);
         xw_int(w, ln, "center", lim->centre);
@@ -512,11 +505,11 @@ static int rx_encoding(const struct xread *r, xmlNodePtr root, struct raw_header
     }
     xmlNodePtr lims = rx_child(enc, "encodingLimits");
     for (int l = 0; l < VM_LABEL__COUNT && lims; l++) {
-        xmlNodePtr ln = rx_child(lims, rxml_limit_name[l]);
+        xmlNodePtr ln = rx_child(lims, raw_limit_name[l]);
         if (!ln)
             continue;
         char base[80];
-        snprintf(base, sizeof base, "encoding/encodingLimits/%s", rxml_limit_name[l]);
+        snprintf(base, sizeof base, "encoding/encodingLimits/%s", raw_limit_name[l]);
         int v[3] = { 0, 0, 0 };
         static const char *const part[3] = { "minimum", "maximum", "center" };
         for (int k = 0; k < 3; k++)
