@@ -11,6 +11,8 @@
  * - An imported program keeps its origin (Pulseq) through a .lbc write and
  *   read; an unknown header flag bit is refused.
  * - Malformed input: each kind of damage is an error at its line.
+ * - A shape declared past what its blocks can play is refused without
+ *   being decoded (in a child process: under 0.1 s of CPU and 50 MB).
  * - write_gre.seq, imported, simulates and reconstructs to the phantom.
  */
 #include <CUnit/CUnit.h>
@@ -19,6 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "runtime/check/check.h"
 #include "base/md5.h"
@@ -794,6 +799,195 @@ static void test_fuzz_regressions(void)
     free(files);
 }
 
+/* ---------- shapes bounded by their blocks ---------- */
+
+/* What importing a text in a child process gave: the first error (code 0
+   if none), its line and message; the child's CPU time and peak resident
+   size, and this process's resident size when it forked. */
+struct child_import {
+    bool imported;
+    int code, line;
+    char msg[512];
+    double cpu_s;
+    long maxrss_kb, parent_rss_kb;
+};
+
+static long rss_kb(void)
+{
+    long size = 0, res = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &size, &res) != 2)
+            res = 0;
+        fclose(f);
+    }
+    return res * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* The child's side: import text, write what it gave to fd. */
+static void child_import_run(const char *text, int fd)
+{
+    struct child_import c;
+    memset(&c, 0, sizeof c);
+    struct diag_ctx d;
+    diag_init(&d);
+    struct lbc_program *p = pulseq_read_buf("big.seq", text, strlen(text), NULL, &d);
+    c.imported = p != NULL;
+    for (size_t i = 0; i < d.ndiags && !c.code; i++)
+        if (d.diags[i]->sev == DIAG_ERROR) {
+            int col;
+            c.code = d.diags[i]->code;
+            diag_linecol(&d, d.diags[i]->span.file, d.diags[i]->span.start, &c.line, &col);
+            snprintf(c.msg, sizeof c.msg, "%s", d.diags[i]->msg);
+        }
+    ssize_t w = write(fd, &c, sizeof c);
+    _exit(w == (ssize_t)sizeof c ? 0 : 1);
+}
+
+/* Import text in a child process (its peak memory is its own), into *ci. */
+static void import_in_child(const char *text, struct child_import *ci)
+{
+    memset(ci, 0, sizeof *ci);
+    int fd[2];
+    CU_ASSERT_FATAL(pipe(fd) == 0);
+    fflush(NULL);
+    long rss = rss_kb();
+    pid_t pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        close(fd[0]);
+        child_import_run(text, fd[1]);
+    }
+    close(fd[1]);
+    size_t got = 0;
+    ssize_t k;
+    while (got < sizeof *ci && (k = read(fd[0], (char *)ci + got, sizeof *ci - got)) > 0)
+        got += (size_t)k;
+    close(fd[0]);
+    int st;
+    struct rusage ru;
+    CU_ASSERT_FATAL(wait4(pid, &st, 0, &ru) == pid);
+    CU_ASSERT_FATAL(WIFEXITED(st) && WEXITSTATUS(st) == 0 && got == sizeof *ci);
+    ci->cpu_s = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
+    ci->maxrss_kb = ru.ru_maxrss;
+    ci->parent_rss_kb = rss;
+}
+
+/* Import text in a child: the error code and line expected (0 0: it
+   imports), and the message, in under 0.1 s of CPU and 50 MB. */
+static void expect_bounded(const char *text, int code, int line, const char *msg)
+{
+    struct child_import ci;
+    import_in_child(text, &ci);
+    CU_ASSERT_EQUAL(ci.imported, code == 0);
+    CU_ASSERT_EQUAL(ci.code, code);
+    CU_ASSERT_EQUAL(ci.line, line);
+    if (msg && strcmp(ci.msg, msg))
+        fprintf(stderr, "\n  got:      %s\n  expected: %s\n", ci.msg, msg);
+    if (msg)
+        CU_ASSERT_STRING_EQUAL(ci.msg, msg);
+    CU_ASSERT(ci.cpu_s < 0.1);
+    CU_ASSERT(ci.maxrss_kb < ci.parent_rss_kb + 50 * 1024);
+}
+
+/* 10^9 samples in three values: the derivative 1, repeated. */
+#define GIGA_SHAPE "num_samples 1000000000\n1\n1\n999999998\n"
+
+/* A shape declared past what its longest block can play is refused at
+   its shape_id line, whatever the order of the sections, without
+   decoding it; so is a time shape that ends past it, and (before 1.4,
+   where the shape sets its block's length) one past what Larmor decodes.
+   A shape no event plays is not decoded at all. */
+static void test_shape_bound_refusals(void)
+{
+    expect_bounded(HEAD "[BLOCKS]\n1 100 0 1 0 0 0 0\n2 300 0 1 0 0 0 0\n[GRADIENTS]\n"
+                   "1 1000 1 0 0\n[SHAPES]\nshape_id 1\n" GIGA_SHAPE, 746, 13,
+                   "shape 1 declares 1000000000 samples, but the longest block that plays it "
+                   "(block 2) lasts 3000 us, 300 samples of 10 us (the gradient raster): at "
+                   "most 616 (twice that plus 16)");
+    expect_bounded(HEAD "[SHAPES]\nshape_id 1\n" GIGA_SHAPE "[GRADIENTS]\n1 1000 1 0 0\n"
+                   "[BLOCKS]\n1 100 0 1 0 0 0 0\n", 746, 8,
+                   "shape 1 declares 1000000000 samples, but the longest block that plays it "
+                   "(block 1) lasts 1000 us, 100 samples of 10 us (the gradient raster): at "
+                   "most 216 (twice that plus 16)");
+    expect_bounded(HEAD "[BLOCKS]\n1 100 1 0 0 0 0 0\n[RF]\n1 250 1 0 0 0 0 0\n[SHAPES]\n"
+                   "shape_id 1\n" GIGA_SHAPE, 746, 12,
+                   "shape 1 declares 1000000000 samples, but the longest block that plays it "
+                   "(block 1) lasts 1000 us, 1000 samples of 1 us (the RF raster): at most "
+                   "2016 (twice that plus 16)");
+    expect_bounded("[VERSION]\nmajor 1\nminor 5\nrevision 0\n[BLOCKS]\n1 100 0 0 0 0 1 0\n"
+                   "[ADC]\n1 64 10000 0 0 0 0 0 1\n[SHAPES]\nshape_id 1\n" GIGA_SHAPE, 746, 10,
+                   "shape 1 declares 1000000000 samples, but the longest block that plays it "
+                   "(block 1) lasts 1000 us, 10000 samples of 0.1 us (the ADC raster): at "
+                   "most 20016 (twice that plus 16)");
+    expect_bounded(HEAD "[BLOCKS]\n1 100 0 1 0 0 0 0\n[GRADIENTS]\n1 1000 1 2 0\n[SHAPES]\n"
+                   "shape_id 1\nnum_samples 2\n0\n1\nshape_id 2\nnum_samples 2\n0\n"
+                   "100000000\n", 746, 16,
+                   "time shape 2 ends at 100000000 rasters, but the longest block that plays "
+                   "it (block 1) lasts 1000 us, 100 rasters of 10 us (the gradient raster): "
+                   "at most 216 (twice that plus 16)");
+    expect_bounded("[VERSION]\nmajor 1\nminor 3\nrevision 1\n[BLOCKS]\n1 0 0 1 0 0 0 0\n"
+                   "[GRADIENTS]\n1 1000 1 0\n[SHAPES]\nshape_id 1\n" GIGA_SHAPE, 735, 10,
+                   "shape 1 declares 1000000000 samples, more than the 100000000 Larmor "
+                   "decodes");
+    expect_bounded(HEAD "[SHAPES]\nshape_id 1\nnum_samples 4294967296\n", 735, 9,
+                   "bad num_samples line");
+    /* 43 shapes of 10^8 samples, each in a block of 500 s: too many in all */
+    struct strbuf b;
+    sb_init(&b);
+    sb_puts(&b, HEAD "[BLOCKS]\n");
+    for (int i = 1; i <= 43; i++)
+        sb_printf(&b, "%d 50000000 0 %d 0 0 0 0\n", i, i);
+    sb_puts(&b, "[GRADIENTS]\n");
+    for (int i = 1; i <= 43; i++)
+        sb_printf(&b, "%d 1000 %d 0 0\n", i, i);
+    sb_puts(&b, "[SHAPES]\n");
+    for (int i = 1; i <= 43; i++)
+        sb_printf(&b, "shape_id %d\nnum_samples 100000000\n1\n1\n99999998\n", i);
+    expect_bounded(b.s, 735, 7 + 43 + 1 + 43 + 1 + 42 * 5 + 1,
+                   "shape 43 brings the shape values, as written and decoded, to 4300000129, "
+                   "more than the 4294967294 Larmor holds");
+    sb_fini(&b);
+    /* played by no event: imported, never expanded */
+    expect_bounded(HEAD "[BLOCKS]\n1 10 0 1 0 0 0 0\n[TRAP]\n1 1000 10 20 10 0\n[SHAPES]\n"
+                   "shape_id 7\n" GIGA_SHAPE, 0, 0, NULL);
+}
+
+/* The longest shape p holds. */
+static uint32_t longest_shape(const struct lbc_program *p)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < p->nshapes; i++)
+        if (p->shapes[i].len > n)
+            n = p->shapes[i].len;
+    return n;
+}
+
+/* A large shape its block can play imports, decoded, up to the bound
+   (twice the block's rasters plus 16); one sample more is refused. */
+static void test_shape_bound_playable(void)
+{
+    static const char *const counts[] = { "200000\n0\n0\n199998\n", "400016\n1\n1\n400014\n",
+                                          "400017\n1\n1\n400015\n" };
+    for (int i = 0; i < 3; i++) {
+        char *text = xasprintf(HEAD "[BLOCKS]\n1 200000 0 1 0 0 0 0\n[GRADIENTS]\n"
+                               "1 1000 1 0 0\n[SHAPES]\nshape_id 1\nnum_samples %s", counts[i]);
+        struct diag_ctx d;
+        diag_init(&d);
+        struct lbc_program *p = pulseq_read_buf("large.seq", text, strlen(text), NULL, &d);
+        CU_ASSERT_EQUAL(p == NULL, i == 2);
+        if (p) {
+            CU_ASSERT_EQUAL(longest_shape(p), i == 0 ? 200000u : 400016u);
+        } else {
+            CU_ASSERT(d.ndiags >= 1 && d.diags[0]->code == 746);
+        }
+        lbc_free(p);
+        diag_fini(&d);
+        free(text);
+    }
+}
+
 /* ---------- a Pulseq GRE to an image ---------- */
 
 static void test_write_gre_scans(void)
@@ -828,6 +1022,8 @@ int register_pulseq_tests(void)
         { "signature_mismatch", test_signature_mismatch },
         { "prefixes_and_corruptions", test_prefixes_and_corruptions },
         { "fuzz_regressions", test_fuzz_regressions },
+        { "shape_bound_refusals", test_shape_bound_refusals },
+        { "shape_bound_playable", test_shape_bound_playable },
         { "write_gre_scans", test_write_gre_scans },
     };
     return TEST_ADD_SUITE("pulseq", tests);

@@ -1,7 +1,8 @@
 /*
- * pulseq_internal: what the .seq reader's two halves share: the tables the
+ * pulseq_internal: what the .seq reader's parts share: the tables the
  * parser (pulseq_read.c) fills and the builder (pulseq_build.c) turns into
- * a program, the ID maps and the diagnostics helpers. Not for other modules.
+ * a program, the ID maps, the diagnostics helpers, and the shapes' bound
+ * and decoding in between (pulseq_shape.c). Not for other modules.
  */
 #ifndef LARMOR_PULSEQ_INTERNAL_H
 #define LARMOR_PULSEQ_INTERNAL_H
@@ -42,7 +43,10 @@ struct table {
 struct shape {
     int64_t id;
     uint32_t line, start, end;
-    uint32_t off, n;         /* into the reader's values */
+    uint32_t off, n;         /* into the reader's values: as written, and after
+                                pq_shapes_prepare the samples of a played shape */
+    uint32_t m;              /* num_samples, as declared */
+    bool packed;             /* the values written are compressed (expand to m) */
 };
 
 enum extkind { X_UNKNOWN, X_LABELSET, X_LABELINC, X_TRIGGERS, X_DELAYS, X_ROTATIONS };
@@ -118,6 +122,17 @@ struct diag *pq_err(struct reader *r, int code, uint32_t start, uint32_t end, co
                     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 struct diag *pq_warn(struct reader *r, int code, uint32_t start, uint32_t end, const char *help,
                      const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Most samples a shape may declare (8 bytes each once decoded). */
+#define PQ_MAX_SAMPLES 100000000u
+
+/* Whether the compressed values pk[0..n) (a run-length encoded
+   derivative) expand to exactly m samples; counted, nothing expanded. */
+bool pq_shape_expands_to(const double *pk, uint32_t n, uint32_t m);
+/* Bound every shape an event plays by the longest block that plays it
+   (refused past it, before anything is decoded), then decode those shapes,
+   and only those, for the builder. False after an error. */
+bool pq_shapes_prepare(struct reader *r);
 
 /* The program of a parsed file, or NULL after an error. */
 struct lbc_program *pq_build(struct reader *r);

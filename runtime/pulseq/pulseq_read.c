@@ -1,8 +1,9 @@
 /*
  * pulseq_read: the .seq reader (formats 1.2 to 1.5). One pass splits the
  * text into sections and rows (every number checked, every row's column
- * count checked against its section and version, IDs unique, shapes
- * decompressed, the signature verified); then pulseq_build.c walks
+ * count checked against its section and version, IDs unique, shapes'
+ * compression checked, the signature verified); then pulseq_shape.c bounds
+ * the shapes the blocks play and decodes them, and pulseq_build.c walks
  * [BLOCKS] and emits the straight-line program, resolving each
  * ID (an unknown one is an error at the row that names it). Templates are
  * made once per Pulseq event ID and per block duration. Every error names
@@ -586,8 +587,8 @@ static void shape_line(struct reader *r, struct shape_state *st, uint32_t ls, ui
             return;
         }
         int64_t v;
-        if (n != 2 || !tok_int(r, &t[1], &v) || v < 1 || v > 100000000) {
-            pq_err(r, 735, ls, le, "write 'num_samples M' with M from 1",
+        if (n != 2 || !tok_int(r, &t[1], &v) || v < 1 || v > UINT32_MAX) {
+            pq_err(r, 735, ls, le, "write 'num_samples M' with M from 1 to 4294967295",
                  "bad num_samples line");
             return;
         }
@@ -618,12 +619,15 @@ static void shape_line(struct reader *r, struct shape_state *st, uint32_t ls, ui
     st->cur.n++;
 }
 
-/* Decompress the shape just read in place at the end of vals. */
+/* Check the shape just read: its values are num_samples as they are, or a
+   compression of them (expanded later, and only if an event plays it, by
+   pq_shapes_prepare). */
 static bool finish_shape(struct reader *r, struct shape_state *st)
 {
     st->in = false;
     struct shape *s = &st->cur;
     uint32_t m = (uint32_t)st->nsamples;
+    s->m = m;
     if (s->n == 0) {
         pq_err(r, 735, s->start, s->end, "list the shape's values after num_samples",
              "shape %lld has no values", (long long)s->id);
@@ -638,46 +642,13 @@ static bool finish_shape(struct reader *r, struct shape_state *st)
        every shape was compressed (such a count could come by chance), so
        an old file's shape is decompressed when it can be */
     if (s->n < m || r->ver < 10400) {
-        /* derivative, run-length encoded: a value written twice is followed
-           by the count of further repeats */
-        const double *pk = r->vals + s->off;
-        double *out = xmalloc(m * sizeof *out);
-        size_t k = 0, i = 0;
-        bool bad = false;
-        while (i < s->n && !bad) {
-            if (i + 1 < s->n && pk[i] == pk[i + 1]) {
-                double c = i + 2 < s->n ? pk[i + 2] : -1;
-                if (!(c >= 0 && c == floor(c) && c <= m) || k + (size_t)c + 2 > m) {
-                    bad = true;
-                    break;
-                }
-                for (size_t j = 0; j < (size_t)c + 2; j++)
-                    out[k++] = pk[i];
-                i += 3;
-            } else if (k >= m) {
-                bad = true;
-            } else {
-                out[k++] = pk[i++];
-            }
-        }
-        if (bad || k != m) {
-            free(out);
-            if (s->n < m) {
-                pq_err(r, 735, s->start, s->end,
-                     "a compressed shape is a run-length encoded derivative that expands to "
-                     "exactly num_samples values",
-                     "shape %lld does not decompress to %u samples", (long long)s->id, m);
-                return false;
-            }
-        } else {
-            for (size_t j = 1; j < m; j++)
-                out[j] += out[j - 1];
-            r->nvals = s->off;
-            vec_reserve((void **)&r->vals, &r->capvals, r->nvals + m, sizeof *r->vals);
-            memcpy(r->vals + s->off, out, m * sizeof *out);
-            free(out);
-            r->nvals = s->off + m;
-            s->n = m;
+        s->packed = pq_shape_expands_to(r->vals + s->off, s->n, m);
+        if (!s->packed && s->n < m) {
+            pq_err(r, 735, s->start, s->end,
+                 "a compressed shape is a run-length encoded derivative that expands to "
+                 "exactly num_samples values",
+                 "shape %lld does not decompress to %u samples", (long long)s->id, m);
+            return false;
         }
     }
     pq_idmap_put(&r->shmap, s->id, (int32_t)r->nsh);
@@ -963,7 +934,7 @@ struct lbc_program *pulseq_read_buf(const char *path, const char *text, size_t l
         goto out;
     }
     check_signature(&r);
-    if (r.failed)
+    if (r.failed || !pq_shapes_prepare(&r))
         goto out;
     p = pq_build(&r);
 out:
