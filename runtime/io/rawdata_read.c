@@ -355,18 +355,23 @@ out:
 }
 
 /* HDF5's conversion of a value that does not fit the memory type (it would
-   clamp it): abort the read and say so (ud: the table's out_of_range). */
+   clamp it): note it (ud: the table's out_of_range), and let the read go
+   on with a zero in its place, so that every record's data is converted
+   and reclaimed (aborting inside a compound with vlen members leaks the
+   data HDF5 had already converted); the read is then refused. */
 static H5T_conv_ret_t raw_conv_except(H5T_conv_except_t what, hid_t src, hid_t dst,
                                       void *src_buf, void *dst_buf, void *ud)
 {
     (void)src;
-    (void)dst;
     (void)src_buf;
-    (void)dst_buf;
     if (what != H5T_CONV_EXCEPT_RANGE_HI && what != H5T_CONV_EXCEPT_RANGE_LOW)
         return H5T_CONV_UNHANDLED;
+    size_t n = H5Tget_size(dst);
+    if (!n)
+        return H5T_CONV_ABORT;
+    memset(dst_buf, 0, n);
     *(bool *)ud = true;
-    return H5T_CONV_ABORT;
+    return H5T_CONV_HANDLED;
 }
 
 /* Acquisitions i0 .. i0 + count - 1 of dataspace sp into f (f->nacq
@@ -384,7 +389,8 @@ static int raw_read_block(const struct raw_table *t, hid_t sp, size_t i0, size_t
              t->gname, i0, h5_error_detail(detail, sizeof detail));
         return -1;
     }
-    if (H5Dread(t->ds, t->mrec, ms, sp, t->dxpl, buf) < 0) {
+    bool read_ok = H5Dread(t->ds, t->mrec, ms, sp, t->dxpl, buf) >= 0;
+    if (!read_ok || t->out_of_range) {
         if (t->out_of_range)
             errf(t->err, t->errlen, "%s: /%s/data: acquisitions %zu to %zu: a header field "
                  "(or a sample) holds a value outside its ISMRMRD type (the file stores it in "
