@@ -1,36 +1,74 @@
 #!/bin/sh
-# run.sh [SECONDS]: build the libFuzzer targets (fuzz_compile: the whole
-# compiler from source text; fuzz_lbc: the bytecode loader; fuzz_system:
-# the YAML scanner-description loader; fuzz_seq: the Pulseq .seq reader) with clang,
-# ASan and UBSan, seed their corpora and run each for SECONDS (default 60).
+# run.sh [build | SECONDS]: build the libFuzzer targets (every tests/fuzz_*.c)
+# with clang, ASan and UBSan, seed their corpora and run each for SECONDS
+# (default 60). `run.sh build` only builds. `make fuzz` calls `run.sh build`
+# with the flags configure found; `make fuzz-run FUZZ_SECONDS=N` runs them.
 #
-# Everything goes into build-fuzz/ (ignored): the binaries, the corpora
-# (corpus-compile/, corpus-lbc/, grown across runs) and the findings
-# (crash-*, leak-*, timeout-*, oom-* under artifacts-*/). Minimise a finding with
-#   build-fuzz/fuzz_compile -minimize_crash=1 -runs=10000 FILE
-# and keep it as tests/fuzz/compile-regress/NAME.psq (or
-# tests/fuzz/lbc-regress/NAME.bin, not .lbc, which git ignores); tests/test_regress.c replays those.
+# Targets (docs/reliability.md lists what each covers and the campaign):
+#   fuzz_compile  the whole compiler from .psq source text
+#   fuzz_lbc      the .lbc bytecode loader and verifier
+#   fuzz_system   the YAML scanner-description loader
+#   fuzz_seq      the Pulseq .seq reader, then the VM on what it imports
+#   ... and every other tests/fuzz_NAME.c: a new target needs only its file
+#   (with fuzz_NAME_one and an LLVMFuzzerTestOneInput under
+#   #ifndef LARMOR_FUZZ_NO_ENTRY), and an arm in seed_target below.
+#
+# Everything goes into build-fuzz/ (ignored; FUZZ_OUT to move it): obj/ (the
+# library compiled once with -fsanitize=fuzzer-no-link), the binaries, the
+# corpora (corpus-NAME/, grown across runs), the findings (crash-*, leak-*,
+# timeout-*, oom-* under artifacts-NAME/), one log per run (log-NAME.txt) and
+# campaign.tsv, one line per target run: UTC date, commit, target, seconds,
+# execs, execs/s, coverage (cov), features (ft), corpus files, findings,
+# peak RSS (MB).
+# Minimise a finding with
+#   build-fuzz/fuzz_NAME -minimize_crash=1 -runs=10000 FILE
+# and keep it under tests/fuzz/NAME-regress/ (binary files: not named .lbc,
+# which git ignores); tests/test_regress.c replays those on every make check.
 #
 # Environment: CC (default clang), JOBS (parallel fuzzing jobs per target,
-# default 1), FUZZ_FLAGS (extra libFuzzer flags), TARGETS (the targets to
-# build and run, default all four: "fuzz_compile fuzz_lbc fuzz_system fuzz_seq").
+# default 1), FUZZ_FLAGS (extra libFuzzer flags), TARGETS (the targets, by
+# default every tests/fuzz_*.c), FUZZ_CPPFLAGS / FUZZ_PKG_CFLAGS / FUZZ_LIBS
+# (what make passes from configure; without them pkg-config is asked).
 set -eu
 
-secs=${1:-60}
+mode=${1:-60}
 top=$(cd "$(dirname "$0")/../.." && pwd)
-out="$top/build-fuzz"
+bld=${FUZZ_BUILDDIR:-$top}
+out=${FUZZ_OUT:-$top/build-fuzz}
 cc=${CC:-clang}
 jobs=${JOBS:-1}
-targets=${TARGETS:-fuzz_compile fuzz_lbc fuzz_system fuzz_seq}
-mkdir -p "$out"
+if [ -z "${TARGETS:-}" ]; then
+    TARGETS=
+    for f in "$top"/tests/fuzz_*.c; do
+        n=$(basename "$f" .c)
+        TARGETS="$TARGETS $n"
+    done
+fi
+targets=$TARGETS
+case $mode in
+build) secs=0 ;;
+*[!0-9]* | '')
+    echo "usage: run.sh [build | SECONDS]" >&2
+    exit 2
+    ;;
+*) secs=$mode ;;
+esac
+mkdir -p "$out/obj"
 
-flags="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
- -fno-sanitize-recover=undefined -fno-omit-frame-pointer -I$top"
+# The libraries' flags: as configure found them (make passes them), else
+# pkg-config's, for a run by hand.
+pkgs="yaml-0.1 fftw3f libpng cairo fontconfig hdf5 msgpack libxml-2.0"
+# shellcheck disable=SC2086  # word lists on purpose, here and below
+cppflags=${FUZZ_CPPFLAGS:-"-I$top -I$bld -D_GNU_SOURCE"}
+pkg_cflags=${FUZZ_PKG_CFLAGS:-$(pkg-config --cflags $pkgs)}
+libs=${FUZZ_LIBS:-"$(pkg-config --libs $pkgs) -lfftw3f_threads -lismrmrd -ldl -lpthread -lm"}
+san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+cflags="-g -O1 -std=c11 -fno-math-errno $san $cppflags $pkg_cflags"
 
 # Every C source of liblarmor.a, read from liblarmor_a_SOURCES in
 # Makefile.am (its continuation lines; headers and the opcode table left
 # out), so the list cannot fall behind the build; nothing needs cli/main.c.
-# The generated parser and lexer are compiled as they are. OpenMP is left
+# The generated parser and lexer come from the build folder. OpenMP is left
 # off (the sources guard it with _OPENMP): one thread per fuzzing job.
 lib=$(awk '
     /^liblarmor_a_SOURCES[ \t]*=/ { on = 1; sub(/^[^=]*=/, "") }
@@ -47,64 +85,123 @@ if [ -z "$lib" ]; then
     echo "run.sh: no liblarmor_a_SOURCES in $top/Makefile.am" >&2
     exit 1
 fi
-# The libraries' flags as configure finds them (configure.ac).
-pkgs="yaml-0.1 fftw3f libpng cairo fontconfig hdf5 msgpack"
-# shellcheck disable=SC2086  # word lists on purpose, as $flags and $lib below
-pkg_cflags=$(pkg-config --cflags $pkgs)
-pkg_libs="$(pkg-config --libs $pkgs) -lfftw3f_threads -lismrmrd -ldl -lpthread"
-flags="$flags $pkg_cflags"
 
-build() {   # build NAME SOURCE [EXTRA FLAGS...]: when TARGETS names it
-    name=$1 src=$2
-    shift 2
-    case " $targets " in *" $name "*) ;; *) return 0 ;; esac
-    echo "building $name"
-    (cd "$top" && $cc $flags "$@" -o "$out/$name" $lib "$src" $pkg_libs -lm)
-}
-build fuzz_compile tests/fuzz_compile.c "-DLARMOR_FUZZ_STDLIB=\"$top/stdlib\""
-build fuzz_lbc tests/fuzz_lbc.c
-build fuzz_system tests/fuzz_system.c
-build fuzz_seq tests/fuzz_seq.c
-
-# Seeds: the sequences, the stdlib modules, the golden inputs, and earlier
-# reproducers; for the loader the seed programs plus the regressions.
-mkdir -p "$out/corpus-compile" "$out/corpus-lbc" "$out/artifacts-compile" "$out/artifacts-lbc" \
-    "$out/corpus-system" "$out/artifacts-system" "$out/corpus-seq" "$out/artifacts-seq"
-for f in "$top"/sequences/*.psq "$top"/stdlib/*.psq "$top"/tests/fuzz/compile-regress/*.psq; do
-    [ -f "$f" ] && cp "$f" "$out/corpus-compile/"
-done
-if [ -d "$top/tests/golden" ]; then
-    find "$top/tests/golden" -name '*.psq' | while read -r f; do
-        cp "$f" "$out/corpus-compile/golden-$(echo "$f" | cksum | cut -d' ' -f1).psq"
+# up_to_date OBJ DEPFILE: the object is newer than every file its
+# dependency list (clang -MMD) names.
+up_to_date() {
+    [ -f "$1" ] && [ -f "$2" ] || return 1
+    for d in $(sed -e 's/^[^:]*://' -e 's/\\$//' "$2"); do
+        [ "$d" -nt "$1" ] && return 1
     done
-fi
-for f in "$top"/tests/fuzz/lbc-seed/* "$top"/tests/fuzz/lbc-regress/*; do
-    [ -f "$f" ] && cp "$f" "$out/corpus-lbc/"
-done
-
-# Run from build-fuzz/ so that an `import NAME` of the input ("fuzz.psq")
-# finds no stray NAME.psq in the current folder, only the stdlib.
-status=0
-run() {   # run NAME: when TARGETS names it
-    name=$1 kind=${1#fuzz_}
-    case " $targets " in *" $name "*) ;; *) return 0 ;; esac
-    echo "fuzzing $name for $secs s"
-    par=
-    [ "$jobs" -gt 1 ] && par="-jobs=$jobs -workers=$jobs"
-    (cd "$out" && ./"$name" -max_len=8192 -max_total_time="$secs" -timeout=10 \
-        -rss_limit_mb=2048 -print_final_stats=1 $par \
-        -artifact_prefix="artifacts-$kind/" ${FUZZ_FLAGS:-} "corpus-$kind") ||
-        status=1
+    return 0
 }
-for f in "$top"/stdlib/systems/*.yaml "$top"/tests/golden/systems/*.yaml; do
-    [ -f "$f" ] && cp "$f" "$out/corpus-system/"
+
+# The library, compiled once for every target (instrumented for coverage,
+# not linked with libFuzzer's main).
+objs=
+for src in $lib; do
+    path=$top/$src
+    [ -f "$bld/$src" ] && path=$bld/$src
+    if [ ! -f "$path" ]; then
+        echo "run.sh: $src not found (run make first: the parser is generated)" >&2
+        exit 1
+    fi
+    obj=$out/obj/$(echo "$src" | tr / _ | sed 's/\.c$/.o/')
+    objs="$objs $obj"
+    up_to_date "$obj" "${obj%.o}.d" && continue
+    echo "  CC  $src"
+    $cc $cflags -fsanitize=fuzzer-no-link -MMD -MF "${obj%.o}.d" -c -o "$obj" "$path"
 done
-run fuzz_compile
-run fuzz_lbc
-for f in "$top"/tests/data/pulseq/*/*.seq; do
-    [ -f "$f" ] && cp "$f" "$out/corpus-seq/$(basename "$(dirname "$f")")-$(basename "$f")"
+rm -f "$out/liblarmor-fuzz.a"
+ar rcs "$out/liblarmor-fuzz.a" $objs
+
+target_flags() {   # target_flags NAME: extra compiler flags of one target
+    case $1 in
+    fuzz_compile) echo "-DLARMOR_FUZZ_STDLIB=\"$top/stdlib\"" ;;
+    esac
+}
+
+for name in $targets; do
+    src=$top/tests/$name.c
+    if [ ! -f "$src" ]; then
+        echo "run.sh: no target $name (tests/$name.c)" >&2
+        exit 1
+    fi
+    echo "  LINK $name"
+    # shellcheck disable=SC2046
+    $cc $cflags -fsanitize=fuzzer $(target_flags "$name") -o "$out/$name" "$src" \
+        "$out/liblarmor-fuzz.a" $libs
 done
-run fuzz_system
-run fuzz_seq
-ls "$out"/artifacts-compile "$out"/artifacts-lbc "$out"/artifacts-system "$out"/artifacts-seq
+[ "$mode" = build ] && exit 0
+
+copy_seeds() {   # copy_seeds DIR FILE...: existing regular files, named uniquely
+    dir=$1
+    shift
+    for f in "$@"; do
+        [ -f "$f" ] || continue
+        cp "$f" "$dir/$(basename "$(dirname "$f")")-$(basename "$f")"
+    done
+}
+
+seed_target() {   # seed_target NAME DIR: the seed corpus of one target
+    name=$1 dir=$2
+    case $name in
+    fuzz_compile)
+        copy_seeds "$dir" "$top"/sequences/*.psq "$top"/stdlib/*.psq \
+            "$top"/tests/fuzz/compile-regress/*.psq
+        find "$top/tests/golden" -name '*.psq' | while read -r f; do
+            cp "$f" "$dir/golden-$(echo "$f" | cksum | cut -d' ' -f1).psq"
+        done
+        ;;
+    fuzz_lbc) copy_seeds "$dir" "$top"/tests/fuzz/lbc-seed/* "$top"/tests/fuzz/lbc-regress/* ;;
+    fuzz_system)
+        copy_seeds "$dir" "$top"/stdlib/systems/*.yaml "$top"/tests/golden/systems/*.yaml
+        ;;
+    fuzz_seq) copy_seeds "$dir" "$top"/tests/data/pulseq/*/*.seq ;;
+    *)
+        # a new target: its own seeds and regressions, if it has them
+        kind=${name#fuzz_}
+        copy_seeds "$dir" "$top/tests/fuzz/$kind-seed"/* "$top/tests/fuzz/$kind-regress"/*
+        ;;
+    esac
+}
+
+# Run from build-fuzz/ so that an `import NAME` of a .psq input finds no
+# stray NAME.psq in the current folder, only the stdlib.
+status=0
+for name in $targets; do
+    kind=${name#fuzz_}
+    corpus=$out/corpus-$kind
+    mkdir -p "$corpus" "$out/artifacts-$kind"
+    seed_target "$name" "$corpus"
+    dict=
+    [ -f "$top/tests/fuzz/$kind.dict" ] && dict="-dict=$top/tests/fuzz/$kind.dict"
+    par=
+    [ "$jobs" -gt 1 ] && par="-fork=$jobs"
+    before=$(ls "$out/artifacts-$kind" | wc -l)
+    echo "fuzzing $name for $secs s"
+    log=$out/log-$kind.txt
+    rc=0
+    (cd "$out" && ./"$name" -max_len=8192 -max_total_time="$secs" -timeout=10 \
+        -rss_limit_mb=2048 -print_final_stats=1 $par $dict \
+        -artifact_prefix="artifacts-$kind/" ${FUZZ_FLAGS:-} "corpus-$kind") >"$log" 2>&1 ||
+        rc=$?
+    after=$(ls "$out/artifacts-$kind" | wc -l)
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | tail -n 1)
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
+    ft=$(grep -o 'ft: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
+    files=$(ls "$corpus" | wc -l)
+    rate=$(awk -v e="${execs:-0}" -v s="$secs" 'BEGIN { printf "%.0f", s ? e / s : 0 }')
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%Y-%m-%dT%H:%MZ)" \
+        "$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')" "$name" \
+        "$secs" "${execs:-?}" "$rate" "${cov:-?}" "${ft:-?}" "$files" \
+        "$((after - before))" "${rss:-?}" >>"$out/campaign.tsv"
+    echo "  $name: ${execs:-?} execs ($rate/s), cov ${cov:-?}, ft ${ft:-?}, corpus $files," \
+        "findings $((after - before)), rc $rc"
+    if [ "$rc" -ne 0 ] || [ "$after" -ne "$before" ]; then
+        status=1
+        tail -n 40 "$log"
+    fi
+done
 exit $status
