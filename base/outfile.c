@@ -211,21 +211,25 @@ void outfile_abort(struct outfile *o)
     clear(o);
 }
 
-/* Flush, sync and close o->fp: 0 or an errno. */
+/* Flush, sync and close o->fp: 0 or an errno. Standard output is left to
+   its caller, who flushes and checks it at exit (keeping the order of
+   stdout and stderr as written). */
 static int finish_stream(struct outfile *o)
 {
     int e = o->werr;
+    if (o->fp == stdout) {
+        o->fp = NULL;
+        return e;
+    }
     errno = 0;
     if ((fflush(o->fp) != 0 || ferror(o->fp)) && !e)
         e = errno ? errno : EIO;
     if (o->tmp && !e && fsync(fileno(o->fp)) != 0 && errno != EINVAL && errno != EROFS &&
             errno != ENOTSUP)
         e = errno;
-    if (o->fp != stdout) {
-        errno = 0;
-        if (fclose(o->fp) != 0 && !e)
-            e = errno ? errno : EIO;
-    }
+    errno = 0;
+    if (fclose(o->fp) != 0 && !e)
+        e = errno ? errno : EIO;
     o->fp = NULL;
     return e;
 }
@@ -263,5 +267,39 @@ int outfile_commit(struct outfile *o, char *err, size_t errlen)
     free(o->tmp);
     free(o->path);
     clear(o);
+    return 0;
+}
+
+int outfile_mkdirs(const char *path, char *err, size_t errlen)
+{
+    char hint[300];
+    if (!*path) {
+        errf(err, errlen, "no output folder name (an empty name was given)");
+        return -1;
+    }
+    char *p = xstrdup(path);
+    for (char *s = p + 1; ; s++) {
+        if (*s == '/' || !*s) {
+            char c = *s;
+            *s = 0;
+            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+                int e = errno;
+                errf(err, errlen, "%s: cannot create the folder: %s%s", p, strerror(e),
+                        outfile_hint(hint, sizeof hint, p, e));
+                free(p);
+                return -1;
+            }
+            *s = c;
+            if (!c)
+                break;
+        }
+    }
+    free(p);
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        errf(err, errlen, "%s: cannot use it as the output folder: it exists and is not a "
+                "folder (give another name, or remove it)", path);
+        return -1;
+    }
     return 0;
 }

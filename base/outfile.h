@@ -10,7 +10,8 @@
  * are kept, and a symbolic link is followed (the file it names is replaced,
  * the link stays). Something that is not a regular file (a device such as
  * /dev/null or /dev/full, a FIFO) is written in place, as it cannot be
- * replaced; NULL means standard output. A folder is refused.
+ * replaced; NULL means standard output (whose caller flushes it at exit
+ * and checks that: cli/main.c). A folder is refused.
  *
  * Messages name the final path and the system's reason, with a hint at
  * what would fix it: "out/x.lbc: cannot create the file: No such file or
@@ -43,6 +44,11 @@ void outfile_write(struct outfile *o, const void *p, size_t n);
 int outfile_commit(struct outfile *o, char *err, size_t errlen);
 /* Throw the temporary away (nothing when already committed or aborted). */
 void outfile_abort(struct outfile *o);
+/* Create the folder path and its parents (mkdir -p) for a command that
+   writes several files into it; an existing folder is used as it is (its
+   files of the same names are replaced, others left). 0, or -1 with a
+   message naming the part that could not be made and why. */
+int outfile_mkdirs(const char *path, char *err, size_t errlen);
 /* The hint outfile's messages add for errno e about path into buf, e.g.
    " (the folder out does not exist)", or "". Returns buf. */
 const char *outfile_hint(char *buf, size_t len, const char *path, int e);

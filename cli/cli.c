@@ -458,9 +458,9 @@ int cli_seq_check(struct cli_seq *s, bool minima)
 char *cli_seq_out_dir(const struct cli_seq *s)
 {
     char *dir = s->so.out ? xstrdup(s->so.out) : cli_default_out(s->path, "");
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "larmor %s: cannot create the folder %s: %s\n", s->cmd, dir,
-                strerror(errno));
+    char err[1024];
+    if (outfile_mkdirs(dir, err, sizeof err) != 0) {
+        fprintf(stderr, "larmor %s: %s\n", s->cmd, err);
         free(dir);
         return NULL;
     }

@@ -125,12 +125,13 @@ int simulate_run(const struct lbc_program *p, const struct system *sys, const st
     if (sig || r.failed)
         acq_plan_mark_incomplete(&pl, r.written, sig);
     int closed = raw_close(r.w, &pl.h, e, sizeof e);
+    if (r.failed)
+        fprintf(err, "larmor simulate: %s\n", r.err);
     if (closed != 0) {
         fprintf(err, "larmor simulate: %s\n", e);
         rc = 1;
     }
     if (r.failed) {
-        fprintf(err, "larmor simulate: %s\n", r.err);
         if (closed == 0)
             fprintf(err, "larmor simulate: %s holds the %zu of %zu acquisitions simulated "
                     "before the failure, marked incomplete (user parameter larmor_incomplete "

@@ -216,9 +216,14 @@ static int rec_run(void *h, drv_sample_fn cb, void *ctx, struct drv_status *st)
     struct outfile o;
     if (outfile_open(&o, strcmp(r->path, "-") ? r->path : NULL, st->msg, sizeof st->msg) != 0)
         return 1;
+    bool to_stdout = o.fp == stdout;
     ev_write(&r->ev, o.fp);
     if (outfile_commit(&o, st->msg, sizeof st->msg) != 0)
         return 1;
+    if (to_stdout && (fflush(stdout) != 0 || ferror(stdout))) {
+        snprintf(st->msg, sizeof st->msg, "standard output: cannot write: %s", strerror(errno));
+        return 1;
+    }
     st->complete = true;
     return 0;
 }

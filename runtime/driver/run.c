@@ -193,6 +193,10 @@ int driver_run(const struct lbc_program *p, const struct system *sys, const stru
     cur_ops = NULL;
     cur_h = NULL;
     bool kept = false;
+    if (s.failed) {
+        fprintf(err, "larmor run: %s\n", s.err);
+        rc = 1;
+    }
     if (want_raw) {
         if (r != 0 || s.failed)
             acq_plan_mark_incomplete(&pl, s.written, sig);
@@ -203,10 +207,6 @@ int driver_run(const struct lbc_program *p, const struct system *sys, const stru
             kept = true;
         }
         *wrote_raw = kept;
-    }
-    if (s.failed) {
-        fprintf(err, "larmor run: %s\n", s.err);
-        rc = 1;
     }
     if (r != 0) {
         fprintf(err, "larmor run: the run on %s failed: %s\n", o->uri, st.msg);

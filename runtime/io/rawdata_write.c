@@ -60,7 +60,7 @@ static void raw_on_ismrmrd_error(const char *file, int line, const char *func,
     }
     char *dst = code == ISMRMRD_HDF5ERROR ? raw_sink.hdf5 : raw_sink.lib;
     if (!dst[0])
-        snprintf(dst, sizeof raw_sink.lib, "%s", msg ? msg : "unknown error");
+        h5_condense(dst, sizeof raw_sink.lib, msg ? msg : "unknown error");
 }
 
 struct libcall {

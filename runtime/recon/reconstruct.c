@@ -13,6 +13,7 @@
 
 #include "runtime/io/rawdata.h"
 #include "runtime/recon/fft.h"
+#include "base/outfile.h"
 #include "base/util.h"
 
 int recon_parse_formats(const char *s, unsigned *formats)
@@ -37,33 +38,6 @@ int recon_parse_formats(const char *s, unsigned *formats)
     if (!f)
         return -1;
     *formats = f;
-    return 0;
-}
-
-/* mkdir -p */
-static int make_dirs(const char *path, char *err, size_t errlen)
-{
-    char *p = xstrdup(path);
-    for (char *s = p + 1; ; s++) {
-        if (*s == '/' || !*s) {
-            char c = *s;
-            *s = 0;
-            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-                snprintf(err, errlen, "cannot create the folder %s: %s", p, strerror(errno));
-                free(p);
-                return -1;
-            }
-            *s = c;
-            if (!c)
-                break;
-        }
-    }
-    free(p);
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "%s exists and is not a folder", path);
-        return -1;
-    }
     return 0;
 }
 
@@ -149,7 +123,7 @@ static int out_formats(const char *out, unsigned formats, unsigned *fmt, const c
         *single = NULL;
         if (!*fmt)
             *fmt = RECON_FMT_PNG | RECON_FMT_NII;
-        return make_dirs(out, err, errlen);
+        return outfile_mkdirs(out, err, errlen);
     }
     return 0;
 }
