@@ -225,20 +225,24 @@ int cli_parse_int(const char *s, long lo, long hi, long *v)
     return 0;
 }
 
-FILE *cli_open_output(const char *cmd, const char *path)
+FILE *cli_open_output(const char *cmd, const char *path, struct outfile *o)
 {
-    if (!path)
-        return stdout;
-    FILE *f = fopen(path, "w");
-    if (!f)
-        fprintf(stderr, "larmor %s: cannot write %s: %s\n", cmd, path, strerror(errno));
-    return f;
+    char err[1024];
+    if (outfile_open(o, path, err, sizeof err) != 0) {
+        fprintf(stderr, "larmor %s: %s\n", cmd, err);
+        return NULL;
+    }
+    return o->fp;
 }
 
-void cli_close_output(FILE *f)
+int cli_close_output(const char *cmd, struct outfile *o)
 {
-    if (f != stdout)
-        fclose(f);
+    char err[1024];
+    if (outfile_commit(o, err, sizeof err) != 0) {
+        fprintf(stderr, "larmor %s: %s\n", cmd, err);
+        return EXIT_INPUT;
+    }
+    return 0;
 }
 
 char *cli_default_out(const char *in, const char *ext)
@@ -365,7 +369,7 @@ int cli_seq_write_lbc(struct cli_seq *s)
     char *out = s->so.out ? xstrdup(s->so.out) : cli_default_out(s->path, ".lbc");
     char err[512];
     if (lbc_write_file(s->p, out, err, sizeof err) != 0) {
-        fprintf(stderr, "larmor %s: cannot write %s: %s\n", s->cmd, out, err);
+        fprintf(stderr, "larmor %s: %s\n", s->cmd, err);
         rc = EXIT_INPUT;
     }
     free(out);
@@ -454,9 +458,9 @@ int cli_seq_check(struct cli_seq *s, bool minima)
 char *cli_seq_out_dir(const struct cli_seq *s)
 {
     char *dir = s->so.out ? xstrdup(s->so.out) : cli_default_out(s->path, "");
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "larmor %s: cannot create the folder %s: %s\n", s->cmd, dir,
-                strerror(errno));
+    char err[1024];
+    if (outfile_mkdirs(dir, err, sizeof err) != 0) {
+        fprintf(stderr, "larmor %s: %s\n", s->cmd, err);
         free(dir);
         return NULL;
     }
@@ -466,13 +470,13 @@ char *cli_seq_out_dir(const struct cli_seq *s)
 int cli_seq_check_txt(const struct cli_seq *s, const char *dir, const char *what, char **path)
 {
     *path = xasprintf("%s/check.txt", dir);
-    FILE *f = fopen(*path, "w");
-    if (!f) {
-        fprintf(stderr, "larmor %s: cannot write %s: %s\n", s->cmd, *path, strerror(errno));
+    struct outfile o;
+    FILE *f = cli_open_output(s->cmd, *path, &o);
+    if (!f)
         return EXIT_INPUT;
-    }
     check_print_text(s->ck, s->p, s->mins.v, s->mins.n, f);
-    fclose(f);
+    if (cli_close_output(s->cmd, &o) != 0)
+        return EXIT_INPUT;
     if (check_count(s->ck, false)) {
         fprintf(stderr, "larmor %s: %s does not pass the checks for %s (see %s); nothing was "
                 "%s\n", s->cmd, s->path, s->sys.name, *path, what);

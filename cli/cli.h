@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include "base/diag.h"
+#include "base/outfile.h"
 #include "base/units.h"
 #include "runtime/check/check.h"
 #include "runtime/system/system.h"
@@ -99,10 +100,12 @@ int cli_parse_range(const char *arg, uint64_t *first, uint64_t *last);
 /* A whole number from lo to hi, nothing else; -1 if not. */
 int cli_parse_int(const char *s, long lo, long hi, long *v);
 
-/* The output stream: the -o file, or stdout. NULL (and a message) on error. */
-FILE *cli_open_output(const char *cmd, const char *path);
-/* Close what cli_open_output opened (stdout stays open). */
-void cli_close_output(FILE *f);
+/* The output stream: the -o file (through base/outfile: a temporary renamed
+   into place when complete), or stdout. NULL (and a message) on error. */
+FILE *cli_open_output(const char *cmd, const char *path, struct outfile *o);
+/* Finish what cli_open_output opened: 0, or EXIT_INPUT with a message when
+   a write failed (the -o file is then not replaced; stdout stays open). */
+int cli_close_output(const char *cmd, struct outfile *o);
 /* The base name of in with its extension replaced by ext (in the current
    folder). */
 char *cli_default_out(const char *in, const char *ext);

@@ -41,13 +41,14 @@ int cmd_disasm(int argc, char **argv)
                        "a .lbc (or .psq) file is needed", &rc) ||
         (rc = cli_seq_load(&s)) != 0)
         goto out;
-    FILE *f = cli_open_output("disasm", s.so.out);
+    struct outfile o;
+    FILE *f = cli_open_output("disasm", s.so.out, &o);
     if (!f) {
         rc = EXIT_INPUT;
         goto out;
     }
     lbc_disasm(s.p, f);
-    cli_close_output(f);
+    rc = cli_close_output("disasm", &o);
 out:
     cli_seq_fini(&s);
     return rc;
@@ -83,7 +84,8 @@ int cmd_trace(int argc, char **argv)
     if (!cli_seq_begin(&s, "trace", argc, argv, extra, trace_opt, &to, CLI_NEED_SEQ, &rc) ||
         (rc = cli_seq_load(&s)) != 0)
         goto out;
-    FILE *f = cli_open_output("trace", s.so.out);
+    struct outfile o;
+    FILE *f = cli_open_output("trace", s.so.out, &o);
     if (!f) {
         rc = EXIT_INPUT;
         goto out;
@@ -94,7 +96,8 @@ int cmd_trace(int argc, char **argv)
     struct vm_opts vo = { cli_vm_error, s.p, 0 };
     if (vm_run(s.p, &be, &vo, NULL) != 0)
         rc = EXIT_INPUT;
-    cli_close_output(f);
+    if (cli_close_output("trace", &o) != 0)
+        rc = EXIT_INPUT;
 out:
     cli_seq_fini(&s);
     return rc;
@@ -113,14 +116,16 @@ static int check_opt(int ch, const char *arg, void *ctx)
    EXIT_INPUT if it cannot be written or the sequence fails its checks. */
 static int print_check(const struct cli_seq *s, bool json)
 {
-    FILE *f = cli_open_output("check", s->so.out);
+    struct outfile o;
+    FILE *f = cli_open_output("check", s->so.out, &o);
     if (!f)
         return EXIT_INPUT;
     if (json)
         check_print_json(s->ck, s->p, s->mins.v, s->mins.n, f);
     else
         check_print_text(s->ck, s->p, s->mins.v, s->mins.n, f);
-    cli_close_output(f);
+    if (cli_close_output("check", &o) != 0)
+        return EXIT_INPUT;
     return check_count(s->ck, false) ? EXIT_INPUT : 0;
 }
 

@@ -71,9 +71,15 @@ static int write_seq(struct cli_seq *s, enum pulseq_format fmt)
         goto out;
     }
     char *o = s->so.out ? xstrdup(s->so.out) : cli_default_out(s->path, ".seq");
-    FILE *f = fopen(o, "w");
-    if (!f || fwrite(text, 1, len, f) != len || fclose(f) != 0) {
-        fprintf(stderr, "larmor export: cannot write %s: %s\n", o, strerror(errno));
+    struct outfile of;
+    char err[1024];
+    int wr = outfile_open(&of, o, err, sizeof err);
+    if (wr == 0) {
+        outfile_write(&of, text, len);
+        wr = outfile_commit(&of, err, sizeof err);
+    }
+    if (wr != 0) {
+        fprintf(stderr, "larmor export: %s\n", err);
         rc = EXIT_INPUT;
     }
     free(o);

@@ -6,6 +6,7 @@
  */
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -126,7 +127,7 @@ static int run_simulation(const struct cli_seq *s, struct sim_cli *c, const char
     int r = simulate_run(s->p, &sys, ph, &c->so, stderr);
     free(name);
     phantom_free(ph);
-    return r == 130 ? 130 : r ? EXIT_INPUT : 0;
+    return r == 128 + SIGINT || r == 128 + SIGTERM ? r : r ? EXIT_INPUT : 0;
 }
 
 static const struct option sim_options[] = {

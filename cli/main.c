@@ -4,11 +4,13 @@
  * the input, 2 usage errors. Owns the table, the dispatch and the help and
  * usage texts; the commands live in cmd_*.c, what they share in cli.c.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "base/util.h"
+#include "runtime/io/h5.h"
 
 struct cmd {
     const char *name;
@@ -116,7 +118,8 @@ static const struct cmd cmds[] = {
       "file (HDF5) with their labels, flags and the encoding limits, which BART,\n"
       "Gadgetron and larmor recon read. SEQ is a .psq (compiled and checked for\n"
       "--system) or a .lbc (simulated for the system it was compiled for). Ctrl-C\n"
-      "stops early and leaves a valid file holding what was simulated.\n\n"
+      "(SIGINT) or SIGTERM stops early and leaves a valid file holding what was\n"
+      "simulated, marked incomplete (exit 130 or 143).\n\n"
       "  -o FILE         the raw data (default: SEQ's name with .h5)\n"
       "  --phantom P     shepp-logan (default), shepp-logan-3d, a .yaml, .h5 (JEMRIS)\n"
       "                  or .phantom (KomaMRI) file; see larmor phantom\n"
@@ -186,7 +189,7 @@ static const struct cmd cmds[] = {
       "check.txt, raw.h5 (ISMRMRD) and the images, as larmor scan writes them. A\n"
       "fault (server error, lost connection, timeout, Ctrl-C) ends in a safe stop;\n"
       "the samples received are written, marked incomplete; the exit status is 1\n"
-      "(130 after Ctrl-C).\n\n"
+      "(130 after Ctrl-C or SIGINT, 143 after SIGTERM).\n\n"
       "  --driver URI    marcos://HOST[:PORT][?board=ocra1|gpa-fhdo&spi_div=N&grad_fs=T/m\n"
       "                  &rf_fs=T&rx_fs=N&timeout=S] (port 11111), or record:FILE (the\n"
       "                  event program as text); other schemes load a plugin\n"
@@ -265,21 +268,37 @@ static int cmd_help(int argc, char **argv)
     return 0;
 }
 
+/* Whatever a command printed to standard output must have reached it: a
+   full disk or a closed pipe is an error (exit 1), never a silent exit 0
+   with a truncated listing. Checked once here, after the command, so that
+   the order of stdout and stderr stays as the command wrote them. */
+static int finish_stdout(const char *cmd, int rc)
+{
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return rc;
+    int e = errno ? errno : EIO;
+    fprintf(stderr, "larmor %s: standard output: cannot write: %s; what was written is "
+            "incomplete\n", cmd, strerror(e));
+    return rc ? rc : EXIT_INPUT;
+}
+
 int main(int argc, char **argv)
 {
+    h5_process_init();
     if (argc < 2) {
         main_usage(stderr);
         return EXIT_USAGE;
     }
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
-        return cmd_version(0, NULL);
+        return finish_stdout("version", cmd_version(0, NULL));
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
-        return cmd_help(1, argv);
+        return finish_stdout("help", cmd_help(1, argv));
     const struct cmd *c = find_cmd(argv[1]);
     if (!c) {
         fprintf(stderr, "larmor: '%s' is not a command\n", argv[1]);
         main_usage(stderr);
         return EXIT_USAGE;
     }
-    return c->run(argc - 1, argv + 1);
+    return finish_stdout(c->name, c->run(argc - 1, argv + 1));
 }

@@ -8,6 +8,7 @@
  */
 #include <CUnit/CUnit.h>
 #include <complex.h>
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -815,9 +816,33 @@ static void test_too_large(void)
     phantom_free(ph);
 }
 
-/* Ctrl-C: `larmor simulate` stops after the work in hand, exits 130 and
-   leaves a valid file holding the acquisitions simulated so far. */
-static void test_interrupt(void)
+/* The header user parameter name of f, or def. */
+static double raw_param(const struct raw_file *f, const char *name, double def)
+{
+    for (size_t i = 0; i < f->hdr.nparams; i++)
+        if (!strcmp(f->hdr.param_names[i], name))
+            return f->hdr.param_values[i];
+    return def;
+}
+
+/* Whether dir holds a file whose name starts with prefix. */
+static bool dir_has_prefix(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    bool found = false;
+    struct dirent *e;
+    while (d && !found && (e = readdir(d)))
+        found = !strncmp(e->d_name, prefix, strlen(prefix));
+    if (d)
+        closedir(d);
+    return found;
+}
+
+/* Ctrl-C (SIGINT) or SIGTERM: `larmor simulate` stops after the work in
+   hand, exits 128 + the signal and leaves under its name a valid file
+   holding the acquisitions simulated so far, marked incomplete with the
+   signal, and no temporary file. */
+static void interrupt_with(int sig)
 {
     const char *top = getenv("top_srcdir"), *bld = getenv("top_builddir");
     char larmor[4096], seq[4096];
@@ -844,28 +869,44 @@ static void test_interrupt(void)
               "--spins", "4", (char *)NULL);
         _exit(127);
     }
-    /* the raw file appears when the simulation starts (after the compile
-       and its checks); interrupt half a second later */
-    for (int i = 0; i < 1200 && access(path, F_OK) != 0; i++)
+    /* the raw file's temporary appears when the simulation starts (after
+       the compile and its checks); signal half a second later */
+    for (int i = 0; i < 1200 && !dir_has_prefix(dir, "raw.h5.tmp-"); i++)
         usleep(50 * 1000);
+    CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0);     /* not under its name while written */
     usleep(500 * 1000);
-    kill(pid, SIGINT);
+    kill(pid, sig);
     int st = 0;
     waitpid(pid, &st, 0);
     CU_ASSERT_TRUE(WIFEXITED(st));
-    CU_ASSERT_EQUAL(WEXITSTATUS(st), 130);
+    CU_ASSERT_EQUAL(WEXITSTATUS(st), 128 + sig);
+    CU_ASSERT_FALSE(dir_has_prefix(dir, "raw.h5.tmp-"));
     char err[512];
     struct raw_file *f = raw_read(path, err, sizeof err);
     if (!f)
-        fprintf(stderr, "after Ctrl-C: %s\n", err);
+        fprintf(stderr, "after signal %d: %s\n", sig, err);
     CU_ASSERT_PTR_NOT_NULL(f);
     if (f) {
         CU_ASSERT_TRUE(f->nacq > 0 && f->nacq < 512);
         CU_ASSERT_EQUAL(f->hdr.matrix[1], 128);
+        CU_ASSERT_EQUAL(raw_param(f, "larmor_incomplete", 0), 1);
+        CU_ASSERT_EQUAL(raw_param(f, "larmor_interrupted_by_signal", 0), sig);
+        CU_ASSERT_EQUAL(raw_param(f, "larmor_acquisitions_received", -1), (double)f->nacq);
+        CU_ASSERT_EQUAL(raw_param(f, "larmor_acquisitions_expected", -1), 512);
         raw_file_free(f);
     }
     unlink(path);
     rmdir(dir);
+}
+
+static void test_interrupt(void)
+{
+    interrupt_with(SIGINT);
+}
+
+static void test_terminate(void)
+{
+    interrupt_with(SIGTERM);
 }
 
 /* Spins that share z, Δω, T1 and T2 share one affine map per RF pulse when
@@ -1063,6 +1104,7 @@ static void register_tests(CU_pSuite s)
     CU_add_test(s, "noise at a given SNR, seeded; threads do not change the signal",
                 test_noise_and_threads);
     CU_add_test(s, "simulate: Ctrl-C keeps a valid file", test_interrupt);
+    CU_add_test(s, "simulate: SIGTERM keeps a valid file, marked", test_terminate);
 }
 
 int register_bloch_tests(void)

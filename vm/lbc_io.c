@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/outfile.h"
 #include "base/util.h"
 
 #define HEADER_LEN 28   /* magic 8, version 4, flags 4, crc 4, payload length 8 */
@@ -199,24 +200,9 @@ int lbc_write_buf(const struct lbc_program *p, unsigned char **out, size_t *outl
     return 0;
 }
 
-static int write_all(int fd, const unsigned char *b, size_t n)
-{
-    while (n) {
-        ssize_t k = write(fd, b, n);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        b += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
-/* Verifies p and writes it to path through a temporary file in the same
-   directory that is renamed over path, so a failure never leaves a partial
-   file. Returns 0 or -1 with a message in err. */
+/* Verifies p and writes it to path through base/outfile (a temporary file
+   in the same directory that is renamed over path), so a failure never
+   leaves a partial file. Returns 0 or -1 with a message in err. */
 int lbc_write_file(const struct lbc_program *p, const char *path, char *err, size_t errlen)
 {
     char verr[256];
@@ -231,47 +217,12 @@ int lbc_write_file(const struct lbc_program *p, const char *path, char *err, siz
         return -1;
     }
 
-    int ret = -1;
-    char *tmp = NULL;
-    int fd = -1;
-    for (unsigned k = 0; k < 100 && fd < 0; k++) {
-        free(tmp);
-        tmp = xasprintf("%s.tmp%ld.%u", path, (long)getpid(), k);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
-        if (fd < 0 && errno != EEXIST)
-            break;
+    struct outfile o;
+    int ret = outfile_open(&o, path, err, errlen);
+    if (ret == 0) {
+        outfile_write(&o, buf, len);
+        ret = outfile_commit(&o, err, errlen);
     }
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
-        goto out_free;
-    }
-    if (write_all(fd, buf, len) != 0) {
-        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-        goto out_unlink;
-    }
-    if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS) {
-        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-        goto out_unlink;
-    }
-    int rc = close(fd);
-    fd = -1;
-    if (rc != 0) {
-        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-        goto out_unlink;
-    }
-    if (rename(tmp, path) != 0) {
-        snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-        goto out_unlink;
-    }
-    ret = 0;
-    goto out_free;
-
-out_unlink:
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
-out_free:
-    free(tmp);
     free(buf);
     return ret;
 }

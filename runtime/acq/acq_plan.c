@@ -220,14 +220,21 @@ void acq_plan_fill(const struct acq_plan *pl, size_t index, struct raw_acq *q)
         q->position[2] = pl->zpos[index];
 }
 
-void acq_plan_mark_incomplete(struct acq_plan *pl, size_t received)
+void acq_plan_mark_incomplete(struct acq_plan *pl, size_t received, int sig)
 {
+    if (pl->incomplete)
+        return;
+    pl->incomplete = true;
     pl->pn[pl->np] = "larmor_incomplete";
     pl->pv[pl->np++] = 1;
     pl->pn[pl->np] = "larmor_acquisitions_expected";
     pl->pv[pl->np++] = (double)pl->n;
     pl->pn[pl->np] = "larmor_acquisitions_received";
     pl->pv[pl->np++] = (double)received;
+    if (sig > 0) {
+        pl->pn[pl->np] = "larmor_interrupted_by_signal";
+        pl->pv[pl->np++] = sig;
+    }
     pl->h.param_names = pl->pn;
     pl->h.param_values = pl->pv;
     pl->h.nparams = pl->np;

@@ -8,6 +8,7 @@
 #ifndef LARMOR_ACQ_PLAN_H
 #define LARMOR_ACQ_PLAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,9 +25,10 @@ struct acq_plan {
     size_t n;                    /* ADCs */
     uint64_t *flags;
     float *zpos;                 /* mm */
-    const char **pn;             /* header user parameters (room for 3 more) */
+    const char **pn;             /* header user parameters (room for 4 more) */
     double *pv;
     size_t np;
+    bool incomplete;             /* acq_plan_mark_incomplete was called */
     uint32_t max_samples;
     int64_t total_ns;
 };
@@ -39,8 +41,10 @@ int acq_plan_init(struct acq_plan *pl, const struct lbc_program *p, const struct
    (q->samples set by the caller). */
 void acq_plan_fill(const struct acq_plan *pl, size_t index, struct raw_acq *q);
 /* Mark the header as of a run that ended early: user parameters
-   larmor_incomplete = 1, larmor_acquisitions_expected and _received. */
-void acq_plan_mark_incomplete(struct acq_plan *pl, size_t received);
+   larmor_incomplete = 1, larmor_acquisitions_expected and _received, and
+   when a signal stopped it (sig > 0: SIGINT 2, SIGTERM 15)
+   larmor_interrupted_by_signal = sig. Only the first call counts. */
+void acq_plan_mark_incomplete(struct acq_plan *pl, size_t received, int sig);
 /* Free what the plan holds. */
 void acq_plan_fini(struct acq_plan *pl);
 

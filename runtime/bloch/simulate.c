@@ -13,12 +13,14 @@
 
 /* --- the second pass: samples to the file ------------------------------- */
 
+/* The signal (SIGINT, SIGTERM) that asked the simulation to stop, or 0:
+   the run then stops at the next progress call and the file is closed with
+   what was simulated, marked interrupted. */
 static volatile sig_atomic_t interrupted;
 
-static void on_sigint(int sig)
+static void on_stop_signal(int sig)
 {
-    (void)sig;
-    interrupted = 1;
+    interrupted = sig;
 }
 
 struct run {
@@ -85,6 +87,15 @@ int simulate_run(const struct lbc_program *p, const struct system *sys, const st
     struct vm_backend be;
     int rc = 0;
     char e[512];
+    /* from before the raw file is made until it is closed: a stop signal
+       ends the run at the next progress call, never midway through a file */
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    interrupted = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
     struct sim *s = sim_new(ph, &o->sim, e, sizeof e);
     if (!s) {
         fprintf(err, "larmor simulate: %s\n", e);
@@ -106,28 +117,36 @@ int simulate_run(const struct lbc_program *p, const struct system *sys, const st
     r.out = err;
     sim_set_sink(s, sink, &r);
     sim_set_progress(s, progress, &r);
-    struct sigaction sa, old;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    interrupted = 0;
-    sigaction(SIGINT, &sa, &old);
     sim_backend(s, &be);
     vm_run(p, &be, NULL, NULL);
-    sigaction(SIGINT, &old, NULL);
+    int sig = interrupted;
     if (r.bar && monotonic_s() - r.t0 > 1.0)
         fputc('\n', err);
-    if (raw_close(r.w, &pl.h, e, sizeof e) != 0) {
+    if (sig || r.failed)
+        acq_plan_mark_incomplete(&pl, r.written, sig);
+    int closed = raw_close(r.w, &pl.h, e, sizeof e);
+    if (r.failed)
+        fprintf(err, "larmor simulate: %s\n", r.err);
+    if (closed != 0) {
         fprintf(err, "larmor simulate: %s\n", e);
         rc = 1;
     }
     if (r.failed) {
-        fprintf(err, "larmor simulate: %s\n", r.err);
+        if (closed == 0)
+            fprintf(err, "larmor simulate: %s holds the %zu of %zu acquisitions simulated "
+                    "before the failure, marked incomplete (user parameter larmor_incomplete "
+                    "= 1)\n", o->out, r.written, pl.n);
         rc = 1;
-    } else if (interrupted) {
-        fprintf(err, "larmor simulate: interrupted; %s holds the %zu of %zu acquisitions "
-                     "simulated so far (a valid ISMRMRD file)\n", o->out, r.written, pl.n);
-        rc = 130;
+    } else if (sig) {
+        const char *name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
+        if (closed == 0)
+            fprintf(err, "larmor simulate: stopped by %s; %s holds the %zu of %zu acquisitions "
+                    "simulated so far (a valid ISMRMRD file marked incomplete: user parameters "
+                    "larmor_incomplete = 1, larmor_interrupted_by_signal = %d)\n", name, o->out,
+                    r.written, pl.n, sig);
+        else
+            fprintf(err, "larmor simulate: stopped by %s; nothing was kept\n", name);
+        rc = 128 + sig;
     } else if (!o->quiet) {
         struct sim_stats st;
         sim_stats(s, &st);
@@ -138,6 +157,8 @@ int simulate_run(const struct lbc_program *p, const struct system *sys, const st
     }
     sim_free(s);
 out:
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     acq_plan_fini(&pl);
     return rc;
 }

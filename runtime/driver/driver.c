@@ -15,6 +15,7 @@
 
 #include "runtime/driver/events.h"
 #include "runtime/driver/marcos.h"
+#include "base/outfile.h"
 #include "base/util.h"
 #include "vm/backend.h"
 
@@ -212,19 +213,15 @@ static int rec_run(void *h, drv_sample_fn cb, void *ctx, struct drv_status *st)
         snprintf(st->msg, sizeof st->msg, "nothing prepared");
         return 1;
     }
-    FILE *f = strcmp(r->path, "-") ? fopen(r->path, "w") : stdout;
-    if (!f) {
-        snprintf(st->msg, sizeof st->msg, "cannot write %s: %s", r->path, strerror(errno));
+    struct outfile o;
+    if (outfile_open(&o, strcmp(r->path, "-") ? r->path : NULL, st->msg, sizeof st->msg) != 0)
         return 1;
-    }
-    ev_write(&r->ev, f);
-    int bad = ferror(f);
-    if (f != stdout)
-        bad |= fclose(f);
-    else
-        fflush(f);
-    if (bad) {
-        snprintf(st->msg, sizeof st->msg, "cannot write %s", r->path);
+    bool to_stdout = o.fp == stdout;
+    ev_write(&r->ev, o.fp);
+    if (outfile_commit(&o, st->msg, sizeof st->msg) != 0)
+        return 1;
+    if (to_stdout && (fflush(stdout) != 0 || ferror(stdout))) {
+        snprintf(st->msg, sizeof st->msg, "standard output: cannot write: %s", strerror(errno));
         return 1;
     }
     st->complete = true;

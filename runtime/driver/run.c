@@ -39,10 +39,11 @@ static const struct drv_ops *volatile cur_ops;
 static void *volatile cur_h;
 static volatile sig_atomic_t interrupted;
 
-static void on_sigint(int sig)
+/* SIGINT or SIGTERM during a run: the signal is kept and the driver told
+   to abort (a safe stop); the samples received so far are written. */
+static void on_stop_signal(int sig)
 {
-    (void)sig;
-    interrupted = 1;
+    interrupted = sig;
     if (cur_ops && cur_h)
         cur_ops->abort(cur_h);
 }
@@ -175,42 +176,48 @@ int driver_run(const struct lbc_program *p, const struct system *sys, const stru
         s.dwell_ns = ax.dwell;
         s.n = ax.n;
     }
-    struct sigaction sa, old;
+    struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
+    sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
     interrupted = 0;
     cur_ops = ops;
     cur_h = h;
-    sigaction(SIGINT, &sa, &old);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
     struct drv_status st;
     int r = ops->run(h, want_raw ? sink : NULL, &s, &st);
-    sigaction(SIGINT, &old, NULL);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    int sig = interrupted ? interrupted : st.interrupted ? SIGINT : 0;
     cur_ops = NULL;
     cur_h = NULL;
-    if (want_raw) {
-        if (r != 0 || s.failed)
-            acq_plan_mark_incomplete(&pl, s.written);
-        if (raw_close(s.w, &pl.h, e, sizeof e) != 0) {
-            fprintf(err, "larmor run: %s\n", e);
-            rc = 1;
-        }
-        *wrote_raw = true;
-    }
+    bool kept = false;
     if (s.failed) {
         fprintf(err, "larmor run: %s\n", s.err);
         rc = 1;
+    }
+    if (want_raw) {
+        if (r != 0 || s.failed)
+            acq_plan_mark_incomplete(&pl, s.written, sig);
+        if (raw_close(s.w, &pl.h, e, sizeof e) != 0) {
+            fprintf(err, "larmor run: %s\n", e);
+            rc = 1;
+        } else {
+            kept = true;
+        }
+        *wrote_raw = kept;
     }
     if (r != 0) {
         fprintf(err, "larmor run: the run on %s failed: %s\n", o->uri, st.msg);
         if (st.safe_stopped)
             fprintf(err, "larmor run: safe stop done: halted, gradients and RF set to zero, "
                     "emergency stop sent\n");
-        if (want_raw)
+        if (kept)
             fprintf(err, "larmor run: %s holds the %zu of %zu acquisitions received, marked "
                     "incomplete (user parameter larmor_incomplete = 1)\n", o->raw_path,
                     s.written, pl.n);
-        rc = interrupted || st.interrupted ? 130 : 1;
+        rc = sig ? 128 + sig : 1;
     } else if (!o->quiet) {
         if (want_raw)
             fprintf(err, "ran %s on %s: %zu acquisitions -> %s\n", o->seq_name, o->uri, s.written,

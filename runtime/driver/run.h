@@ -26,7 +26,8 @@ struct run_opts {
 
 /* 0: the whole program ran and every sample was written; 1: refused or
    failed (nothing sent, or a fault with a partial file marked incomplete);
-   130: interrupted. *wrote_raw says whether raw_path holds data. */
+   128 + the signal when SIGINT (130) or SIGTERM (143) stopped it (a partial
+   file marked incomplete). *wrote_raw says whether raw_path holds data. */
 int driver_run(const struct lbc_program *p, const struct system *sys, const struct drv_ticket *t,
                const struct run_opts *o, bool *wrote_raw, FILE *err);
 

@@ -18,6 +18,11 @@ struct h5file {
     hid_t id;
 };
 
+void h5_process_init(void)
+{
+    H5dont_atexit();
+}
+
 static void quiet(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -44,13 +49,27 @@ struct h5_detail {
     size_t len;
 };
 
+const char *h5_condense(char *buf, size_t len, const char *desc)
+{
+    /* "file write failed: time = ..., filename = ..., errno = 28, error
+       message = 'No space left on device', buf = 0x..." */
+    const char *em = strstr(desc, "error message = '");
+    const char *end = em ? strchr(em + 17, '\'') : NULL;
+    const char *t = strstr(desc, ": time =");
+    if (em && end && t && t < em)
+        snprintf(buf, len, "%.*s: %.*s", (int)(t - desc), desc, (int)(end - em - 17), em + 17);
+    else
+        snprintf(buf, len, "%s", desc);
+    return buf;
+}
+
 /* Walking up from the innermost error: keep the first description given. */
 static herr_t first_desc(unsigned n, const H5E_error2_t *e, void *data)
 {
     struct h5_detail *d = data;
     (void)n;
     if (!d->buf[0] && e && e->desc && e->desc[0])
-        snprintf(d->buf, d->len, "%s", e->desc);
+        h5_condense(d->buf, d->len, e->desc);
     return 0;
 }
 

@@ -27,6 +27,13 @@
 
 struct h5file;
 
+/* Call first in main, before any HDF5 call: HDF5 is not shut down at exit.
+   A file whose close failed (a full disk) stays in HDF5's tables, and
+   HDF5 1.10's shutdown closing it again crashes (SIGSEGV in H5F__close_cb,
+   or "infinite loop closing library"); every file Larmor opens is closed
+   by its own code, so nothing is lost by skipping the shutdown. */
+void h5_process_init(void);
+
 /* Open path read-only; NULL with the reason in err if it cannot be read or
    is not an HDF5 file. */
 struct h5file *h5_open(const char *path, char *err, size_t errlen);
@@ -52,6 +59,13 @@ void h5_quiet_end(const struct h5_quiet *q);
 /* The innermost message on HDF5's error stack ("" if none) into buf (len
    bytes, truncated); returns buf and empties the stack. */
 const char *h5_error_detail(char *buf, size_t len);
+
+/* HDF5's message desc into buf, shortened when it is one of HDF5's failed
+   reads or writes ("file write failed: time = ..., filename = ..., errno =
+   28, error message = 'No space left on device', buf = 0x..." becomes "file
+   write failed: No space left on device": the rest is debugging detail,
+   different on every run). Returns buf. */
+const char *h5_condense(char *buf, size_t len, const char *desc);
 
 enum h5_kind { H5_NONE, H5_GROUP, H5_DATASET, H5_OTHER };
 /* What the absolute path names: nothing, a group, a dataset or another object. */

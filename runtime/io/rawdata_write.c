@@ -11,6 +11,14 @@
  * automatic error printing is switched off around every call here and
  * restored after (h5.h's h5_quiet_begin/end). Owned here: the writer (its
  * dataset handle and path).
+ *
+ * The file is written under a temporary name next to its own
+ * (base/outfile's NAME.tmp-PID-N) and renamed over NAME by raw_close once
+ * the header is written and HDF5 closed the file without error: a scan
+ * that stops early (interrupted, a failed driver) still gets a valid file
+ * under its name, one whose close failed (a full disk) is removed with a
+ * message saying so, and an existing NAME is replaced only by a complete
+ * file. A process killed outright (SIGKILL) leaves the temporary behind.
  */
 #include "runtime/io/rawdata_internal.h"
 
@@ -25,6 +33,7 @@
 #include <ismrmrd/ismrmrd.h>
 
 #include "runtime/io/h5.h"
+#include "base/outfile.h"
 #include "base/util.h"
 
 /* ---------------------------------------------------------------------- */
@@ -51,7 +60,7 @@ static void raw_on_ismrmrd_error(const char *file, int line, const char *func,
     }
     char *dst = code == ISMRMRD_HDF5ERROR ? raw_sink.hdf5 : raw_sink.lib;
     if (!dst[0])
-        snprintf(dst, sizeof raw_sink.lib, "%s", msg ? msg : "unknown error");
+        h5_condense(dst, sizeof raw_sink.lib, msg ? msg : "unknown error");
 }
 
 struct libcall {
@@ -95,6 +104,7 @@ static const char *const raw_trajectories[] = {
 struct raw_writer {
     ISMRMRD_Dataset ds;
     char *path;
+    struct outfile out;           /* the temporary the dataset is written to */
     uint32_t uid;
     size_t nacq;
     uint32_t max_samples;
@@ -124,11 +134,14 @@ struct raw_writer *raw_open(const char *path, char *err, size_t errlen)
         w->seen_max[l] = -1;
     }
 
+    if (outfile_reserve(&w->out, path, err, errlen) != 0)
+        goto fail_free;
+    const char *tmp = outfile_name(&w->out);
     /* ismrmrd_open_dataset appends to an existing file: truncate first. */
     struct h5_quiet q;
     char detail[256];
     h5_quiet_begin(&q);
-    hid_t fid = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t fid = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (fid < 0) {
         h5_error_detail(detail, sizeof detail);
         h5_quiet_end(&q);
@@ -146,7 +159,7 @@ struct raw_writer *raw_open(const char *path, char *err, size_t errlen)
     struct libcall c;
     char msg[600];
     lib_begin(&c);
-    int rc = ismrmrd_init_dataset(&w->ds, path, RAW_GROUP);
+    int rc = ismrmrd_init_dataset(&w->ds, tmp, RAW_GROUP);
     if (rc == ISMRMRD_NOERROR)
         rc = ismrmrd_open_dataset(&w->ds, false);
     htri_t has_group = rc == ISMRMRD_NOERROR ? H5Lexists(w->ds.fileid, RAW_GROUP, H5P_DEFAULT) : 0;
@@ -163,6 +176,7 @@ fail_close:
     ismrmrd_close_dataset(&w->ds);
     lib_end(&c, msg, sizeof msg, "");
 fail_free:
+    outfile_abort(&w->out);
     free(w->path);
     free(w);
     return NULL;
@@ -400,18 +414,26 @@ int raw_close(struct raw_writer *w, const struct raw_header *h, char *err, size_
     lib_begin(&c);
     int rc = ismrmrd_write_header(&w->ds, xml);
     lib_end(&c, msg, sizeof msg, "libismrmrd could not write the header");
-    if (rc != ISMRMRD_NOERROR && ret == 0) {
-        errf(err, errlen, "%s: XML header: %s", w->path, msg);
-        ret = -1;
-    }
+    char broken[700] = "";
+    if (rc != ISMRMRD_NOERROR)
+        snprintf(broken, sizeof broken, "XML header: %s", msg);
 
     lib_begin(&c);
     if (w->ds.fileid > 0)
         h5_close_open_objects(w->ds.fileid);
     rc = ismrmrd_close_dataset(&w->ds);
     lib_end(&c, msg, sizeof msg, "libismrmrd could not close the file");
-    if (rc != ISMRMRD_NOERROR && ret == 0) {
-        errf(err, errlen, "%s: %s", w->path, msg);
+    if (rc != ISMRMRD_NOERROR && !broken[0])
+        snprintf(broken, sizeof broken, "%s", msg);
+    if (broken[0]) {
+        /* a file HDF5 could not finish may not be readable: never left
+           under the name, never over a good file */
+        errf(err, errlen, "%s: %s; the file could not be completed, so it was removed (%zu "
+                "acquisition%s lost; an earlier %s, if any, is left as it was)", w->path,
+                broken, w->nacq, w->nacq == 1 ? "" : "s", w->path);
+        outfile_abort(&w->out);
+        ret = -1;
+    } else if (outfile_commit(&w->out, ret ? NULL : err, ret ? 0 : errlen) != 0) {
         ret = -1;
     }
     free(xml);

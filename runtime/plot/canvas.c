@@ -56,8 +56,9 @@ void plot_opts_init(struct plot_opts *o)
 
 static cairo_status_t write_stream(void *closure, const unsigned char *data, unsigned int n)
 {
-    FILE *f = closure;
-    return fwrite(data, 1, n, f) == n ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
+    struct outfile *o = closure;
+    outfile_write(o, data, n);
+    return o->werr ? CAIRO_STATUS_WRITE_ERROR : CAIRO_STATUS_SUCCESS;
 }
 
 int cv_open(struct canvas *c, const char *path, int w, int h, char *err, size_t errlen)
@@ -77,31 +78,24 @@ int cv_open(struct canvas *c, const char *path, int w, int h, char *err, size_t 
     c->fmt = (enum plot_format)fmt;
     c->w = w;
     c->h = h;
-    c->path = xstrdup(path);
-    c->tmp = xasprintf("%s.tmp%ld", path, (long)getpid());
-    FILE *f = NULL;
-    if (c->fmt != PLOT_PNG) {
-        f = fopen(c->tmp, "wb");
-        if (!f) {
-            snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-            free(c->path);
-            free(c->tmp);
-            memset(c, 0, sizeof *c);
-            return -1;
-        }
+    /* the temporary is made now for every format, so that an unwritable
+       folder is reported before any drawing */
+    if (outfile_open(&c->out, path, err, errlen) != 0) {
+        memset(c, 0, sizeof *c);
+        return -1;
     }
+    c->path = xstrdup(path);
     switch (c->fmt) {
     case PLOT_PNG:
         c->surf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
         break;
     case PLOT_SVG:
-        c->surf = cairo_svg_surface_create_for_stream(write_stream, f, w, h);
+        c->surf = cairo_svg_surface_create_for_stream(write_stream, &c->out, w, h);
         break;
     case PLOT_PDF:
-        c->surf = cairo_pdf_surface_create_for_stream(write_stream, f, w, h);
+        c->surf = cairo_pdf_surface_create_for_stream(write_stream, &c->out, w, h);
         break;
     }
-    c->f = f;
     c->cr = cairo_create(c->surf);
     cairo_set_source_rgb(c->cr, 1, 1, 1);
     cairo_paint(c->cr);
@@ -113,58 +107,39 @@ int cv_open(struct canvas *c, const char *path, int w, int h, char *err, size_t 
 
 void cv_abort(struct canvas *c)
 {
-    FILE *f = c->f;
     if (c->cr)
         cairo_destroy(c->cr);
     if (c->surf) {
         cairo_surface_finish(c->surf);
         cairo_surface_destroy(c->surf);
     }
-    if (f)
-        fclose(f);
-    if (c->tmp)
-        unlink(c->tmp);
+    outfile_abort(&c->out);
     free(c->path);
-    free(c->tmp);
     memset(c, 0, sizeof *c);
 }
 
 int cv_close(struct canvas *c, char *err, size_t errlen)
 {
-    FILE *f = c->f;
     int rc = 0;
     cairo_status_t st = cairo_status(c->cr);
     cairo_destroy(c->cr);
-    if (c->fmt == PLOT_PNG && st == CAIRO_STATUS_SUCCESS) {
-        f = fopen(c->tmp, "wb");
-        if (!f) {
-            snprintf(err, errlen, "cannot write %s: %s", c->path, strerror(errno));
-            rc = -1;
-        } else {
-            st = cairo_surface_write_to_png_stream(c->surf, write_stream, f);
-        }
-    }
+    if (c->fmt == PLOT_PNG && st == CAIRO_STATUS_SUCCESS)
+        st = cairo_surface_write_to_png_stream(c->surf, write_stream, &c->out);
     cairo_surface_finish(c->surf);
     if (st == CAIRO_STATUS_SUCCESS)
         st = cairo_surface_status(c->surf);
     cairo_surface_destroy(c->surf);
     c->surf = NULL;
-    if (f && fclose(f) != 0 && !rc && st == CAIRO_STATUS_SUCCESS) {
-        snprintf(err, errlen, "cannot write %s: %s", c->path, strerror(errno));
+    if (st != CAIRO_STATUS_SUCCESS && !c->out.werr) {
+        /* a drawing error (a failed write is the outfile's to report) */
+        snprintf(err, errlen, "%s: cannot draw the picture: %s", c->path,
+                 cairo_status_to_string(st));
+        outfile_abort(&c->out);
         rc = -1;
+    } else {
+        rc = outfile_commit(&c->out, err, errlen);
     }
-    if (!rc && st != CAIRO_STATUS_SUCCESS) {
-        snprintf(err, errlen, "cannot write %s: %s", c->path, cairo_status_to_string(st));
-        rc = -1;
-    }
-    if (!rc && rename(c->tmp, c->path) != 0) {
-        snprintf(err, errlen, "cannot write %s: %s", c->path, strerror(errno));
-        rc = -1;
-    }
-    if (rc)
-        unlink(c->tmp);
     free(c->path);
-    free(c->tmp);
     memset(c, 0, sizeof *c);
     return rc;
 }

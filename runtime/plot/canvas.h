@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/outfile.h"
 #include "runtime/plot/plot.h"
 #include "vm/backend.h"
 
@@ -21,8 +22,8 @@ struct canvas {
     cairo_t *cr;
     int w, h;
     enum plot_format fmt;
-    char *path, *tmp;
-    FILE *f;                       /* the temporary file */
+    char *path;
+    struct outfile out;            /* the temporary file (base/outfile) */
 };
 
 /* Open a w × h canvas for path (format by extension); white background. */

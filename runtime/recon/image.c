@@ -4,12 +4,11 @@
  * here, little-endian whatever the host) and BART .cfl/.hdr pairs; the
  * ISMRMRD image writer (libismrmrd's C API) is image_ismrmrd.c. See
  * image.h for the contract; image_internal.h for what the writers share,
- * which is here: the check of a volume and the temporary files.
+ * which is here: the check of a volume.
  *
- * Every file is written under a temporary name next to its final name
- * (path.tmp-PID-N, created exclusively) and renamed into place once it is
- * complete, so that a reader never sees half a file; on any error the
- * temporary is removed. The one exception is appending images to an
+ * Every file is written through base/outfile (a temporary name next to its
+ * final name, renamed into place once it is complete), so that a reader
+ * never sees half a file; on any error the temporary is removed. The one exception is appending images to an
  * existing ISMRMRD file, which is done in place.
  *
  * Owned here: nothing beyond a call, except the volumes image_new returns.
@@ -30,6 +29,7 @@
 
 #include <png.h>
 
+#include "base/outfile.h"
 #include "base/util.h"
 
 /* ---------------------------------------------------------------------- */
@@ -123,93 +123,6 @@ size_t img_check(const struct image_vol *v, const char *file, char *err, size_t 
         return 0;
     }
     return n;
-}
-
-static atomic_uint img_tmp_counter;
-
-/* Create t->tmp exclusively (mode 0666 less the umask, as a plain create
-   would) and open it for writing. */
-int img_tmp_open(struct img_tmp *t, const char *path, char *err, size_t errlen)
-{
-    t->path = path;
-    t->tmp = NULL;
-    t->fp = NULL;
-    t->werr = 0;
-    for (int attempt = 0; attempt < 100; attempt++) {
-        unsigned n = atomic_fetch_add(&img_tmp_counter, 1u);
-        char *tmp = xasprintf("%s.tmp-%ld-%u", path, (long)getpid(), n);
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd >= 0) {
-            t->fp = fdopen(fd, "wb");
-            if (!t->fp) {
-                int e = errno;
-                close(fd);
-                unlink(tmp);
-                free(tmp);
-                errf(err, errlen, "%s: cannot create the file: %s", path, strerror(e));
-                return -1;
-            }
-            t->tmp = tmp;
-            return 0;
-        }
-        int e = errno;
-        free(tmp);
-        if (e != EEXIST) {
-            errf(err, errlen, "%s: cannot create the file: %s", path, strerror(e));
-            return -1;
-        }
-    }
-    errf(err, errlen, "%s: cannot create a temporary file next to it", path);
-    return -1;
-}
-
-/* Throw the temporary away. */
-void img_tmp_abort(struct img_tmp *t)
-{
-    if (t->fp)
-        fclose(t->fp);
-    t->fp = NULL;
-    if (t->tmp) {
-        unlink(t->tmp);
-        free(t->tmp);
-    }
-    t->tmp = NULL;
-}
-
-/* Close the temporary and rename it into place; on failure it is removed. */
-int img_tmp_commit(struct img_tmp *t, char *err, size_t errlen)
-{
-    int e = t->werr;
-    if (t->fp) {
-        errno = 0;
-        if ((fflush(t->fp) != 0 || ferror(t->fp)) && !e)
-            e = errno ? errno : EIO;
-        errno = 0;
-        if (fclose(t->fp) != 0 && !e)
-            e = errno ? errno : EIO;
-        t->fp = NULL;
-    }
-    if (e) {
-        errf(err, errlen, "%s: cannot write the file: %s", t->path, strerror(e));
-        img_tmp_abort(t);
-        return -1;
-    }
-    if (rename(t->tmp, t->path) != 0) {
-        errf(err, errlen, "%s: cannot put the file in place (rename from %s): %s", t->path,
-                t->tmp, strerror(errno));
-        img_tmp_abort(t);
-        return -1;
-    }
-    free(t->tmp);
-    t->tmp = NULL;
-    return 0;
-}
-
-/* fwrite whose failure is reported by tmp_commit. */
-void img_tmp_write(struct img_tmp *t, const void *p, size_t n)
-{
-    if (n && fwrite(p, 1, n, t->fp) != n && !t->werr)
-        t->werr = errno ? errno : EIO;
 }
 
 const int32_t *img_labels(const struct image_vol *v, int f)
@@ -341,8 +254,8 @@ static char *img_png_name(const char *path, bool frames, bool slices, int f, int
 static int img_png_file(const char *name, const unsigned char *buf, size_t w, size_t h,
                         char *err, size_t errlen)
 {
-    struct img_tmp t;
-    if (img_tmp_open(&t, name, err, errlen) < 0)
+    struct outfile t;
+    if (outfile_open(&t, name, err, errlen) < 0)
         return -1;
     png_image im;
     memset(&im, 0, sizeof im);
@@ -355,11 +268,11 @@ static int img_png_file(const char *name, const unsigned char *buf, size_t w, si
         errf(err, errlen, "%s: libpng cannot write the image: %s", name,
                 im.message[0] ? im.message : "unknown error");
         png_image_free(&im);
-        img_tmp_abort(&t);
+        outfile_abort(&t);
         return -1;
     }
     png_image_free(&im);
-    return img_tmp_commit(&t, err, errlen);
+    return outfile_commit(&t, err, errlen);
 }
 
 static void img_names_push(char ***names, size_t *nnames, const char *s)
@@ -622,10 +535,10 @@ int img_write_nifti(const struct image_vol *v, const char *path, char *err, size
     }
     memcpy(h + 344, "n+1", 4);                     /* magic, NUL included */
 
-    struct img_tmp t;
-    if (img_tmp_open(&t, path, err, errlen) < 0)
+    struct outfile t;
+    if (outfile_open(&t, path, err, errlen) < 0)
         return -1;
-    img_tmp_write(&t, h, sizeof h);
+    outfile_write(&t, h, sizeof h);
     size_t plane = (size_t)v->nx * (size_t)v->ny;
     float *mag = xmalloc(plane * sizeof *mag);
     bool le = img_host_le();
@@ -641,11 +554,11 @@ int img_write_nifti(const struct image_vol *v, const char *path, char *err, size
                     le32((unsigned char *)&mag[i], u);
                 }
             }
-            img_tmp_write(&t, mag, plane * sizeof *mag);
+            outfile_write(&t, mag, plane * sizeof *mag);
         }
     }
     free(mag);
-    return img_tmp_commit(&t, err, errlen);
+    return outfile_commit(&t, err, errlen);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -696,26 +609,26 @@ int cfl_write(const char *base, int ndims, const long *dims, const float complex
         return -1;
     }
     char *cfl = xasprintf("%s.cfl", base), *hdr = xasprintf("%s.hdr", base);
-    struct img_tmp tc, th;
+    struct outfile tc, th;
     int ret = -1;
-    if (img_tmp_open(&tc, cfl, err, errlen) < 0)
+    if (outfile_open(&tc, cfl, err, errlen) < 0)
         goto out_names;
-    if (img_tmp_open(&th, hdr, err, errlen) < 0)
+    if (outfile_open(&th, hdr, err, errlen) < 0)
         goto out_cfl;
-    img_tmp_write(&tc, data, n * sizeof *data);     /* complex float in the host's order, as BART */
+    outfile_write(&tc, data, n * sizeof *data);     /* complex float in the host's order, as BART */
     fputs("# Dimensions\n", th.fp);
     for (int i = 0; i < ndims; i++)
         fprintf(th.fp, "%ld ", dims[i]);
     fputs("\n# Creator\nLarmor\n", th.fp);
-    if (img_tmp_commit(&tc, err, errlen) < 0)
+    if (outfile_commit(&tc, err, errlen) < 0)
         goto out_hdr;
-    ret = img_tmp_commit(&th, err, errlen);
+    ret = outfile_commit(&th, err, errlen);
     goto out_names;
 out_hdr:
-    img_tmp_abort(&th);
+    outfile_abort(&th);
     goto out_names;
 out_cfl:
-    img_tmp_abort(&tc);
+    outfile_abort(&tc);
 out_names:
     free(cfl);
     free(hdr);

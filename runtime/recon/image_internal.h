@@ -20,22 +20,6 @@
    v cannot be written. */
 size_t img_check(const struct image_vol *v, const char *file, char *err, size_t errlen);
 
-/* A file being written under a temporary name next to its final name. */
-struct img_tmp {
-    const char *path;             /* the final name (not owned) */
-    char *tmp;
-    FILE *fp;
-    int werr;                     /* errno of the first failed write, or 0 */
-};
-/* Create t->tmp (path.tmp-PID-N) exclusively and open it for writing. */
-int img_tmp_open(struct img_tmp *t, const char *path, char *err, size_t errlen);
-/* Throw the temporary away. */
-void img_tmp_abort(struct img_tmp *t);
-/* Close the temporary and rename it into place; on failure it is removed. */
-int img_tmp_commit(struct img_tmp *t, char *err, size_t errlen);
-/* fwrite whose failure is reported by img_tmp_commit. */
-void img_tmp_write(struct img_tmp *t, const void *p, size_t n);
-
 /* The labels of frame f (zeros when the volume has none). */
 const int32_t *img_labels(const struct image_vol *v, int f);
 /* Slice k of frame f: ny rows of nx voxels. */

@@ -28,6 +28,7 @@
 #include <ismrmrd/version.h>
 
 #include "runtime/io/h5.h"
+#include "base/outfile.h"
 #include "base/util.h"
 
 #define IMG_GROUP "dataset"
@@ -241,7 +242,7 @@ int img_write_ismrmrd(const struct image_vol *v, const char *path, const char *x
        would otherwise replace it); create anything else as a temporary. */
     struct stat st;
     bool in_place = !truncate && stat(path, &st) == 0;
-    struct img_tmp t = { path, NULL, NULL, 0 };
+    struct outfile t = { 0 };
     struct img_libcall c;
     char msg[600];
     if (in_place) {
@@ -258,21 +259,19 @@ int img_write_ismrmrd(const struct image_vol *v, const char *path, const char *x
             return -1;
         }
     } else {
-        if (img_tmp_open(&t, path, err, errlen) < 0)
+        if (outfile_reserve(&t, path, err, errlen) < 0)
             return -1;
-        fclose(t.fp);
-        t.fp = NULL;
         img_lib_begin(&c);
-        hid_t fid = H5Fcreate(t.tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+        hid_t fid = H5Fcreate(outfile_name(&t), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
         herr_t closed = fid >= 0 ? H5Fclose(fid) : -1;
         img_lib_end(&c, msg, sizeof msg, "HDF5 cannot create it");
         if (closed < 0) {
             errf(err, errlen, "%s: cannot create the file: %s", path, msg);
-            img_tmp_abort(&t);
+            outfile_abort(&t);
             return -1;
         }
     }
-    const char *target = in_place ? path : t.tmp;
+    const char *target = in_place ? path : outfile_name(&t);
 
     ISMRMRD_Dataset ds;
     memset(&ds, 0, sizeof ds);
@@ -351,9 +350,9 @@ out:
     free(mag);
     if (!in_place) {
         if (ret == 0)
-            ret = img_tmp_commit(&t, err, errlen);
+            ret = outfile_commit(&t, err, errlen);
         else
-            img_tmp_abort(&t);
+            outfile_abort(&t);
     }
     return ret;
 }

@@ -13,6 +13,7 @@
 
 #include "runtime/io/rawdata.h"
 #include "runtime/recon/fft.h"
+#include "base/outfile.h"
 #include "base/util.h"
 
 int recon_parse_formats(const char *s, unsigned *formats)
@@ -37,33 +38,6 @@ int recon_parse_formats(const char *s, unsigned *formats)
     if (!f)
         return -1;
     *formats = f;
-    return 0;
-}
-
-/* mkdir -p */
-static int make_dirs(const char *path, char *err, size_t errlen)
-{
-    char *p = xstrdup(path);
-    for (char *s = p + 1; ; s++) {
-        if (*s == '/' || !*s) {
-            char c = *s;
-            *s = 0;
-            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-                snprintf(err, errlen, "cannot create the folder %s: %s", p, strerror(errno));
-                free(p);
-                return -1;
-            }
-            *s = c;
-            if (!c)
-                break;
-        }
-    }
-    free(p);
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "%s exists and is not a folder", path);
-        return -1;
-    }
     return 0;
 }
 
@@ -149,7 +123,7 @@ static int out_formats(const char *out, unsigned formats, unsigned *fmt, const c
         *single = NULL;
         if (!*fmt)
             *fmt = RECON_FMT_PNG | RECON_FMT_NII;
-        return make_dirs(out, err, errlen);
+        return outfile_mkdirs(out, err, errlen);
     }
     return 0;
 }
@@ -221,6 +195,33 @@ static void log_summary(FILE *log, const struct image_vol *v, const struct kspac
     fputc('\n', log);
 }
 
+/* The header's user parameter name, or def. */
+static double raw_param(const struct raw_file *f, const char *name, double def)
+{
+    for (size_t i = 0; i < f->hdr.nparams; i++)
+        if (!strcmp(f->hdr.param_names[i], name))
+            return f->hdr.param_values[i];
+    return def;
+}
+
+/* A file that larmor simulate or run wrote for a scan that ended early says
+   so in its header (larmor_incomplete = 1): the image is made from what it
+   holds, with a note that it is not the whole scan. */
+static void note_incomplete(const struct raw_file *f, const char *raw_path, FILE *log)
+{
+    if (raw_param(f, "larmor_incomplete", 0) != 1)
+        return;
+    double got = raw_param(f, "larmor_acquisitions_received", -1);
+    double want = raw_param(f, "larmor_acquisitions_expected", -1);
+    double sig = raw_param(f, "larmor_interrupted_by_signal", 0);
+    fprintf(log, "larmor recon: note: %s is marked incomplete (larmor_incomplete = 1)", raw_path);
+    if (got >= 0 && want >= 0)
+        fprintf(log, ": %.0f of %.0f acquisitions", got, want);
+    if (sig > 0)
+        fprintf(log, ", the run was stopped by signal %.0f", sig);
+    fprintf(log, "; the image is made from what it holds\n");
+}
+
 int reconstruct(const char *raw_path, const char *out, const struct recon_cli *c, FILE *log)
 {
     char err[1024];
@@ -243,6 +244,7 @@ int reconstruct(const char *raw_path, const char *out, const struct recon_cli *c
         fprintf(log, "larmor recon: %s\n", err);
         goto out;
     }
+    note_incomplete(f, raw_path, log);
     if (c->sens_path && load_sens(c, &ro, &sens, log) != 0)
         goto out;
     k = recon_kspace(f, &ro, err, sizeof err);
