@@ -210,7 +210,7 @@ static void refusal(const char *input, const char *what, size_t bytes, size_t bu
     char nb[48], bb[48];
     mem_fmt(bytes, nb, sizeof nb);
     mem_fmt(budget, bb, sizeof bb);
-    snprintf(msg, msglen, "%s%s%s needs %s of memory, over the budget of %s (%s)",
+    snprintf(msg, msglen, "%s%s%s would take %s of memory, over the budget of %s (%s)",
              input ? input : "", input ? ": " : "", what, nb, bb, why);
     snprintf(help, helplen, "make the input smaller, or raise the budget if the machine has "
              "the memory: %s=SIZE in the environment or larmor --max-memory SIZE (e.g. 16G)",

@@ -66,7 +66,7 @@ size_t mem_mul(size_t a, size_t b);
 size_t mem_add(size_t a, size_t b);
 
 /* 0 when bytes fit the budget; else -1 with the message in err:
-   "INPUT: WHAT needs 2.0 GiB of memory, over the budget of 1.0 GiB
+   "INPUT: WHAT would take 2.0 GiB of memory, over the budget of 1.0 GiB
    (LARMOR_MAX_MEMORY=1G); ..." and the fix. input may be NULL (the
    caller names it): the message then starts with what. */
 int mem_check(const char *input, const char *what, size_t bytes, char *err, size_t errlen);

@@ -222,7 +222,7 @@ struct sim *sim_new(const struct phantom *ph, const struct sim_opts *o, char *er
             char b1[32], b2[32];
             mem_fmt(need, b1, sizeof b1);
             mem_fmt(o->max_bytes, b2, sizeof b2);
-            snprintf(msg, sizeof msg, "%s: %s needs %s of memory, over the %s allowed", ph->name,
+            snprintf(msg, sizeof msg, "%s: %s would take %s of memory, over the %s allowed", ph->name,
                      what, b1, b2);
         } else {
             mem_check(ph->name, what, need, msg, sizeof msg);

@@ -193,7 +193,7 @@ char *raw_widen_apply(struct raw_header *h, const struct raw_widen *wd, const ch
             int64_t below = (int64_t)lim->centre - lim->min, above = lim->max - lim->centre + 1;
             int64_t n = 2 * (below > above ? below : above);
             if (axis && n > h->matrix[axis])
-                h->matrix[axis] = n > RAW_U16_MAX ? RAW_U16_MAX : (int)n;
+                h->matrix[axis] = (int)n;       /* at most 2 x 65536 */
         } else if (axis) {
             sb_printf(&b, "no limit; the encoded matrix's %c is %d)", "xyz"[axis],
                       h->matrix[axis]);
