@@ -213,8 +213,7 @@ static void refusal(const char *input, const char *what, size_t bytes, size_t bu
     snprintf(msg, msglen, "%s%s%s would take %s of memory, over the budget of %s (%s)",
              input ? input : "", input ? ": " : "", what, nb, bb, why);
     snprintf(help, helplen, "make the input smaller, or raise the budget if the machine has "
-             "the memory: %s=SIZE in the environment or larmor --max-memory SIZE (e.g. 16G)",
-             MEM_BUDGET_ENV);
+             "the memory: " MEM_BUDGET_RAISE);
 }
 
 int mem_check(const char *input, const char *what, size_t bytes, char *err, size_t errlen)

@@ -27,6 +27,9 @@
 #include "base/diag.h"
 
 #define MEM_BUDGET_ENV "LARMOR_MAX_MEMORY"
+/* How to raise the budget, for a caller's own help line. */
+#define MEM_BUDGET_RAISE MEM_BUDGET_ENV "=SIZE in the environment or larmor --max-memory SIZE " \
+    "(e.g. 16G)"
 
 /* Parse a size ("512M", "1.5G", "4096"); -1 when s is not one (empty, no
    digits, an unknown suffix, 0, or past SIZE_MAX). */
@@ -72,7 +75,8 @@ size_t mem_add(size_t a, size_t b);
 int mem_check(const char *input, const char *what, size_t bytes, char *err, size_t errlen);
 
 /* The same as a diagnostic: NULL when bytes fit, else the error reported
-   to d (code, span) with its help line, so a caller can add notes. */
+   to d (code, span) with its help line, so a caller can add notes (or
+   replace the help with its own fix, ending in MEM_BUDGET_RAISE). */
 struct diag *mem_check_diag(struct diag_ctx *d, int code, struct span span, const char *input,
                             const char *what, size_t bytes);
 
