@@ -502,7 +502,7 @@ static int raw_read_acqs(hid_t grp, const char *gname, const char *file, struct 
     }
     size_t n = (size_t)dims[0];
     char what[96];
-    snprintf(what, sizeof what, "the list of its %zu acquisitions", n);
+    snprintf(what, sizeof what, "the list of its %zu acquisition%s", n, n == 1 ? "" : "s");
     if (mem_check(file, what, mem_mul(n, sizeof *f->acq + sizeof(struct raw_rec)), err,
                   errlen) < 0)
         goto out;
