@@ -26,6 +26,7 @@
 #include "runtime/recon/recon.h"
 #include "runtime/system/system.h"
 #include "tests/testutil.h"
+#include "vm/program.h"
 
 int register_membudget_tests(void);
 
@@ -312,6 +313,28 @@ static void test_sim(void)
     mem_budget_set(0, NULL);
 }
 
+/* A .lbc is held to the budget before it is read (its counts are held to
+   its own bytes by the loader: tests/test_lbc.c). */
+static void test_lbc(void)
+{
+    char *path = xasprintf("%s/x.lbc", mb_dir);
+    FILE *f = fopen(path, "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    for (int i = 0; i < 4096; i++)
+        fputc('L', f);
+    fclose(f);
+    mem_budget_set(8192, "--max-memory 8K");
+    char err[1024];
+    CU_ASSERT_PTR_NULL(lbc_read_file(path, err, sizeof err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "x.lbc: loading the bytecode (four times its size) would "
+                                       "take 16 KiB of memory, over the budget of 8 KiB"));
+    mem_budget_set((size_t)1 << 20, "--max-memory 1M");
+    CU_ASSERT_PTR_NULL(lbc_read_file(path, err, sizeof err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "bad magic"));   /* read, and refused as no bytecode */
+    mem_budget_set(0, NULL);
+    free(path);
+}
+
 /* "Billion laughs": ten aliases of the level below, nine levels deep,
    would expand to 10^9 values. ytree shares an alias's node instead of
    copying it, and the schema walks take a list where a pair or a mapping
@@ -386,6 +409,7 @@ int register_membudget_tests(void)
         { "phantom grids refused before rasterising", test_phantom },
         { "the simulator uses the shared budget", test_sim },
         { "YAML alias fan-out and nesting bounded", test_yaml_laughs },
+        { "a bytecode file held to the budget before reading", test_lbc },
     };
     return TEST_ADD_FIXTURE_SUITE("membudget", mb_init, mb_cleanup, tests);
 }
