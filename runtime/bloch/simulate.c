@@ -84,7 +84,7 @@ int simulate_run(const struct lbc_program *p, const struct system *sys, const st
         return 1;
     struct vm_backend be;
     int rc = 0;
-    char e[512];
+    char e[1024];
     struct sim *s = sim_new(ph, &o->sim, e, sizeof e);
     if (!s) {
         fprintf(err, "larmor simulate: %s\n", e);
