@@ -182,6 +182,7 @@ static const struct option recon_options[] = {
     { "sens", required_argument, NULL, OPT_SENS },
     { "kspace", required_argument, NULL, OPT_KSPACE },
     { "fft-wisdom", required_argument, NULL, OPT_WISDOM },
+    { "widen-limits", no_argument, NULL, OPT_WIDEN },
     { NULL, 0, NULL, 0 },
 };
 
@@ -233,6 +234,9 @@ static int recon_opt(int ch, const char *arg, struct recon_cli *c)
         return cli_parse_int(arg, 1, 1024, &v) ? -1 : (c->threads = (int)v, 0);
     case OPT_QUIET:
         c->quiet = true;
+        return 0;
+    case OPT_WIDEN:
+        c->widen_limits = true;
         return 0;
     }
     return -1;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "base/membudget.h"
 #include "base/util.h"
 #include "runtime/io/h5.h"
 
@@ -166,9 +167,12 @@ static const struct cmd cmds[] = {
       "  --kspace BASE   also write the k-space grid as BART BASE.cfl/.hdr\n"
       "  --threads N     FFTW threads (default: all cores)\n"
       "  --fft-wisdom F  plan with FFTW_MEASURE and keep the wisdom in F\n"
+      "  --widen-limits  accept encoding counters past the header's encodingLimits\n"
+      "                  (and readouts past its matrix): the grid is sized from the\n"
+      "                  data, with a warning saying what was past (default: refused)\n"
       "  --quiet         no notes or summary",
       "larmor recon RAW.h5 [-o OUT] [--format LIST] [--window LO:HI] [--mosaic] "
-      "[--partial-fourier zero|pocs] [--sens MAPS] [--kspace BASE]", cmd_recon },
+      "[--partial-fourier zero|pocs] [--sens MAPS] [--kspace BASE] [--widen-limits]", cmd_recon },
     { "scan", "Compile, check, simulate and reconstruct: the virtual scanner in one go.\n"
       "Writes into OUTDIR (default: SEQ's name): check.txt (the report of larmor\n"
       "check), raw.h5 (ISMRMRD raw data), the images (image.png, image.nii) and\n"
@@ -242,7 +246,7 @@ static const struct cmd *find_cmd(const char *name)
 
 static void main_usage(FILE *out)
 {
-    fprintf(out, "usage: larmor COMMAND [ARGS]\n\n"
+    fprintf(out, "usage: larmor [--max-memory SIZE] COMMAND [ARGS]\n\n"
             "Larmor compiles MRI pulse sequences (*.psq) to checked bytecode (*.lbc)\n"
             "and runs them.\n\ncommands:\n");
     for (size_t i = 0; i < ARRAY_LEN(cmds); i++) {
@@ -250,7 +254,10 @@ static void main_usage(FILE *out)
         int n = nl ? (int)(nl - cmds[i].summary) : (int)strlen(cmds[i].summary);
         fprintf(out, "  %-9s %.*s\n", cmds[i].name, n, cmds[i].summary);
     }
-    fprintf(out, "\n'larmor COMMAND --help' tells more.\n");
+    fprintf(out, "\noptions before the command:\n"
+            "  --max-memory SIZE  the memory budget of every input (e.g. 2G; default: the\n"
+            "                     environment's %s, else 80 %% of the memory available)\n"
+            "\n'larmor COMMAND --help' tells more.\n", MEM_BUDGET_ENV);
 }
 
 static int cmd_help(int argc, char **argv)
@@ -283,9 +290,46 @@ static int finish_stdout(const char *cmd, int rc)
     return rc ? rc : EXIT_INPUT;
 }
 
+/* The options before the command (--max-memory SIZE, or =SIZE), and a
+   LARMOR_MAX_MEMORY that is not a size; how many arguments they took, or
+   -1 after a usage message. */
+static int global_options(int argc, char **argv)
+{
+    int i = 1;
+    while (i < argc && !strncmp(argv[i], "--max-memory", 12) &&
+           (argv[i][12] == 0 || argv[i][12] == '=')) {
+        const char *v = argv[i][12] == '=' ? argv[i] + 13 : i + 1 < argc ? argv[++i] : NULL;
+        size_t b;
+        if (!v || mem_parse_size(v, &b) != 0) {
+            fprintf(stderr, "larmor: --max-memory takes a size: a number of bytes with K, M, G "
+                    "or T (powers of 1024), e.g. --max-memory 2G\n");
+            return -1;
+        }
+        char how[64];
+        snprintf(how, sizeof how, "--max-memory %s", v);
+        mem_budget_set(b, how);
+        i++;
+    }
+    char err[256];
+    if (mem_budget_env_error(err, sizeof err) != 0) {
+        fprintf(stderr, "larmor: %s\n", err);
+        return -1;
+    }
+    return i - 1;
+}
+
 int main(int argc, char **argv)
 {
     h5_process_init();
+    if (argc < 2) {
+        main_usage(stderr);
+        return EXIT_USAGE;
+    }
+    int shift = global_options(argc, argv);
+    if (shift < 0)
+        return EXIT_USAGE;
+    argc -= shift;
+    argv += shift;
     if (argc < 2) {
         main_usage(stderr);
         return EXIT_USAGE;

@@ -35,7 +35,9 @@
 #   tests/golden/cli/*.args
 #       FILE.out = stdout and stderr of `larmor $(cat FILE.args)` (a whole
 #       command line: bad options and files of recon, scan, ...), then a
-#       line `exit: N`; @TMP@ in the arguments is a scratch folder.
+#       line `exit: N`; @TMP@ in the arguments is a scratch folder. An
+#       optional FILE.env holds one line of NAME=VALUE words set in the
+#       command's environment (LARMOR_MAX_MEMORY=1M).
 #
 # Run from the source tree so that diagnostics show paths relative to it.
 # top_srcdir and top_builddir default to this script's parent folder.
@@ -173,9 +175,12 @@ done
 for f in tests/golden/cli/*.args; do
     [ -f "$f" ] || continue
     args=$(sed -n '1p' "$f" | sed "s|@TMP@|$tmp|g")
+    vars=
+    [ -f "${f%.args}.env" ] && vars=$(sed -n '1p' "${f%.args}.env")
     # shellcheck disable=SC2086
-    "$LARMOR" $args 2>&1 | sed "s|$tmp|@TMP@|g" >"$tmp/cli"
-    echo "exit: $("$LARMOR" $args >/dev/null 2>&1; echo $?)" >>"$tmp/cli"
+    env $vars "$LARMOR" $args 2>&1 | sed "s|$tmp|@TMP@|g" >"$tmp/cli"
+    # shellcheck disable=SC2086
+    echo "exit: $(env $vars "$LARMOR" $args >/dev/null 2>&1; echo $?)" >>"$tmp/cli"
     check "$f" "${f%.args}.out" "$tmp/cli"
 done
 

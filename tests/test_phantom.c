@@ -694,6 +694,23 @@ static void test_jemris_layout(void)
     int code = 0;
     CU_ASSERT_PTR_NULL(fload(path, 0, &code, NULL));
     CU_ASSERT_EQUAL(code, 823);
+    /* so are a NaN rate and an infinite M0 or off-resonance (issue 24) */
+    data[1][2][3][2] = 0.02;
+    const int at_k[] = { 1, 0, 4 };
+    const double bad_v[] = { NAN, INFINITY, -INFINITY };
+    for (int t = 0; t < 3; t++) {
+        double keep = data[0][1][2][at_k[t]];
+        data[0][1][2][at_k[t]] = bad_v[t];
+        write_jemris(path, NX, NY, NZ, &data[0][0][0][0], res, off, 4);
+        code = 0;
+        CU_ASSERT_PTR_NULL(fload(path, 0, &code, NULL));
+        CU_ASSERT_EQUAL(code, 823);
+        data[0][1][2][at_k[t]] = keep;
+    }
+    write_jemris(path, NX, NY, NZ, &data[0][0][0][0], res, off, 4);
+    p = fload(path, 0, NULL, NULL);
+    CU_ASSERT_PTR_NOT_NULL(p);
+    phantom_free(p);
     remove(path);
     free(path);
 }
@@ -920,6 +937,20 @@ static void test_koma_errors(void)
     h5_close(f, err, sizeof err);
     CU_ASSERT_PTR_NULL(fload(path, 0, &code, NULL));
     CU_ASSERT_EQUAL(code, 823);
+    /* a NaN T2 and a T1 of minus infinity (issue 24; +inf is Koma's "no
+       relaxation" and reads) */
+    for (int t = 0; t < 2; t++) {
+        double nanv[3] = { 1, t ? -INFINITY : NAN, 1 };
+        f = h5_create(path, err, sizeof err);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        h5_write_attr_int(f, "/", "Ns", 3, err, sizeof err);
+        h5_write_doubles(f, "/position/x", 1, &n, x, err, sizeof err);
+        h5_write_doubles(f, t ? "/contrast/T1" : "/contrast/T2", 1, &n, nanv, err, sizeof err);
+        h5_close(f, err, sizeof err);
+        code = 0;
+        CU_ASSERT_PTR_NULL(fload(path, 0, &code, NULL));
+        CU_ASSERT_EQUAL(code, 823);
+    }
     /* a property with the wrong number of values */
     f = h5_create(path, err, sizeof err);
     h5_write_attr_int(f, "/", "Ns", 3, err, sizeof err);

@@ -399,6 +399,69 @@ static void test_sizes(void)
     free(p);
 }
 
+/* --widen-limits: a line past the header's encodingLimits (lin = 40 of
+   0..31, centre 16) and a partition past the matrix where no limit is
+   declared (par = 3 of z = 1) are refused by default, and read with the
+   option: the limits and the matrix widened to hold the data about the
+   declared centre (y: 2 x (40 - 16 + 1) = 50), the warning naming each
+   counter, its values, the declared limit and the new grid; the recon
+   then places every sample (none dropped), the one of line 40 at grid row
+   40 - 16 + 25. A readout past the Cartesian matrix's x widens too. The
+   other rules still refuse (center_sample past the samples). */
+static void test_widen(void)
+{
+    char *p = rc_write_ge("widen.h5", false, 0);
+    rc_patch(p, RC_PATCHED, "kspace_encode_step_1", true, 40);
+    rc_patch(p, RC_PATCHED + 1, "kspace_encode_step_2", true, 3);
+    rc_expect_refusal(p, (const char *const[]){ "kspace_encode_step_1 = 40 is outside",
+                                                "--widen-limits", NULL });
+    char err[1024] = "";
+    struct raw_read_opts ro = { .widen_limits = true };
+    struct raw_file *f = raw_read_with(p, &ro, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f->widened);
+    const char *want[] = {
+        "widen.h5: the data reaches past what its header declares",
+        "kspace_encode_step_1 = 40 in 1 acquisition (encodingLimits/kspace_encoding_step_1: 0 "
+        "to 31)",
+        "kspace_encode_step_2 = 3 in 1 acquisition (no limit; the encoded matrix's z is 1)",
+        "sized from the data, 32 x 50 x 4 instead of the header's 32 x 32 x 1",
+    };
+    for (size_t i = 0; i < ARRAY_LEN(want); i++) {
+        CU_ASSERT_PTR_NOT_NULL(strstr(f->widened, want[i]));
+        if (!strstr(f->widened, want[i]))
+            printf("\n  expected \"%s\" in: %s\n", want[i], f->widened);
+    }
+    CU_ASSERT_EQUAL(f->hdr.limits[VM_LABEL_LIN].max, 40);
+    CU_ASSERT_EQUAL(f->hdr.limits[VM_LABEL_LIN].centre, RC_N / 2);
+    CU_ASSERT_EQUAL(f->hdr.matrix[1], 50);
+    CU_ASSERT_EQUAL(f->hdr.matrix[2], 4);
+    struct recon_opts o = { .pf = RECON_PF_ZERO };
+    struct kspace *k = recon_kspace(f, &o, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(k);
+    CU_ASSERT_EQUAL(k->ny, 50);
+    CU_ASSERT_EQUAL(k->nz, 4);
+    CU_ASSERT_EQUAL(k->ndropped_samples, 0);
+    /* the mask is [z][y][x] here (one frame, one slice); par 0 is z 0 */
+    CU_ASSERT_EQUAL(k->mask[(size_t)(40 - RC_N / 2 + 25) * RC_N + 3], 1);
+    kspace_free(k);
+    raw_file_free(f);
+    /* an unpatched file reads with the option and nothing to say */
+    char *q = rc_write_ge("widen_none.h5", false, 0);
+    f = raw_read_with(q, &ro, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_PTR_NULL(f->widened);
+    raw_file_free(f);
+    /* the rules that are not limits still refuse */
+    rc_patch(q, 2, "center_sample", false, 40);
+    f = raw_read_with(q, &ro, err, sizeof err);
+    CU_ASSERT_PTR_NULL(f);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "center_sample = 40 is not below"));
+    raw_file_free(f);
+    free(q);
+    free(p);
+}
+
 int register_rawcheck_tests(void)
 {
     static const struct test_def tests[] = {
@@ -408,6 +471,7 @@ int register_rawcheck_tests(void)
         { "signed 32-bit counters: read, or refused unclamped", test_wide_counters },
         { "sizes outside their type or against the header refused", test_sizes },
         { "a table declaring more records than it stores refused", test_declared_count },
+        { "--widen-limits: counters past the limits read, with a warning", test_widen },
     };
     return TEST_ADD_FIXTURE_SUITE("rawcheck", rc_init, rc_cleanup, tests);
 }

@@ -33,6 +33,7 @@ int register_pulseq_tests(void);
 int register_marcos_tests(void);
 int register_marcos_emu_tests(void);
 int register_wave_tests(void);
+int register_membudget_tests(void);
 
 /* The tally of the run: what CUnit's summary has, plus the skipped tests
    (suite and test, which the registry owns, in the order they ran). */
@@ -103,7 +104,7 @@ int main(void)
         register_recon_tests() || register_image_tests() || register_image_interop_tests() ||
         register_plot_tests() ||
         register_sequences_tests() || register_pulseq_tests() || register_marcos_tests() ||
-        register_marcos_emu_tests() || register_wave_tests()) {
+        register_marcos_emu_tests() || register_wave_tests() || register_membudget_tests()) {
         fprintf(stderr, "cannot register the test suites: %s\n", CU_get_error_msg());
         CU_cleanup_registry();
         return 1;

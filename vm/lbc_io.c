@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/membudget.h"
 #include "base/outfile.h"
 #include "base/util.h"
 
@@ -525,6 +526,14 @@ fail_quiet:
    (prefixed with the path) in err on failure. */
 struct lbc_program *lbc_read_file(const char *path, char *err, size_t errlen)
 {
+    /* the file's bytes and the program made of them (each count is held
+       to the bytes that follow it, so at most a small multiple of them),
+       before reading */
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+        mem_check(path, "loading the bytecode (four times its size)",
+                  mem_mul((size_t)st.st_size, 4), err, errlen) != 0)
+        return NULL;
     size_t len = 0;
     char *buf = read_file(path, &len);
     if (!buf) {

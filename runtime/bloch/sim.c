@@ -27,6 +27,7 @@
 
 #include "runtime/bloch/kernels.h"
 #include "runtime/wave/wave.h"
+#include "base/membudget.h"
 #include "base/util.h"
 
 #define CHUNK 512                     /* spins per kernel call */
@@ -149,34 +150,6 @@ size_t sim_bytes_needed(const struct phantom *ph, const struct sim_opts *o)
     return n * per;
 }
 
-static size_t available_bytes(void)
-{
-    FILE *f = fopen("/proc/meminfo", "r");
-    size_t kb = 0;
-    if (f) {
-        char line[128];
-        while (fgets(line, sizeof line, f))
-            if (sscanf(line, "MemAvailable: %zu kB", &kb) == 1)
-                break;
-        fclose(f);
-    }
-    if (!kb) {
-        long pages = sysconf(_SC_AVPHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
-        if (pages > 0 && psz > 0)
-            return (size_t)pages * (size_t)psz;
-        return (size_t)1 << 32;
-    }
-    return kb * 1024;
-}
-
-static void fmt_bytes(double b, char *buf, size_t n)
-{
-    if (b >= 1024.0 * 1024 * 1024)
-        snprintf(buf, n, "%.1f GiB", b / (1024.0 * 1024 * 1024));
-    else
-        snprintf(buf, n, "%.1f MiB", b / (1024.0 * 1024));
-}
-
 /* --- set-up --------------------------------------------------------------- */
 
 /* A stride coprime with k near k·0.618, to decorrelate the T2* offsets of a
@@ -240,15 +213,22 @@ struct sim *sim_new(const struct phantom *ph, const struct sim_opts *o, char *er
         return NULL;
     }
     size_t need = sim_bytes_needed(ph, o);
-    size_t avail = o->max_bytes ? o->max_bytes : available_bytes() / 10 * 8;
-    if (need > avail) {
-        char b1[32], b2[32];
-        fmt_bytes((double)need, b1, sizeof b1);
-        fmt_bytes((double)avail, b2, sizeof b2);
-        snprintf(err, errlen,
-                 "the phantom needs %s for %zu voxels x %zu isochromats per voxel, and %s is "
-                 "available; use fewer spins per voxel (--spins) or a coarser phantom",
-                 b1, ph->n, spins_per_voxel(o), b2);
+    if (o->max_bytes ? need > o->max_bytes : mem_budget(NULL, 0) < need) {
+        char what[160];
+        snprintf(what, sizeof what, "the simulation of %zu voxels x %zu isochromats per voxel",
+                 ph->n, spins_per_voxel(o));
+        char msg[768];
+        if (o->max_bytes) {
+            char b1[32], b2[32];
+            mem_fmt(need, b1, sizeof b1);
+            mem_fmt(o->max_bytes, b2, sizeof b2);
+            snprintf(msg, sizeof msg, "%s: %s would take %s of memory, over the %s allowed", ph->name,
+                     what, b1, b2);
+        } else {
+            mem_check(ph->name, what, need, msg, sizeof msg);
+        }
+        snprintf(err, errlen, "%s; or use fewer spins per voxel (--spins) or a coarser phantom "
+                 "(--res)", msg);
         return NULL;
     }
     kern_init();

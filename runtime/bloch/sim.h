@@ -39,7 +39,7 @@ struct sim_opts {
     double gamma;          /* rad/s/T */
     double b0;             /* T (chemical shift in ppm) */
     bool diffusion;        /* random walk where the phantom gives D > 0 */
-    size_t max_bytes;      /* refuse larger simulations (0: 80 % of available memory) */
+    size_t max_bytes;      /* refuse larger simulations (0: the memory budget, base/membudget.h) */
     bool no_groups;        /* step every spin through RF even where spins sharing
                               z, Δω, T1 and T2 could share one map (tests) */
     bool ideal_spoiling;   /* before an excitation, zero the transverse

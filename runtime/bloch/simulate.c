@@ -86,7 +86,7 @@ int simulate_run(const struct lbc_program *p, const struct system *sys, const st
         return 1;
     struct vm_backend be;
     int rc = 0;
-    char e[512];
+    char e[1024];
     /* from before the raw file is made until it is closed: a stop signal
        ends the run at the next progress call, never midway through a file */
     struct sigaction sa, old_int, old_term;

@@ -138,6 +138,8 @@ struct raw_file {
                                        raw_header has (strings owned here) */
     size_t nacq;
     struct raw_acq *acq;            /* data arrays owned here */
+    char *widened;                  /* raw_read_with(widen_limits): what the data holds
+                                       past the header's limits, a warning; else NULL */
 };
 /* Read an ISMRMRD file: the group "dataset" (or, when there is none, the
    one top-level group holding an "xml" header), its XML header and every
@@ -162,6 +164,20 @@ struct raw_file {
    and the fix); HDF5 prints nothing. Not thread-safe (nor is serial
    HDF5). */
 struct raw_file *raw_read(const char *path, char *err, size_t errlen);
+
+/* How raw_read_with reads. widen_limits: a counter past the header's
+   encodingLimits (or, where none is declared, past the encoded matrix or
+   RAW_COUNTER_BOUND) and a Cartesian readout past the encoded matrix's x
+   are accepted, not refused: the header's limits are widened to the data
+   and raw_file.widened says what was found (the caller warns). Sizes
+   outside ISMRMRD's types, channels past receiverChannels and the other
+   rules still refuse. Either way the acquisitions (their list and their
+   samples) must fit the memory budget (base/membudget.h). */
+struct raw_read_opts {
+    bool widen_limits;
+};
+struct raw_file *raw_read_with(const char *path, const struct raw_read_opts *o, char *err,
+                               size_t errlen);
 void raw_file_free(struct raw_file *f);
 
 #endif

@@ -25,6 +25,7 @@
 
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/util.h"
@@ -51,10 +52,21 @@ int raw_check_sizes(const struct raw_wide *w, const char *file, size_t i, char *
     return 0;
 }
 
+/* Record counter l's value v past its limit in wd; 0. */
+static int rck_widen(struct raw_widen *wd, int l, int64_t v)
+{
+    if (!wd->n[l]++ || v < wd->lo[l])
+        wd->lo[l] = v;
+    if (wd->n[l] == 1 || v > wd->hi[l])
+        wd->hi[l] = v;
+    return 0;
+}
+
 /* Counter l of w against the header's limit or, where there is none, the
    encoded matrix or RAW_COUNTER_BOUND; -1 with a message. */
 static int rck_counter(const struct raw_header *h, const struct raw_wide *w, int l,
-                       const char *file, size_t i, char *err, size_t errlen)
+                       const char *file, size_t i, struct raw_widen *wd, char *err,
+                       size_t errlen)
 {
     int64_t v = w->idx[l];
     const char *name = raw_idx_name[l], *lname = raw_limit_name[l];
@@ -69,10 +81,12 @@ static int rck_counter(const struct raw_header *h, const struct raw_wide *w, int
     if (lim->max >= lim->min) {
         if (v >= lim->min && v <= lim->max)
             return 0;
+        if (wd)
+            return rck_widen(wd, l, v);
         errf(err, errlen, "%s: acquisition %zu: %s = %" PRId64 " is outside the header's "
              "encodingLimits/%s (%d to %d): fix the acquisition's counter, or the header's "
-             "limit if the data truly reaches %" PRId64, file, i, name, v, lname,
-             (int)lim->min, (int)lim->max, v);
+             "limit if the data truly reaches %" PRId64 " (larmor recon --widen-limits "
+             "accepts it)", file, i, name, v, lname, (int)lim->min, (int)lim->max, v);
         return -1;
     }
     int axis = l == VM_LABEL_LIN ? 1 : l == VM_LABEL_PAR ? 2 : -1;
@@ -80,24 +94,31 @@ static int rck_counter(const struct raw_header *h, const struct raw_wide *w, int
         int n = h->matrix[axis] > 0 ? h->matrix[axis] : 1;
         if (v < n)
             return 0;
+        if (wd)
+            return rck_widen(wd, l, v);
         errf(err, errlen, "%s: acquisition %zu: %s = %" PRId64 " is past the encoded matrix "
              "(%s = %d, so 0 to %d) and the header declares no encodingLimits/%s: fix the "
-             "acquisition's counter, or declare the limit (and the matrix) in the header",
+             "acquisition's counter, or declare the limit (and the matrix) in the header "
+             "(larmor recon --widen-limits accepts it)",
              file, i, name, v, axis == 1 ? "y" : "z", n, n - 1, lname);
         return -1;
     }
     if (v < RAW_COUNTER_BOUND)
         return 0;
+    if (wd)
+        return rck_widen(wd, l, v);
     errf(err, errlen, "%s: acquisition %zu: %s = %" PRId64 " is past %d, the bound Larmor "
          "assumes where the header declares no encodingLimits/%s: fix the acquisition's "
-         "counter, or declare the limit in the header if the file truly holds that many",
+         "counter, or declare the limit in the header if the file truly holds that many "
+         "(larmor recon --widen-limits accepts it)",
          file, i, name, v, RAW_COUNTER_BOUND - 1, lname);
     return -1;
 }
 
 /* Samples and channels against the header; -1 with a message. */
 static int rck_sizes_vs_header(const struct raw_header *h, const struct raw_wide *w,
-                               const char *file, size_t i, char *err, size_t errlen)
+                               const char *file, size_t i, struct raw_widen *wd, char *err,
+                               size_t errlen)
 {
     if (h->ncoils > 0 && w->channels > h->ncoils) {
         errf(err, errlen, "%s: acquisition %zu: active_channels = %" PRId64 " exceeds the "
@@ -118,9 +139,16 @@ static int rck_sizes_vs_header(const struct raw_header *h, const struct raw_wide
     }
     bool cartesian = !h->trajectory || strcmp(h->trajectory, "cartesian") == 0;
     if (cartesian && h->matrix[0] > 0 && w->samples > h->matrix[0]) {
+        if (wd) {
+            wd->nsamples++;
+            if (w->samples > wd->samples)
+                wd->samples = w->samples;
+            return 0;
+        }
         errf(err, errlen, "%s: acquisition %zu: number_of_samples = %" PRId64 " exceeds the "
              "encoded matrix's x (%d) of this Cartesian encoding: fix the header's "
-             "encodedSpace/matrixSize/x (readout oversampling included) or the acquisition",
+             "encodedSpace/matrixSize/x (readout oversampling included) or the acquisition "
+             "(larmor recon --widen-limits accepts it)",
              file, i, w->samples, h->matrix[0]);
         return -1;
     }
@@ -128,12 +156,68 @@ static int rck_sizes_vs_header(const struct raw_header *h, const struct raw_wide
 }
 
 int raw_check_acq(const struct raw_header *h, const struct raw_wide *w, const char *file,
-                  size_t i, char *err, size_t errlen)
+                  size_t i, struct raw_widen *wd, char *err, size_t errlen)
 {
-    if (rck_sizes_vs_header(h, w, file, i, err, errlen) < 0)
+    if (rck_sizes_vs_header(h, w, file, i, wd, err, errlen) < 0)
         return -1;
     for (int l = 0; l < VM_LABEL__COUNT; l++)
-        if (rck_counter(h, w, l, file, i, err, errlen) < 0)
+        if (rck_counter(h, w, l, file, i, wd, err, errlen) < 0)
             return -1;
     return 0;
+}
+
+char *raw_widen_apply(struct raw_header *h, const struct raw_widen *wd, const char *file)
+{
+    int m0[3] = { h->matrix[0], h->matrix[1], h->matrix[2] };
+    struct strbuf b;
+    sb_init(&b);
+    for (int l = 0; l < VM_LABEL__COUNT; l++) {
+        if (!wd->n[l])
+            continue;
+        struct raw_limit *lim = &h->limits[l];
+        sb_printf(&b, "%s %s = %" PRId64, b.len ? ";" : "", raw_idx_name[l], wd->lo[l]);
+        if (wd->hi[l] != wd->lo[l])
+            sb_printf(&b, " to %" PRId64, wd->hi[l]);
+        sb_printf(&b, " in %zu acquisition%s (", wd->n[l], wd->n[l] == 1 ? "" : "s");
+        int axis = l == VM_LABEL_LIN ? 1 : l == VM_LABEL_PAR ? 2 : 0;
+        if (lim->max >= lim->min) {
+            sb_printf(&b, "encodingLimits/%s: %d to %d)", raw_limit_name[l], (int)lim->min,
+                      (int)lim->max);
+            if (wd->lo[l] < lim->min)
+                lim->min = (int32_t)wd->lo[l];
+            if (wd->hi[l] > lim->max)
+                lim->max = (int32_t)wd->hi[l];
+            /* a k-space step's grid holds the lines on both sides of the
+               declared centre (the recon places line lin at lin - centre
+               + n/2) */
+            int64_t below = (int64_t)lim->centre - lim->min, above = lim->max - lim->centre + 1;
+            int64_t n = 2 * (below > above ? below : above);
+            if (axis && n > h->matrix[axis])
+                h->matrix[axis] = (int)n;       /* at most 2 x 65536 */
+        } else if (axis) {
+            sb_printf(&b, "no limit; the encoded matrix's %c is %d)", "xyz"[axis],
+                      h->matrix[axis]);
+            if (wd->hi[l] >= h->matrix[axis])
+                h->matrix[axis] = (int)wd->hi[l] + 1;
+        } else {
+            sb_printf(&b, "no limit; Larmor's bound is %d)", RAW_COUNTER_BOUND - 1);
+        }
+    }
+    if (wd->nsamples) {
+        sb_printf(&b, "%s number_of_samples up to %" PRId64 " in %zu acquisition%s (the encoded "
+                  "matrix's x is %d)", b.len ? ";" : "", wd->samples, wd->nsamples,
+                  wd->nsamples == 1 ? "" : "s", h->matrix[0]);
+    }
+    if (!b.len) {
+        sb_fini(&b);
+        return NULL;
+    }
+    char *what = sb_take(&b);
+    char *msg = xasprintf("%s: the data reaches past what its header declares:%s; accepted as "
+                          "asked (--widen-limits): the k-space grid is sized from the data, "
+                          "%d x %d x %d instead of the header's %d x %d x %d", file, what,
+                          h->matrix[0] > wd->samples ? h->matrix[0] : (int)wd->samples,
+                          h->matrix[1], h->matrix[2], m0[0], m0[1], m0[2]);
+    free(what);
+    return msg;
 }

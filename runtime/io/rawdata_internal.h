@@ -45,12 +45,28 @@ struct raw_wide {
    with a message naming the file, the acquisition and the field. */
 int raw_check_sizes(const struct raw_wide *w, const char *file, size_t i, char *err,
                     size_t errlen);
+/* What the data holds beyond the header's limits, when the reader was
+   asked to accept it (raw_read_opts.widen_limits): per label the range of
+   the values past the limit and how many acquisitions carried one, and
+   the most samples past the Cartesian matrix's x. */
+struct raw_widen {
+    int64_t lo[VM_LABEL__COUNT], hi[VM_LABEL__COUNT];
+    size_t n[VM_LABEL__COUNT];
+    int64_t samples;                /* 0: none past matrix x */
+    size_t nsamples;
+};
 /* Acquisition i of file against what header h declares (its encoding
    limits, matrix, receiver channels; rawdata_check.c has the rules); 0,
    or -1 with a message naming the counter, its value, the limit and the
-   fix. */
+   fix. With wd (not NULL), a counter past its limit (but within ISMRMRD's
+   uint16) and a Cartesian readout past the matrix are recorded in wd
+   instead of refused. */
 int raw_check_acq(const struct raw_header *h, const struct raw_wide *w, const char *file,
-                  size_t i, char *err, size_t errlen);
+                  size_t i, struct raw_widen *wd, char *err, size_t errlen);
+/* Widen h's limits (and matrix x) to cover what wd recorded, and describe
+   it (a new string, the warning the caller prints); NULL when wd holds
+   nothing. */
+char *raw_widen_apply(struct raw_header *h, const struct raw_widen *wd, const char *file);
 
 /* The storage behind a parsed header's pointers (rawdata_xml.c fills it,
    raw_file_free frees it). */

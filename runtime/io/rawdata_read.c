@@ -30,6 +30,7 @@
 #include <ismrmrd/ismrmrd.h>
 
 #include "runtime/io/h5.h"
+#include "base/membudget.h"
 #include "base/util.h"
 
 /* raw_file with the storage behind hdr's pointers. */
@@ -259,6 +260,9 @@ struct raw_table {
     const char *gname, *file;
     char *err;
     size_t errlen;
+    struct raw_widen *wd;           /* NULL: a counter past its limit is refused */
+    size_t data_bytes;              /* the samples kept so far */
+    size_t nall;                    /* the acquisitions the table declares */
 };
 
 /* The memory type of the samples of file base type fbase into *mbase:
@@ -376,7 +380,7 @@ static H5T_conv_ret_t raw_conv_except(H5T_conv_except_t what, hid_t src, hid_t d
 
 /* Acquisitions i0 .. i0 + count - 1 of dataspace sp into f (f->nacq
    counts those taken), each checked against its header; 0 or -1. */
-static int raw_read_block(const struct raw_table *t, hid_t sp, size_t i0, size_t count,
+static int raw_read_block(struct raw_table *t, hid_t sp, size_t i0, size_t count,
                           struct raw_rec *buf, struct raw_file *f)
 {
     char detail[256];
@@ -420,7 +424,17 @@ static int raw_read_block(const struct raw_table *t, hid_t sp, size_t i0, size_t
             ret = -1;
             break;
         }
-        if (raw_check_acq(&f->hdr, w, t->file, i0 + j, t->err, t->errlen) < 0) {
+        if (raw_check_acq(&f->hdr, w, t->file, i0 + j, t->wd, t->err, t->errlen) < 0) {
+            ret = -1;
+            break;
+        }
+        /* the samples kept so far, against the budget before each copy */
+        t->data_bytes = mem_add(t->data_bytes, mem_mul(want, sizeof(float)));
+        if (mem_check(t->file, "keeping its samples", t->data_bytes, t->err,
+                      t->errlen) < 0) {
+            size_t l = strlen(t->err);
+            errf(t->err + l, t->errlen - l, " (%zu acquisitions read of %zu)", i0 + j,
+                 t->nall);
             ret = -1;
             break;
         }
@@ -439,9 +453,9 @@ static int raw_read_block(const struct raw_table *t, hid_t sp, size_t i0, size_t
 
 /* /group/data: every acquisition, checked against its header. */
 static int raw_read_acqs(hid_t grp, const char *gname, const char *file, struct raw_file *f,
-                         char *err, size_t errlen)
+                         struct raw_widen *wd, char *err, size_t errlen)
 {
-    struct raw_table t = { -1, -1, -1, false, false, gname, file, err, errlen };
+    struct raw_table t = { -1, -1, -1, false, false, gname, file, err, errlen, wd, 0, 0 };
     hid_t ft = -1, sp = -1;
     char detail[256];
     struct raw_rec *buf = NULL;
@@ -487,6 +501,12 @@ static int raw_read_acqs(hid_t grp, const char *gname, const char *file, struct 
         goto out;
     }
     size_t n = (size_t)dims[0];
+    char what[96];
+    snprintf(what, sizeof what, "the list of its %zu acquisition%s", n, n == 1 ? "" : "s");
+    if (mem_check(file, what, mem_mul(n, sizeof *f->acq + sizeof(struct raw_rec)), err,
+                  errlen) < 0)
+        goto out;
+    t.nall = n;
     f->acq = xcalloc(n ? n : 1, sizeof *f->acq);
     enum { BLOCK = 64 };
     buf = xmalloc(BLOCK * sizeof *buf);
@@ -528,6 +548,12 @@ static herr_t raw_scan_group(hid_t g, const char *name, const H5L_info_t *info, 
 }
 
 struct raw_file *raw_read(const char *path, char *err, size_t errlen)
+{
+    return raw_read_with(path, NULL, err, errlen);
+}
+
+struct raw_file *raw_read_with(const char *path, const struct raw_read_opts *o, char *err,
+                               size_t errlen)
 {
     if (!path) {
         errf(err, errlen, "raw data: no file name");
@@ -588,8 +614,12 @@ struct raw_file *raw_read(const char *path, char *err, size_t errlen)
         goto out;
     if (rxml_parse(&f->hdr, &p->s, f->xml, path, err, errlen) < 0)
         goto out;
-    if (raw_read_acqs(grp, gname, path, f, err, errlen) < 0)
+    struct raw_widen wd;
+    memset(&wd, 0, sizeof wd);
+    if (raw_read_acqs(grp, gname, path, f, o && o->widen_limits ? &wd : NULL, err, errlen) < 0)
         goto out;
+    if (o && o->widen_limits)
+        f->widened = raw_widen_apply(&f->hdr, &wd, path);
     ok = 1;
 out:
     free(gname);
@@ -613,6 +643,7 @@ void raw_file_free(struct raw_file *f)
         free((void *)f->acq[i].data);
     free(f->acq);
     free(f->xml);
+    free(f->widened);
     rxml_strings_free(&p->s, f->hdr.nparams);
     free(p);
 }

@@ -18,6 +18,7 @@
 
 #include "runtime/io/h5.h"
 #include "runtime/phantom/phantom_h5.h"
+#include "base/membudget.h"
 #include "base/util.h"
 
 #define PI 3.14159265358979323846
@@ -110,6 +111,26 @@ bool phantom_grid_check(uint64_t nx, uint64_t ny, uint64_t nz, char *msg, size_t
                      t, lim, mem, 9 * sizeof(float));
     }
     return false;
+}
+
+struct diag *phantom_budget_check(struct diag_ctx *d, struct span span, const char *input,
+                                  uint64_t nx, uint64_t ny, uint64_t nz, size_t extra)
+{
+    /* x, y, z, pd, t1, t2, t2*, df, D and the chemical shift: a float each */
+    size_t per = 10 * sizeof(float);
+    size_t vox = mem_mul(mem_mul((size_t)nx, (size_t)ny), (size_t)nz);
+    char what[160];
+    char ex[48] = "";
+    if (extra)
+        mem_fmt(extra, ex, sizeof ex);
+    snprintf(what, sizeof what, "a %llu x %llu x %llu grid (%zu bytes a voxel%s%s)",
+             (unsigned long long)nx, (unsigned long long)ny, (unsigned long long)nz, per,
+             extra ? ", and to read it " : "", ex);
+    struct diag *g = mem_check_diag(d, 830, span, input, what, mem_add(mem_mul(vox, per), extra));
+    if (g)
+        diag_help(g, "use a coarser resolution (--res) or a smaller phantom, or raise the budget "
+                  "if the machine has the memory: " MEM_BUDGET_RAISE);
+    return g;
 }
 
 /* ------------------------------------------------------------ sampling */
@@ -628,6 +649,8 @@ static struct phantom *load_builtin(const char *spec, double res_m, struct diag_
         diag_help(g, "use a smaller matrix");
         return NULL;
     }
+    if (phantom_budget_check(d, SPAN_NONE, spec, m, m, three ? m : 1, 0))
+        return NULL;
     return phantom_shepp_logan(three ? 3 : 2, (int)matrix, fov, 5e-3);
 }
 

@@ -158,6 +158,14 @@ void phantom_describe(const struct phantom *p, FILE *out);
    sentence giving its size and the memory it would need goes into msg. */
 bool phantom_grid_check(uint64_t nx, uint64_t ny, uint64_t nz, char *msg, size_t msglen);
 
+/* The memory a phantom of nx x ny x nz voxels may take (its property
+   arrays for every voxel, plus extra bytes the reader needs) against the
+   memory budget (base/membudget.h): NULL when it fits, else the error
+   E0830 reported to d at span, naming input and the grid, with help
+   (coarser, smaller, or a larger budget). */
+struct diag *phantom_budget_check(struct diag_ctx *d, struct span span, const char *input,
+                                  uint64_t nx, uint64_t ny, uint64_t nz, size_t extra);
+
 struct phantom_tissue {
     double pd;               /* relative */
     double t1, t2, t2s;      /* s */

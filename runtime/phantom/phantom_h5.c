@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/membudget.h"
 #include "base/util.h"
 
 #define PI 3.14159265358979323846
@@ -164,6 +165,12 @@ struct phantom *phantom_h5_jemris(const char *path, struct h5file *f, double res
         diag_error(d, 815, SPAN_NONE, "%s: /sample/data: %s", path, msg);
         return NULL;
     }
+    /* the properties as stored (doubles) while they are read, and the
+       phantom made of them */
+    if (phantom_budget_check(d, SPAN_NONE, path, nx, ny, nz,
+                             mem_mul(mem_mul(mem_mul(mem_mul((size_t)nx, (size_t)ny),
+                                                     (size_t)nz), (size_t)np), sizeof(double))))
+        return NULL;
     if (res_m > 0)
         diag_warning(d, 828, SPAN_NONE, "%s: --res is ignored: a JEMRIS sample has its own grid",
                      path);

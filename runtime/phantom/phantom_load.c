@@ -912,6 +912,10 @@ static bool load_grid(struct ydoc *L, const struct ysec *s, struct desc *D, doub
                                         "%s", msg);
             diag_help(g, "use a coarser resolution (e.g. --res 2mm) or a smaller fov");
             grid_ok = false;
+        } else if (phantom_budget_check(L->d, rv ? ynspan(L, rv) : mv ? ynspan(L, mv)
+                                        : ynspan(L, ysec_val(s, "fov")), NULL,
+                                        (uint64_t)n[0], (uint64_t)n[1], (uint64_t)n[2], 0)) {
+            grid_ok = false;
         }
     }
     return grid_ok;

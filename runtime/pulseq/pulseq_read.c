@@ -38,8 +38,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "base/md5.h"
+#include "base/membudget.h"
 #include "base/util.h"
 
 enum sec { S_NONE, S_VERSION, S_DEFS, S_BLOCKS, S_RF, S_GRAD, S_TRAP, S_ADC, S_DELAYS,
@@ -959,6 +961,12 @@ out:
 struct lbc_program *pulseq_read_file(const char *path, const struct pulseq_read_opts *o,
                                      struct diag_ctx *d)
 {
+    /* the text and the copy the diagnostics keep, before reading */
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+        mem_check_diag(d, 747, SPAN_NONE, path, "reading the file (twice its size)",
+                       mem_mul((size_t)st.st_size, 2)))
+        return NULL;
     size_t len;
     char *text = read_file(path, &len);
     if (!text) {

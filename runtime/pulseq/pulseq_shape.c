@@ -22,13 +22,16 @@
  * the event's end) is the checker's: an event that merely overruns its
  * block imports, and the check reports it with its times (E0642). Before
  * 1.4 a block lasts as long as its events, so a shape sets its own block's
- * length and only PQ_MAX_SAMPLES bounds it.
+ * length and only PQ_MAX_SAMPLES bounds it. Then the memory the decoded
+ * shapes and the program will take is checked against the memory budget
+ * (base/membudget.h, E0747), still before anything is decoded.
  */
 #include "runtime/pulseq/pulseq_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 
+#include "base/membudget.h"
 #include "base/util.h"
 
 /* Walk the compressed values pk[0..n): a value written twice is followed
@@ -219,10 +222,39 @@ static bool decode_played(struct reader *r, const struct shape_bound *bd, size_t
     return true;
 }
 
+/* The memory the import will take, before any shape is decoded: the
+   reader's values once decoded (need doubles) and their copy in the
+   program's pool, and the program's instructions with their spans (a
+   BEGIN and an END per block, an instruction per event, two per label
+   row). False after an error (E0747). */
+static bool within_budget(struct reader *r, size_t need)
+{
+    size_t insns = 0;
+    for (size_t i = 0; i < r->nb; i++) {
+        size_t k = 2;
+        for (int c = 1; c <= 5; c++)
+            k += r->b[i].c[c] != 0;
+        if (r->b[i].c[6])
+            k += 2 * VM_LABEL__COUNT;
+        insns = mem_add(insns, k);
+    }
+    size_t bytes = mem_add(mem_mul(mem_mul(need, 2), sizeof(double)),
+                           mem_mul(insns, sizeof(struct lbc_insn) + sizeof(struct lbc_span)));
+    char what[160];
+    snprintf(what, sizeof what, "importing %zu block%s and %zu shape values", r->nb,
+             r->nb == 1 ? "" : "s", need);
+    uint32_t at = r->nb ? r->b[0].start : 0;
+    struct diag *g = mem_check_diag(r->d, 747, (struct span){ r->file, at, at }, NULL, what,
+                                    bytes);
+    if (g)
+        r->failed = true;
+    return !g;
+}
+
 bool pq_shapes_prepare(struct reader *r)
 {
     if (!r->nsh)
-        return true;
+        return within_budget(r, r->nvals);
     struct bounds bs = { r, xcalloc(r->nsh, sizeof *bs.b), 0, 0 };
     for (size_t i = 0; i < r->nb; i++) {
         bs.block = i;
@@ -230,7 +262,8 @@ bool pq_shapes_prepare(struct reader *r)
         block_plays(&bs, &r->b[i]);
     }
     size_t need;
-    bool ok = check_bounds(r, bs.b, &need) && decode_played(r, bs.b, need);
+    bool ok = check_bounds(r, bs.b, &need) && within_budget(r, need) &&
+              decode_played(r, bs.b, need);
     free(bs.b);
     return ok;
 }

@@ -13,6 +13,7 @@
 #endif
 
 #include "runtime/recon/fft.h"
+#include "base/membudget.h"
 #include "base/util.h"
 
 static bool flag(const struct raw_acq *a, int n)
@@ -249,14 +250,21 @@ static int plan_grid(struct build *b, char *err, size_t errlen)
     b->nslices = maxl[VM_LABEL_SLC] + 1;
     b->nframes = g->neco * g->nphs * g->nrep * g->nset;
     b->vol = (size_t)b->nx * (size_t)g->ny * (size_t)g->nz;
-    double total = (double)b->vol * b->ncoils * b->nslices * b->nframes;
-    if (total * sizeof(float complex) > 64e9 || b->vol > (size_t)INT32_MAX) {
-        snprintf(err, errlen, "the k-space grid (%d x %d x %d, %d coils, %d slices, %d frames) "
-                 "would need %.1f GB", b->nx, g->ny, g->nz, b->ncoils, b->nslices, b->nframes,
-                 total * sizeof(float complex) * 1e-9);
+    if (b->vol > (size_t)INT32_MAX) {
+        snprintf(err, errlen, "the k-space grid of %d x %d x %d points is past the 2^31 points "
+                 "of one volume Larmor reconstructs", b->nx, g->ny, g->nz);
         return -1;
     }
-    return 0;
+    /* the grid (a complex sample per coil), its mask and the image (at
+       most a complex value per point), all before anything is allocated */
+    size_t points = mem_mul(mem_mul(b->vol, (size_t)b->nslices), (size_t)b->nframes);
+    size_t need = mem_mul(points, mem_add(mem_mul(sizeof(float complex), (size_t)b->ncoils),
+                                          1 + sizeof(float complex)));
+    char what[256];
+    snprintf(what, sizeof what, "the k-space grid and image (%d x %d x %d, %d coil%s, %d "
+             "slice%s, %d frame%s)", b->nx, g->ny, g->nz, b->ncoils, b->ncoils == 1 ? "" : "s",
+             b->nslices, b->nslices == 1 ? "" : "s", b->nframes, b->nframes == 1 ? "" : "s");
+    return mem_check(b->o->input, what, need, err, errlen);
 }
 
 /* An empty grid of b's shape: each frame's labels, the header's geometry,

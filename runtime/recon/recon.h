@@ -41,6 +41,7 @@ struct recon_opts {
     const float complex *sens;
     long sens_dims[4];
     FILE *log;                      /* notes and warnings; NULL = quiet */
+    const char *input;              /* the raw data's name in messages (NULL: none) */
 };
 
 struct kspace {
@@ -62,7 +63,9 @@ struct kspace {
 };
 
 /* NULL with a message (naming the file's trajectory when it is one Larmor
-   cannot reconstruct, or what else is wrong) on error. */
+   cannot reconstruct, or what else is wrong) on error. The grid, its mask
+   and the image it will make are checked against the memory budget
+   (base/membudget.h) before anything is allocated. */
 struct kspace *recon_kspace(const struct raw_file *f, const struct recon_opts *o, char *err,
                             size_t errlen);
 void kspace_free(struct kspace *k);

@@ -239,12 +239,15 @@ int reconstruct(const char *raw_path, const char *out, const struct recon_cli *c
         fprintf(log, "larmor recon: %s\n", err);
         return 1;
     }
-    f = raw_read(raw_path, err, sizeof err);
+    struct raw_read_opts rdo = { .widen_limits = c->widen_limits };
+    f = raw_read_with(raw_path, &rdo, err, sizeof err);
     if (!f) {
         fprintf(log, "larmor recon: %s\n", err);
         goto out;
     }
     note_incomplete(f, raw_path, log);
+    if (f->widened)
+        fprintf(log, "larmor recon: warning: %s\n", f->widened);
     if (c->sens_path && load_sens(c, &ro, &sens, log) != 0)
         goto out;
     k = recon_kspace(f, &ro, err, sizeof err);

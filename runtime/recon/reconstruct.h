@@ -22,6 +22,8 @@ struct recon_cli {
     int threads;                    /* FFTW threads, 0 = all cores */
     const char *wisdom;             /* FFTW wisdom file */
     bool quiet;
+    bool widen_limits;              /* accept counters past the header's limits, with a
+                                       warning (raw_read_opts.widen_limits) */
     /* Hooks (each may be NULL; larmor scan draws its overview with them):
        on_kspace sees the k-space grid before the recon transforms it in
        place, on_image the images once they are written. on_image returns
