@@ -19,6 +19,9 @@
 #include "tests/testutil.h"
 #include "tests/fuzz_compile.c"
 #include "tests/fuzz_lbc.c"
+#include "tests/fuzz_phantom.c"
+#include "tests/fuzz_raw.c"
+#include "base/membudget.h"
 
 int register_regress_tests(void);
 
@@ -92,9 +95,53 @@ static void test_lbc_regress(void)
     CU_ASSERT(n > 0);
 }
 
+static int rg_compiled;       /* inputs that compiled, loaded or reconstructed */
+
+/* The seeds of a structure-aware target (made from real files: every one
+   must succeed, so the target's decoding of its input is tested too), then
+   its findings (each must not crash); the memory budget the target sets is
+   undone. */
+static void rg_seeds_and_findings(const char *kind, int (*fn)(const uint8_t *, size_t))
+{
+    char seed[64], regress[64];
+    snprintf(seed, sizeof seed, "tests/fuzz/%s-seed", kind);
+    snprintf(regress, sizeof regress, "tests/fuzz/%s-regress", kind);
+    rg_compiled = 0;
+    int n = rg_replay_dir(seed, NULL, fn);
+    CU_ASSERT(n > 0);
+    CU_ASSERT_EQUAL(rg_compiled, n);
+    if (rg_compiled != n)
+        printf("\n  %d of %d %s seeds were refused\n", n - rg_compiled, n, kind);
+    rg_replay_dir(regress, NULL, fn);
+    mem_budget_set(0, NULL);
+}
+
+static int rg_count_raw(const uint8_t *data, size_t size)
+{
+    int got = fuzz_raw_one(data, size);
+    rg_compiled += got;
+    return got;
+}
+
+static int rg_count_phantom(const uint8_t *data, size_t size)
+{
+    int got = fuzz_phantom_one(data, size);
+    rg_compiled += got;
+    return got;
+}
+
+static void test_raw_regress(void)
+{
+    rg_seeds_and_findings("raw", rg_count_raw);
+}
+
+static void test_phantom_regress(void)
+{
+    rg_seeds_and_findings("phantom", rg_count_phantom);
+}
+
 /* The example sequences must still compile through the fuzz path (with its
    work cap), so that the cap does not hide the fuzzer from real inputs. */
-static int rg_compiled;
 static int rg_count_compiled(const uint8_t *data, size_t size)
 {
     int got = fuzz_compile_one(data, size);
@@ -129,6 +176,8 @@ int register_regress_tests(void)
         { "compile-regress replays", test_compile_regress },
         { "lbc-regress replays", test_lbc_regress },
         { "sequences compile under the fuzz work cap", test_sequences_compile },
+        { "raw seeds reconstruct, raw-regress replays", test_raw_regress },
+        { "phantom seeds load, phantom-regress replays", test_phantom_regress },
     };
     return TEST_ADD_FIXTURE_SUITE("regress", NULL, rg_fini, tests);
 }

@@ -9,6 +9,10 @@
 #   fuzz_lbc      the .lbc bytecode loader and verifier
 #   fuzz_system   the YAML scanner-description loader
 #   fuzz_seq      the Pulseq .seq reader, then the VM on what it imports
+#   fuzz_raw      raw ISMRMRD files (written by libismrmrd from the input),
+#                 read, checked and reconstructed as larmor recon does
+#   fuzz_phantom  YAML, JEMRIS .h5 and KomaMRI .phantom phantoms (HDF5
+#                 files built from the input)
 #   ... and every other tests/fuzz_NAME.c: a new target needs only its file
 #   (with fuzz_NAME_one and an LLVMFuzzerTestOneInput under
 #   #ifndef LARMOR_FUZZ_NO_ENTRY), and an arm in seed_target below.
@@ -158,6 +162,13 @@ seed_target() {   # seed_target NAME DIR: the seed corpus of one target
         copy_seeds "$dir" "$top"/stdlib/systems/*.yaml "$top"/tests/golden/systems/*.yaml
         ;;
     fuzz_seq) copy_seeds "$dir" "$top"/tests/data/pulseq/*/*.seq ;;
+    fuzz_phantom)
+        # the HDF5 programs, and every YAML phantom behind its kind byte '0'
+        copy_seeds "$dir" "$top"/tests/fuzz/phantom-seed/* "$top"/tests/fuzz/phantom-regress/*
+        for f in "$top"/tests/golden/phantoms/*.yaml "$top"/tests/data/jemris/*.yaml; do
+            { printf 0; cat "$f"; } >"$dir/yaml-$(basename "$f")"
+        done
+        ;;
     *)
         # a new target: its own seeds and regressions, if it has them
         kind=${name#fuzz_}
