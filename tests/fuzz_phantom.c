@@ -131,19 +131,37 @@ static int fp_build(struct fz_cur *c, const char *path)
     return h5_close(f, err, sizeof err) ? -1 : 0;
 }
 
-/* What the simulator assumes of every voxel. */
+/* What the simulator assumes of every voxel; a broken one is named on
+   stderr before the abort, so that a finding says what it broke. */
+static void fp_fail(const struct phantom *p, size_t i, const char *what)
+{
+    fprintf(stderr, "fuzz_phantom: voxel %zu of %zu breaks %s: x %g y %g z %g df %g pd %g "
+            "t1 %g t2 %g t2s %g dc %g\n", i, p->n, what, p->x[i], p->y[i], p->z[i], p->df[i],
+            p->pd[i], p->t1[i], p->t2[i], p->t2s[i], p->dc[i]);
+    abort();
+}
+
 static void fp_check(const struct phantom *p)
 {
-    if (!p->n)
+    if (!p->n) {
+        fprintf(stderr, "fuzz_phantom: a phantom of no voxels was returned\n");
         abort();
+    }
     for (size_t i = 0; i < p->n; i++) {
-        if (!isfinite(p->x[i]) || !isfinite(p->y[i]) || !isfinite(p->z[i]) ||
-            !isfinite(p->df[i]) || !(p->pd[i] > 0) || !isfinite(p->pd[i]) ||
-            !(p->t1[i] > 0) || !(p->t2[i] > 0) || !(p->t2s[i] > 0) ||
-            !(p->t2s[i] <= p->t2[i]) || !(p->dc[i] >= 0) || !isfinite(p->dc[i]))
-            abort();
+        if (!isfinite(p->x[i]) || !isfinite(p->y[i]) || !isfinite(p->z[i]))
+            fp_fail(p, i, "finite position");
+        if (!isfinite(p->df[i]))
+            fp_fail(p, i, "finite off-resonance");
+        if (!(p->pd[i] > 0) || !isfinite(p->pd[i]))
+            fp_fail(p, i, "0 < PD < inf");
+        if (!(p->t1[i] > 0) || !(p->t2[i] > 0) || !(p->t2s[i] > 0))
+            fp_fail(p, i, "T1, T2, T2* > 0");
+        if (!(p->t2s[i] <= p->t2[i]))
+            fp_fail(p, i, "T2* <= T2");
+        if (!(p->dc[i] >= 0) || !isfinite(p->dc[i]))
+            fp_fail(p, i, "0 <= D < inf");
         if (p->cs_ppm && !isfinite(p->cs_ppm[i]))
-            abort();
+            fp_fail(p, i, "finite chemical shift");
     }
 }
 

@@ -951,6 +951,34 @@ static void test_koma_errors(void)
         CU_ASSERT_PTR_NULL(fload(path, 0, &code, NULL));
         CU_ASSERT_EQUAL(code, 823);
     }
+    /* values finite as doubles that no float holds, or past the physical
+       ranges every loader keeps (phantom_vet; a fuzz_phantom finding: x of
+       1e300 m loaded as -inf): a position of 1e300 m and of 20 m, a T1 of
+       1e-50 s (0 as a float), a diffusivity of 1 m^2/s */
+    static const struct { const char *ds; double v; } past[] = {
+        { "/position/x", 1e300 }, { "/position/y", 20 }, { "/contrast/T1", 1e-50 },
+        { "/contrast/D\xCE\xBB" "1", 1 },
+    };
+    for (size_t t = 0; t < sizeof past / sizeof *past; t++) {
+        double v[3] = { 0, past[t].v, 0 };
+        if (t > 1)
+            v[0] = v[2] = past[t].v;
+        f = h5_create(path, err, sizeof err);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        h5_write_attr_int(f, "/", "Ns", 3, err, sizeof err);
+        h5_write_doubles(f, t == 0 ? "/position/y" : "/position/x", 1, &n, x, err, sizeof err);
+        h5_write_doubles(f, past[t].ds, 1, &n, v, err, sizeof err);
+        h5_close(f, err, sizeof err);
+        struct diag_ctx d;
+        diag_init(&d);
+        CU_ASSERT_PTR_NULL(phantom_load(path, 0, &d));
+        CU_ASSERT_EQUAL(d.nerrors, 1);
+        bool named = false;
+        for (size_t k = 0; k < d.ndiags; k++)
+            named = named || (d.diags[k]->code == 823 && strstr(d.diags[k]->msg, "voxel"));
+        CU_ASSERT_TRUE(named);
+        diag_fini(&d);
+    }
     /* a property with the wrong number of values */
     f = h5_create(path, err, sizeof err);
     h5_write_attr_int(f, "/", "Ns", 3, err, sizeof err);

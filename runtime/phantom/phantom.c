@@ -604,6 +604,78 @@ void phantom_describe(const struct phantom *p, FILE *out)
     free(g);
 }
 
+/* ============================================================ vetting */
+
+/* The first property of voxel i out of its range: its name, value (as the
+   float holds it) and the range in words; NULL when all are in range. */
+static const char *vet_voxel(const struct phantom *p, size_t i, double *val, const char **range)
+{
+    const double pos[3] = { p->x[i], p->y[i], p->z[i] };
+    static const char *const pn[3] = { "x", "y", "z" };
+    for (int a = 0; a < 3; a++)
+        if (!(fabs(pos[a]) <= PHANTOM_MAX_POS_M)) {
+            *val = pos[a];
+            *range = "within 10 m of the isocentre";
+            return pn[a];
+        }
+    const double t[3] = { p->t1[i], p->t2[i], p->t2s[i] };
+    static const char *const tn[3] = { "T1", "T2", "T2*" };
+    for (int k = 0; k < 3; k++)
+        if (!(t[k] >= PHANTOM_MIN_TIME_S)) {
+            *val = t[k];
+            *range = "at least 1 ns, or infinite for no relaxation (s)";
+            return tn[k];
+        }
+    *range = NULL;
+    if (!(p->pd[i] > 0 && p->pd[i] <= PHANTOM_MAX_PD)) {
+        *val = p->pd[i];
+        *range = "positive and at most 1e30";
+        return "PD";
+    }
+    if (!(p->t2s[i] <= p->t2[i])) {
+        *val = p->t2s[i];
+        *range = "at most T2";
+        return "T2*";
+    }
+    if (!(fabs(p->df[i]) <= PHANTOM_MAX_DF_HZ)) {
+        *val = p->df[i];
+        *range = "within 10 MHz (Hz)";
+        return "off-resonance";
+    }
+    if (!(p->dc[i] >= 0 && p->dc[i] <= PHANTOM_MAX_DC)) {
+        *val = p->dc[i];
+        *range = "zero to 1e-7 m^2/s";
+        return "diffusivity";
+    }
+    if (p->cs_ppm && !(fabs(p->cs_ppm[i]) <= PHANTOM_MAX_PPM)) {
+        *val = p->cs_ppm[i];
+        *range = "within 1000 ppm";
+        return "chemical shift";
+    }
+    return NULL;
+}
+
+struct phantom *phantom_vet(struct phantom *p, const char *path, struct diag_ctx *d)
+{
+    if (!p)
+        return NULL;
+    for (size_t i = 0; i < p->n; i++) {
+        double v;
+        const char *range;
+        const char *what = vet_voxel(p, i, &v, &range);
+        if (!what)
+            continue;
+        struct diag *g = diag_error(d, 823, SPAN_NONE, "%s: voxel %zu of %zu (at x %.4g, y %.4g, "
+                                    "z %.4g m) has %s = %g", path, i + 1, p->n, p->x[i], p->y[i],
+                                    p->z[i], what, v);
+        diag_help(g, "%s must be %s; a value past what the simulator's single precision holds "
+                  "shows here as inf or 0", what, range);
+        phantom_free(p);
+        return NULL;
+    }
+    return p;
+}
+
 /* ============================================================ dispatch */
 
 static const char *const builtin_names[] = { "shepp-logan", "shepp-logan-3d" };
@@ -730,5 +802,5 @@ struct phantom *phantom_load(const char *spec, double res_m, struct diag_ctx *d)
         diag_help(g, "check that the file is a phantom");
     }
     h5_close(f, err, sizeof err);
-    return p;
+    return phantom_vet(p, spec, d);
 }

@@ -120,6 +120,22 @@ char *phantom_stem(const char *path);
    for a message). */
 struct phantom *phantom_shepp_logan(int dims, int matrix, double fov_m, double thick_m);
 
+/* The physical ranges every loaded voxel is held to, whatever its format
+   (the YAML reader's own limits are the same or tighter): a value past
+   them is a mistake in the file, and some would not survive the float the
+   simulator keeps (1e300 m becomes -inf, a T1 of 1e-50 s becomes 0). */
+#define PHANTOM_MAX_POS_M 10.0      /* |x|, |y|, |z| (the YAML centre bound) */
+#define PHANTOM_MAX_PD 1e30         /* PD > 0 and at most this */
+#define PHANTOM_MIN_TIME_S 1e-9     /* T1, T2, T2*: at least 1 ns (or infinite) */
+#define PHANTOM_MAX_DF_HZ 1e7       /* |off-resonance| */
+#define PHANTOM_MAX_DC 1e-7         /* m^2/s (free water: 3e-9) */
+#define PHANTOM_MAX_PPM 1e3         /* |chemical shift| */
+
+/* Hold every voxel of p to the ranges above after loading (phantom_load
+   and phantom_load_text call it): p, or NULL with E0823 naming the voxel,
+   its position, the property, its value and the range (p is freed). */
+struct phantom *phantom_vet(struct phantom *p, const char *path, struct diag_ctx *d);
+
 /* Load a phantom file: by extension .yaml/.yml (a description), .h5 (a
    JEMRIS sample), .phantom (KomaMRI); or the names "shepp-logan" /
    "shepp-logan-3d" (the built-in, at the default matrix 128 / 64 and FOV

@@ -1068,5 +1068,5 @@ struct phantom *phantom_load_text(const char *path, const char *text, size_t len
         phantom_free(p);
         return NULL;
     }
-    return p;
+    return phantom_vet(p, path, d);
 }
