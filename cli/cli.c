@@ -68,7 +68,9 @@ int cli_add_options(struct option *dst, int n, int cap, const struct option *src
 int cli_getopt(const char *cmd, int argc, char **argv, const char *shorts,
                const struct option *opts, cli_opt_fn on, void *ctx, int *rc)
 {
-    optind = 1;
+    /* 0, not 1: glibc then forgets where it was inside a cluster of short
+       options from an earlier parse (whose argv may be gone) */
+    optind = 0;
     opterr = 0;
     for (int ch; (ch = getopt_long(argc, argv, shorts, opts, NULL)) != -1;) {
         int r;

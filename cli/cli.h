@@ -77,6 +77,11 @@ struct cli_seq {
     struct cli_mins mins;
 };
 
+/* The larmor command on an argument vector (argv[0] the program): the
+   exit status. main() in cli/larmor.c calls it; it keeps no state between
+   calls except the memory budget that --max-memory sets. */
+int larmor_main(int argc, char **argv);
+
 /* Print "larmor CMD: " fmt (with arg) and the --help hint; EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, const char *arg);
 /* Print the usage and help text of command name to out. */

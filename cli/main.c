@@ -3,6 +3,8 @@
  * command table with its own --help. Exit status: 0 success, 1 errors in
  * the input, 2 usage errors. Owns the table, the dispatch and the help and
  * usage texts; the commands live in cmd_*.c, what they share in cli.c.
+ * The process entry is cli/larmor.c; larmor_main can be called more than
+ * once in a process (the CLI fuzz target, tests/fuzz_cli.c, does).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -318,7 +320,7 @@ static int global_options(int argc, char **argv)
     return i - 1;
 }
 
-int main(int argc, char **argv)
+int larmor_main(int argc, char **argv)
 {
     h5_process_init();
     if (argc < 2) {

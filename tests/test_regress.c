@@ -21,6 +21,7 @@
 #include "tests/fuzz_lbc.c"
 #include "tests/fuzz_phantom.c"
 #include "tests/fuzz_raw.c"
+#include "tests/fuzz_cli.c"
 #include "base/membudget.h"
 
 int register_regress_tests(void);
@@ -140,6 +141,24 @@ static void test_phantom_regress(void)
     rg_seeds_and_findings("phantom", rg_count_phantom);
 }
 
+/* Every CLI seed (one vector per command) must exit 0 in the fuzz
+   target's folder; the findings replay. */
+static int rg_count_cli(const uint8_t *data, size_t size)
+{
+    int rc = fuzz_cli_one(data, size);
+    rg_compiled += rc == 0;
+    return rc;
+}
+
+static void test_cli_regress(void)
+{
+    char fix[1024], lib[1024];
+    snprintf(fix, sizeof fix, "%s/tests/fuzz/cli-fixture", rg_top());
+    snprintf(lib, sizeof lib, "%s/stdlib", rg_top());
+    CU_ASSERT_EQUAL_FATAL(fuzz_cli_setup(fix, lib), 0);
+    rg_seeds_and_findings("cli", rg_count_cli);
+}
+
 /* The example sequences must still compile through the fuzz path (with its
    work cap), so that the cap does not hide the fuzzer from real inputs. */
 static int rg_count_compiled(const uint8_t *data, size_t size)
@@ -178,6 +197,7 @@ int register_regress_tests(void)
         { "sequences compile under the fuzz work cap", test_sequences_compile },
         { "raw seeds reconstruct, raw-regress replays", test_raw_regress },
         { "phantom seeds load, phantom-regress replays", test_phantom_regress },
+        { "every command's CLI seed exits 0, cli-regress replays", test_cli_regress },
     };
     return TEST_ADD_FIXTURE_SUITE("regress", NULL, rg_fini, tests);
 }

@@ -460,6 +460,10 @@ struct phantom *phantom_h5_koma(const char *path, struct h5file *f, double res_m
     size_t n = 0;
     if (koma_count(path, f, &n, d))
         return NULL;
+    /* the 11 properties as doubles while they are read, and the phantom */
+    if (phantom_budget_check(d, SPAN_NONE, path, n, 1, 1,
+                             mem_mul(mem_mul(n, 3 + KV__N), sizeof(double))))
+        return NULL;
     if (res_m > 0)
         diag_warning(d, 828, SPAN_NONE, "%s: --res is ignored: a KomaMRI phantom is a list of "
                      "spins", path);

@@ -13,6 +13,8 @@
 #                 read, checked and reconstructed as larmor recon does
 #   fuzz_phantom  YAML, JEMRIS .h5 and KomaMRI .phantom phantoms (HDF5
 #                 files built from the input)
+#   fuzz_cli      the larmor command on argument vectors (NUL-separated),
+#                 in a scratch folder with a small sequence and phantom
 #   ... and every other tests/fuzz_NAME.c: a new target needs only its file
 #   (with fuzz_NAME_one and an LLVMFuzzerTestOneInput under
 #   #ifndef LARMOR_FUZZ_NO_ENTRY), and an arm in seed_target below.
@@ -71,11 +73,13 @@ cflags="-g -O1 -std=c11 -fno-math-errno $san $cppflags $pkg_cflags"
 
 # Every C source of liblarmor.a, read from liblarmor_a_SOURCES in
 # Makefile.am (its continuation lines; headers and the opcode table left
-# out), so the list cannot fall behind the build; nothing needs cli/main.c.
+# out), so the list cannot fall behind the build; fuzz_cli adds the
+# command's own sources (larmor_SOURCES) but its process entry.
 # The generated parser and lexer come from the build folder. OpenMP is left
 # off (the sources guard it with _OPENMP): one thread per fuzzing job.
-lib=$(awk '
-    /^liblarmor_a_SOURCES[ \t]*=/ { on = 1; sub(/^[^=]*=/, "") }
+sources_of() {   # sources_of VAR: the .c files of VAR_SOURCES in Makefile.am
+    awk -v var="$1" '
+    $0 ~ "^" var "_SOURCES[ \t]*=" { on = 1; sub(/^[^=]*=/, "") }
     on {
         more = sub(/\\[ \t]*$/, "")
         for (i = 1; i <= NF; i++)
@@ -84,7 +88,11 @@ lib=$(awk '
         if (!more)
             exit
     }
-' "$top/Makefile.am")
+' "$top/Makefile.am"
+}
+lib=$(sources_of liblarmor_a)
+# the command's own sources (for fuzz_cli), less its process entry
+cli=$(sources_of larmor | tr ' ' '\n' | grep -v '^cli/larmor\.c$' | tr '\n' ' ')
 if [ -z "$lib" ]; then
     echo "run.sh: no liblarmor_a_SOURCES in $top/Makefile.am" >&2
     exit 1
@@ -102,8 +110,8 @@ up_to_date() {
 
 # The library, compiled once for every target (instrumented for coverage,
 # not linked with libFuzzer's main).
-objs=
-for src in $lib; do
+objs= cliobjs=
+for src in $lib $cli; do
     path=$top/$src
     [ -f "$bld/$src" ] && path=$bld/$src
     if [ ! -f "$path" ]; then
@@ -111,7 +119,10 @@ for src in $lib; do
         exit 1
     fi
     obj=$out/obj/$(echo "$src" | tr / _ | sed 's/\.c$/.o/')
-    objs="$objs $obj"
+    case " $cli " in
+    *" $src "*) cliobjs="$cliobjs $obj" ;;
+    *) objs="$objs $obj" ;;
+    esac
     up_to_date "$obj" "${obj%.o}.d" && continue
     echo "  CC  $src"
     $cc $cflags -fsanitize=fuzzer-no-link -MMD -MF "${obj%.o}.d" -c -o "$obj" "$path"
@@ -122,6 +133,13 @@ ar rcs "$out/liblarmor-fuzz.a" $objs
 target_flags() {   # target_flags NAME: extra compiler flags of one target
     case $1 in
     fuzz_compile) echo "-DLARMOR_FUZZ_STDLIB=\"$top/stdlib\"" ;;
+    fuzz_cli) echo "-DLARMOR_FUZZ_TOP=\"$top\"" ;;
+    esac
+}
+
+target_objs() {   # target_objs NAME: objects a target needs beyond the library
+    case $1 in
+    fuzz_cli) echo "$cliobjs" ;;
     esac
 }
 
@@ -134,7 +152,7 @@ for name in $targets; do
     echo "  LINK $name"
     # shellcheck disable=SC2046
     $cc $cflags -fsanitize=fuzzer $(target_flags "$name") -o "$out/$name" "$src" \
-        "$out/liblarmor-fuzz.a" $libs
+        $(target_objs "$name") "$out/liblarmor-fuzz.a" $libs
 done
 [ "$mode" = build ] && exit 0
 
