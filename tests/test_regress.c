@@ -22,6 +22,7 @@
 #include "tests/fuzz_phantom.c"
 #include "tests/fuzz_raw.c"
 #include "tests/fuzz_cli.c"
+#include "tests/fuzz_rawxml.c"
 #include "base/membudget.h"
 
 int register_regress_tests(void);
@@ -136,6 +137,18 @@ static void test_raw_regress(void)
     rg_seeds_and_findings("raw", rg_count_raw);
 }
 
+static int rg_count_rawxml(const uint8_t *data, size_t size)
+{
+    int got = fuzz_rawxml_one(data, size);
+    rg_compiled += got;
+    return got;
+}
+
+static void test_rawxml_regress(void)
+{
+    rg_seeds_and_findings("rawxml", rg_count_rawxml);
+}
+
 static void test_phantom_regress(void)
 {
     rg_seeds_and_findings("phantom", rg_count_phantom);
@@ -196,6 +209,7 @@ int register_regress_tests(void)
         { "lbc-regress replays", test_lbc_regress },
         { "sequences compile under the fuzz work cap", test_sequences_compile },
         { "raw seeds reconstruct, raw-regress replays", test_raw_regress },
+        { "raw headers round-trip, rawxml-regress replays", test_rawxml_regress },
         { "phantom seeds load, phantom-regress replays", test_phantom_regress },
         { "every command's CLI seed exits 0, cli-regress replays", test_cli_regress },
     };

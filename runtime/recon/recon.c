@@ -248,7 +248,17 @@ static int plan_grid(struct build *b, char *err, size_t errlen)
     g->nrep = maxl[VM_LABEL_REP] + 1;
     g->nset = maxl[VM_LABEL_SET] + 1;
     b->nslices = maxl[VM_LABEL_SLC] + 1;
-    b->nframes = g->neco * g->nphs * g->nrep * g->nset;
+    /* each counter may be 65,536 (widened limits): the product saturates
+       rather than wraps */
+    size_t frames = mem_mul(mem_mul((size_t)g->neco, (size_t)g->nphs),
+                            mem_mul((size_t)g->nrep, (size_t)g->nset));
+    if (frames > (size_t)INT32_MAX) {
+        snprintf(err, errlen, "%d echoes x %d phases x %d repetitions x %d sets are %llu "
+                 "frames, past the 2^31 frames Larmor reconstructs", g->neco, g->nphs, g->nrep,
+                 g->nset, (unsigned long long)frames);
+        return -1;
+    }
+    b->nframes = (int)frames;
     b->vol = (size_t)b->nx * (size_t)g->ny * (size_t)g->nz;
     if (b->vol > (size_t)INT32_MAX) {
         snprintf(err, errlen, "the k-space grid of %d x %d x %d points is past the 2^31 points "

@@ -11,6 +11,7 @@
 #   fuzz_seq      the Pulseq .seq reader, then the VM on what it imports
 #   fuzz_raw      raw ISMRMRD files (written by libismrmrd from the input),
 #                 read, checked and reconstructed as larmor recon does
+#   fuzz_rawxml   the raw files' XML header alone (parse, write, parse)
 #   fuzz_phantom  YAML, JEMRIS .h5 and KomaMRI .phantom phantoms (HDF5
 #                 files built from the input)
 #   fuzz_cli      the larmor command on argument vectors (NUL-separated),
