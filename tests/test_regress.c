@@ -1,6 +1,6 @@
 /*
  * test_regress: replays the fuzzers' findings through the fuzz targets'
- * own code paths (tests/fuzz_compile.c, tests/fuzz_lbc.c, included here
+ * own code paths (tests/fuzz_compile.c, tests/fuzz_lbc.c, ..., included here
  * without their libFuzzer entry points). Every file in
  * tests/fuzz/compile-regress/ is compiled, round-tripped and listed; every
  * file in tests/fuzz/lbc-regress/ is loaded as bytecode. A test passes when
@@ -19,6 +19,7 @@
 #include "tests/testutil.h"
 #include "tests/fuzz_compile.c"
 #include "tests/fuzz_lbc.c"
+#include "tests/fuzz_marcos.c"
 #include "tests/fuzz_phantom.c"
 #include "tests/fuzz_raw.c"
 #include "tests/fuzz_cli.c"
@@ -172,6 +173,32 @@ static void test_cli_regress(void)
     rg_seeds_and_findings("cli", rg_count_cli);
 }
 
+static int rg_count_marcos(const uint8_t *data, size_t size)
+{
+    int got = fuzz_marcos_one(data, size);
+    rg_compiled += got;
+    return got;
+}
+
+/* The MaRCoS seeds are replies of a fake server, some of which the driver
+   must refuse: each NAME.ok must give a complete run, each NAME.fail a
+   refused one (the target checks the driver's status either way: a
+   refusal with its reason, the safe stop); then the findings. */
+static void test_marcos_regress(void)
+{
+    rg_compiled = 0;
+    int ok = rg_replay_dir("tests/fuzz/marcos-seed", ".ok", rg_count_marcos);
+    CU_ASSERT(ok > 0);
+    CU_ASSERT_EQUAL(rg_compiled, ok);
+    rg_compiled = 0;
+    int refused = rg_replay_dir("tests/fuzz/marcos-seed", ".fail", rg_count_marcos);
+    CU_ASSERT(refused > 0);
+    CU_ASSERT_EQUAL(rg_compiled, 0);
+    if (rg_compiled)
+        printf("\n  %d of %d marcos seeds that must fail completed\n", rg_compiled, refused);
+    rg_replay_dir("tests/fuzz/marcos-regress", NULL, rg_count_marcos);
+}
+
 /* The example sequences must still compile through the fuzz path (with its
    work cap), so that the cap does not hide the fuzzer from real inputs. */
 static int rg_count_compiled(const uint8_t *data, size_t size)
@@ -212,6 +239,7 @@ int register_regress_tests(void)
         { "raw headers round-trip, rawxml-regress replays", test_rawxml_regress },
         { "phantom seeds load, phantom-regress replays", test_phantom_regress },
         { "every command's CLI seed exits 0, cli-regress replays", test_cli_regress },
+        { "marcos seeds complete or are refused, marcos-regress replays", test_marcos_regress },
     };
     return TEST_ADD_FIXTURE_SUITE("regress", NULL, rg_fini, tests);
 }

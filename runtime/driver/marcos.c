@@ -125,38 +125,138 @@ static int net_send(int fd, const void *buf, size_t len, double deadline, char *
     return 0;
 }
 
-enum { RX_OK = 0, RX_LOST = -1, RX_TIMEOUT = -2, RX_ABORT = -3, RX_BAD = -4 };
+enum { RX_OK = 0, RX_LOST = -1, RX_TIMEOUT = -2, RX_ABORT = -3, RX_BAD = -4, RX_BIG = -5 };
 
-/* Receive one msgpack object before the deadline, polling the stop flag. */
-static int net_recv_obj(int fd, msgpack_unpacker *u, msgpack_unpacked *obj, double deadline,
-                        volatile sig_atomic_t *stop)
+/* The replies of one connection. msgpack-c allocates a container's
+   elements when it reads the container's header, before they arrive (five
+   bytes claiming 2^32 array elements ask for 96 GiB), so a reply is only
+   handed to its unpacker once all of its bytes are here: a scan of the
+   bytes after the unpacker's read position (u.off; the unpacker keeps
+   those bytes in order when it moves its buffer) counts the objects still
+   owed, without allocating, and refuses a reply that cannot fit in the
+   exchange's limit. Every element then stands on at least one received
+   byte, and what the unpacker allocates is bounded by the reply's size. */
+struct rx_stream {
+    msgpack_unpacker u;
+    size_t scanned;              /* bytes of the next reply scanned, from u.off */
+    uint64_t pending;            /* objects the scan has still to read */
+};
+
+static bool rx_init(struct rx_stream *s)
+{
+    s->scanned = 0;
+    s->pending = 1;
+    return msgpack_unpacker_init(&s->u, 65536);
+}
+
+static void rx_fini(struct rx_stream *s)
+{
+    msgpack_unpacker_destroy(&s->u);
+}
+
+/* Scan on: 1 when the next reply's bytes are all buffered, 0 when more are
+   needed, RX_BAD when they are not msgpack, RX_BIG when the reply cannot
+   fit in max bytes. */
+static int rx_scan(struct rx_stream *s, size_t max)
+{
+    const unsigned char *p = (const unsigned char *)s->u.buffer + s->u.off;
+    size_t n = s->u.used - s->u.off, i = s->scanned;
+    while (s->pending) {
+        /* every object owed needs at least a byte */
+        if (s->pending > max || i > max - s->pending)
+            return RX_BIG;
+        if (i >= n)
+            break;
+        unsigned b = p[i];
+        uint64_t head = 1, body = 0, kids = 0;
+        int lenb = 0;            /* big-endian length or count bytes after the type */
+        if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
+            ;                    /* fixint, nil, false, true */
+        else if (b <= 0x8f)
+            kids = 2 * (uint64_t)(b & 0x0f);                  /* fixmap */
+        else if (b <= 0x9f)
+            kids = b & 0x0f;                                  /* fixarray */
+        else if (b <= 0xbf)
+            body = b & 0x1f;                                  /* fixstr */
+        else if (b == 0xc1)
+            return RX_BAD;                                    /* never used */
+        else if (b <= 0xc6)
+            lenb = 1 << (b - 0xc4);                           /* bin 8/16/32 */
+        else if (b <= 0xc9) {
+            lenb = 1 << (b - 0xc7);                           /* ext 8/16/32 */
+            head = 2;                                         /* and its type byte */
+        } else if (b <= 0xcb)
+            head = b == 0xca ? 5 : 9;                         /* float 32/64 */
+        else if (b <= 0xd3)
+            head = 1 + (1u << ((b - 0xcc) & 3));              /* uint, int 8..64 */
+        else if (b <= 0xd8)
+            head = 2 + (1u << (b - 0xd4));                    /* fixext 1..16 */
+        else if (b <= 0xdb)
+            lenb = 1 << (b - 0xd9);                           /* str 8/16/32 */
+        else
+            lenb = (b & 1) ? 4 : 2;                           /* array, map 16/32 */
+        if (lenb) {
+            if (n - i < 1 + (size_t)lenb)
+                break;
+            uint64_t v = 0;
+            for (int k = 0; k < lenb; k++)
+                v = v << 8 | p[i + 1 + (size_t)k];
+            head += (uint64_t)lenb;
+            if (b >= 0xde)
+                kids = 2 * v;
+            else if (b >= 0xdc)
+                kids = v;
+            else
+                body = v;
+        }
+        if (head + body > max - i)
+            return RX_BIG;
+        if (head + body > n - i)
+            break;
+        i += (size_t)(head + body);
+        s->pending += kids - 1;
+    }
+    s->scanned = i;
+    return s->pending == 0;
+}
+
+/* Receive one reply of at most max bytes before the deadline, polling the
+   stop flag. */
+static int net_recv_obj(int fd, struct rx_stream *s, msgpack_unpacked *obj, size_t max,
+                        double deadline, volatile sig_atomic_t *stop)
 {
     for (;;) {
-        msgpack_unpack_return r = msgpack_unpacker_next(u, obj);
-        if (r == MSGPACK_UNPACK_SUCCESS)
-            return RX_OK;
-        if (r == MSGPACK_UNPACK_PARSE_ERROR || r == MSGPACK_UNPACK_NOMEM_ERROR)
-            return RX_BAD;
+        int k = rx_scan(s, max);
+        if (k < 0)
+            return k;
+        if (k == 1) {
+            msgpack_unpack_return r = msgpack_unpacker_next(&s->u, obj);
+            s->scanned = 0;
+            s->pending = 1;
+            /* the scan found the object whole: anything but success is a
+               reply msgpack-c refuses (nested too deep) */
+            return r == MSGPACK_UNPACK_SUCCESS ? RX_OK : RX_BAD;
+        }
         if (stop && *stop)
             return RX_ABORT;
         double left = deadline - monotonic_s();
         if (left <= 0)
             return RX_TIMEOUT;
         struct pollfd pf = { fd, POLLIN, 0 };
-        int k = poll(&pf, 1, left > 0.1 ? 100 : (int)(left * 1000) + 1);
-        if (k <= 0)
+        int n = poll(&pf, 1, left > 0.1 ? 100 : (int)(left * 1000) + 1);
+        if (n <= 0)
             continue;
-        if (!msgpack_unpacker_reserve_buffer(u, 65536))
+        if (!msgpack_unpacker_reserve_buffer(&s->u, 65536))
             return RX_BAD;
-        ssize_t n = recv(fd, msgpack_unpacker_buffer(u), 65536, 0);
-        if (n == 0)
+        ssize_t got = recv(fd, msgpack_unpacker_buffer(&s->u), 65536, 0);
+        if (got == 0)
             return RX_LOST;
-        if (n < 0) {
+        if (got < 0) {
             if (errno == EAGAIN || errno == EINTR)
                 continue;
             return RX_LOST;
         }
-        msgpack_unpacker_buffer_consumed(u, (size_t)n);
+        msgpack_unpacker_buffer_consumed(&s->u, (size_t)got);
     }
 }
 
@@ -209,9 +309,30 @@ static const msgpack_object *map_get(const msgpack_object *m, const char *key)
     return NULL;
 }
 
+/* A server's text for the terminal and the run's message: at most 400
+   bytes, control characters (a NUL, an escape sequence) as '?'. */
+static void server_text(char *out, size_t cap, const msgpack_object *s)
+{
+    if (s->type != MSGPACK_OBJECT_STR) {
+        snprintf(out, cap, "(a msgpack %s, not a text)",
+                 s->type == MSGPACK_OBJECT_NIL ? "nil" : s->type == MSGPACK_OBJECT_ARRAY ? "array"
+                 : s->type == MSGPACK_OBJECT_MAP ? "map" : "value");
+        return;
+    }
+    size_t n = s->via.str.size < 400 ? s->via.str.size : 400;
+    if (n >= cap)
+        n = cap - 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s->via.str.ptr[i];
+        out[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+    }
+    out[n] = '\0';
+}
+
 /* Show the reply's errors, warnings and infos (the status map holds only
    the non-empty ones); the number of errors, with the first ones' text in
-   msg. */
+   msg. An error that is not a text, or an "errors" that is not a list, is
+   an error still: the server said something went wrong. */
 static int show_messages(const msgpack_object *st, char *msg, size_t msglen)
 {
     static const char *const kinds[] = { "errors", "warnings", "infos" };
@@ -220,19 +341,19 @@ static int show_messages(const msgpack_object *st, char *msg, size_t msglen)
     size_t used = strlen(msg);
     for (int k = 0; k < 3; k++) {
         const msgpack_object *a = map_get(st, kinds[k]);
-        if (!a || a->type != MSGPACK_OBJECT_ARRAY)
+        if (!a)
             continue;
-        for (uint32_t i = 0; i < a->via.array.size; i++) {
-            const msgpack_object *s = &a->via.array.ptr[i];
-            if (s->type != MSGPACK_OBJECT_STR)
-                continue;
-            int len = s->via.str.size > 400 ? 400 : (int)s->via.str.size;
-            fprintf(stderr, "marcos: server %s: %.*s\n", label[k], len, s->via.str.ptr);
+        bool list = a->type == MSGPACK_OBJECT_ARRAY;
+        uint32_t n = list ? a->via.array.size : 1;
+        for (uint32_t i = 0; i < n; i++) {
+            char text[401];
+            server_text(text, sizeof text, list ? &a->via.array.ptr[i] : a);
+            fprintf(stderr, "marcos: server %s: %s\n", label[k], text);
             if (k == 0) {
                 nerr++;
                 if (used + 8 < msglen) {
-                    int w = snprintf(msg + used, msglen - used, "%sserver error: %.*s",
-                                     used ? "; " : "", len, s->via.str.ptr);
+                    int w = snprintf(msg + used, msglen - used, "%sserver error: %s",
+                                     used ? "; " : "", text);
                     used += w > 0 ? (size_t)w : 0;
                     if (used >= msglen)
                         used = msglen - 1;
@@ -243,11 +364,15 @@ static int show_messages(const msgpack_object *st, char *msg, size_t msglen)
     return nerr;
 }
 
-/* One request/reply exchange on fd; the reply's result map and status map
-   are copied into *out (owned by the caller's msgpack_unpacked). */
-static int exchange(struct mc *m, int fd, msgpack_unpacker *u, msgpack_unpacked *res, int type,
-                    const char *cmd, uint64_t arg, const uint32_t *w, size_t nw, double wait_s,
-                    bool abortable, char *err, size_t errlen)
+/* The longest reply taken to a request other than run_seq: a status map
+   of messages, a result of a few numbers. */
+#define MC_REPLY_MAX ((size_t)1 << 20)
+
+/* One request/reply exchange on fd; the reply (at most max bytes) into
+   *res, owned by the caller. */
+static int exchange(struct mc *m, int fd, struct rx_stream *rs, msgpack_unpacked *res, int type,
+                    const char *cmd, uint64_t arg, const uint32_t *w, size_t nw, size_t max,
+                    double wait_s, bool abortable, char *err, size_t errlen)
 {
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
@@ -259,12 +384,15 @@ static int exchange(struct mc *m, int fd, msgpack_unpacker *u, msgpack_unpacked 
     msgpack_sbuffer_destroy(&sb);
     if (rc)
         return RX_LOST;
-    rc = net_recv_obj(fd, u, res, monotonic_s() + wait_s, abortable ? &m->stop : NULL);
+    rc = net_recv_obj(fd, rs, res, max, monotonic_s() + wait_s, abortable ? &m->stop : NULL);
     if (rc == RX_OK) {
         const msgpack_object *o = &res->data;
+        /* [code, index, 0, version, {command: result}, {status}] */
         if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < 6 ||
             o->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-            (o->via.array.ptr[0].via.u64 != 128 && o->via.array.ptr[0].via.u64 != 129)) {
+            (o->via.array.ptr[0].via.u64 != 128 && o->via.array.ptr[0].via.u64 != 129) ||
+            o->via.array.ptr[4].type != MSGPACK_OBJECT_MAP ||
+            o->via.array.ptr[5].type != MSGPACK_OBJECT_MAP) {
             errf(err, errlen, "the console's reply is not a MaRCoS reply");
             return RX_BAD;
         }
@@ -281,6 +409,10 @@ static int exchange(struct mc *m, int fd, msgpack_unpacker *u, msgpack_unpacked 
              cmd ? cmd : "the stop");
     } else if (rc == RX_ABORT) {
         errf(err, errlen, "interrupted");
+    } else if (rc == RX_BIG) {
+        errf(err, errlen, "the console's reply to %s is over %zu bytes, more than it can "
+             "hold", cmd ? cmd : "the stop", max);
+        rc = RX_BAD;
     } else {
         errf(err, errlen, "the console's reply could not be decoded");
     }
@@ -294,8 +426,12 @@ static int safe_stop(struct mc *m, char *err, size_t errlen)
     int fd = net_connect(m->cfg.host, m->cfg.port, m->cfg.timeout_s, err, errlen);
     if (fd < 0)
         return -1;
-    msgpack_unpacker u;
-    msgpack_unpacker_init(&u, 65536);
+    struct rx_stream rs;
+    if (!rx_init(&rs)) {
+        errf(err, errlen, "out of memory");
+        close(fd);
+        return -1;
+    }
     msgpack_unpacked res;
     msgpack_unpacked_init(&res);
     uint32_t direct[16];
@@ -313,20 +449,21 @@ static int safe_stop(struct mc *m, char *err, size_t errlen)
     direct[nd++] = MB_TX0_Q << 24;
     direct[nd++] = MB_GATES << 24;
     char ignored[256] = "";
-    int rc = exchange(m, fd, &u, &res, 0, "halt_and_reset", 0, NULL, 0, m->cfg.timeout_s, false,
-                      err, errlen);
+    int rc = exchange(m, fd, &rs, &res, 0, "halt_and_reset", 0, NULL, 0, MC_REPLY_MAX,
+                      m->cfg.timeout_s, false, err, errlen);
     if (rc == RX_OK)
         show_messages(&res.data.via.array.ptr[5], ignored, sizeof ignored);
     for (int i = 0; i < nd && rc == RX_OK; i++)
-        rc = exchange(m, fd, &u, &res, 0, "direct", direct[i], NULL, 0, m->cfg.timeout_s, false,
-                      err, errlen);
+        rc = exchange(m, fd, &rs, &res, 0, "direct", direct[i], NULL, 0, MC_REPLY_MAX,
+                      m->cfg.timeout_s, false, err, errlen);
     if (rc == RX_OK)
-        rc = exchange(m, fd, &u, &res, 1, NULL, 0, NULL, 0, m->cfg.timeout_s, false, err, errlen);
+        rc = exchange(m, fd, &rs, &res, 1, NULL, 0, NULL, 0, MC_REPLY_MAX, m->cfg.timeout_s,
+                      false, err, errlen);
     /* what the server says of its emergency stop is for the operator */
     if (rc == RX_OK)
         show_messages(&res.data.via.array.ptr[5], ignored, sizeof ignored);
     msgpack_unpacked_destroy(&res);
-    msgpack_unpacker_destroy(&u);
+    rx_fini(&rs);
     close(fd);
     return rc == RX_OK ? 0 : -1;
 }
@@ -368,25 +505,42 @@ static int mc_prepare(void *h, const struct lbc_program *p, const struct drv_tic
     return 0;
 }
 
-/* One RX sample: the server sends the 32-bit two's complement words as
-   unsigned integers (marcos_server's read_rx; marcos_client reads them
-   back as int32), so a value past 2^31 is negative. */
-static double rx_value(const msgpack_object *o)
+/* One RX sample into *v: the server sends the 32-bit two's complement
+   words as unsigned integers (marcos_server's read_rx; marcos_client reads
+   them back as int32), so a value past 2^31 is negative. A signed integer
+   or a float (an emulator's) is taken when a 32-bit word could hold it.
+   Anything else - another type, a value past 32 bits, NaN or an infinity -
+   is no sample of the console's, and 0 would hide it: -1. */
+static int rx_value(const msgpack_object *o, double *v)
 {
-    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-        return o->via.u64 <= 0xffffffffu ? (double)(int32_t)(uint32_t)o->via.u64
-                                         : (double)o->via.u64;
-    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-        return (double)o->via.i64;
-    if (o->type == MSGPACK_OBJECT_FLOAT64 || o->type == MSGPACK_OBJECT_FLOAT32)
-        return o->via.f64;
-    return 0;
+    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER && o->via.u64 <= 0xffffffffu) {
+        *v = (double)(int32_t)(uint32_t)o->via.u64;
+        return 0;
+    }
+    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER && o->via.i64 >= INT32_MIN) {
+        *v = (double)o->via.i64;
+        return 0;
+    }
+    if ((o->type == MSGPACK_OBJECT_FLOAT64 || o->type == MSGPACK_OBJECT_FLOAT32) &&
+        fabs(o->via.f64) <= 2147483648.0) {        /* false for NaN */
+        *v = o->via.f64;
+        return 0;
+    }
+    return -1;
 }
+
+/* How delivering a run's samples ended, when not with every window. */
+struct rx_end {
+    bool short_data;             /* fewer samples than the windows hold */
+    bool stopped;                /* the callback refused a window */
+    bool bad;                    /* a value that is no sample; msg says which */
+    char msg[128];
+};
 
 /* Deliver the received samples window by window; the number of whole
    windows. */
 static size_t deliver(struct mc *m, const msgpack_object *rx, drv_sample_fn cb, void *ctx,
-                      bool *short_data, bool *stopped)
+                      struct rx_end *end)
 {
     const msgpack_object *ri = rx ? map_get(rx, "rx0_i") : NULL;
     const msgpack_object *rq = rx ? map_get(rx, "rx0_q") : NULL;
@@ -394,35 +548,56 @@ static size_t deliver(struct mc *m, const msgpack_object *rx, drv_sample_fn cb, 
     if (ri && rq && ri->type == MSGPACK_OBJECT_ARRAY && rq->type == MSGPACK_OBJECT_ARRAY)
         have = ri->via.array.size < rq->via.array.size ? ri->via.array.size : rq->via.array.size;
     size_t off = 0, done = 0;
-    *short_data = *stopped = false;
+    memset(end, 0, sizeof *end);
     float *buf = NULL;
     size_t cap = 0;
     for (size_t a = 0; a < m->ev.nadc; a++) {
         const struct ev_adc *w = &m->ev.adc[a];
         if (off + w->samples > have) {
-            *short_data = true;
+            end->short_data = true;
             break;
         }
         vec_reserve((void **)&buf, &cap, 2 * (size_t)w->samples, sizeof *buf);
         double c = cos(-w->phase) / m->cfg.rx_fs, s = sin(-w->phase) / m->cfg.rx_fs;
         for (uint32_t j = 0; j < w->samples; j++) {
-            double re = rx_value(&ri->via.array.ptr[off + j]);
-            double im = rx_value(&rq->via.array.ptr[off + j]);
+            double re, im;
+            const msgpack_object *oi = &ri->via.array.ptr[off + j];
+            const msgpack_object *oq = &rq->via.array.ptr[off + j];
+            if (rx_value(oi, &re) || rx_value(oq, &im)) {
+                snprintf(end->msg, sizeof end->msg, "the console's rx0_%c[%zu] (ADC %zu) is "
+                         "not a 32-bit sample", rx_value(oi, &re) ? 'i' : 'q', off + j, a);
+                end->bad = true;
+                break;
+            }
             buf[2 * j] = (float)(re * c - im * s);
             buf[2 * j + 1] = (float)(re * s + im * c);
         }
+        if (end->bad)
+            break;
         off += w->samples;
         if (cb && cb(ctx, a, w->samples, buf) != 0) {
-            *stopped = true;
+            end->stopped = true;
             break;
         }
         done++;
     }
     free(buf);
-    if (!*short_data && !*stopped && done == m->ev.nadc && have > off)
+    if (done == m->ev.nadc && have > off)
         fprintf(stderr, "marcos: warning: the console returned %zu samples more than the "
                 "program's ADC windows hold (%zu); they were dropped\n", have - off, off);
     return done;
+}
+
+/* The longest reply taken to run_seq: the status map's room and, for
+   every sample of the program, rx0 and rx1 I and Q as float64 (9 bytes,
+   the widest number), twice over (extra samples are dropped, not
+   refused). */
+static size_t run_reply_max(const struct mc *m)
+{
+    size_t n = 0;
+    for (size_t a = 0; a < m->ev.nadc; a++)
+        n += m->ev.adc[a].samples;
+    return MC_REPLY_MAX + (n < SIZE_MAX / 128 ? n : SIZE_MAX / 128) * 2 * 4 * 9;
 }
 
 static int mc_run(void *h, drv_sample_fn cb, void *ctx, struct drv_status *st)
@@ -439,14 +614,18 @@ static int mc_run(void *h, drv_sample_fn cb, void *ctx, struct drv_status *st)
         snprintf(st->msg, sizeof st->msg, "%s; nothing was sent", err);
         return 1;
     }
-    msgpack_unpacker u;
-    msgpack_unpacker_init(&u, 65536);
+    struct rx_stream rs;
+    if (!rx_init(&rs)) {
+        snprintf(st->msg, sizeof st->msg, "out of memory; nothing was sent");
+        close(fd);
+        return 1;
+    }
     msgpack_unpacked res;
     msgpack_unpacked_init(&res);
     /* who is there: the server's version first (nothing is sent to a
        server of another major version) */
-    int rc = exchange(m, fd, &u, &res, 0, "are_you_real", 0, NULL, 0, m->cfg.timeout_s, true,
-                      err, sizeof err);
+    int rc = exchange(m, fd, &rs, &res, 0, "are_you_real", 0, NULL, 0, MC_REPLY_MAX,
+                      m->cfg.timeout_s, true, err, sizeof err);
     uint64_t sv = 0;
     if (rc == RX_OK && res.data.via.array.ptr[3].type == MSGPACK_OBJECT_POSITIVE_INTEGER)
         sv = res.data.via.array.ptr[3].via.u64;
@@ -461,7 +640,7 @@ static int mc_run(void *h, drv_sample_fn cb, void *ctx, struct drv_status *st)
         snprintf(st->msg, sizeof st->msg, "%s; nothing was sent", err);
         st->interrupted = rc == RX_ABORT;
         msgpack_unpacked_destroy(&res);
-        msgpack_unpacker_destroy(&u);
+        rx_fini(&rs);
         close(fd);
         return 1;
     }
@@ -473,28 +652,32 @@ static int mc_run(void *h, drv_sample_fn cb, void *ctx, struct drv_status *st)
     double run_s = (double)m->prog.cycles / MARCOS_CLOCK_HZ;
     fprintf(stderr, "marcos: running %zu words (%.2f MB) on %s:%d for %.3g s\n", m->prog.n,
             (double)m->prog.n * 4e-6, m->cfg.host, m->cfg.port, run_s);
-    rc = exchange(m, fd, &u, &res, 0, "run_seq", 0, m->prog.w, m->prog.n,
-                      run_s + m->cfg.timeout_s, true, err, sizeof err);
+    rc = exchange(m, fd, &rs, &res, 0, "run_seq", 0, m->prog.w, m->prog.n, run_reply_max(m),
+                  run_s + m->cfg.timeout_s, true, err, sizeof err);
     bool fault = rc != RX_OK;
     if (rc == RX_OK) {
         const msgpack_object *o = &res.data;
         int nerr = show_messages(&o->via.array.ptr[5], st->msg, sizeof st->msg);
         const msgpack_object *rx = map_get(&o->via.array.ptr[4], "run_seq");
-        bool short_data = false, stopped = false;
+        struct rx_end end;
         st->adcs_received = deliver(m, rx && rx->type == MSGPACK_OBJECT_MAP ? rx : NULL, cb,
-                                    ctx, &short_data, &stopped);
+                                    ctx, &end);
         if (nerr) {
             fault = true;
-        } else if (stopped) {
+        } else if (end.bad) {
+            fault = true;
+            snprintf(st->msg, sizeof st->msg, "%s; %zu of %zu ADC windows delivered", end.msg,
+                     st->adcs_received, m->ev.nadc);
+        } else if (end.stopped) {
             /* the run is over and the console idle: the receiving end
                failed (the caller says why); no stop is needed */
             snprintf(st->msg, sizeof st->msg, "the samples could not be stored after ADC %zu",
                      st->adcs_received);
             msgpack_unpacked_destroy(&res);
-            msgpack_unpacker_destroy(&u);
+            rx_fini(&rs);
             close(fd);
             return 1;
-        } else if (short_data || st->adcs_received < m->ev.nadc) {
+        } else if (end.short_data || st->adcs_received < m->ev.nadc) {
             fault = true;
             snprintf(st->msg, sizeof st->msg, "the console returned %zu of %zu ADC windows",
                      st->adcs_received, m->ev.nadc);
@@ -504,7 +687,7 @@ static int mc_run(void *h, drv_sample_fn cb, void *ctx, struct drv_status *st)
         st->interrupted = rc == RX_ABORT;
     }
     msgpack_unpacked_destroy(&res);
-    msgpack_unpacker_destroy(&u);
+    rx_fini(&rs);
     close(fd);
     if (!fault) {
         st->complete = true;

@@ -16,6 +16,8 @@
 #                 files built from the input)
 #   fuzz_cli      the larmor command on argument vectors (NUL-separated),
 #                 in a scratch folder with a small sequence and phantom
+#   fuzz_marcos   the MaRCoS driver's client: the replies of a fake server
+#                 (a thread on 127.0.0.1) to a run and its safe stop
 #   ... and every other tests/fuzz_NAME.c: a new target needs only its file
 #   (with fuzz_NAME_one and an LLVMFuzzerTestOneInput under
 #   #ifndef LARMOR_FUZZ_NO_ENTRY), and an arm in seed_target below.
@@ -133,7 +135,7 @@ ar rcs "$out/liblarmor-fuzz.a" $objs
 
 target_flags() {   # target_flags NAME: extra compiler flags of one target
     case $1 in
-    fuzz_compile) echo "-DLARMOR_FUZZ_STDLIB=\"$top/stdlib\"" ;;
+    fuzz_compile | fuzz_marcos) echo "-DLARMOR_FUZZ_STDLIB=\"$top/stdlib\"" ;;
     fuzz_cli) echo "-DLARMOR_FUZZ_TOP=\"$top\"" ;;
     esac
 }
