@@ -129,6 +129,22 @@ expect "recon into a file as folder" 1 "is a file, not a folder" \
 expect "recon into a file" 1 "exists and is not a folder" \
     "$LARMOR" recon "$tmp/raw.h5" -o "$tmp/se.lbc"
 same "recon into a file" "$tmp/se.lbc" "$tmp/se.lbc.orig"
+# standard output that cannot be written: a listing to a full device
+expect_stdout_full() {
+    name=$1
+    shift
+    "$@" >/dev/full 2>"$tmp/err"
+    got=$?
+    if [ "$got" != 1 ]; then
+        bad "$name: exit $got, expected 1"; cat "$tmp/err"
+    elif ! grep -qF "standard output: cannot write" "$tmp/err"; then
+        bad "$name: stderr lacks 'standard output: cannot write'"; cat "$tmp/err"
+    else
+        ok
+    fi
+}
+expect_stdout_full "disasm to a full stdout" "$LARMOR" disasm "$SEQ"
+expect_stdout_full "trace to a full stdout" "$LARMOR" trace "$SEQ"
 # a successful rewrite replaces the file and keeps its mode
 chmod 0640 "$tmp/se.lbc"
 "$LARMOR" compile "$SEQ" -D matrix=64 -o "$tmp/se.lbc" || bad "compile over a file failed"

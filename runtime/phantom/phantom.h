@@ -55,7 +55,8 @@
  *   E0820  an HDF5 file that cannot be opened
  *   E0821  a dataset or attribute missing from an HDF5 phantom
  *   E0822  a dataset of the wrong shape or type
- *   E0823  values that make no sense (NaN, a negative T1)
+ *   E0823  values that make no sense (NaN, a negative T1), or a voxel past
+ *          the physical ranges of PHANTOM_MAX_POS_M and the rest (phantom_vet)
  *   E0824  content Larmor does not read (a JEMRIS spin list or multi-pool
  *          sample, a KomaMRI property that changes with time)
  *   W0825  KomaMRI motion ignored
