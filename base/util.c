@@ -98,6 +98,7 @@ struct arena_chunk {
 void arena_init(struct arena *a)
 {
     a->head = NULL;
+    a->bytes = 0;
 }
 
 void arena_fini(struct arena *a)
@@ -109,6 +110,7 @@ void arena_fini(struct arena *a)
         c = n;
     }
     a->head = NULL;
+    a->bytes = 0;
 }
 
 void *arena_alloc(struct arena *a, size_t n)
@@ -122,6 +124,7 @@ void *arena_alloc(struct arena *a, size_t n)
         c->size = sz;
         c->next = a->head;
         a->head = c;
+        a->bytes += sizeof(*c) + sz;
     }
     void *p = (char *)c->data + c->used;
     c->used += n;

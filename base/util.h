@@ -48,6 +48,7 @@ void vec_reserve(void **arr, size_t *cap, size_t need, size_t esz);
 struct arena_chunk;
 struct arena {
     struct arena_chunk *head;
+    size_t bytes;            /* held in all, chunk headers included */
 };
 void arena_init(struct arena *a);
 void arena_fini(struct arena *a);

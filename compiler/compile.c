@@ -7,6 +7,7 @@
  * of the parameter that would satisfy them.
  */
 #include "compiler/internal.h"
+#include "base/membudget.h"
 #include "base/paths.h"
 #include "runtime/check/check.h"
 #include "vm/vm.h"
@@ -678,6 +679,7 @@ static struct lbc_program *compile_attempt(struct session *s, struct override *e
     c.prog = lbc_new();
     c.quiet = quiet;
     c.work = s->work;          /* the min-search's attempts share one budget */
+    c.mem_cap = mem_budget(NULL, 0);
     int novr = s->novr + (extra ? 1 : 0);
     c.ovr = arena_alloc(&arena, (size_t)(novr ? novr : 1) * sizeof *c.ovr);
     for (int i = 0; i < s->novr; i++)
@@ -802,6 +804,10 @@ static struct lbc_program *compile_attempt(struct session *s, struct override *e
     s->work = c.work;
     free(c.cons);
     arena_fini(&arena);
+    if (c.sink) {
+        diag_fini(c.sink);
+        free(c.sink);
+    }
     /* `larmor check` gets a program whose only errors are safety violations */
     bool keep = safety_failed && other_errors == 0 && s->opts->check_out && !quiet;
     if (failed && !keep) {

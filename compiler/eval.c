@@ -7,6 +7,7 @@
  * the nearest nanosecond.
  */
 #include "compiler/internal.h"
+#include "base/membudget.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -15,24 +16,48 @@
 
 bool cg_work(struct cg *c, uint64_t n, struct span sp)
 {
+    if (c->over_work)
+        return false;
+    if (c->mem_cap && c->arena->bytes > c->mem_cap) {
+        c->over_work = true;
+        char cap[32], why[128];
+        mem_fmt(c->mem_cap, cap, sizeof cap);
+        mem_budget(why, sizeof why);
+        struct diag *g = diag_error(c->diag, 315, sp, "evaluating this sequence (its values, "
+                                    "calls and arrays) has taken more than the memory budget "
+                                    "of %s (%s)", cap, why);
+        diag_help(g, "if the sequence is right and the machine has the memory, raise the "
+                  "budget: " MEM_BUDGET_RAISE);
+        diag_note(g, SPAN_NONE, "an evaluation keeps its values until the compilation "
+                  "ends: look for a very large array, or a function that calls itself "
+                  "more than once per step (f(n) calling f(n - 1) twice is 2^n calls)");
+        return false;
+    }
     uint64_t max = c->opts ? c->opts->max_work : 0;
     if (!max)
         return true;
-    if (!c->over_work) {
-        c->work += n;
-        if (c->work <= max)
-            return true;
-        c->over_work = true;
-        DIAG(c, 315, sp, "this compilation needs more than %llu steps of work, its limit",
-             (unsigned long long)max);
-    }
+    c->work += n;
+    if (c->work <= max)
+        return true;
+    DIAG(c, 315, sp, "this compilation needs more than %llu steps of work, its limit",
+         (unsigned long long)max);
+    c->over_work = true;
     return false;
 }
 
 struct diag_ctx *cg_diag(struct cg *c)
 {
     c->work += CG_DIAG_WORK;   /* the next cg_work() sees it */
-    return c->diag;
+    if (!c->over_work)
+        return c->diag;
+    /* past the work or memory limit every evaluation unwinds with no
+       value; what it would report then (an rf with no shape, ...) only
+       follows from the E0315 and is not shown */
+    if (!c->sink) {
+        c->sink = xmalloc(sizeof *c->sink);
+        diag_init(c->sink);
+    }
+    return c->sink;
 }
 
 int32_t cg_newreg(struct cg *c)

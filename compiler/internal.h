@@ -146,6 +146,12 @@ struct cg {
     /* evaluation work done so far (opts->max_work); sticky once over */
     uint64_t work;
     bool over_work;
+    /* the memory budget (base/membudget.h) when the compilation began:
+       the values, environments and arrays of an evaluation live in the
+       arena until it ends, so a runaway recursion is stopped by it */
+    size_t mem_cap;
+    /* where diagnostics go once over_work is set (discarded; cg_diag) */
+    struct diag_ctx *sink;
     /* eval/exec recursion depth (CG_MAX_NEST), so that deep input cannot
        overflow the C stack */
     int nest;
@@ -181,8 +187,9 @@ bool v_is_const_num(const struct value *v);
 double v_si(const struct value *v);   /* constant NUM/TIME/BOOL as SI double */
 
 /* eval.c */
-/* Count n units of evaluation work against opts->max_work; false (with
-   one E0315 for the whole compilation) once the limit is passed. */
+/* Count n units of evaluation work against opts->max_work, and the
+   arena against the memory budget; false (with one E0315 for the whole
+   compilation) once either is passed. */
 bool cg_work(struct cg *c, uint64_t n, struct span sp);
 /* Enter one level of eval/exec recursion; false (one E0222 per
    compilation) past CG_MAX_NEST. The caller decrements c->nest after. */
