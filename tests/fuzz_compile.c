@@ -32,7 +32,7 @@
 /* The work cap of one fuzz input (evaluation steps; dry-run instructions):
    above the largest sequence in sequences/ (gre3d, 64 x 64 encodes: about
    250k instructions), which must still compile under it. */
-#define FUZZ_MAX_WORK 1000000
+#define FUZZ_MAX_WORK 500000
 
 int fuzz_compile_one(const uint8_t *data, size_t size);
 
