@@ -804,10 +804,7 @@ static struct lbc_program *compile_attempt(struct session *s, struct override *e
     s->work = c.work;
     free(c.cons);
     arena_fini(&arena);
-    if (c.sink) {
-        diag_fini(c.sink);
-        free(c.sink);
-    }
+    cg_release(&c);
     /* `larmor check` gets a program whose only errors are safety violations */
     bool keep = safety_failed && other_errors == 0 && s->opts->check_out && !quiet;
     if (failed && !keep) {

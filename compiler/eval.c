@@ -45,6 +45,15 @@ bool cg_work(struct cg *c, uint64_t n, struct span sp)
     return false;
 }
 
+void cg_release(struct cg *c)
+{
+    if (c->sink) {
+        diag_fini(c->sink);
+        free(c->sink);
+        c->sink = NULL;
+    }
+}
+
 struct diag_ctx *cg_diag(struct cg *c)
 {
     c->work += CG_DIAG_WORK;   /* the next cg_work() sees it */

@@ -191,6 +191,8 @@ double v_si(const struct value *v);   /* constant NUM/TIME/BOOL as SI double */
    arena against the memory budget; false (with one E0315 for the whole
    compilation) once either is passed. */
 bool cg_work(struct cg *c, uint64_t n, struct span sp);
+/* Free what c holds outside its arena (the diagnostics sink). */
+void cg_release(struct cg *c);
 /* Enter one level of eval/exec recursion; false (one E0222 per
    compilation) past CG_MAX_NEST. The caller decrements c->nest after. */
 bool cg_enter(struct cg *c, struct span sp);
