@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "base/membudget.h"
+#include "base/util.h"
 #include "cli/cli.h"
 #include "tests/fuzzutil.h"
 
@@ -68,28 +69,6 @@ static struct fc_file fc_files[] = {
 
 static char fc_cwd[512];
 static int fc_ready;
-
-static char *fc_slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 4096;
-            buf = realloc(buf, cap);
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (!got)
-            break;
-    }
-    fclose(f);
-    *len = n;
-    return buf;
-}
 
 static int fc_spit(const char *name, const char *data, size_t len)
 {
@@ -185,7 +164,7 @@ int fuzz_cli_setup(const char *fixtures, const char *stdlib)
     for (size_t i = 0; i < 2; i++) {
         char path[1024];
         snprintf(path, sizeof path, "%s/%s", fixtures, fc_files[i].name);
-        fc_files[i].data = fc_slurp(path, &fc_files[i].len);
+        fc_files[i].data = read_file(path, &fc_files[i].len);
         if (!fc_files[i].data) {
             fprintf(stderr, "fuzz_cli: cannot read %s\n", path);
             return -1;
@@ -225,7 +204,7 @@ int fuzz_cli_setup(const char *fixtures, const char *stdlib)
             fprintf(stderr, "fuzz_cli: `larmor %s` of the fixture failed\n", argv[1]);
             return -1;
         }
-        fc_files[2 + k].data = fc_slurp(fc_files[2 + k].name, &fc_files[2 + k].len);
+        fc_files[2 + k].data = read_file(fc_files[2 + k].name, &fc_files[2 + k].len);
         if (!fc_files[2 + k].data)
             return -1;
     }

@@ -28,6 +28,7 @@
 #include "base/diag.h"
 #include "base/util.h"
 #include "vm/program.h"
+#include "tests/fuzzutil.h"
 
 /* The work cap of one fuzz input (evaluation steps; dry-run instructions):
    above the largest sequence in sequences/ (gre3d, 64 x 64 encodes: about
@@ -38,18 +39,6 @@ int fuzz_compile_one(const uint8_t *data, size_t size);
 
 static FILE *fc_devnull;
 
-static const char *fc_stdlib(void)
-{
-    const char *env = getenv("LARMOR_STDLIB");
-    if (env && *env)
-        return env;
-#ifdef LARMOR_FUZZ_STDLIB
-    return LARMOR_FUZZ_STDLIB;
-#else
-    return paths_stdlib();
-#endif
-}
-
 /* Compile one input and round-trip the program; returns 1 if a program
    came back, 0 if the compiler refused the input. Aborts on a broken
    round trip. */
@@ -59,7 +48,7 @@ int fuzz_compile_one(const uint8_t *data, size_t size)
         fc_devnull = fopen("/dev/null", "w");
     struct compile_opts o = { 0 };
     o.path = "fuzz.psq";
-    o.stdlib_dir = fc_stdlib();
+    o.stdlib_dir = fz_stdlib();
     o.max_work = FUZZ_MAX_WORK;
     struct diag_ctx d;
     diag_init(&d);

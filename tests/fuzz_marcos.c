@@ -66,6 +66,7 @@
 #include "runtime/driver/driver.h"
 #include "runtime/system/system.h"
 #include "vm/program.h"
+#include "tests/fuzzutil.h"
 
 /* 1 when the run completed, else 0 (libFuzzer's entry returns 0 either
    way). Aborts on a broken invariant. */
@@ -426,23 +427,9 @@ static char fm_uri[128];
 static FILE *fm_null;           /* the driver's stderr during a run */
 static FILE *fm_stderr;         /* the target's own */
 
-/* The stdlib folder, as tests/fuzz_compile.c finds it: $LARMOR_STDLIB,
-   else -DLARMOR_FUZZ_STDLIB="dir" (tests/fuzz/run.sh), else the default. */
-static const char *fm_stdlib(void)
-{
-    const char *env = getenv("LARMOR_STDLIB");
-    if (env && *env)
-        return env;
-#ifdef LARMOR_FUZZ_STDLIB
-    return LARMOR_FUZZ_STDLIB;
-#else
-    return paths_stdlib();
-#endif
-}
-
 static void fm_setup(void)
 {
-    const char *stdlib = fm_stdlib();
+    const char *stdlib = fz_stdlib();
     struct diag_ctx d;
     diag_init(&d);
     if (system_resolve("marcos_lowfield", stdlib, &fm_sys, &d) != 0) {

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/paths.h"
+
 struct fz_cur {
     const uint8_t *p;
     size_t n, at;
@@ -88,6 +90,20 @@ static inline const char *fz_dir(void)
     }
     fz_dir_path[0] = '\0';
     return NULL;
+}
+
+/* The stdlib folder of the targets that compile: $LARMOR_STDLIB, else
+   -DLARMOR_FUZZ_STDLIB="dir" (tests/fuzz/run.sh), else the default. */
+static inline const char *fz_stdlib(void)
+{
+    const char *env = getenv("LARMOR_STDLIB");
+    if (env && *env)
+        return env;
+#ifdef LARMOR_FUZZ_STDLIB
+    return LARMOR_FUZZ_STDLIB;
+#else
+    return paths_stdlib();
+#endif
 }
 
 #endif
