@@ -74,6 +74,7 @@ struct binding {
     struct span decl;
     struct node *node;       /* N_LET / N_PARAM / N_FN defining it, if any */
     bool is_param;
+    uint32_t hash;           /* the name's hash (name_hash in value.c) */
     struct binding *next;    /* hash chain */
 };
 

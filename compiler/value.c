@@ -29,7 +29,7 @@ static void env_grow(struct cg *c, struct env *e)
         struct binding *b = e->tab[i];
         while (b) {
             struct binding *nx = b->next;
-            uint32_t h = name_hash(b->name) & (nb - 1);
+            uint32_t h = b->hash & (nb - 1);
             b->next = tab[h];
             tab[h] = b;
             b = nx;
@@ -39,19 +39,27 @@ static void env_grow(struct cg *c, struct env *e)
     e->nb = nb;
 }
 
-struct binding *env_lookup_local(struct env *e, const char *name)
+/* The binding of name (hash h) in e itself: a chain entry is compared by
+   its stored hash before its text, so a lookup hashes the name once and
+   calls strcmp only on a likely match. */
+static struct binding *env_find(const struct env *e, const char *name, uint32_t h)
 {
-    uint32_t h = name_hash(name) & (e->nb - 1);
-    for (struct binding *b = e->tab[h]; b; b = b->next)
-        if (strcmp(b->name, name) == 0)
+    for (struct binding *b = e->tab[h & (e->nb - 1)]; b; b = b->next)
+        if (b->hash == h && (b->name == name || strcmp(b->name, name) == 0))
             return b;
     return NULL;
 }
 
+struct binding *env_lookup_local(struct env *e, const char *name)
+{
+    return env_find(e, name, name_hash(name));
+}
+
 struct binding *env_lookup(struct env *e, const char *name)
 {
+    uint32_t h = name_hash(name);
     for (; e; e = e->parent) {
-        struct binding *b = env_lookup_local(e, name);
+        struct binding *b = env_find(e, name, h);
         if (b)
             return b;
     }
@@ -67,7 +75,8 @@ struct binding *env_bind(struct cg *c, struct env *e, const char *name, struct v
     b->name = name;
     b->v = v;
     b->decl = decl;
-    uint32_t h = name_hash(name) & (e->nb - 1);
+    b->hash = name_hash(name);
+    uint32_t h = b->hash & (e->nb - 1);
     b->next = e->tab[h];
     e->tab[h] = b;
     e->count++;
