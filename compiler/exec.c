@@ -110,6 +110,111 @@ static const struct record *event_record(struct cg *c, struct env *e, struct nod
     return hold->u.rec;
 }
 
+/* Where field `name` of an event's record was written: its name in a
+   record literal or a `with` update of expr, else NULL (the record was
+   built elsewhere, by a function). */
+static const struct span *field_span(const struct node *expr, const char *name)
+{
+    while (expr) {
+        const struct node *lit = expr->kind == N_RECORD ? expr
+                                 : expr->kind == N_WITH ? expr->b : NULL;
+        for (const struct node *f = lit ? lit->list : NULL; f; f = f->next)
+            if (f->kind == N_RFIELD && !strcmp(f->name, name))
+                return &f->name_span;
+        expr = expr->kind == N_WITH ? expr->a : NULL;
+    }
+    return NULL;
+}
+
+static bool in_list(const char *name, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(name, list[i]))
+            return true;
+    return false;
+}
+
+/* The fields of one kind of event: those it plays, and those the stdlib's
+   constructors add to describe it (read by sequences, never played). */
+struct ev_fields {
+    const char *what;                   /* "a trapezoid gradient" */
+    const char *const *play;
+    size_t nplay;
+    const char *const *describe;
+    size_t ndescribe;
+    const char *help;                   /* for a field of another kind, or NULL */
+};
+
+/* Every field of an event's record must be one that the event plays or
+   describes. Any other is a typo or belongs to another kind of event, and
+   would be dropped without a word: 'flatt' leaves a trapezoid without its
+   flat top, 'phse' plays an RF pulse at phase 0, 'amp' on a waveform was
+   never applied. One E0614 for each; false if there was one. */
+static bool known_fields(struct cg *c, const struct record *r, const struct node *expr,
+                         const struct ev_fields *k)
+{
+    bool ok = true;
+    for (uint32_t i = 0; i < r->n; i++) {
+        const char *name = r->names[i];
+        if (in_list(name, k->play, k->nplay) || in_list(name, k->describe, k->ndescribe))
+            continue;
+        ok = false;
+        const struct span *at = field_span(expr, name);
+        struct diag *g = DIAG(c, 614, at ? *at : expr->span, "%s has no field '%s'", k->what,
+                              name);
+        const char *near = str_nearest(name, k->play, k->nplay);
+        if (!near)
+            near = str_nearest(name, k->describe, k->ndescribe);
+        if (near)
+            diag_help(g, "did you mean '%s'?", near);
+        else if (k->help)
+            diag_help(g, "%s", k->help);
+        char *pl = str_join(k->play, k->nplay);
+        if (k->ndescribe) {
+            char *ds = str_join(k->describe, k->ndescribe);
+            diag_note(g, SPAN_NONE, "%s plays %s, and may carry %s to describe it", k->what,
+                      pl, ds);
+            free(ds);
+        } else {
+            diag_note(g, SPAN_NONE, "%s plays %s", k->what, pl);
+        }
+        free(pl);
+        if (!at)
+            diag_note(g, SPAN_NONE, "the field was set where this record was built (by a "
+                      "function, or a let)");
+    }
+    return ok;
+}
+
+static const char *const rf_play[] = { "shape", "phase_shape", "dt", "amp", "flip", "phase",
+                                       "freq", "delay", "centre", "use" };
+static const char *const rf_describe[] = { "dur", "bw", "select", "rephase", "thickness" };
+static const char *const trap_play[] = { "amp", "rise", "flat", "fall", "delay" };
+static const char *const arb_play[] = { "waveform", "dt", "delay" };
+static const char *const grad_describe[] = { "area" };
+static const char *const adc_play[] = { "samples", "dwell", "delay", "freq", "phase" };
+static const char *const trig_play[] = { "channel", "delay", "dur" };
+
+static const struct ev_fields rf_fields = {
+    "an rf event", rf_play, ARRAY_LEN(rf_play), rf_describe, ARRAY_LEN(rf_describe), NULL
+};
+static const struct ev_fields trap_fields = {
+    "a trapezoid gradient", trap_play, ARRAY_LEN(trap_play), grad_describe,
+    ARRAY_LEN(grad_describe), "a gradient given as samples takes a 'waveform' (and 'dt') "
+    "instead of amp, rise, flat and fall"
+};
+static const struct ev_fields arb_fields = {
+    "an arbitrary gradient ('waveform')", arb_play, ARRAY_LEN(arb_play), grad_describe,
+    ARRAY_LEN(grad_describe), "the waveform's own values are played: scale or shape the "
+    "array itself, e.g. [w[i] * 0.5 for i in 0 .. len(w)]"
+};
+static const struct ev_fields adc_fields = {
+    "an adc event", adc_play, ARRAY_LEN(adc_play), NULL, 0, NULL
+};
+static const struct ev_fields trig_fields = {
+    "a trigger event", trig_play, ARRAY_LEN(trig_play), NULL, 0, NULL
+};
+
 /* A constant array of plain numbers as a shape-pool entry, scaled by 1/scale. */
 static int32_t shape_of(struct cg *c, const struct value *v, struct span sp, const char *what,
                         struct dim d, double *maxabs, double *sum)
@@ -159,7 +264,7 @@ static void lower_rf(struct cg *c, struct env *e, struct node *n)
 {
     struct value hold;
     const struct record *r = event_record(c, e, n, "rf", &hold);
-    if (!r)
+    if (!r || !known_fields(c, r, n->a, &rf_fields))
         return;
     struct span sp = n->a->span;
     struct lbc_field f[RFF__COUNT];
@@ -254,7 +359,7 @@ static void lower_grad(struct cg *c, struct env *e, struct node *n, int axis)
 {
     struct value hold;
     const struct record *r = event_record(c, e, n, "grad", &hold);
-    if (!r)
+    if (!r || !known_fields(c, r, n->a, rec_get(r, "waveform") ? &arb_fields : &trap_fields))
         return;
     struct span sp = n->a->span;
     struct lbc_field f[GF__COUNT];
@@ -304,7 +409,7 @@ static void lower_adc(struct cg *c, struct env *e, struct node *n)
 {
     struct value hold;
     const struct record *r = event_record(c, e, n, "adc", &hold);
-    if (!r)
+    if (!r || !known_fields(c, r, n->a, &adc_fields))
         return;
     struct span sp = n->a->span;
     struct lbc_field f[AF__COUNT];
@@ -338,7 +443,7 @@ static void lower_trig(struct cg *c, struct env *e, struct node *n)
 {
     struct value hold;
     const struct record *r = event_record(c, e, n, "trigger", &hold);
-    if (!r)
+    if (!r || !known_fields(c, r, n->a, &trig_fields))
         return;
     struct span sp = n->a->span;
     struct lbc_field f[TF__COUNT];
