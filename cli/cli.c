@@ -65,6 +65,32 @@ int cli_add_options(struct option *dst, int n, int cap, const struct option *src
     return n;
 }
 
+/* "unknown option" for arg (as given; optopt: the letter of an unknown
+   short option, else 0), with the nearest long option of opts when arg
+   looks like a typo of it (--jsn: --json). */
+static int unknown_option(const char *cmd, const char *arg, int optopt_ch,
+                          const struct option *opts)
+{
+    if (optopt_ch && strncmp(arg, "--", 2)) {
+        char name[8];
+        snprintf(name, sizeof name, "-%c", optopt_ch);
+        return cli_usage_error(cmd, "unknown option '%s'", name);
+    }
+    const char *names[64];
+    size_t n = 0;
+    for (size_t i = 0; opts && opts[i].name && n < ARRAY_LEN(names); i++)
+        names[n++] = opts[i].name;
+    char given[64];
+    snprintf(given, sizeof given, "%s", arg + (strncmp(arg, "--", 2) ? 0 : 2));
+    given[strcspn(given, "=")] = '\0';          /* --jsn=x: the name alone */
+    const char *near = str_nearest(given, names, n);
+    if (!near)
+        return cli_usage_error(cmd, "unknown option '%s'", arg);
+    char msg[160];
+    snprintf(msg, sizeof msg, "unknown option '%%s'; did you mean '--%s'?", near);
+    return cli_usage_error(cmd, msg, arg);
+}
+
 int cli_getopt(const char *cmd, int argc, char **argv, const char *shorts,
                const struct option *opts, cli_opt_fn on, void *ctx, int *rc)
 {
@@ -72,7 +98,11 @@ int cli_getopt(const char *cmd, int argc, char **argv, const char *shorts,
        options from an earlier parse (whose argv may be gone) */
     optind = 0;
     opterr = 0;
-    for (int ch; (ch = getopt_long(argc, argv, shorts, opts, NULL)) != -1;) {
+    /* a leading ':' makes getopt_long tell a missing value (':') from an
+       unknown option ('?') */
+    char sh[128];
+    snprintf(sh, sizeof sh, ":%s", shorts ? shorts : "");
+    for (int ch; (ch = getopt_long(argc, argv, sh, opts, NULL)) != -1;) {
         int r;
         switch (ch) {
         case 'h':
@@ -80,11 +110,18 @@ int cli_getopt(const char *cmd, int argc, char **argv, const char *shorts,
             *rc = 0;
             return -1;
         case '?':
-            *rc = cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+            *rc = unknown_option(cmd, argv[optind - 1], optopt, opts);
             return -1;
-        case ':':
-            *rc = cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+        case ':': {
+            char name[8];
+            const char *o = argv[optind - 1];
+            if (optopt && strncmp(o, "--", 2)) {    /* -o, or the end of a cluster -vo */
+                snprintf(name, sizeof name, "-%c", optopt);
+                o = name;
+            }
+            *rc = cli_usage_error(cmd, "option '%s' needs a value", o);
             return -1;
+        }
         default:
             if ((r = on(ch, optarg, ctx)) == 0)
                 break;

@@ -262,12 +262,31 @@ static void main_usage(FILE *out)
             "\n'larmor COMMAND --help' tells more.\n", MEM_BUDGET_ENV);
 }
 
+/* "'NAME' is not a command", with the nearest command when NAME looks like
+   a typo of one (compil: compile). */
+static void not_a_command(const char *name)
+{
+    const char *names[ARRAY_LEN(cmds)];
+    for (size_t i = 0; i < ARRAY_LEN(cmds); i++)
+        names[i] = cmds[i].name;
+    const char *near = str_nearest(name, names, ARRAY_LEN(cmds));
+    if (near)
+        fprintf(stderr, "larmor: '%s' is not a command; did you mean '%s'?\n", name, near);
+    else
+        fprintf(stderr, "larmor: '%s' is not a command\n", name);
+}
+
 static int cmd_help(int argc, char **argv)
 {
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        print_usage(find_cmd("help"), stdout);
+        return 0;
+    }
     if (argc >= 2) {
         const struct cmd *c = find_cmd(argv[1]);
         if (!c) {
-            fprintf(stderr, "larmor: no command '%s'\n", argv[1]);
+            not_a_command(argv[1]);
+            fprintf(stderr, "Try 'larmor help' for the list of commands.\n");
             return EXIT_USAGE;
         }
         print_usage(c, stdout);
@@ -342,7 +361,7 @@ int larmor_main(int argc, char **argv)
         return finish_stdout("help", cmd_help(1, argv));
     const struct cmd *c = find_cmd(argv[1]);
     if (!c) {
-        fprintf(stderr, "larmor: '%s' is not a command\n", argv[1]);
+        not_a_command(argv[1]);
         main_usage(stderr);
         return EXIT_USAGE;
     }
