@@ -635,17 +635,15 @@ static bool finish_shape(struct reader *r, struct shape_state *st)
              "shape %lld has no values", (long long)s->id);
         return false;
     }
-    if (s->n > m) {
-        pq_err(r, 735, s->start, s->end, "a shape holds at most num_samples values",
-             "shape %lld has %u values for %u samples", (long long)s->id, s->n, m);
-        return false;
-    }
     /* From 1.4 a shape of num_samples values is stored as it is; before,
        every shape was compressed (such a count could come by chance), so
-       an old file's shape is decompressed when it can be */
-    if (s->n < m || r->ver < 10400) {
+       an old file's shape is decompressed when it can be. A compressed
+       shape may also hold more values than samples: a run "a a 0" stores
+       3 values for 2 samples (pypulseq's decompress_shape and MATLAB
+       Pulseq's decompressShape expand any count that is not num_samples) */
+    if (s->n != m || r->ver < 10400) {
         s->packed = pq_shape_expands_to(r->vals + s->off, s->n, m);
-        if (!s->packed && s->n < m) {
+        if (!s->packed && s->n != m) {
             pq_err(r, 735, s->start, s->end,
                  "a compressed shape is a run-length encoded derivative that expands to "
                  "exactly num_samples values",
