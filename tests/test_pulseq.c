@@ -752,6 +752,32 @@ static void test_rle_pairs(void)
     CU_ASSERT_EQUAL(code, 735);
 }
 
+/* Sections in any order, as the reference readers take them: [DEFINITIONS]
+   before [VERSION] (pulseq 1.2's examples) reads as the usual order does,
+   its 1.4 trapezoid included; a second [VERSION] and text before any
+   section stay refused. */
+static void test_section_order(void)
+{
+    int code;
+    const char *body = "[BLOCKS]\n1 10 0 1 0 0 0 0\n[TRAP]\n1 1000 10 20 10 0\n";
+    char text[512];
+    snprintf(text, sizeof text, "[DEFINITIONS]\nGradientRasterTime 1e-05\n[VERSION]\nmajor 1\n"
+             "minor 4\nrevision 2\n%s", body);
+    CU_ASSERT_EQUAL(first_error_line(text, &code), 0);
+    snprintf(text, sizeof text, "[DEFINITIONS]\nGradientRasterTime 1e-05\n[VERSION]\nmajor 1\n"
+             "minor 4\nrevision 2\n[VERSION]\nmajor 1\nminor 4\nrevision 2\n%s", body);
+    CU_ASSERT_EQUAL(first_error_line(text, &code), 7);
+    CU_ASSERT_EQUAL(code, 732);
+    /* the version read ahead is the file's: 1.1 is refused wherever it is */
+    snprintf(text, sizeof text, "[DEFINITIONS]\nGradientRasterTime 1e-05\n[VERSION]\nmajor 1\n"
+             "minor 1\nrevision 0\n%s", body);
+    CU_ASSERT(first_error_line(text, &code) != 0);
+    CU_ASSERT_EQUAL(code, 736);
+    CU_ASSERT_EQUAL(first_error_line("x 1\n[VERSION]\nmajor 1\nminor 4\nrevision 2\n", &code),
+                    1);
+    CU_ASSERT_EQUAL(code, 734);
+}
+
 static void test_signature_mismatch(void)
 {
     char *path = data_path("pypulseq/seq_trap_only.seq");
@@ -1059,6 +1085,7 @@ int register_pulseq_tests(void)
         { "origin_roundtrip", test_origin_roundtrip },
         { "malformed", test_malformed },
         { "rle_pairs", test_rle_pairs },
+        { "section_order", test_section_order },
         { "signature_mismatch", test_signature_mismatch },
         { "prefixes_and_corruptions", test_prefixes_and_corruptions },
         { "fuzz_regressions", test_fuzz_regressions },

@@ -79,6 +79,7 @@ struct reader {
     int major, minor, rev;
     int ver;                 /* major*10000 + minor*100 + rev */
     bool have_version;
+    int64_t version_line;    /* a [VERSION] after other sections: its line's offset, else -1 */
     /* definitions (ns) */
     int64_t graster, rraster, araster, braster;
     double fov[3];

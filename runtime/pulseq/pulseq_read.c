@@ -670,6 +670,44 @@ static enum sec section_of(struct reader *r, const struct tok *t)
     return S_NONE;
 }
 
+/* A file whose [VERSION] comes after other sections (pulseq 1.2's own
+   examples put [DEFINITIONS] first; the reference readers take sections in
+   any order): the version is read ahead from there, before the first pass,
+   so that every section is read as its format says. Only the first
+   [VERSION] counts; nothing is done when the file starts with it. */
+static void prescan_version(struct reader *r)
+{
+    r->version_line = -1;
+    bool first = true, in = false;
+    struct tok t[MAXTOK];
+    for (size_t pos = 0; pos < r->len && !r->failed;) {
+        const char *nl = memchr(r->text + pos, '\n', r->len - pos);
+        uint32_t ls = (uint32_t)pos, le = (uint32_t)(nl ? (size_t)(nl - r->text) : r->len);
+        pos = nl ? le + 1u : r->len;
+        uint32_t ce = ls;
+        while (ce < le && r->text[ce] != '#')
+            ce++;
+        int n = split(r->text, ls, ce, t);
+        if (n == 0)
+            continue;
+        if (r->text[t[0].start] == '[') {
+            if (in)
+                return;                 /* the end of the [VERSION] read ahead */
+            bool is_version = n == 1 && section_of(r, &t[0]) == S_VERSION;
+            if (is_version && first)
+                return;                 /* the usual order: the first pass reads it */
+            first = false;
+            if (is_version) {
+                in = true;
+                r->version_line = ls;
+            }
+            continue;
+        }
+        if (in && n <= MAXTOK)
+            version_row(r, t, n, ls, n ? t[n - 1].end : ce);
+    }
+}
+
 /* The first pass: every line into its section's table. */
 static void parse_lines(struct reader *r)
 {
@@ -701,6 +739,10 @@ static void parse_lines(struct reader *r)
             }
             if (cur == S_SHAPES && st.in && !finish_shape(r, &st))
                 return;
+            if (s == S_VERSION && (int64_t)ls == r->version_line) {
+                cur = S_VERSION;        /* read ahead (prescan_version): read again */
+                continue;
+            }
             if (s != S_VERSION && !r->have_version) {
                 pq_err(r, 734, t[0].start, t[0].end,
                      "a .seq file starts with [VERSION] (major, minor, revision)",
@@ -896,7 +938,9 @@ struct lbc_program *pulseq_read_buf(const char *path, const char *text, size_t l
         pq_err(&r, 731, 0, 0, "a .seq file is text", "%s holds a NUL byte: not a .seq file", path);
         goto out;
     }
-    parse_lines(&r);
+    prescan_version(&r);
+    if (!r.failed)
+        parse_lines(&r);
     if (r.failed)
         goto out;
     uint32_t eof = (uint32_t)r.len;
