@@ -35,6 +35,8 @@
 #include "runtime/check/check.h"
 #include "base/diag.h"
 #include "runtime/wave/kspace_traj.h"
+#include "runtime/wave/traj_kind.h"
+#include "runtime/pulseq/pulseq.h"
 #include "runtime/plot/plot.h"
 #include "runtime/system/system.h"
 #include "base/util.h"
@@ -233,7 +235,7 @@ static void check_gre_grid(const char *fov_def, double fov, const char *mat_def,
     struct system sys;
     struct lbc_program *p = compile_path(path, defs, 2, &sys, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    struct ktraj_opts ko = { sys.gamma, 0, -1, false };
+    struct ktraj_opts ko = { .gamma = sys.gamma, .to_ns = -1 };
     struct ktraj *kt = ktraj_new(&ko);
     struct vm_backend be;
     ktraj_backend(kt, &be);
@@ -273,7 +275,7 @@ static struct ktraj *trajectory(const char *src, struct system *sys)
     CU_ASSERT_PTR_NOT_NULL(p);
     if (!p)
         return NULL;
-    struct ktraj_opts ko = { sys->gamma, 0, -1, false };
+    struct ktraj_opts ko = { .gamma = sys->gamma, .to_ns = -1 };
     struct ktraj *kt = ktraj_new(&ko);
     struct vm_backend be;
     ktraj_backend(kt, &be);
@@ -492,6 +494,153 @@ static void test_overview(void)
     plot_overview_free(ov);
 }
 
+/* ---------- the kind of a trajectory, from k ---------- */
+
+enum { TK_N = 32 };
+
+/* One ADC of TK_N samples k(i) = c + a(i) (a on [-1, 1] along u, or the
+   given curve) into t. */
+static void tk_line(struct traj_kind *t, double cx, double cy, double ux, double uy, double kmax)
+{
+    struct ktraj_sample s[TK_N];
+    memset(s, 0, sizeof s);
+    for (int i = 0; i < TK_N; i++) {
+        double a = kmax * (2.0 * i / (TK_N - 1) - 1);
+        s[i].k[0] = cx + a * ux;
+        s[i].k[1] = cy + a * uy;
+        s[i].index = (uint32_t)i;
+    }
+    traj_kind_adc(t, s, TK_N);
+}
+
+static void tk_spiral(struct traj_kind *t, double phi, double kmax, double turns, int sense)
+{
+    struct ktraj_sample s[TK_N * 4];
+    memset(s, 0, sizeof s);
+    for (int i = 0; i < TK_N * 4; i++) {
+        double q = (double)i / (TK_N * 4 - 1);
+        s[i].k[0] = kmax * q * cos(sense * 2 * M_PI * turns * q + phi);
+        s[i].k[1] = kmax * q * sin(sense * 2 * M_PI * turns * q + phi);
+    }
+    traj_kind_adc(t, s, TK_N * 4);
+}
+
+/* Closed-form trajectories: each kind by its k alone. */
+static void test_traj_kind_closed_form(void)
+{
+    struct traj_kind t;
+    const double kmax = 125;            /* 1/m: 64 samples over 256 mm */
+    /* Cartesian: lines along x at ky steps; EPI: the same, every other one
+       reversed (reversal alone decides nothing: see radial below) */
+    traj_kind_init(&t);
+    for (int l = 0; l < 16; l++)
+        tk_line(&t, 0, (l - 8) * 15.6, 1, 0, kmax);
+    CU_ASSERT_STRING_EQUAL(traj_kind_name(&t, false, true), "cartesian");
+    traj_kind_init(&t);
+    for (int l = 0; l < 16; l++)
+        tk_line(&t, 0, (l - 8) * 15.6, l % 2 ? -1 : 1, 0, kmax);
+    CU_ASSERT_STRING_EQUAL(traj_kind_name(&t, true, true), "epi");
+    /* radial: spokes through the centre at 16 angles, also when the
+       readout's sign flips between spokes (read as "reversed lines") */
+    traj_kind_init(&t);
+    for (int j = 0; j < 16; j++)
+        tk_line(&t, 0, 0, cos(M_PI * j / 16), sin(M_PI * j / 16), kmax);
+    CU_ASSERT_STRING_EQUAL(traj_kind_name(&t, false, true), "radial");
+    CU_ASSERT_STRING_EQUAL(traj_kind_name(&t, true, false), "radial");
+    /* spiral: 8 interleaves of 3 turns, either sense */
+    traj_kind_init(&t);
+    for (int j = 0; j < 8; j++)
+        tk_spiral(&t, 2 * M_PI * j / 8, kmax, 3, j % 2 ? 1 : -1);
+    CU_ASSERT_STRING_EQUAL(traj_kind_name(&t, false, false), "spiral");
+    /* other: lines along y (Larmor's recon reads along x), lines off the
+       centre in several directions, and a zigzag */
+    traj_kind_init(&t);
+    for (int l = 0; l < 8; l++)
+        tk_line(&t, (l - 4) * 15.6, 0, 0, 1, kmax);
+    CU_ASSERT_STRING_EQUAL(traj_kind_name(&t, false, true), "other");
+    traj_kind_init(&t);
+    tk_line(&t, 0, 40, 1, 0, kmax);
+    tk_line(&t, 40, 0, 0, 1, kmax);
+    CU_ASSERT_STRING_EQUAL(traj_kind_name(&t, false, true), "other");
+    traj_kind_init(&t);
+    struct ktraj_sample z[TK_N];
+    memset(z, 0, sizeof z);
+    for (int i = 0; i < TK_N; i++) {
+        z[i].k[0] = i * 4.0;
+        z[i].k[1] = i % 2 ? 10 : -10;
+    }
+    traj_kind_adc(&t, z, TK_N);
+    CU_ASSERT_STRING_EQUAL(traj_kind_name(&t, false, true), "other");
+    /* an FID (k still) fits anything: the labels decide, as before */
+    traj_kind_init(&t);
+    memset(z, 0, sizeof z);
+    traj_kind_adc(&t, z, TK_N);
+    CU_ASSERT_STRING_EQUAL(traj_kind_name(&t, false, true), "cartesian");
+    CU_ASSERT_STRING_EQUAL(traj_kind_name(&t, false, false), "other");
+    /* a Cartesian line sampled on its ramps is not evenly spaced */
+    traj_kind_init(&t);
+    for (int i = 0; i < TK_N; i++) {
+        double q = 2.0 * i / (TK_N - 1) - 1;
+        z[i].k[0] = kmax * q * fabs(q);
+        z[i].k[1] = 0;
+    }
+    traj_kind_adc(&t, z, TK_N);
+    CU_ASSERT_STRING_EQUAL(traj_kind_name(&t, false, true), "other");
+}
+
+/* The kind of what real programs play, through the k-space backend. */
+static const char *program_traj_kind(struct lbc_program *p, const struct system *sys)
+{
+    struct traj_kind t;
+    traj_kind_init(&t);
+    struct ktraj_opts ko = { .gamma = sys->gamma, .to_ns = -1, .no_path = true,
+                             .on_adc = traj_kind_adc, .on_adc_ctx = &t };
+    struct ktraj *kt = ktraj_new(&ko);
+    struct vm_backend be;
+    ktraj_backend(kt, &be);
+    CU_ASSERT_EQUAL(vm_run(p, &be, NULL, NULL), 0);
+    size_t ns;
+    ktraj_samples(kt, &ns);
+    CU_ASSERT_EQUAL(ns, 0);             /* streamed, not kept */
+    ktraj_free(kt);
+    /* the reversed-line and LIN facts as the raw header's caller has them:
+       here only the distinction cartesian/epi matters */
+    return traj_kind_name(&t, false, true);
+}
+
+static void test_traj_kind_programs(void)
+{
+    static const struct { const char *file; const char *kind; } cases[] = {
+        { "sequences/gradient_echo.psq", "cartesian" },
+        { "sequences/gre3d.psq", "cartesian" },
+        { "sequences/epi.psq", "cartesian" },      /* reversal is the caller's */
+        { "tests/data/pulseq/pypulseq/write_radial_gre.seq", "radial" },
+        { "tests/data/pulseq/pypulseq/write_ute.seq", "radial" },
+        { "tests/data/pulseq/pypulseq/write_epi.seq", "cartesian" },
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", src_dir(), cases[i].file);
+        struct system sys;
+        struct lbc_program *p = NULL;
+        if (str_has_suffix(path, ".seq")) {
+            struct diag_ctx d;
+            diag_init(&d);
+            system_default(&sys);
+            p = pulseq_read_file(path, NULL, &d);
+            diag_fini(&d);
+        } else {
+            p = compile_path(path, NULL, 0, &sys, NULL);
+        }
+        CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+        const char *k = program_traj_kind(p, &sys);
+        CU_ASSERT_STRING_EQUAL(k, cases[i].kind);
+        if (strcmp(k, cases[i].kind))
+            fprintf(stderr, "\n%s: %s, expected %s\n", cases[i].file, k, cases[i].kind);
+        lbc_free(p);
+    }
+}
+
 int register_plot_tests(void)
 {
     static const struct test_def tests[] = {
@@ -501,6 +650,8 @@ int register_plot_tests(void)
         { "SAR and PNS timelines match the check", test_timelines_match_check },
         { "bad windows", test_bad_windows },
         { "scan overview", test_overview },
+        { "trajectory kind: closed forms", test_traj_kind_closed_form },
+        { "trajectory kind: programs", test_traj_kind_programs },
     };
     return TEST_ADD_FIXTURE_SUITE("plot", suite_init, suite_fini, tests);
 }

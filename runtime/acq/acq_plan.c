@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "runtime/wave/kspace_traj.h"
+#include "runtime/wave/traj_kind.h"
 #include "vm/vm.h"
 
 /* --- the first pass --------------------------------------------------- */
@@ -162,7 +164,19 @@ int acq_plan_init(struct acq_plan *pl, const struct lbc_program *p, const struct
                                    fov > 0 ? fov : fovx * h.matrix[1] / h.matrix[0]);
     h.fov[2] = h.matrix[2] > 1 ? vm_view_param_value(&v, "fov_z", h.fov[1])
                                : vm_view_param_value(&v, "thickness", 0.005);
-    h.trajectory = nrev ? "epi" : maxl[VM_LABEL_LIN] > 0 ? "cartesian" : "other";
+    /* the trajectory's kind from k at every ADC sample, not from the
+       labels or the readout's polarity (a radial or spiral scan is never
+       "cartesian" or "epi") */
+    struct traj_kind tk;
+    traj_kind_init(&tk);
+    struct ktraj_opts ko = { .gamma = sys->gamma, .to_ns = -1, .no_path = true,
+                             .on_adc = traj_kind_adc, .on_adc_ctx = &tk };
+    struct ktraj *kt = ktraj_new(&ko);
+    struct vm_backend kb;
+    ktraj_backend(kt, &kb);
+    int krc = vm_run(p, &kb, NULL, NULL);
+    ktraj_free(kt);
+    h.trajectory = krc ? "other" : traj_kind_name(&tk, nrev > 0, maxl[VM_LABEL_LIN] > 0);
     /* readout oversampling: a sampled FOV wider than the param fov */
     if (fov > 0 && fov < fovx * (1 - 1e-6)) {
         h.recon_fov[0] = fov;

@@ -126,7 +126,7 @@ int plot_kspace(const struct lbc_program *p, const struct system *sys, const str
     int64_t from, to, total;
     if (plot_prepare(p, o, path, &from, &to, &total, err, errlen) != 0)
         return -1;
-    struct ktraj_opts ko = { sys->gamma, from, to, false };
+    struct ktraj_opts ko = { .gamma = sys->gamma, .from_ns = from, .to_ns = to };
     struct ktraj *kt = ktraj_new(&ko);
     struct vm_backend be;
     ktraj_backend(kt, &be);

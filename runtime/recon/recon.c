@@ -173,7 +173,7 @@ static int check_trajectory(const struct raw_header *h, const struct recon_opts 
     if (strcmp(traj, "cartesian") && strcmp(traj, "epi") && strcmp(traj, "other")) {
         snprintf(err, errlen, "the raw data's trajectory is '%s'; Larmor reconstructs Cartesian "
                  "and EPI data only (a non-Cartesian recon such as `bart nufft` can take '%s' "
-                 "data)", traj, traj);
+                 "data whose acquisitions carry their k-space trajectory)", traj, traj);
         return -1;
     }
     if (!strcmp(traj, "other"))

@@ -209,6 +209,11 @@ static int kt_block_end(void *ctx, const struct vm_block *b)
     free(pt);
     if (b->has_adc)
         kt->nadc++;
+    if (kt->o.on_adc) {
+        if (kt->nsamples)
+            kt->o.on_adc(kt->o.on_adc_ctx, kt->samples, kt->nsamples);
+        kt->nsamples = 0;
+    }
     /* the end of the block: the whole integral */
     for (int a = 0; a < 3; a++)
         kt->k[a] = base[a] + g * wave_integral(&kt->w[a], INFINITY);

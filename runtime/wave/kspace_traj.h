@@ -23,19 +23,24 @@
 
 #include "vm/backend.h"
 
-struct ktraj_opts {
-    double gamma;                /* Hz/T (gamma-bar, system.gamma) */
-    int64_t from_ns, to_ns;      /* record samples and path in this window only;
-                                    to_ns < 0: to the end */
-    bool no_path;                /* record the samples only */
-};
-
 struct ktraj_sample {
     double k[3];                 /* 1/m */
     int64_t t_ns;                /* absolute time of the sample */
     uint32_t adc;                /* 0-based count of ADC events (all of them) */
     uint32_t index;              /* sample index in its ADC */
     int32_t lin, par, slc;       /* the ADC's labels */
+};
+
+struct ktraj_opts {
+    double gamma;                /* Hz/T (gamma-bar, system.gamma) */
+    int64_t from_ns, to_ns;      /* record samples and path in this window only;
+                                    to_ns < 0: to the end */
+    bool no_path;                /* record the samples only */
+    /* when set, each ADC's samples are handed here at the end of its block
+       and not kept (ktraj_samples then gives none): a whole scan's k in
+       constant memory */
+    void (*on_adc)(void *ctx, const struct ktraj_sample *s, size_t n);
+    void *on_adc_ctx;
 };
 
 struct ktraj_point {
