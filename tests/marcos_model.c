@@ -1,8 +1,9 @@
 /*
  * marcos_model: see marcos_model.h. Written from the machine-code summary
  * in notes/marcos.md and the buffer layout in runtime/driver/marcos.h, not
- * from the lowering: it shares only the word layout and the board timing
- * constants.
+ * from the lowering: it shares only the word layout. The gradient boards'
+ * timing is read from the MaRGA HDL (cited below), not taken from the
+ * driver.
  */
 #include "tests/marcos_model.h"
 
@@ -121,30 +122,48 @@ int mm_run(struct mm_result *r, const uint32_t *w, size_t n)
                     (MG_CTRL_RESET_N | MG_CTRL_XFER);
         if (strobes && xfer && (r->board == MARCOS_OCRA1 || r->board == MARCOS_FHDO)) {
             uint32_t word = (uint32_t)st[MB_GRAD_MSB] << 16 | st[MB_GRAD_LSB];
-            int64_t L = marcos_grad_latency((enum marcos_board)r->board, r->spi_div);
-            int64_t sp = marcos_grad_spacing(r->spi_div);
+            /* the boards' timing from the MaRGA HDL itself (vnegnev/marga
+               35c599e), not from the driver's constants, so that a wrong
+               constant there shows here; P = spi_div + 1 cycles a bit */
+            int64_t P = 1 + (int64_t)r->spi_div;
             if (r->board == MARCOS_OCRA1) {
+                /* hdl/ocra1_iface.sv: busy_o falls in IDLE (line 115),
+                   24 periods and 5 cycles after the broadcast word (lines
+                   77-88, 117-134); any word while busy: hdl/marga.sv
+                   line 202 */
+                if (t - last_xfer < 24 * P + 5)
+                    fault(r, "ocra1 gradient error: a word %lld cycles after the last "
+                          "transfer started, at cycle %lld", t - last_xfer, t);
                 int ch = (int)((word >> 25) & 3);
                 int64_t code = (word >> 2) & 0x3ffff;
                 ocra_pending[ch] = code & 0x20000 ? code - 0x40000 : code;
                 if (word & (1u << 24)) {
-                    if (t - last_xfer < sp)
-                        fault(r, "ocra1 data was lost: transfers %lld cycles apart at cycle %lld",
-                              t - last_xfer, t);
                     last_xfer = t;
                     for (int k = 0; k < 3; k++) {
                         vec_reserve((void **)&d, &cd, nd + 1, sizeof *d);
-                        d[nd++] = (struct dac){ t + L, k, ocra_pending[k] };
+                        d[nd++] = (struct dac){ t + 24 * P + 4, k, ocra_pending[k] };
                     }
                 }
             } else {
-                if (t - last_xfer < sp)
-                    fault(r, "gpa-fhdo gradient error: transfers %lld cycles apart at cycle %lld",
+                /* hdl/gpa_fhdo_iface.sv: a word is taken only in IDLE
+                   (line 95), 25 periods and 2 cycles after the last; busy_o
+                   falls a period later (lines 184-185); CS rises and the
+                   DAC takes the word 25 periods and 1 cycle after it
+                   (lines 141-149, 210-212); a word while busy: marga.sv
+                   line 203 */
+                bool taken = t - last_xfer >= 25 * P + 2;
+                if (t - last_xfer < 26 * P + 2)
+                    fault(r, taken ? "gpa-fhdo gradient error: a word %lld cycles after the "
+                                     "last, at cycle %lld"
+                                   : "gpa-fhdo gradient error: a word %lld cycles after the "
+                                     "last, at cycle %lld, dropped",
                           t - last_xfer, t);
-                last_xfer = t;
-                int ch = (int)((word >> 16) & 3);
-                vec_reserve((void **)&d, &cd, nd + 1, sizeof *d);
-                d[nd++] = (struct dac){ t + L, ch, (int64_t)(word & 0xffff) - 0x8000 };
+                if (taken) {
+                    last_xfer = t;
+                    int ch = (int)((word >> 16) & 3);
+                    vec_reserve((void **)&d, &cd, nd + 1, sizeof *d);
+                    d[nd++] = (struct dac){ t + 25 * P + 1, ch, (int64_t)(word & 0xffff) - 0x8000 };
+                }
             }
         }
         int64_t tick = t - MARCOS_T0;

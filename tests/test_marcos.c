@@ -114,10 +114,17 @@ static void test_words(void)
     CU_ASSERT_EQUAL(marcos_word_a(MI_FINISH, 0), 0x01000000u);
     CU_ASSERT_EQUAL(marcos_word_b(MB_TX0_I, 3, 0x1234), 0x85031234u);
     CU_ASSERT_EQUAL(marcos_word_b(MB_RX_CTRL, 255, 0xffff), 0x90ffffffu);
-    /* notes/marcos.md: 268 and 276 cycles at spi_div 10; 24 (1 + 10) + 2 between transfers */
-    CU_ASSERT_EQUAL(marcos_grad_spacing(10), 266);
+    /* the MaRGA HDL's interfaces, counted cycle by cycle (hdl/ocra1_iface.sv,
+       hdl/gpa_fhdo_iface.sv; marcos_lower.c gives the lines): at spi_div 10
+       OCRA1 is busy 269 cycles after a broadcast and its DACs change after
+       268; GPA-FHDO takes a word 277 cycles after the last, is busy for
+       288 and its DAC changes after 276; at spi_div 4: 132 and 126 */
+    CU_ASSERT_EQUAL(marcos_grad_spacing(MARCOS_OCRA1, 10), 269);
+    CU_ASSERT_EQUAL(marcos_grad_spacing(MARCOS_FHDO, 10), 288);
     CU_ASSERT_EQUAL(marcos_grad_latency(MARCOS_OCRA1, 10), 268);
     CU_ASSERT_EQUAL(marcos_grad_latency(MARCOS_FHDO, 10), 276);
+    CU_ASSERT_EQUAL(marcos_grad_spacing(MARCOS_FHDO, 4), 132);
+    CU_ASSERT_EQUAL(marcos_grad_latency(MARCOS_FHDO, 4), 126);
     struct marcos_cfg c;
     char err[256];
     CU_ASSERT_EQUAL(marcos_parse_uri(&c, "marcos://10.0.0.2", &msys, err, sizeof err), 0);
@@ -171,7 +178,7 @@ static void test_console_section(void)
     CU_ASSERT_DOUBLE_EQUAL(caps.grad_fs[0], 12e-3, 1e-12);
     CU_ASSERT_DOUBLE_EQUAL(caps.grad_fs[2], 9e-3, 1e-12);
     CU_ASSERT_DOUBLE_EQUAL(caps.b1_fs, 200e-6, 1e-15);     /* max_b1: no rf_full_scale */
-    CU_ASSERT_EQUAL(caps.grad_min_spacing, 24 * 5 + 2);
+    CU_ASSERT_EQUAL(caps.grad_min_spacing, 26 * 5 + 2);
     CU_ASSERT(caps.grad_serial);
     CU_ASSERT_EQUAL(caps.dac_bits, 16);
     CU_ASSERT_EQUAL(marcos_parse_uri(&c, "marcos://rp?board=ocra1&spi_div=10", &fs, err,
@@ -284,9 +291,10 @@ static void latency_case(const char *uri, int64_t L, bool ocra)
     ev_list_set(&e.ch[EV_GX], T + 2000, -5, 0);
     ev_list_set(&e.ch[EV_GY], T + 2000, 7, 0);
     ev_list_set(&e.ch[EV_GZ], T + 2000, -9, 0);
-    if (!ocra) {      /* a serial board: events.c staggers same-tick axes */
-        e.ch[EV_GY].v[0].tick += 266;
-        e.ch[EV_GZ].v[0].tick += 532;
+    if (!ocra) {      /* a serial board: events.c staggers same-tick axes, a word
+                         every 26 (1 + 10) + 2 cycles (the HDL's busy time) */
+        e.ch[EV_GY].v[0].tick += 288;
+        e.ch[EV_GZ].v[0].tick += 576;
     }
     e.end_tick = 10000;
     struct drv_msgs m = { 0 };
@@ -627,7 +635,7 @@ static void test_model_faults(void)
     /* no FINISH */
     CU_ASSERT_NOT_EQUAL(mm_run(&r, w, 1), 0);
     mm_free(&r);
-    /* OCRA1 broadcasts 100 cycles apart at spi_div 10 (266 needed) */
+    /* OCRA1 broadcasts 100 cycles apart at spi_div 10 (busy for 269) */
     w[0] = marcos_word_b(MB_GRAD_CTRL, 0, MARCOS_OCRA1 | 10 << 2 | MG_CTRL_RESET_N | MG_CTRL_XFER);
     w[1] = marcos_word_b(MB_GRAD_MSB, 1, 0x0110);      /* MSB and LSB out on cycle 2: */
     w[2] = marcos_word_b(MB_GRAD_LSB, 0, 0x0004);      /* one transfer */
@@ -635,7 +643,7 @@ static void test_model_faults(void)
     w[4] = marcos_word_b(MB_GRAD_LSB, 0, 0x0008);
     w[5] = marcos_word_a(MI_FINISH, 0);
     CU_ASSERT_NOT_EQUAL(mm_run(&r, w, 6), 0);
-    CU_ASSERT_PTR_NOT_NULL(strstr(r.fault, "ocra1 data was lost"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.fault, "ocra1 gradient error"));
     mm_free(&r);
     w[3] = marcos_word_a(MI_WAIT, 300);
     CU_ASSERT_EQUAL(mm_run(&r, w, 6), 0);

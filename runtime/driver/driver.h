@@ -37,6 +37,7 @@ struct drv_caps {
     int dac_bits;                /* gradient DAC: 18 (OCRA1) or 16 (GPA-FHDO) */
     uint32_t decim_min, decim_max;   /* RX decimation: ticks per sample */
     int64_t grad_min_spacing;    /* ticks between two gradient updates of the board */
+    int64_t grad_group_step;     /* more ticks per further channel changed on one tick */
     bool grad_serial;            /* channels updated one after another (GPA-FHDO) */
     uint64_t max_words;          /* longest run: machine words one run may hold */
     double grad_fs[3];           /* T/m at gradient DAC full scale, x y z */

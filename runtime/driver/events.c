@@ -383,14 +383,19 @@ static void grad_timing(struct ev_program *e, struct drv_msgs *m)
     for (size_t i = 0; i < n; i++) {
         if (!c->grad_serial && i && u[i].tick == u[i - 1].tick)
             continue;          /* updated together (OCRA1) */
-        if (u[i].tick - prev < s) {
+        /* a group of k channels on one tick starts (k - 1) steps early */
+        size_t grp = 1;
+        while (!c->grad_serial && i + grp < n && u[i + grp].tick == u[i].tick)
+            grp++;
+        int64_t need = s + (int64_t)(grp - 1) * c->grad_group_step;
+        if (u[i].tick - prev < need) {
             const struct ev_change *ch = &e->ch[EV_GX + u[i].axis].v[u[i].idx];
             struct drv_msg *g = drv_msg_add(m, false, 908, ch->pc, ev_tick_ns(c, u[i].tick),
                                             "gradient updates %" PRId64 " ticks (%.3g us) apart; "
                                             "the %s board needs %" PRId64 " ticks (%.3g us) "
                                             "between updates", u[i].tick - prev,
                                             (double)(u[i].tick - prev) * 1e6 / (double)c->clock_hz,
-                                            c->name, s, (double)s * 1e6 / (double)c->clock_hz);
+                                            c->name, need, (double)need * 1e6 / (double)c->clock_hz);
             if (g)
                 snprintf(g->help, sizeof g->help, "use a coarser gradient raster%s",
                          c->grad_serial ? ", or change fewer axes at once" : "");

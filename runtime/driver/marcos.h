@@ -82,10 +82,11 @@ static inline uint32_t marcos_word_b(unsigned buf, unsigned delay, unsigned data
            (data & 0xffffu);
 }
 
-/* Cycles between two transfers of the gradient board, and its latency
-   (notes/marcos.md: 268 OCRA1 and 276 GPA-FHDO cycles at spi_div 10;
-   other divisors keep the same overhead over the transfer time). */
-int64_t marcos_grad_spacing(int spi_div);
+/* Cycles from a transfer's word to the next word the board takes without
+   an error, and from the word to the DAC's change (marcos_lower.c cites
+   the HDL: OCRA1 24(N+1)+5 and 24(N+1)+4, GPA-FHDO 26(N+1)+2 and
+   25(N+1)+1, N = spi_div). */
+int64_t marcos_grad_spacing(enum marcos_board b, int spi_div);
 int64_t marcos_grad_latency(enum marcos_board b, int spi_div);
 
 /* The console set-up: the system's console section, then the URI's

@@ -27,14 +27,33 @@
 
 #include "base/util.h"
 
-int64_t marcos_grad_spacing(int spi_div)
+/* The boards' serial interfaces in the MaRGA HDL (vnegnev/marga, commit
+   35c599e), with N = spi_div, one SPI clock period being N + 1 cycles:
+   - OCRA1 (hdl/ocra1_iface.sv): a broadcast word starts the transfer two
+     cycles after it is written (valid_r, broadcast_r2: lines 77-88 and
+     117-121), then 24 states of one period each (START = 24 down to 1,
+     lines 58, 128-134), END and IDLE, where busy_o falls (line 115):
+     24(N+1)+5 cycles after the broadcast. A word written while busy_o is
+     high is "ocra1 gradient error; possibly missing samples" (hdl/marga.sv
+     line 202, marcos_server src/hardware.cpp line 412). The DAC changes
+     24(N+1)+4 cycles after the broadcast, as marcos_client compiles it.
+   - GPA-FHDO (hdl/gpa_fhdo_iface.sv): a word is taken only in IDLE (line
+     95) and restarts the divider (lines 89-91); the state moves once a
+     period: START, 24 bits (line 134), END (CS rises, the DAC80504 takes
+     the word: lines 141-149, 210-212): 25(N+1)+1 cycles after the write;
+     IDLE one period later, where busy_o falls (lines 184-185): 26(N+1)+2
+     cycles after the write. A word written earlier is dropped (the state
+     is not IDLE) or flagged (busy_o & valid: hdl/marga.sv line 203). */
+int64_t marcos_grad_spacing(enum marcos_board b, int spi_div)
 {
-    return 24 * (1 + (int64_t)spi_div) + 2;
+    int64_t period = 1 + (int64_t)spi_div;
+    return b == MARCOS_OCRA1 ? 24 * period + 5 : 26 * period + 2;
 }
 
 int64_t marcos_grad_latency(enum marcos_board b, int spi_div)
 {
-    return marcos_grad_spacing(spi_div) + (b == MARCOS_OCRA1 ? 2 : 10);
+    int64_t period = 1 + (int64_t)spi_div;
+    return b == MARCOS_OCRA1 ? 24 * period + 4 : 25 * period + 1;
 }
 
 static int parse_num(const char *v, double lo, double hi, double *out)
@@ -160,8 +179,12 @@ void marcos_caps(struct drv_caps *caps, const struct marcos_cfg *c, const struct
     caps->dac_bits = c->board == MARCOS_OCRA1 ? 18 : 16;
     caps->decim_min = 4;
     caps->decim_max = 4095;
-    caps->grad_min_spacing = marcos_grad_spacing(c->spi_div);
+    caps->grad_min_spacing = marcos_grad_spacing(c->board, c->spi_div);
     caps->grad_serial = c->board == MARCOS_FHDO;
+    /* OCRA1 writes each changed channel's word 2 cycles before the next
+       (grad_writes), and the first of a group must wait for the last
+       transfer's end as the broadcast does */
+    caps->grad_group_step = c->board == MARCOS_OCRA1 ? 2 : 0;
     caps->max_words = (MARCOS_MAX_REQUEST - 4096) / 4;
     for (int a = 0; a < 3; a++)
         caps->grad_fs[a] = c->grad_fs[a] > 0 ? c->grad_fs[a] : sys->max_grad_axis[a];
