@@ -379,6 +379,19 @@ static void expect_safe_stop(const struct emu *e)
     /* gradient x to zero (OCRA1: DAC register, code 0) and TX I to zero */
     CU_ASSERT(h && strstr(h, "direct 0x01000000"));
     CU_ASSERT(h && strstr(h, "direct 0x05000000"));
+    /* the gradient core's control word (buffer 0) first, with "update on
+       MSB writes" off: each channel's MSB word must wait for its LSB word
+       (marcos_client's write_dac), else the new MSB goes out with the
+       run's last LSB */
+    const char *g = h ? strstr(h, "direct 0x00") : NULL;
+    CU_ASSERT_PTR_NOT_NULL(g);
+    if (g) {
+        unsigned long w = strtoul(g + strlen("direct "), NULL, 16);
+        CU_ASSERT_EQUAL(w >> 24, MB_GRAD_CTRL);
+        CU_ASSERT_EQUAL(w & MG_CTRL_XFER, 0);
+        CU_ASSERT_EQUAL(w & MG_CTRL_RESET_N, MG_CTRL_RESET_N);
+        CU_ASSERT(g < strstr(h, "direct 0x01000000"));
+    }
     free(log);
 }
 

@@ -436,8 +436,15 @@ static int safe_stop(struct mc *m, char *err, size_t errlen)
     msgpack_unpacked_init(&res);
     uint32_t direct[16];
     int nd = 0;
+    /* the gradient core set to transfer on LSB writes only (MG_CTRL_XFER,
+       "update on MSB writes", off), as marcos_client's write_dac does
+       (grad_board.py, update_on_msb_writes): each channel's MSB word then
+       waits for its LSB word, instead of sending the new MSB with the last
+       LSB of the run (GPA-FHDO: a command word read as 87.5 % of full
+       scale until the LSB follows; OCRA1: two words for one channel,
+       latched as "data lost"). The next run sets the core up again. */
     direct[nd++] = (MB_GRAD_CTRL << 24) | (unsigned)m->cfg.board | (unsigned)m->cfg.spi_div << 2 |
-                   MG_CTRL_RESET_N | MG_CTRL_XFER;
+                   MG_CTRL_RESET_N;
     for (unsigned ch = 0; ch < 3; ch++) {
         uint32_t w = m->cfg.board == MARCOS_OCRA1
                          ? (ch << 25) | ((uint32_t)(ch == 2) << 24) | (1u << 20)
