@@ -211,8 +211,9 @@ int driver_run(const struct lbc_program *p, const struct system *sys, const stru
     if (r != 0) {
         fprintf(err, "larmor run: the run on %s failed: %s\n", o->uri, st.msg);
         if (st.safe_stopped)
-            fprintf(err, "larmor run: safe stop done: halted, gradients and RF set to zero, "
-                    "emergency stop sent\n");
+            fprintf(err, "larmor run: safe stop done: halted, gradient DACs, TX and gates "
+                    "written to zero and acknowledged; an emergency stop was requested too "
+                    "(the server's answer to it, if any, is above)\n");
         if (kept)
             fprintf(err, "larmor run: %s holds the %zu of %zu acquisitions received, marked "
                     "incomplete (user parameter larmor_incomplete = 1)\n", o->raw_path,
