@@ -592,17 +592,7 @@ static void test_traj_kind_closed_form(void)
 static const char *program_traj_kind(struct lbc_program *p, const struct system *sys)
 {
     struct traj_kind t;
-    traj_kind_init(&t);
-    struct ktraj_opts ko = { .gamma = sys->gamma, .to_ns = -1, .no_path = true,
-                             .on_adc = traj_kind_adc, .on_adc_ctx = &t };
-    struct ktraj *kt = ktraj_new(&ko);
-    struct vm_backend be;
-    ktraj_backend(kt, &be);
-    CU_ASSERT_EQUAL(vm_run(p, &be, NULL, NULL), 0);
-    size_t ns;
-    ktraj_samples(kt, &ns);
-    CU_ASSERT_EQUAL(ns, 0);             /* streamed, not kept */
-    ktraj_free(kt);
+    CU_ASSERT_EQUAL(traj_kind_run(&t, p, sys->gamma), 0);
     /* the reversed-line and LIN facts as the raw header's caller has them:
        here only the distinction cartesian/epi matters */
     return traj_kind_name(&t, false, true);

@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "base/util.h"
-#include "runtime/wave/kspace_traj.h"
 #include "runtime/wave/traj_kind.h"
 #include "vm/vm.h"
 
@@ -168,14 +167,7 @@ int acq_plan_init(struct acq_plan *pl, const struct lbc_program *p, const struct
        labels or the readout's polarity (a radial or spiral scan is never
        "cartesian" or "epi") */
     struct traj_kind tk;
-    traj_kind_init(&tk);
-    struct ktraj_opts ko = { .gamma = sys->gamma, .to_ns = -1, .no_path = true,
-                             .on_adc = traj_kind_adc, .on_adc_ctx = &tk };
-    struct ktraj *kt = ktraj_new(&ko);
-    struct vm_backend kb;
-    ktraj_backend(kt, &kb);
-    int krc = vm_run(p, &kb, NULL, NULL);
-    ktraj_free(kt);
+    int krc = traj_kind_run(&tk, p, sys->gamma);
     h.trajectory = krc ? "other" : traj_kind_name(&tk, nrev > 0, maxl[VM_LABEL_LIN] > 0);
     /* readout oversampling: a sampled FOV wider than the param fov */
     if (fov > 0 && fov < fovx * (1 - 1e-6)) {

@@ -670,6 +670,25 @@ static enum sec section_of(struct reader *r, const struct tok *t)
     return S_NONE;
 }
 
+/* The line at *pos (then past it): its start and end (*ls, *le), where its
+   comment starts (*ce), its tokens in t; how many (0: a blank line), or -1
+   at the end of the text. */
+static int next_line(const struct reader *r, size_t *pos, uint32_t *ls, uint32_t *le,
+                     uint32_t *ce, struct tok *t)
+{
+    if (*pos >= r->len)
+        return -1;
+    const char *nl = memchr(r->text + *pos, '\n', r->len - *pos);
+    *ls = (uint32_t)*pos;
+    *le = (uint32_t)(nl ? (size_t)(nl - r->text) : r->len);
+    *pos = nl ? *le + 1u : r->len;
+    uint32_t c = *ls;
+    while (c < *le && r->text[c] != '#')
+        c++;
+    *ce = c;
+    return split(r->text, *ls, c, t);
+}
+
 /* A file whose [VERSION] comes after other sections (pulseq 1.2's own
    examples put [DEFINITIONS] first; the reference readers take sections in
    any order): the version is read ahead from there, before the first pass,
@@ -680,14 +699,9 @@ static void prescan_version(struct reader *r)
     r->version_line = -1;
     bool first = true, in = false;
     struct tok t[MAXTOK];
-    for (size_t pos = 0; pos < r->len && !r->failed;) {
-        const char *nl = memchr(r->text + pos, '\n', r->len - pos);
-        uint32_t ls = (uint32_t)pos, le = (uint32_t)(nl ? (size_t)(nl - r->text) : r->len);
-        pos = nl ? le + 1u : r->len;
-        uint32_t ce = ls;
-        while (ce < le && r->text[ce] != '#')
-            ce++;
-        int n = split(r->text, ls, ce, t);
+    size_t pos = 0;
+    uint32_t ls, le, ce;
+    for (int n; !r->failed && (n = next_line(r, &pos, &ls, &le, &ce, t)) >= 0;) {
         if (n == 0)
             continue;
         if (r->text[t[0].start] == '[') {
@@ -717,14 +731,8 @@ static void parse_lines(struct reader *r)
     memset(&st, 0, sizeof st);
     size_t pos = 0;
     struct tok t[MAXTOK];
-    while (pos < r->len && !r->failed) {
-        const char *nl = memchr(r->text + pos, '\n', r->len - pos);
-        uint32_t ls = (uint32_t)pos, le = (uint32_t)(nl ? (size_t)(nl - r->text) : r->len);
-        pos = nl ? le + 1u : r->len;
-        uint32_t ce = ls;
-        while (ce < le && r->text[ce] != '#')
-            ce++;
-        int n = split(r->text, ls, ce, t);
+    uint32_t ls, le, ce;
+    for (int n; !r->failed && (n = next_line(r, &pos, &ls, &le, &ce, t)) >= 0;) {
         if (n == 0)
             continue;
         uint32_t te = n > MAXTOK ? ce : t[n - 1].end;

@@ -6,6 +6,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "vm/vm.h"
+
 /* A line's samples may stray from the straight, evenly spaced line by this
    fraction of its length (rounding of k is some 1e-12 of it; a readout
    sampled on its ramps strays by tens of percent). */
@@ -119,6 +121,19 @@ void traj_kind_adc(void *ctx, const struct ktraj_sample *s, size_t n)
     else if (across(u, t->first_dir) > TK_PARALLEL_TOL)
         t->all_parallel = false;
     t->all_through_centre &= across(k0, u) <= TK_CENTRE_TOL * len;
+}
+
+int traj_kind_run(struct traj_kind *t, const struct lbc_program *p, double gamma)
+{
+    traj_kind_init(t);
+    struct ktraj_opts ko = { .gamma = gamma, .to_ns = -1, .no_path = true,
+                             .on_adc = traj_kind_adc, .on_adc_ctx = t };
+    struct ktraj *kt = ktraj_new(&ko);
+    struct vm_backend be;
+    ktraj_backend(kt, &be);
+    int rc = vm_run(p, &be, NULL, NULL);
+    ktraj_free(kt);
+    return rc;
 }
 
 const char *traj_kind_name(const struct traj_kind *t, bool reversed, bool lin_encoded)

@@ -30,6 +30,10 @@ struct traj_kind {
 void traj_kind_init(struct traj_kind *t);
 /* One ADC's samples (a ktraj_opts.on_adc callback; ctx is a traj_kind). */
 void traj_kind_adc(void *ctx, const struct ktraj_sample *s, size_t n);
+/* Play program p on the k-space backend (gamma-bar in Hz/T), every ADC
+   into t (initialised here); vm_run's status. */
+struct lbc_program;
+int traj_kind_run(struct traj_kind *t, const struct lbc_program *p, double gamma);
 /* "cartesian", "epi", "radial", "spiral" or "other". reversed: some lines
    are read with the readout gradient reversed; lin_encoded: the ADCs carry
    more than one LIN label (a single line is "other", as before). */
