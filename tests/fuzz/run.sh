@@ -29,6 +29,8 @@
 # campaign.tsv, one line per target run: UTC date, commit, target, seconds,
 # execs, execs/s, coverage (cov), features (ft), corpus files, findings,
 # peak RSS (MB).
+# tests/fuzz/campaign.py FILE.tsv... prints those lines as the Markdown
+# tables of docs/reliability.md's campaign section.
 # Minimise a finding with
 #   build-fuzz/fuzz_NAME -minimize_crash=1 -runs=10000 FILE
 # and keep it under tests/fuzz/NAME-regress/ (binary files: not named .lbc,
