@@ -116,9 +116,9 @@ up_to_date() {
 # source_flags SRC: extra compiler flags of one library source. The lexer
 # and parser that Flex and Bison generate keep their edge coverage but not
 # libFuzzer's comparison hooks (trace-cmp): their table-driven automata
-# compare table entries, not input bytes with constants, and the hooks took
-# 55 % of fuzz_compile's time on an input that imports the stdlib (perf,
-# 2.7 ms of its 3 ms went to lexing and parsing the stdlib).
+# compare table entries, not input bytes with constants. On an input that
+# only imports rf, grad and readout, the hooks were 55 % of the time (perf)
+# and the input took 2.7 ms; without them in the automata, 1.2 ms.
 source_flags() {
     case $1 in
     grammar/lexer.c | grammar/parser.c) echo "-fno-sanitize-coverage=trace-cmp" ;;
